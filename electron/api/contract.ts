@@ -1,0 +1,184 @@
+/**
+ * The one API contract between MicroLab's services and everything that calls them: the
+ * Electron renderer (over IPC), the browser UI and tests (over WebSocket) and the CLI (in
+ * process). Inputs are zod schemas, checked at every boundary; outputs are plain types.
+ *
+ * Channel names say service and method: `images:prepare`, `tasks:update`.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------
+// Shared shapes
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface DoctorCheck {
+  id: 'engine' | 'version' | 'host' | 'disk' | 'images' | 'nftables' | 'subnets';
+  title: string;
+  status: CheckStatus;
+  /** One line: what was found. */
+  summary: string;
+  /** Facts behind the summary, shown as a small table. */
+  details?: Record<string, string>;
+  /** What to do about a warn or fail, for the user's platform. */
+  hint?: string;
+}
+
+export interface EngineEndpoint {
+  /** How dockerode reaches it: a unix socket or named pipe path, or a tcp/ssh URL. */
+  address: string;
+  /** How it was found: "DOCKER_HOST", "docker context colima", "default socket", ... */
+  source: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  endpoint?: EngineEndpoint;
+  checks: DoctorCheck[];
+  platform: string;
+}
+
+export interface ImageInfo {
+  /** repository:tag, e.g. microlab/base:0.1.0 */
+  name: string;
+  role: string;
+  present: boolean;
+  id?: string;
+  sizeBytes?: number;
+  created?: string;
+  /** Whether the labs need it (and so whether `images prepare` provides it). */
+  required: boolean;
+}
+
+export interface LabeledResource {
+  kind: 'container' | 'network' | 'volume' | 'image';
+  id: string;
+  name: string;
+  project: string;
+  role?: string;
+  workload?: string;
+  state?: string;
+}
+
+export interface StatusReport {
+  endpoint: EngineEndpoint;
+  engineVersion: string;
+  project: string;
+  images: ImageInfo[];
+  resources: LabeledResource[];
+}
+
+export interface DownReport {
+  removed: LabeledResource[];
+  failed: { resource: LabeledResource; error: string }[];
+}
+
+export type TaskState = 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface TaskProgress {
+  /** 1-based index of the current step, and how many steps there are. */
+  step: number;
+  steps: number;
+  message: string;
+  bytes?: number;
+  totalBytes?: number;
+}
+
+export interface TaskInfo {
+  id: string;
+  kind: string;
+  title: string;
+  state: TaskState;
+  progress: TaskProgress;
+  startedAt: string;
+  endedAt?: string;
+  error?: ApiErrorShape;
+  /** A short human summary of the outcome, e.g. "bootstrapped offline with debootstrap". */
+  result?: string;
+}
+
+export interface ApiErrorShape {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// Methods
+
+const NoInput = z.object({}).strict();
+/** A path on the machine that runs MicroLab's main process. */
+const FilePath = z.string().trim().min(1, 'a file path is required').max(4096);
+
+function method<I extends z.ZodType, O>(input: I) {
+  return { input, output: undefined as unknown as O };
+}
+
+export const methods = {
+  'engine:doctor': method<typeof NoInput, DoctorReport>(NoInput),
+  'engine:status': method<typeof NoInput, StatusReport>(NoInput),
+  'images:list': method<typeof NoInput, ImageInfo[]>(NoInput),
+  'images:prepare': method<z.ZodObject<{ bundle: z.ZodOptional<typeof FilePath> }>, TaskInfo>(
+    z.object({ bundle: FilePath.optional() }).strict(),
+  ),
+  'images:import': method<z.ZodObject<{ file: typeof FilePath }>, TaskInfo>(
+    z.object({ file: FilePath }).strict(),
+  ),
+  'images:export': method<z.ZodObject<{ file: typeof FilePath }>, TaskInfo>(
+    z.object({ file: FilePath }).strict(),
+  ),
+  'tasks:list': method<typeof NoInput, TaskInfo[]>(NoInput),
+  'tasks:cancel': method<z.ZodObject<{ id: z.ZodString }>, TaskInfo>(
+    z.object({ id: z.string().min(1).max(100) }).strict(),
+  ),
+  'resources:list': method<typeof NoInput, LabeledResource[]>(NoInput),
+  'resources:down': method<z.ZodObject<{ images: z.ZodOptional<z.ZodBoolean> }>, DownReport>(
+    z.object({ images: z.boolean().optional() }).strict(),
+  ),
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type MethodInput<M extends MethodName> = z.input<(typeof methods)[M]['input']>;
+export type ParsedInput<M extends MethodName> = z.output<(typeof methods)[M]['input']>;
+export type MethodOutput<M extends MethodName> = (typeof methods)[M]['output'];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+// ---------------------------------------------------------------------------------------
+// Events (main -> UI)
+
+export interface Events {
+  /** Every change of a task: progress, and its final state. */
+  'tasks:update': TaskInfo;
+}
+
+export type EventName = keyof Events;
+export const eventNames: readonly EventName[] = ['tasks:update'];
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (eventNames as readonly string[]).includes(name);
+}
+
+// ---------------------------------------------------------------------------------------
+// What a caller holds, whatever the transport
+
+export interface Api {
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+  /** Subscribe to an event stream; returns the disposer. */
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}
+
+/** The one envelope every transport carries a reply in. */
+export type Envelope<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
+
+/**
+ * What the Electron preload exposes as `window.microlab`: replies stay in their envelope
+ * across the context bridge (which would strip an error's code and hint), and the renderer
+ * unwraps them into an `Api` (see renderer/src/api.ts).
+ */
+export interface Bridge {
+  invoke(method: MethodName, input: unknown): Promise<Envelope<unknown>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}

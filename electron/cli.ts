@@ -1,0 +1,229 @@
+/**
+ * `microlab`: the headless CLI over the same services the app uses, called in process
+ * through the same dispatcher (so input is validated exactly as over IPC or WebSocket).
+ */
+import path from 'node:path';
+import type {
+  DoctorReport,
+  ImageInfo,
+  MethodInput,
+  MethodName,
+  MethodOutput,
+  StatusReport,
+  TaskInfo,
+} from './api/contract';
+import { dispatch } from './api/dispatch';
+import { ApiError, fromErrorShape } from './api/errors';
+import { startWebServer } from './api/ws-server';
+import { parseCommand, USAGE, UsageError } from './cli/args';
+import type { Command } from './cli/args';
+import { formatBytes } from './engine/doctor';
+import { APP_VERSION } from './engine/labels';
+import { rendererDir } from './paths';
+import type { Services } from './services';
+import { createServices, reconcileOnStart } from './services';
+
+const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
+
+/** Exit codes: 0 fine, 1 a check or task failed, 2 usage or engine error, 130 canceled. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`microlab: ${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (command.name === 'help') {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command.name === 'version') {
+    out.write(`microlab ${APP_VERSION}\n`);
+    return 0;
+  }
+
+  const services = createServices();
+  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
+    const reply = await dispatch(services.handlers, method, input);
+    if (!reply.ok) throw fromErrorShape(reply.error);
+    return reply.result as MethodOutput<M>;
+  };
+  const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
+
+  try {
+    switch (command.name) {
+      case 'doctor': {
+        const report = await call('engine:doctor', {});
+        if (command.json) print(report);
+        else out.write(formatDoctor(report));
+        return report.ok ? 0 : 1;
+      }
+      case 'status': {
+        const report = await call('engine:status', {});
+        if (command.json) print(report);
+        else out.write(formatStatus(report));
+        return 0;
+      }
+      case 'images-ls': {
+        const images = await call('images:list', {});
+        if (command.json) print(images);
+        else out.write(formatImages(images));
+        return 0;
+      }
+      case 'images-prepare':
+        return followTask(
+          services,
+          await call('images:prepare', command.bundle ? { bundle: path.resolve(command.bundle) } : {}),
+          out,
+          err,
+        );
+      case 'images-import':
+        return followTask(
+          services,
+          await call('images:import', { file: path.resolve(command.file) }),
+          out,
+          err,
+        );
+      case 'images-export':
+        return followTask(
+          services,
+          await call('images:export', { file: path.resolve(command.file) }),
+          out,
+          err,
+        );
+      case 'down': {
+        const report = await call('resources:down', { images: command.images });
+        for (const r of report.removed) out.write(`removed ${r.kind} ${r.name}\n`);
+        for (const f of report.failed)
+          err.write(`could not remove ${f.resource.kind} ${f.resource.name}: ${f.error}\n`);
+        out.write(report.removed.length ? `${report.removed.length} removed.\n` : 'Nothing to remove.\n');
+        return report.failed.length ? 1 : 0;
+      }
+      case 'web':
+        return await serveWeb(services, command.port, out);
+    }
+  } catch (e) {
+    const error = e instanceof ApiError ? e : new ApiError('internal', (e as Error).message);
+    err.write(`microlab: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+    return 2;
+  }
+}
+
+export function formatDoctor(report: DoctorReport): string {
+  const lines = [`MicroLab doctor (${report.platform})`];
+  for (const c of report.checks) {
+    lines.push(`${MARK[c.status]} ${c.title}: ${c.summary}`);
+    if (c.hint) lines.push(`    hint: ${c.hint}`);
+  }
+  lines.push(report.ok ? 'Ready for the labs.' : 'Not ready: fix the items marked ✘ above.');
+  return lines.join('\n') + '\n';
+}
+
+function formatImages(images: ImageInfo[]): string {
+  return (
+    images
+      .map(
+        (i) =>
+          `${i.present ? '✔' : '✘'} ${i.name.padEnd(28)} ${i.present ? formatBytes(i.sizeBytes ?? 0).padStart(9) : '  missing'}  ${i.role}${i.required ? '' : ' (not required)'}`,
+      )
+      .join('\n') + '\n'
+  );
+}
+
+function formatStatus(report: StatusReport): string {
+  const lines = [
+    `Engine: Docker ${report.engineVersion} at ${report.endpoint.address} (${report.endpoint.source})`,
+    `Project: ${report.project}`,
+    'Images:',
+    ...formatImages(report.images)
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`),
+    report.resources.length ? 'Running:' : 'Running: nothing',
+    ...report.resources.map((r) => `  ${r.kind.padEnd(9)} ${r.name}${r.state ? ` (${r.state})` : ''}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function progressLine(task: TaskInfo, width: number): string {
+  const { step, steps, message, bytes, totalBytes } = task.progress;
+  const fraction =
+    totalBytes && bytes !== undefined
+      ? Math.min(1, bytes / totalBytes)
+      : steps
+        ? Math.max(0, step - 1) / steps
+        : 0;
+  const barWidth = 24;
+  const filled = Math.round(fraction * barWidth);
+  const amount =
+    bytes !== undefined ? ` ${formatBytes(bytes)}${totalBytes ? `/${formatBytes(totalBytes)}` : ''}` : '';
+  const line = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${step}/${steps}${amount} ${message}`;
+  return line.length > width ? line.slice(0, width - 1) + '…' : line;
+}
+
+/** Shows a task's progress until it ends; Ctrl-C cancels it. */
+async function followTask(
+  services: Services,
+  task: TaskInfo,
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+): Promise<number> {
+  const tty = Boolean(out.isTTY);
+  let lastMessage = '';
+  const dispose = services.events.on('tasks:update', (update) => {
+    if (update.id !== task.id || update.state !== 'running') return;
+    if (tty) out.write(`\r\x1b[K${progressLine(update, out.columns ?? 80)}`);
+    else if (update.progress.message !== lastMessage)
+      out.write(`${update.progress.step}/${update.progress.steps} ${update.progress.message}\n`);
+    lastMessage = update.progress.message;
+  });
+  const onSigint = () => {
+    err.write('\ncanceling…\n');
+    services.tasks.cancel(task.id);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const final = await services.tasks.wait(task.id);
+    if (tty) out.write('\r\x1b[K');
+    if (final.state === 'succeeded') {
+      out.write(`${task.title}: ${final.result ?? 'done'}\n`);
+      return 0;
+    }
+    if (final.state === 'canceled') {
+      err.write(`${task.title}: canceled\n`);
+      return 130;
+    }
+    err.write(
+      `${task.title} failed: ${final.error?.message ?? 'unknown error'}\n${final.error?.hint ? `  hint: ${final.error.hint}\n` : ''}`,
+    );
+    return 1;
+  } finally {
+    dispose();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function serveWeb(
+  services: Services,
+  port: number | undefined,
+  out: NodeJS.WriteStream,
+): Promise<number> {
+  await reconcileOnStart(services);
+  const server = await startWebServer({
+    handlers: services.handlers,
+    events: services.events,
+    staticDir: rendererDir(),
+    port,
+  });
+  out.write(
+    `MicroLab is serving its UI at ${server.url}\n(127.0.0.1 only; the token changes each run. Ctrl-C stops it.)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,112 @@
+/**
+ * Electron's main process: the thin edge. It serves the built UI from the app:// scheme,
+ * locks the window down, and carries the API contract over IPC to the same services the
+ * CLI and the browser transport use.
+ */
+import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
+import type { IpcMainInvokeEvent, WebContents } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { eventNames, methods } from './api/contract';
+import { dispatch } from './api/dispatch';
+import { CONTENT_SECURITY_POLICY } from './api/security';
+import { appRoot, rendererDir } from './paths';
+import { createServices, reconcileOnStart } from './services';
+
+const SCHEME = 'app';
+const ORIGIN = `${SCHEME}://microlab`;
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+function isOwnUrl(url: string): boolean {
+  try {
+    return new URL(url).origin === ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
+/** Serves dist/renderer under app://microlab/, never a path outside it. */
+function serveRenderer(): void {
+  const root = rendererDir();
+  protocol.handle(SCHEME, async (request) => {
+    const { host, pathname } = new URL(request.url);
+    const file = path.resolve(root, '.' + decodeURIComponent(pathname === '/' ? '/index.html' : pathname));
+    if (host !== 'microlab' || !file.startsWith(root + path.sep))
+      return new Response('not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    return new Response(response.body, { status: response.status, headers });
+  });
+}
+
+/** Every window: no navigation away from the app, no new windows, no webviews, no permissions. */
+function restrict(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isOwnUrl(url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isOwnUrl(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+function registerIpc(services: ReturnType<typeof createServices>): void {
+  for (const method of Object.keys(methods)) {
+    ipcMain.handle(method, (event: IpcMainInvokeEvent, input: unknown) => {
+      const frameUrl = event.senderFrame?.url ?? '';
+      if (!isOwnUrl(frameUrl)) {
+        return {
+          ok: false,
+          error: { code: 'forbidden', message: `IPC from ${frameUrl || 'an unknown frame'} refused` },
+        };
+      }
+      return dispatch(services.handlers, method, input);
+    });
+  }
+  for (const event of eventNames) {
+    services.events.on(event, (payload) => {
+      for (const window of BrowserWindow.getAllWindows()) window.webContents.send(event, payload);
+    });
+  }
+}
+
+async function createWindow(): Promise<void> {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    title: 'MicroLab',
+    icon: path.join(appRoot(), 'assets', 'icon.png'),
+    webPreferences: {
+      preload: path.join(appRoot(), 'dist', 'electron', 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  await window.loadURL(`${ORIGIN}/`);
+}
+
+app.on('web-contents-created', (_event, contents) => restrict(contents));
+
+void app.whenReady().then(async () => {
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  serveRenderer();
+  const services = createServices();
+  registerIpc(services);
+  void reconcileOnStart(services);
+  await createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

@@ -1,0 +1,78 @@
+/**
+ * MicroLab's services: the one implementation of the API contract. Electron IPC, the
+ * browser transport and the CLI all call these handlers.
+ */
+import type { StatusReport } from './api/contract';
+import type { Handlers } from './api/dispatch';
+import { EventBus } from './api/events';
+import { down, listResources, reconcile } from './engine/cleanup';
+import { runDoctor } from './engine/doctor';
+import { exportBundle, importBundle, listImages, prepareImages, PREPARE_STEPS } from './engine/images';
+import { currentProject } from './engine/labels';
+import { EngineRegistry } from './engine/registry';
+import { TaskManager } from './tasks';
+
+export interface Services {
+  handlers: Handlers;
+  events: EventBus;
+  tasks: TaskManager;
+  registry: EngineRegistry;
+  project: string;
+}
+
+export function createServices(options: { registry?: EngineRegistry; project?: string } = {}): Services {
+  const events = new EventBus();
+  const tasks = new TaskManager(events);
+  const registry = options.registry ?? new EngineRegistry();
+  const project = options.project ?? currentProject();
+  const docker = async () => (await registry.get()).docker;
+
+  const handlers: Handlers = {
+    'engine:doctor': () => runDoctor(registry, project),
+    'engine:status': async (): Promise<StatusReport> => {
+      const { docker, endpoint } = await registry.get();
+      const [version, images, resources] = await Promise.all([
+        docker.version(),
+        listImages(docker),
+        listResources(docker, project, { images: false }),
+      ]);
+      return { endpoint, engineVersion: version.Version, project, images, resources };
+    },
+    'images:list': async () => listImages(await docker()),
+    'images:prepare': async ({ bundle }) => {
+      const engine = await docker();
+      return tasks.start('images:prepare', 'Prepare images', PREPARE_STEPS, (ctx) =>
+        prepareImages(engine, { bundle }, ctx),
+      );
+    },
+    'images:import': async ({ file }) => {
+      const engine = await docker();
+      return tasks.start('images:import', `Import ${file}`, 1, async (ctx) => {
+        ctx.progress({ step: 1 });
+        return `loaded ${(await importBundle(engine, file, ctx)).join(', ')}`;
+      });
+    },
+    'images:export': async ({ file }) => {
+      const engine = await docker();
+      return tasks.start('images:export', `Export to ${file}`, 1, async (ctx) => {
+        ctx.progress({ step: 1 });
+        return `wrote ${(await exportBundle(engine, file, ctx)).join(', ')} to ${file}`;
+      });
+    },
+    'tasks:list': async () => tasks.list(),
+    'tasks:cancel': async ({ id }) => tasks.cancel(id),
+    'resources:list': async () => listResources(await docker(), project),
+    'resources:down': async ({ images }) => down(await docker(), project, { images }),
+  };
+
+  return { handlers, events, tasks, registry, project };
+}
+
+/** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */
+export async function reconcileOnStart(services: Services): Promise<void> {
+  try {
+    await reconcile((await services.registry.get()).docker, services.project);
+  } catch {
+    /* the first screen reports an unreachable engine */
+  }
+}

@@ -1,0 +1,14 @@
+// Builds everything that runs: the CLI and Electron's main process and preload (esbuild),
+// and the renderer (Vite). `node scripts/build.mjs [--no-renderer]`
+import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
+
+const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', sourcemap: true, logLevel: 'warning' };
+
+await Promise.all([
+  build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.js', format: 'esm' }),
+  build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', external: ['electron'] }),
+  // A sandboxed preload must be one CommonJS file.
+  build({ ...common, packages: 'bundle', entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),
+]);
+if (!process.argv.includes('--no-renderer')) await viteBuild({ configFile: 'vite.config.ts', logLevel: 'warn' });
