@@ -227,7 +227,14 @@ async function nftablesCheck(docker: Docker, project: string) {
   });
   try {
     await workload.start();
-    const rules = `table inet ${NFT_TABLE} { chain input { type filter hook input priority 0; policy accept; tcp dport 9 counter drop comment "doctor" } }`;
+    const rules = [
+      `table inet ${NFT_TABLE} {`,
+      '  chain input {',
+      '    type filter hook input priority 0; policy accept;',
+      '    tcp dport 9 counter drop comment "doctor"',
+      '  }',
+      '}',
+    ].join('\n');
     const result = await runToCompletion(docker, {
       name: `microlab-doctor-${suffix}-fw`,
       Image: baseImageName(),
