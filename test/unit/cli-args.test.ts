@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from '../../electron/cli/args';
+
+describe('microlab CLI arguments', () => {
+  it.each([
+    [[], { name: 'help', topic: undefined }],
+    [['--help'], { name: 'help', topic: undefined }],
+    [['--version'], { name: 'version' }],
+    [['doctor'], { name: 'doctor', json: false }],
+    [['doctor', '--json'], { name: 'doctor', json: true }],
+    [['status', '--json'], { name: 'status', json: true }],
+    [['images', 'ls'], { name: 'images-ls', json: false }],
+    [['images', 'prepare'], { name: 'images-prepare' }],
+    [['images', 'prepare', '--bundle', 'class.tar'], { name: 'images-prepare', bundle: 'class.tar' }],
+    [['images', 'prepare', '--bundle=class.tar'], { name: 'images-prepare', bundle: 'class.tar' }],
+    [['images', 'import', 'class.tar'], { name: 'images-import', file: 'class.tar' }],
+    [['images', 'export', 'out/class.tar'], { name: 'images-export', file: 'out/class.tar' }],
+    [['down'], { name: 'down', images: false }],
+    [['down', '--images'], { name: 'down', images: true }],
+    [['web'], { name: 'web' }],
+    [['web', '--port', '4700'], { name: 'web', port: 4700 }],
+  ])('%j', (argv, expected) => {
+    expect(parseCommand(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['images'], 'images needs a command: ls, prepare, import or export'],
+    [['images', 'rm'], 'unknown images command "rm"'],
+    [['images', 'import'], 'images import needs a FILE'],
+    [['images', 'import', 'a.tar', 'b.tar'], 'unexpected argument "b.tar"'],
+    [['images', 'prepare', '--bundle'], "Option '--bundle <value>' argument missing"],
+    [['doctor', '--jsn'], "Unknown option '--jsn'"],
+    [['status', 'now'], 'unexpected argument "now"'],
+    [['web', '--port', '0'], '--port must be a number from 1 to 65535, not "0"'],
+    [['web', '--port', 'http'], '--port must be a number from 1 to 65535, not "http"'],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
