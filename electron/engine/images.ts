@@ -147,8 +147,20 @@ export async function importBundle(docker: Docker, file: string, ctx: TaskContex
   return loaded;
 }
 
-export async function exportBundle(docker: Docker, file: string, ctx: TaskContext): Promise<string[]> {
-  const images = (await listImages(docker)).filter((i) => i.required);
+/** Writes `names` (by default every image the labs need) to one tar file, via a .partial file. */
+export async function exportBundle(
+  docker: Docker,
+  file: string,
+  ctx: TaskContext,
+  names?: string[],
+): Promise<string[]> {
+  const listed = await listImages(docker);
+  const images = names
+    ? names.map(
+        (name) =>
+          listed.find((i) => i.name === name) ?? { name, role: 'unknown', present: false, required: false },
+      )
+    : listed.filter((i) => i.required);
   const missing = images.filter((i) => !i.present).map((i) => i.name);
   if (missing.length) {
     throw new ApiError(

@@ -1,0 +1,105 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Container } from 'dockerode';
+import { baseImageName } from '../../electron/engine/images';
+import { labelsFor } from '../../electron/engine/labels';
+import { reconcile } from '../../electron/engine/cleanup';
+import { cli, docker } from './support';
+
+const project = 'microlab-it-cleanup';
+const other = 'microlab-it-cleanup-other';
+const created: Container[] = [];
+
+afterAll(async () => {
+  for (const c of created) await c.remove({ force: true }).catch(() => undefined);
+  for (const p of [project, other]) await cli(['down'], { MICROLAB_PROJECT: p });
+});
+
+async function labeledSet(p: string) {
+  const network = await docker.createNetwork({
+    Name: `${p}-net`,
+    Internal: true,
+    Labels: labelsFor(p, 'test'),
+  });
+  const volume = await docker.createVolume({ Name: `${p}-data`, Labels: labelsFor(p, 'test') });
+  const container = await docker.createContainer({
+    name: `${p}-app-1`,
+    Image: baseImageName(),
+    Cmd: ['sleep', '300'],
+    Labels: labelsFor(p, 'workload', { workload: 'app' }),
+    HostConfig: { NetworkMode: `${p}-net`, Binds: [`${p}-data:/data`] },
+  });
+  await container.start();
+  return { network, volume, container };
+}
+
+describe('microlab down', () => {
+  it('removes every labeled container, network and volume of the project, and nothing it did not create', async () => {
+    const mine = await labeledSet(project);
+    const theirs = await labeledSet(other);
+    created.push(theirs.container);
+    // a container MicroLab did not create, even one whose name looks like ours
+    const unlabeled = await docker.createContainer({
+      name: `${project}-not-ours`,
+      Image: baseImageName(),
+      Cmd: ['sleep', '300'],
+    });
+    created.push(unlabeled);
+    await unlabeled.start();
+
+    const result = await cli(['down'], { MICROLAB_PROJECT: project });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`removed container ${project}-app-1`);
+    expect(result.stdout).toContain(`removed network ${project}-net`);
+    expect(result.stdout).toContain(`removed volume ${project}-data`);
+    expect(result.stdout).toContain('3 removed.');
+
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`io.microlab.project=${project}`] },
+    });
+    expect(left).toEqual([]);
+    await expect(mine.container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getNetwork(`${project}-net`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getVolume(`${project}-data`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    expect((await unlabeled.inspect()).State.Running).toBe(true);
+    expect((await theirs.container.inspect()).State.Running).toBe(true);
+    await expect(docker.getNetwork(`${other}-net`).inspect()).resolves.toBeTruthy();
+
+    const again = await cli(['down'], { MICROLAB_PROJECT: project });
+    expect(again.stdout).toBe('Nothing to remove.\n');
+  });
+
+  it('works after a crash: stopped and half-created resources go too', async () => {
+    const { container } = await labeledSet(project);
+    await container.kill();
+    const created = await docker.createContainer({
+      name: `${project}-never-started`,
+      Image: baseImageName(),
+      Labels: labelsFor(project, 'workload', { workload: 'half' }),
+    });
+    const result = await cli(['down'], { MICROLAB_PROJECT: project });
+    expect(result.code).toBe(0);
+    await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(created.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('reconcile at start removes throwaway containers only', async () => {
+    const transient = await docker.createContainer({
+      Image: baseImageName(),
+      Cmd: ['sleep', '300'],
+      Labels: labelsFor(project, 'doctor', { transient: true }),
+    });
+    const kept = await docker.createContainer({
+      Image: baseImageName(),
+      Cmd: ['sleep', '300'],
+      Labels: labelsFor(project, 'workload', { workload: 'kept' }),
+    });
+    created.push(kept);
+    const report = await reconcile(docker, project);
+    expect(report.removed.map((r) => r.id)).toEqual([transient.id]);
+    await expect(transient.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(kept.inspect()).resolves.toBeTruthy();
+    await cli(['down'], { MICROLAB_PROJECT: project });
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Shared by the integration tests: the real engine, the built CLI, and a task runner for
+ * calling long operations directly.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { EventBus } from '../../electron/api/events';
+import type { TaskInfo } from '../../electron/api/contract';
+import type { TaskContext } from '../../electron/tasks';
+import { TaskManager } from '../../electron/tasks';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+const cliPath = path.join(repoRoot, 'bin', 'microlab.js');
+
+export const docker = new Docker();
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `microlab` CLI (npm test builds it first). */
+export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  if (!existsSync(path.join(repoRoot, 'dist', 'cli.js')))
+    throw new Error('dist/cli.js is missing: run `npm run build` first');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Runs `work` as a real task; returns its final state and every progress message it published. */
+export async function runTask(
+  work: (ctx: TaskContext) => Promise<string>,
+  onProgress?: (task: TaskInfo, cancel: () => void) => void,
+): Promise<{ final: TaskInfo; messages: string[] }> {
+  const events = new EventBus();
+  const tasks = new TaskManager(events);
+  const messages: string[] = [];
+  let id = '';
+  events.on('tasks:update', (task) => {
+    if (task.state === 'running' && messages.at(-1) !== task.progress.message)
+      messages.push(task.progress.message);
+    onProgress?.(task, () => tasks.cancel(id));
+  });
+  id = tasks.start('test', 'test task', 1, work).id;
+  return { final: await tasks.wait(id), messages };
+}
+
+export async function imageExists(name: string): Promise<boolean> {
+  try {
+    await docker.getImage(name).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
