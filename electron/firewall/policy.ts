@@ -1,0 +1,456 @@
+/**
+ * The policy language: a YAML file of segments (groups of workloads chosen by selector labels
+ * or by name) and rules (from, to, ports, action, priority), with a default action and a
+ * mode. Parsing keeps positions, so every problem is reported as file:line:column and what
+ * is wrong; a policy that does not validate is never applied.
+ *
+ *   mode: enforce            # off | monitor | enforce
+ *   defaultAction: deny      # allow | deny | reject
+ *   segments:
+ *     web: { selector: { tier: web } }
+ *     db:  { selector: { tier: db }, mode: monitor }   # roll out one segment at a time
+ *     ops: { workloads: [admin] }
+ *   rules:
+ *     - id: web-to-api
+ *       from: { segment: web }             # or any, { selector: {...} }, { workload: name }, or a list
+ *       to: { segment: api }
+ *       ports: [8080, "9000-9100/tcp", "53/udp"]   # omitted: every port and protocol
+ *       action: allow
+ *       priority: 100                      # lower first; first match wins; deny beats allow at a tie
+ *       log: true                          # false: keep this rule's flows out of the flow log
+ *
+ * Names and ids end up in nftables comments and shell arguments, so only safe identifiers are
+ * accepted: nothing in a policy can inject into either.
+ */
+import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar } from 'yaml';
+import type { Node } from 'yaml';
+import { z } from 'zod';
+import { ApiError } from '../api/errors';
+import type { Protocol } from '../topology/workload';
+
+/** Larger policy files are refused before parsing. */
+export const MAX_POLICY_BYTES = 256 * 1024;
+export const MAX_RULES = 1000;
+export const MAX_SEGMENTS = 200;
+
+/** The id the default action is reported under, so no policy rule may take it. (The compiler's
+ * own rules start with "_", which a rule id cannot.) */
+export const RESERVED_IDS = ['default'] as const;
+
+const IDENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const RULE_ID = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
+const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp))?$/;
+
+const identifier = (what: string) =>
+  z.string().regex(IDENT, {
+    error: (issue) =>
+      `${what} ${JSON.stringify(issue.input)} is not a safe name (letters, digits, _ . -, at most 63, starting with a letter or digit)`,
+  });
+
+export const MODES = ['off', 'monitor', 'enforce'] as const;
+export const ACTIONS = ['allow', 'deny', 'reject'] as const;
+export type Mode = (typeof MODES)[number];
+export type Action = (typeof ACTIONS)[number];
+
+const ModeSchema = z.enum(MODES, { error: 'mode is one of off, monitor, enforce' });
+const ActionSchema = z.enum(ACTIONS, { error: 'action is one of allow, deny, reject' });
+
+const Selector = z
+  .record(identifier('label key'), identifier('label value'))
+  .refine((s) => Object.keys(s).length > 0, 'a selector needs at least one label')
+  .meta({ description: 'Workloads whose selector labels all have these values (io.microlab.label.<key>).' });
+
+const SegmentSchema = z
+  .strictObject({
+    description: z.string().max(500).optional(),
+    selector: Selector.optional(),
+    workloads: z
+      .array(identifier('workload name'))
+      .max(500)
+      .optional()
+      .meta({ description: 'Workloads by name (io.microlab.workload).' }),
+    mode: ModeSchema.optional().meta({
+      description: "Overrides the policy's mode for this segment's workloads.",
+    }),
+  })
+  .refine((s) => s.selector !== undefined || (s.workloads?.length ?? 0) > 0, {
+    error: 'a segment needs a selector or a list of workloads',
+  });
+
+const PeerSchema = z
+  .union([
+    z.literal('any'),
+    z.strictObject({ segment: identifier('segment name') }),
+    z.strictObject({ selector: Selector }),
+    z.strictObject({ workload: identifier('workload name') }),
+  ])
+  .meta({ description: 'any, { segment: NAME }, { selector: { KEY: VALUE } } or { workload: NAME }' });
+
+const PeersSchema = z.union([PeerSchema, z.array(PeerSchema).min(1).max(100)]);
+
+const PortSchema = z
+  .union([
+    z
+      .int()
+      .min(1, { error: (issue) => `port ${String(issue.input)} is out of range 1-65535` })
+      .max(65535, { error: (issue) => `port ${String(issue.input)} is out of range 1-65535` }),
+    z.string().regex(PORT_TEXT, {
+      error: (issue) =>
+        `port ${JSON.stringify(issue.input)} is not 8080, "8080/tcp" or a range "9000-9100/udp"`,
+    }),
+  ])
+  .meta({ description: 'A port (1-65535) or a range, tcp unless "/udp": 8080, "8080/udp", "9000-9100"' });
+
+const RuleSchema = z.strictObject({
+  id: z.string().regex(RULE_ID, {
+    error: (issue) =>
+      `rule id ${JSON.stringify(issue.input)} is not a safe id (letters, digits, _ . -, at most 63, starting with a letter)`,
+  }),
+  description: z.string().max(500).optional(),
+  from: PeersSchema,
+  to: PeersSchema,
+  ports: z
+    .array(PortSchema)
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Omitted: every port and protocol.' }),
+  action: ActionSchema,
+  priority: z.int().min(0).max(1_000_000).default(1000),
+  log: z.boolean().default(true),
+});
+
+export const PolicySchema = z
+  .strictObject({
+    $schema: z.string().max(500).optional(),
+    name: identifier('policy name').optional(),
+    description: z.string().max(2000).optional(),
+    mode: ModeSchema.default('enforce'),
+    defaultAction: ActionSchema.default('deny'),
+    segments: z.record(identifier('segment name'), SegmentSchema).default({}),
+    rules: z.array(RuleSchema).max(MAX_RULES).default([]),
+  })
+  .meta({ title: 'MicroLab segment firewall policy' });
+
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+// ---------------------------------------------------------------------------------------
+// The normalized policy the evaluator and the compiler work on
+
+export type Peer =
+  | { kind: 'any' }
+  | { kind: 'segment'; segment: string }
+  | { kind: 'selector'; selector: Record<string, string> }
+  | { kind: 'workload'; workload: string };
+
+export interface PortRange {
+  protocol: Protocol;
+  from: number;
+  to: number;
+}
+
+export interface Rule {
+  id: string;
+  description?: string;
+  from: Peer[];
+  to: Peer[];
+  /** Undefined: every port and protocol. */
+  ports?: PortRange[];
+  action: Action;
+  priority: number;
+  log: boolean;
+  /** Position in the file, the last tie-breaker. */
+  index: number;
+}
+
+export interface Segment {
+  name: string;
+  selector?: Record<string, string>;
+  workloads: string[];
+  mode?: Mode;
+}
+
+export interface Policy {
+  name?: string;
+  mode: Mode;
+  defaultAction: Action;
+  segments: Segment[];
+  /** In evaluation order: priority, then deny/reject before allow, then file order. */
+  rules: Rule[];
+}
+
+export interface PolicyIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Where in the document, e.g. rules.2.ports.0 */
+  path: string;
+  message: string;
+}
+
+export class PolicyError extends ApiError {
+  readonly issues: PolicyIssue[];
+
+  constructor(issues: PolicyIssue[]) {
+    const sorted = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+    super(
+      'policy-invalid',
+      sorted.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'),
+      'Fix the policy file; the policy in force stays as it was.',
+    );
+    this.name = 'PolicyError';
+    this.issues = sorted;
+  }
+}
+
+export function parsePort(entry: number | string): PortRange | string {
+  if (typeof entry === 'number') return { protocol: 'tcp', from: entry, to: entry };
+  const m = PORT_TEXT.exec(entry);
+  if (!m) return `port ${JSON.stringify(entry)} is not 8080, "8080/tcp" or a range "9000-9100/udp"`;
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  for (const p of [from, to]) if (p < 1 || p > 65535) return `port ${p} is out of range 1-65535`;
+  if (to < from) return `port range ${from}-${to} runs backwards`;
+  return { protocol: (m[3] ?? 'tcp') as Protocol, from, to };
+}
+
+export function formatPortRange(r: PortRange): string {
+  return `${r.from === r.to ? r.from : `${r.from}-${r.to}`}/${r.protocol}`;
+}
+
+const ACTION_RANK: Record<Action, number> = { deny: 0, reject: 0, allow: 1 };
+
+/** Sorts rules into evaluation order: lower priority first, deny/reject before allow at a tie, then file order. */
+export function orderRules(rules: Rule[]): Rule[] {
+  return [...rules].sort(
+    (a, b) => a.priority - b.priority || ACTION_RANK[a.action] - ACTION_RANK[b.action] || a.index - b.index,
+  );
+}
+
+type RawPolicy = z.output<typeof PolicySchema>;
+type RawPeer = z.output<typeof PeerSchema>;
+
+function toPeer(raw: RawPeer): Peer {
+  if (raw === 'any') return { kind: 'any' };
+  if ('segment' in raw) return { kind: 'segment', segment: raw.segment };
+  if ('selector' in raw) return { kind: 'selector', selector: raw.selector };
+  return { kind: 'workload', workload: raw.workload };
+}
+
+interface PathIssue {
+  path: (string | number)[];
+  message: string;
+  /** Point at the key of the last path element rather than its value. */
+  atKey?: boolean;
+}
+
+/** Checks what the schema cannot: references, port overlaps, unique ids. */
+function semanticIssues(raw: RawPolicy): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const segments = new Set(Object.keys(raw.segments));
+  if (segments.size > MAX_SEGMENTS)
+    issues.push({ path: ['segments'], message: `too many segments (at most ${MAX_SEGMENTS})` });
+  const ids = new Map<string, number>();
+  raw.rules.forEach((rule, i) => {
+    if ((RESERVED_IDS as readonly string[]).includes(rule.id))
+      issues.push({ path: ['rules', i, 'id'], message: `rule id "${rule.id}" is reserved` });
+    const first = ids.get(rule.id);
+    if (first !== undefined)
+      issues.push({
+        path: ['rules', i, 'id'],
+        message: `rule id "${rule.id}" is used twice (first by rule ${first + 1})`,
+      });
+    else ids.set(rule.id, i);
+    for (const side of ['from', 'to'] as const) {
+      const peers = rule[side];
+      const list = Array.isArray(peers) ? peers : [peers];
+      list.forEach((peer, j) => {
+        if (peer !== 'any' && 'segment' in peer && !segments.has(peer.segment)) {
+          const path = Array.isArray(peers)
+            ? ['rules', i, side, j, 'segment']
+            : ['rules', i, side, 'segment'];
+          issues.push({
+            path,
+            message: `unknown segment "${peer.segment}"${segments.size ? ` (segments: ${[...segments].join(', ')})` : ' (the policy defines no segments)'}`,
+          });
+        }
+      });
+    }
+    const seen: { range: PortRange; j: number }[] = [];
+    rule.ports?.forEach((entry, j) => {
+      const range = parsePort(entry);
+      if (typeof range === 'string') {
+        issues.push({ path: ['rules', i, 'ports', j], message: range });
+        return;
+      }
+      const clash = seen.find(
+        (s) => s.range.protocol === range.protocol && s.range.from <= range.to && range.from <= s.range.to,
+      );
+      if (clash)
+        issues.push({
+          path: ['rules', i, 'ports', j],
+          message: `port ${formatPortRange(range)} overlaps ${formatPortRange(clash.range)} in the same rule`,
+        });
+      seen.push({ range, j });
+    });
+  });
+  return issues;
+}
+
+function normalize(raw: RawPolicy): Policy {
+  const rules: Rule[] = raw.rules.map((r, index) => ({
+    id: r.id,
+    ...(r.description ? { description: r.description } : {}),
+    from: (Array.isArray(r.from) ? r.from : [r.from]).map(toPeer),
+    to: (Array.isArray(r.to) ? r.to : [r.to]).map(toPeer),
+    ...(r.ports ? { ports: r.ports.map((p) => parsePort(p) as PortRange) } : {}),
+    action: r.action,
+    priority: r.priority,
+    log: r.log,
+    index,
+  }));
+  return {
+    ...(raw.name ? { name: raw.name } : {}),
+    mode: raw.mode,
+    defaultAction: raw.defaultAction,
+    segments: Object.entries(raw.segments).map(([name, s]) => ({
+      name,
+      ...(s.selector ? { selector: s.selector } : {}),
+      workloads: s.workloads ?? [],
+      ...(s.mode ? { mode: s.mode } : {}),
+    })),
+    rules: orderRules(rules),
+  };
+}
+
+/** zod's union errors list every branch; the branch that got past the type check says what is wrong. */
+function flattenIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): PathIssue[] {
+  const out: PathIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path].map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'invalid_union' && issue.errors.length) {
+      const rootMismatch = (x: z.core.$ZodIssue) =>
+        x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
+      const branches = issue.errors.filter((b) => b.length && !b.every(rootMismatch));
+      if (branches.length === 1) {
+        out.push(...flattenIssues(branches[0]!, path));
+        continue;
+      }
+      out.push({ path, message: unionMessage(path) });
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      for (const inner of issue.issues) out.push({ path, message: inner.message, atKey: true });
+      continue;
+    }
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        out.push({ path: [...path, key], message: `unknown field "${key}"${fieldHint(path)}`, atKey: true });
+      continue;
+    }
+    out.push({ path, message: issue.message });
+  }
+  return out;
+}
+
+function fieldHint(path: (string | number)[]): string {
+  const where = path.filter((p) => typeof p === 'string');
+  const last = where.at(-1);
+  if (path.length === 0) return ' (fields: mode, defaultAction, segments, rules, name, description)';
+  if (where[0] === 'rules' && (last === 'from' || last === 'to'))
+    return ' (a peer is any, { segment }, { selector } or { workload })';
+  if (where[0] === 'rules' && path.length === 2)
+    return ' (fields: id, from, to, ports, action, priority, log, description)';
+  if (where[0] === 'segments' && path.length === 2)
+    return ' (fields: selector, workloads, mode, description)';
+  return '';
+}
+
+function unionMessage(path: (string | number)[]): string {
+  const where = path.filter((p) => typeof p === 'string');
+  if (where.at(-1) === 'ports' || where.at(-2) === 'ports')
+    return 'a port is a number 1-65535 or a text like "8080/tcp" or "9000-9100/udp"';
+  if (where.includes('from') || where.includes('to'))
+    return 'a peer is any, { segment: NAME }, { selector: { KEY: VALUE } } or { workload: NAME }, or a list of them';
+  return 'not a valid value here';
+}
+
+/** The node at `path`, or the nearest one above it that exists. */
+function nodeAt(
+  doc: ReturnType<typeof parseDocument>,
+  path: (string | number)[],
+  atKey: boolean,
+): Node | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const sub = path.slice(0, n);
+    if (atKey && n === path.length && n > 0) {
+      const parent = doc.getIn(sub.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === sub.at(-1));
+        if (pair && isNode(pair.key)) return pair.key;
+      }
+      continue;
+    }
+    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
+    if (isNode(node)) return node;
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates a policy. Throws a PolicyError listing every problem with its
+ * position; returns the normalized policy otherwise.
+ */
+export function parsePolicy(text: string, file = 'policy.yaml'): Policy {
+  const at = (line: number, column: number, path: string, message: string): PolicyIssue => ({
+    file,
+    line,
+    column,
+    path,
+    message,
+  });
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_POLICY_BYTES) {
+    throw new PolicyError([
+      at(1, 1, '', `the file is ${bytes} bytes; a policy may be at most ${MAX_POLICY_BYTES} bytes`),
+    ]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  });
+  const yamlIssues = [...doc.errors, ...doc.warnings].map((e) => {
+    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+    return at(pos.line, pos.col, '', `bad YAML: ${e.message.split('\n')[0]}`);
+  });
+  if (doc.errors.length) throw new PolicyError(yamlIssues);
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new PolicyError([at(1, 1, '', `bad YAML: ${(err as Error).message}`)]);
+  }
+  if (data === null || data === undefined) throw new PolicyError([at(1, 1, '', 'the policy is empty')]);
+
+  const place = (issues: PathIssue[]) =>
+    issues.map((issue) => {
+      const node = nodeAt(doc, issue.path, issue.atKey ?? false);
+      const pos = lines.linePos(node?.range?.[0] ?? 0);
+      return at(pos.line, pos.col, issue.path.join('.'), issue.message);
+    });
+
+  const parsed = PolicySchema.safeParse(data);
+  if (!parsed.success) throw new PolicyError(place(flattenIssues(parsed.error.issues)));
+  const semantic = semanticIssues(parsed.data);
+  if (semantic.length) throw new PolicyError(place(semantic));
+  return normalize(parsed.data);
+}
+
+/** The JSON Schema editors use to complete and check policy files. */
+export function policyJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(PolicySchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
