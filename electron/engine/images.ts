@@ -20,6 +20,7 @@ import { throwIfAborted } from '../tasks';
 import { runToCompletion } from './containers';
 import { labsDir } from '../paths';
 import { APP_VERSION, LABEL, labelsFor } from './labels';
+import { provideShopImage, shopImageName } from './shop-image';
 
 export const BASE_REPOSITORY = 'microlab/base';
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
@@ -32,7 +33,10 @@ export function baseImageName(version = APP_VERSION): string {
 
 /** The images every lab needs, with the role each plays. */
 export function requiredImages(): { name: string; role: string }[] {
-  return [{ name: baseImageName(), role: 'base' }];
+  return [
+    { name: baseImageName(), role: 'base' },
+    { name: shopImageName(), role: 'shop' },
+  ];
 }
 
 function imagesDir(): string {
@@ -405,12 +409,18 @@ export async function prepareImages(
     ctx.progress({ step, message, bytes: undefined, totalBytes: undefined });
 
   say(1, `looking for ${name} in the engine`);
-  if (await imageExists(docker, name)) return `${name} is already present`;
+  // The shop image is built on the base, once the base is there.
+  const withShop = async (base: string) => {
+    say(6, `providing ${shopImageName()}`);
+    return `${base}; ${await provideShopImage(docker, name, ctx)}`;
+  };
+  if (await imageExists(docker, name)) return withShop(`${name} is already present`);
 
   if (options.bundle) {
     say(2, `importing the bundle ${options.bundle}`);
     await importBundle(docker, options.bundle, ctx);
-    if (await imageExists(docker, name)) return `imported ${name} from the bundle ${options.bundle}`;
+    if (await imageExists(docker, name))
+      return withShop(`imported ${name} from the bundle ${options.bundle}`);
     skipped.push(`the bundle ${options.bundle} does not hold ${name}`);
   } else {
     skipped.push('no bundle given');
@@ -439,7 +449,7 @@ export async function prepareImages(
   }
   say(5, `checking ${name}`);
   const versions = await verifyBaseImage(docker, name, ctx.signal);
-  return `${how} (${skipped.join('; ')}): ${versions}`;
+  return withShop(`${how} (${skipped.join('; ')}): ${versions}`);
 }
 
-export const PREPARE_STEPS = 5;
+export const PREPARE_STEPS = 6;
