@@ -7,6 +7,7 @@ const common = { bundle: true, platform: 'node', target: 'node20', packages: 'ex
 
 await Promise.all([
   build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.js', format: 'esm' }),
+  build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', format: 'esm' }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', external: ['electron'] }),
   // A sandboxed preload must be one CommonJS file.
   build({ ...common, packages: 'bundle', entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),

@@ -1,0 +1,22 @@
+/**
+ * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
+ * ratios against a baseline measured in the same run). Sections: foundation.
+ */
+import { benchFoundation } from './foundation';
+
+const sections: Record<string, () => Promise<void>> = {
+  foundation: benchFoundation,
+};
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);
+for (const name of chosen) {
+  const run = sections[name];
+  if (!run) {
+    console.error(
+      `unknown bench section ${JSON.stringify(name)}; known: ${Object.keys(sections).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  await run();
+}
+process.exit(0);
