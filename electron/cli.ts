@@ -75,21 +75,21 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'images-prepare':
         return followTask(
           services,
-          await call('images:prepare', command.bundle ? { bundle: path.resolve(command.bundle) } : {}),
+          () => call('images:prepare', command.bundle ? { bundle: path.resolve(command.bundle) } : {}),
           out,
           err,
         );
       case 'images-import':
         return followTask(
           services,
-          await call('images:import', { file: path.resolve(command.file) }),
+          () => call('images:import', { file: path.resolve(command.file) }),
           out,
           err,
         );
       case 'images-export':
         return followTask(
           services,
-          await call('images:export', { file: path.resolve(command.file) }),
+          () => call('images:export', { file: path.resolve(command.file) }),
           out,
           err,
         );
@@ -163,22 +163,38 @@ function progressLine(task: TaskInfo, width: number): string {
   return line.length > width ? line.slice(0, width - 1) + '…' : line;
 }
 
-/** Shows a task's progress until it ends; Ctrl-C cancels it. */
+/** Starts a task and shows its progress until it ends; Ctrl-C cancels it. */
 async function followTask(
   services: Services,
-  task: TaskInfo,
+  start: () => Promise<TaskInfo>,
   out: NodeJS.WriteStream,
   err: NodeJS.WriteStream,
 ): Promise<number> {
   const tty = Boolean(out.isTTY);
   let lastMessage = '';
-  const dispose = services.events.on('tasks:update', (update) => {
-    if (update.id !== task.id || update.state !== 'running') return;
+  let taskId: string | undefined;
+  const early: TaskInfo[] = [];
+  const show = (update: TaskInfo) => {
+    if (update.state !== 'running') return;
     if (tty) out.write(`\r\x1b[K${progressLine(update, out.columns ?? 80)}`);
     else if (update.progress.message !== lastMessage)
       out.write(`${update.progress.step}/${update.progress.steps} ${update.progress.message}\n`);
     lastMessage = update.progress.message;
+  };
+  // Subscribe before starting, so not even the first step goes unseen.
+  const dispose = services.events.on('tasks:update', (update) => {
+    if (taskId === undefined) early.push(update);
+    else if (update.id === taskId) show(update);
   });
+  let task: TaskInfo;
+  try {
+    task = await start();
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+  taskId = task.id;
+  early.filter((u) => u.id === task.id).forEach(show);
   const onSigint = () => {
     err.write('\ncanceling…\n');
     services.tasks.cancel(task.id);
