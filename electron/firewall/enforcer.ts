@@ -1,0 +1,288 @@
+/**
+ * The enforcer: keeps every workload instance's namespace holding the table the policy
+ * compiles to, for the instances running now.
+ *
+ *   apply(policy)  compile for the current instances, make sure each has a live sidecar,
+ *                  load (in parallel, atomically per instance) only the tables that changed
+ *   watch()        follow the project's Docker events: an instance that starts, dies or is
+ *                  removed changes the peer sets, so recompute and reload what changed; a
+ *                  sidecar that dies is restored (its rules stayed in the namespace anyway)
+ *
+ * A policy reaches the enforcer only after it validated (policy.ts), so a bad file changes
+ * nothing. The enforcer takes whatever labeled instances exist: it knows no shop.
+ */
+import type Docker from 'dockerode';
+import { performance } from 'node:perf_hooks';
+import { baseImageName } from '../engine/images';
+import { LABEL } from '../engine/labels';
+import type { WorkloadInstance } from '../topology/workload';
+import { compileTable } from './compile';
+import type { Mode, Policy } from './policy';
+import { listInstances } from './instances';
+import type { Sidecar } from './sidecar';
+import { createSidecar, FIREWALL_ROLE, listSidecars, loadTable } from './sidecar';
+
+export interface TableStatus {
+  workload: string;
+  container: string;
+  containerId: string;
+  sidecar: string;
+  mode: Mode;
+  /** Whether this apply loaded it (false: the namespace already held exactly this table). */
+  loaded: boolean;
+  error?: string;
+}
+
+export interface ApplyReport {
+  policy?: string;
+  instances: number;
+  loaded: number;
+  unchanged: number;
+  failed: number;
+  sidecarsCreated: number;
+  sidecarsRemoved: number;
+  durationMs: number;
+  tables: TableStatus[];
+}
+
+interface KnownSidecar {
+  id: string;
+  name: string;
+}
+
+export interface EnforcerOptions {
+  image?: string;
+  /** Called after every reconcile the enforcer starts by itself (Docker events). */
+  onReconcile?: (report: ApplyReport | Error) => void;
+}
+
+export class Enforcer {
+  private policy?: Policy;
+  /** Workload container id -> the table text its namespace holds. */
+  private readonly applied = new Map<string, string>();
+  /** Workload container id -> its sidecar, checked fresh (started after the workload). */
+  private readonly sidecars = new Map<string, KnownSidecar>();
+  private running?: Promise<ApplyReport>;
+  private next?: Promise<ApplyReport>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly project: string,
+    private readonly options: EnforcerOptions = {},
+  ) {}
+
+  current(): Policy | undefined {
+    return this.policy;
+  }
+
+  /** Puts `policy` in force on every running instance. */
+  async apply(policy: Policy): Promise<ApplyReport> {
+    this.policy = policy;
+    return this.reconcile();
+  }
+
+  /** Recomputes and reloads what changed; calls made while one runs are folded into one more run. */
+  reconcile(): Promise<ApplyReport> {
+    if (this.running) {
+      this.next ??= this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.next = undefined;
+          return this.reconcile();
+        });
+      return this.next;
+    }
+    this.running = this.reconcileOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Forgets what it believes a namespace holds, so the next reconcile loads it again. */
+  forget(containerId?: string): void {
+    if (containerId === undefined) {
+      this.applied.clear();
+      this.sidecars.clear();
+    } else {
+      this.applied.delete(containerId);
+      this.sidecars.delete(containerId);
+    }
+  }
+
+  private async reconcileOnce(): Promise<ApplyReport> {
+    const start = performance.now();
+    const policy = this.policy;
+    const report: ApplyReport = {
+      ...(policy?.name ? { policy: policy.name } : {}),
+      instances: 0,
+      loaded: 0,
+      unchanged: 0,
+      failed: 0,
+      sidecarsCreated: 0,
+      sidecarsRemoved: 0,
+      durationMs: 0,
+      tables: [],
+    };
+    if (!policy) return report;
+    const [instances, sidecars] = await Promise.all([
+      listInstances(this.docker, this.project),
+      listSidecars(this.docker, this.project),
+    ]);
+    report.instances = instances.length;
+    const live = new Set(instances.map((i) => i.containerId));
+
+    // Sidecars of instances that are gone go with them.
+    await Promise.all(
+      sidecars
+        .filter((s) => !live.has(s.target))
+        .map(async (s) => {
+          this.forget(s.target);
+          await this.docker
+            .getContainer(s.id)
+            .remove({ force: true })
+            .catch(() => undefined);
+          report.sidecarsRemoved++;
+        }),
+    );
+    for (const id of [...this.applied.keys()]) if (!live.has(id)) this.forget(id);
+
+    const byTarget = new Map(sidecars.filter((s) => live.has(s.target)).map((s) => [s.target, s]));
+    report.tables = await Promise.all(
+      instances.map(async (instance): Promise<TableStatus> => {
+        const table = compileTable(policy, instance, instances);
+        const status: TableStatus = {
+          workload: instance.name,
+          container: instance.containerName,
+          containerId: instance.containerId,
+          sidecar: '',
+          mode: table.mode,
+          loaded: false,
+        };
+        try {
+          const { sidecar, created } = await this.sidecarFor(instance, byTarget.get(instance.containerId));
+          status.sidecar = sidecar.name;
+          if (created) report.sidecarsCreated++;
+          if (this.applied.get(instance.containerId) === table.text) return status;
+          await loadTable(this.docker, sidecar.id, table.text);
+          this.applied.set(instance.containerId, table.text);
+          status.loaded = true;
+        } catch (err) {
+          this.applied.delete(instance.containerId);
+          status.error = (err as Error).message;
+        }
+        return status;
+      }),
+    );
+    report.loaded = report.tables.filter((t) => t.loaded).length;
+    report.failed = report.tables.filter((t) => t.error).length;
+    report.unchanged = report.tables.length - report.loaded - report.failed;
+    report.durationMs = Math.round((performance.now() - start) * 10) / 10;
+    return report;
+  }
+
+  /** The instance's live sidecar: the known one, or a checked existing one, or a new one. */
+  private async sidecarFor(
+    instance: WorkloadInstance,
+    existing: Sidecar | undefined,
+  ): Promise<{ sidecar: KnownSidecar; created: boolean }> {
+    const known = this.sidecars.get(instance.containerId);
+    if (known && existing?.id === known.id && existing.running) return { sidecar: known, created: false };
+    if (existing?.running && (await this.isFresh(existing, instance))) {
+      const sidecar = { id: existing.id, name: existing.name };
+      this.sidecars.set(instance.containerId, sidecar);
+      return { sidecar, created: false };
+    }
+    // Missing, dead, or stuck in the namespace of an earlier run of the workload.
+    const created = await createSidecar(
+      this.docker,
+      this.project,
+      instance,
+      this.options.image ?? baseImageName(),
+    );
+    const sidecar = { id: created.id, name: created.name };
+    this.sidecars.set(instance.containerId, sidecar);
+    return { sidecar, created: true };
+  }
+
+  /** A sidecar started before its workload's latest start shares a namespace that no longer exists. */
+  private async isFresh(sidecar: Sidecar, instance: WorkloadInstance): Promise<boolean> {
+    const [s, w] = await Promise.all([
+      this.docker.getContainer(sidecar.id).inspect(),
+      this.docker.getContainer(instance.containerId).inspect(),
+    ]);
+    return Date.parse(s.State.StartedAt) >= Date.parse(w.State.StartedAt);
+  }
+
+  /**
+   * Follows the project's container events and reconciles after each change (debounced a
+   * little, so a scale-out of several replicas is one reload). Returns the disposer.
+   */
+  watch(): () => void {
+    let stream: NodeJS.ReadableStream | undefined;
+    let stopped = false;
+    const onEvent = (event: DockerEvent) => {
+      const labels = event.Actor?.Attributes ?? {};
+      const role = labels[LABEL.role];
+      const id = event.Actor?.ID ?? event.id;
+      if (role === 'workload') {
+        if (id) this.forget(id);
+      } else if (role !== FIREWALL_ROLE) return;
+      this.schedule();
+    };
+    this.docker.getEvents(
+      {
+        filters: {
+          type: ['container'],
+          event: ['start', 'die', 'destroy'],
+          label: [`${LABEL.project}=${this.project}`],
+        },
+      },
+      (err, s) => {
+        if (err || !s) return this.options.onReconcile?.(err instanceof Error ? err : new Error(String(err)));
+        if (stopped) {
+          (s as unknown as { destroy?: () => void }).destroy?.();
+          return;
+        }
+        stream = s;
+        let buffer = '';
+        s.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString('utf8');
+          let nl;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (!line) continue;
+            try {
+              onEvent(JSON.parse(line) as DockerEvent);
+            } catch {
+              /* not an event line */
+            }
+          }
+        });
+        s.on('error', () => undefined);
+      },
+    );
+    return () => {
+      stopped = true;
+      clearTimeout(this.timer);
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.reconcile().then(
+        (report) => this.options.onReconcile?.(report),
+        (err: unknown) => this.options.onReconcile?.(err instanceof Error ? err : new Error(String(err))),
+      );
+    }, 25);
+  }
+}
+
+interface DockerEvent {
+  id?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}

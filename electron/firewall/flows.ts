@@ -1,0 +1,284 @@
+/**
+ * The flow log: one event per new connection, with the rule that decided it.
+ *
+ * Each table marks new connections for tracing (compile.ts, chains trace_in/trace_out) and
+ * each sidecar's main process is `nft monitor trace`, so the sidecar's log holds, per traced
+ * packet, its addresses and ports and the rule that ended its way through our ingress or
+ * egress chain, comment included ("<rule id> <action>[ audit][ nolog]"). This module reads
+ * those logs (history, or following) and turns them into events.
+ *
+ * A connection between two workloads with tables is seen twice (the source's egress and the
+ * destination's ingress); `mergeFlows` keeps one event per connection, the most decisive.
+ */
+import type Docker from 'dockerode';
+import type { Verdict } from './evaluate';
+import { parseRuleComment, TABLE } from './compile';
+import { addressBook, listInstances } from './instances';
+import type { Sidecar } from './sidecar';
+import { listSidecars } from './sidecar';
+
+export interface FlowEvent {
+  time: string;
+  /** The workload whose table decided (the sidecar that saw it). */
+  seenBy: string;
+  direction: 'ingress' | 'egress';
+  /** Workload names where the address belongs to one, else the address. */
+  src: string;
+  dst: string;
+  srcAddress: string;
+  dstAddress: string;
+  protocol: string;
+  srcPort?: number;
+  port?: number;
+  verdict: Verdict;
+  /** The deciding rule's id, "default", or "unknown" (a table loaded a moment ago). */
+  ruleId: string;
+}
+
+interface PacketInfo {
+  srcAddress: string;
+  dstAddress: string;
+  protocol: string;
+  srcPort?: number;
+  port?: number;
+}
+
+const TRACE = new RegExp(`^trace id (\\w+) inet ${TABLE} (\\w+) (.*)$`);
+const VERDICT = /\(verdict (\w+)\)\s*$/;
+
+function parsePacket(text: string): PacketInfo | undefined {
+  const addr = /ip saddr (\S+) ip daddr (\S+)/.exec(text);
+  if (!addr) return undefined;
+  const protocol = /ip protocol (\w+)/.exec(text)?.[1] ?? 'ip';
+  const ports = /(tcp|udp) sport (\d+) \1 dport (\d+)/.exec(text);
+  return {
+    srcAddress: addr[1]!,
+    dstAddress: addr[2]!,
+    protocol,
+    ...(ports ? { srcPort: Number(ports[2]), port: Number(ports[3]) } : {}),
+  };
+}
+
+/**
+ * Turns `nft monitor trace` lines (each optionally prefixed by a Docker log timestamp) into
+ * flow events. Feed it lines in order; it keeps the packet of each trace id until its verdict.
+ */
+export class TraceParser {
+  private readonly packets = new Map<string, PacketInfo>();
+
+  constructor(
+    private readonly seenBy: string,
+    private readonly names: Map<string, string> = new Map(),
+  ) {}
+
+  line(raw: string): FlowEvent | undefined {
+    let text = raw.trimEnd();
+    let time = new Date().toISOString();
+    const stamp = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/.exec(text);
+    if (stamp) {
+      time = new Date(stamp[1]!).toISOString();
+      text = stamp[2]!;
+    }
+    const m = TRACE.exec(text);
+    if (!m) return undefined;
+    const [, id, chain, rest] = m as unknown as [string, string, string, string];
+    if (rest.startsWith('packet:')) {
+      if (chain === 'trace_in' || chain === 'trace_out' || !this.packets.has(id)) {
+        const packet = parsePacket(rest);
+        if (packet) this.packets.set(id, packet);
+        if (this.packets.size > 2000) this.packets.delete(this.packets.keys().next().value!);
+      }
+      return undefined;
+    }
+    if (chain !== 'ingress' && chain !== 'egress') return undefined;
+    const verdict = VERDICT.exec(rest)?.[1];
+    if (verdict !== 'accept' && verdict !== 'drop') return undefined;
+    const packet = this.packets.get(id);
+    if (!packet) return undefined;
+    this.packets.delete(id);
+    const comment = /comment "([^"]*)"/.exec(rest)?.[1];
+    const parsed = comment ? parseRuleComment(comment) : undefined;
+    if (parsed && (parsed.action === 'builtin' || !parsed.log)) return undefined;
+    const ruleId = parsed?.id ?? 'unknown';
+    const flowVerdict: Verdict =
+      verdict === 'accept'
+        ? parsed?.audit
+          ? 'audit'
+          : 'allowed'
+        : parsed?.action === 'reject' || /\breject\b/.test(rest)
+          ? 'rejected'
+          : 'denied';
+    return {
+      time,
+      seenBy: this.seenBy,
+      direction: chain,
+      src: this.names.get(packet.srcAddress) ?? packet.srcAddress,
+      dst: this.names.get(packet.dstAddress) ?? packet.dstAddress,
+      ...packet,
+      verdict: flowVerdict,
+      ruleId,
+    };
+  }
+}
+
+const STRENGTH: Record<Verdict, number> = { allowed: 0, audit: 1, denied: 2, rejected: 2 };
+
+function connectionKey(e: FlowEvent): string {
+  return `${e.protocol} ${e.srcAddress}:${e.srcPort ?? ''} ${e.dstAddress}:${e.port ?? ''}`;
+}
+
+/** One event per connection: of the events both ends saw, the most decisive (then the earliest). */
+export function mergeFlows(events: FlowEvent[]): FlowEvent[] {
+  const byKey = new Map<string, FlowEvent>();
+  for (const e of [...events].sort((a, b) => a.time.localeCompare(b.time))) {
+    const key = connectionKey(e);
+    const seen = byKey.get(key);
+    if (!seen || STRENGTH[e.verdict] > STRENGTH[seen.verdict])
+      byKey.set(key, seen ? { ...e, time: seen.time } : e);
+  }
+  return [...byKey.values()].sort((a, b) => a.time.localeCompare(b.time));
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+}
+
+/** Splits Docker's multiplexed log stream (8-byte frame headers) into text, incrementally. */
+class Demuxer {
+  private pending = Buffer.alloc(0);
+  push(chunk: Buffer): string {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    let out = '';
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      out += this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+    }
+    return out;
+  }
+}
+
+async function names(docker: Docker, project: string): Promise<Map<string, string>> {
+  return addressBook(await listInstances(docker, project));
+}
+
+function parseLog(text: string, parser: TraceParser): FlowEvent[] {
+  return text
+    .split('\n')
+    .map((l) => parser.line(l))
+    .filter((e): e is FlowEvent => e !== undefined);
+}
+
+export interface FlowQuery {
+  /** ISO time; only events after it. */
+  since?: string;
+  /** At most this many, the latest. */
+  limit?: number;
+}
+
+/** The flow log so far, from every sidecar's log (dead ones included, until removed). */
+export async function listFlows(
+  docker: Docker,
+  project: string,
+  query: FlowQuery = {},
+): Promise<FlowEvent[]> {
+  const [sidecars, book] = await Promise.all([listSidecars(docker, project), names(docker, project)]);
+  const since = query.since ? Math.floor(Date.parse(query.since) / 1000) : 0;
+  const all = await Promise.all(
+    sidecars.map(async (s) => {
+      const buffer = (await docker.getContainer(s.id).logs({
+        stdout: true,
+        stderr: false,
+        timestamps: true,
+        follow: false,
+        since,
+        tail: 20_000,
+      })) as unknown as Buffer;
+      return parseLog(new Demuxer().push(buffer), new TraceParser(s.workload, book));
+    }),
+  );
+  let events = mergeFlows(all.flat());
+  if (query.since) events = events.filter((e) => e.time > query.since!);
+  return query.limit ? events.slice(-query.limit) : events;
+}
+
+/**
+ * Follows the flow log of every sidecar, present and future, and calls `onFlow` with each
+ * new event (merged across both ends over a short window). Returns the disposer.
+ */
+export function followFlows(
+  docker: Docker,
+  project: string,
+  onFlow: (event: FlowEvent) => void,
+  { windowMs = 300, rescanMs = 1000 } = {},
+): () => void {
+  const followed = new Map<string, NodeJS.ReadableStream>();
+  const book = new Map<string, string>();
+  let stopped = false;
+  const held = new Map<string, { event: FlowEvent; timer: NodeJS.Timeout }>();
+
+  const emit = (event: FlowEvent) => {
+    const key = connectionKey(event);
+    const seen = held.get(key);
+    if (seen) {
+      if (STRENGTH[event.verdict] > STRENGTH[seen.event.verdict])
+        seen.event = { ...event, time: seen.event.time };
+      return;
+    }
+    const timer = setTimeout(() => {
+      const entry = held.get(key);
+      held.delete(key);
+      if (entry && !stopped) onFlow(entry.event);
+    }, windowMs);
+    held.set(key, { event, timer });
+  };
+
+  const follow = async (s: Sidecar) => {
+    const stream = (await docker.getContainer(s.id).logs({
+      stdout: true,
+      stderr: false,
+      timestamps: true,
+      follow: true,
+      since: Math.floor(Date.now() / 1000),
+    })) as unknown as NodeJS.ReadableStream;
+    if (stopped) return destroy(stream);
+    followed.set(s.id, stream);
+    const demux = new Demuxer();
+    const parser = new TraceParser(s.workload, book);
+    let rest = '';
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (rest + demux.push(chunk)).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) {
+        const event = parser.line(l);
+        if (event) emit(event);
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.on('end', () => followed.delete(s.id));
+  };
+
+  const scan = async () => {
+    const [sidecars, fresh] = await Promise.all([listSidecars(docker, project), names(docker, project)]);
+    book.clear();
+    for (const [k, v] of fresh) book.set(k, v);
+    for (const s of sidecars) if (s.running && !followed.has(s.id)) await follow(s).catch(() => undefined);
+  };
+  const loop = () => {
+    if (stopped) return;
+    scan()
+      .catch(() => undefined)
+      .finally(() => {
+        if (!stopped) interval = setTimeout(loop, rescanMs);
+      });
+  };
+  let interval: NodeJS.Timeout | undefined;
+  loop();
+  return () => {
+    stopped = true;
+    clearTimeout(interval);
+    for (const { timer } of held.values()) clearTimeout(timer);
+    for (const stream of followed.values()) destroy(stream);
+  };
+}
