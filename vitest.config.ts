@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // their files run one at a time.
 export default defineConfig({
   test: {
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
