@@ -17,6 +17,7 @@ import { ApiError, fromErrorShape } from './api/errors';
 import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import type { Command } from './cli/args';
+import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
 import { APP_VERSION } from './engine/labels';
 import { rendererDir } from './paths';
@@ -61,9 +62,12 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return report.ok ? 0 : 1;
       }
       case 'status': {
-        const report = await call('engine:status', {});
-        if (command.json) print(report);
-        else out.write(formatStatus(report));
+        const [report, deployment] = await Promise.all([
+          call('engine:status', {}),
+          call('deploy:status', {}),
+        ]);
+        if (command.json) print({ ...report, deployment });
+        else out.write(formatStatus(report) + formatDeployment(deployment));
         return 0;
       }
       case 'images-ls': {
@@ -103,6 +107,47 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       }
       case 'web':
         return await serveWeb(services, command.port, out);
+      case 'up':
+        return followTask(
+          services,
+          () =>
+            call('deploy:up', {
+              deployment: command.deployment,
+              ...(command.port !== undefined ? { port: command.port } : {}),
+            }),
+          out,
+          err,
+        );
+      case 'scale':
+        return followTask(
+          services,
+          () => call('deploy:scale', { service: command.service, replicas: command.replicas }),
+          out,
+          err,
+        );
+      case 'upgrade':
+        return followTask(
+          services,
+          () => call('deploy:upgrade', { service: command.service, version: command.version }),
+          out,
+          err,
+        );
+      case 'load': {
+        const task = await call('load:run', {
+          rate: command.rate,
+          duration: command.duration,
+          ...(command.mix ? { mix: command.mix } : {}),
+        });
+        const final = await followLoad(services, task, out, !command.json);
+        if (final.state !== 'succeeded') {
+          err.write(`${task.title}: ${final.state === 'canceled' ? 'canceled' : final.error?.message}\n`);
+          return final.state === 'canceled' ? 130 : 1;
+        }
+        const report = await call('load:report', { taskId: task.id });
+        if (!command.json) out.write(formatLoadReport(report));
+        print(report);
+        return 0;
+      }
     }
   } catch (e) {
     const error = e instanceof ApiError ? e : new ApiError('internal', (e as Error).message);

@@ -11,6 +11,7 @@ import { exportBundle, importBundle, listImages, prepareImages, PREPARE_STEPS } 
 import { currentProject } from './engine/labels';
 import { EngineRegistry } from './engine/registry';
 import { TaskManager } from './tasks';
+import { deploymentHandlers } from './topology/handlers';
 
 export interface Services {
   handlers: Handlers;
@@ -63,6 +64,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'tasks:cancel': async ({ id }) => tasks.cancel(id),
     'resources:list': async () => listResources(await docker(), project),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
+    ...deploymentHandlers({ docker, tasks, events, project }),
   };
 
   return { handlers, events, tasks, registry, project };

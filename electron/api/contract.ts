@@ -104,6 +104,84 @@ export interface ApiErrorShape {
 }
 
 // ---------------------------------------------------------------------------------------
+// Deployments of the shop and load (issue 3)
+
+export type DeploymentName = 'monolith' | 'microservices';
+export type WorkloadHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+/** One container of a deployment (a replica of a workload). */
+export interface WorkloadStatus {
+  /** The workload (shared by replicas, also its DNS name): "catalog", "catalog-db". */
+  workload: string;
+  container: string;
+  deployment: DeploymentName;
+  kind: 'app' | 'postgres';
+  /** Docker's state: running, exited, ... */
+  state: string;
+  /** Docker's health check; a container that is not running is unhealthy. */
+  health: WorkloadHealth;
+  /** Its address on the lab network. */
+  ip?: string;
+  /** Its address on each network, by network name. */
+  addresses: Record<string, string>;
+  memoryBytes?: number;
+  /** SHOP_VERSION of an app container. */
+  version?: string;
+  /** Selector labels (app, service, tier, segment). */
+  labels: Record<string, string>;
+}
+
+export interface DeploymentStatus {
+  project: string;
+  /** The deployment running, if any. */
+  deployment?: DeploymentName;
+  /** Where the storefront is, e.g. http://127.0.0.1:8480/ */
+  storefront?: string;
+  /** Every container running and healthy. */
+  healthy: boolean;
+  workloads: WorkloadStatus[];
+  networks: { name: string; subnet: string; internal: boolean }[];
+}
+
+export const LOAD_SCENARIOS = ['browse', 'cart', 'checkout', 'account'] as const;
+export type LoadScenario = (typeof LOAD_SCENARIOS)[number];
+
+export interface LoadEndpointStats {
+  /** "GET /api/products", or "all". */
+  endpoint: string;
+  count: number;
+  errors: number;
+  rps: number;
+  /** Milliseconds. */
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Once a second while a load runs: that second's figures. */
+export interface LoadUpdate {
+  taskId: string;
+  elapsed: number;
+  duration: number;
+  window: LoadEndpointStats[];
+}
+
+export interface LoadReport {
+  taskId: string;
+  deployment: DeploymentName;
+  rate: number;
+  duration: number;
+  mix: Partial<Record<LoadScenario, number>>;
+  elapsed: number;
+  /** Scenarios started, and those not started because too many were in flight. */
+  started: number;
+  dropped: number;
+  /** Totals per endpoint, then "all". */
+  endpoints: LoadEndpointStats[];
+  errorSamples: string[];
+}
+
+// ---------------------------------------------------------------------------------------
 // Methods
 
 const NoInput = z.object({}).strict();
@@ -113,6 +191,22 @@ const FilePath = z.string().trim().min(1, 'a file path is required').max(4096);
 function method<I extends z.ZodType, O>(input: I) {
   return { input, output: undefined as unknown as O };
 }
+
+const Deployment = z.enum(['monolith', 'microservices']);
+const ServiceName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a service name like catalog');
+const DeployUp = z
+  .object({ deployment: Deployment, port: z.number().int().min(0).max(65535).optional() })
+  .strict();
+const DeployScale = z.object({ service: ServiceName, replicas: z.number().int().min(1).max(10) }).strict();
+const DeployUpgrade = z.object({ service: ServiceName, version: z.number().int().min(1).max(2) }).strict();
+const LoadRun = z
+  .object({
+    rate: z.number().positive().max(1000),
+    duration: z.number().min(1).max(3600),
+    mix: z.partialRecord(z.enum(LOAD_SCENARIOS), z.number().int().min(0).max(1000)).optional(),
+  })
+  .strict();
+const LoadReportInput = z.object({ taskId: z.string().min(1).max(100) }).strict();
 
 export const methods = {
   'engine:doctor': method<typeof NoInput, DoctorReport>(NoInput),
@@ -135,6 +229,18 @@ export const methods = {
   'resources:down': method<z.ZodObject<{ images: z.ZodOptional<z.ZodBoolean> }>, DownReport>(
     z.object({ images: z.boolean().optional() }).strict(),
   ),
+  /** Starts a deployment of the shop (replacing the other one) and waits until it is healthy. */
+  'deploy:up': method<typeof DeployUp, TaskInfo>(DeployUp),
+  /** Removes the deployment's containers and networks. */
+  'deploy:down': method<typeof NoInput, DownReport>(NoInput),
+  'deploy:status': method<typeof NoInput, DeploymentStatus>(NoInput),
+  'deploy:scale': method<typeof DeployScale, TaskInfo>(DeployScale),
+  /** Rolling replacement of a service's replicas (the monolith restarts as a whole). */
+  'deploy:upgrade': method<typeof DeployUpgrade, TaskInfo>(DeployUpgrade),
+  /** Runs the load generator against the storefront; figures arrive as `load:update`. */
+  'load:run': method<typeof LoadRun, TaskInfo>(LoadRun),
+  /** The totals of a finished `load:run`. */
+  'load:report': method<typeof LoadReportInput, LoadReport>(LoadReportInput),
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -152,10 +258,12 @@ export function isMethodName(name: unknown): name is MethodName {
 export interface Events {
   /** Every change of a task: progress, and its final state. */
   'tasks:update': TaskInfo;
+  /** Once a second during `load:run`. */
+  'load:update': LoadUpdate;
 }
 
 export type EventName = keyof Events;
-export const eventNames: readonly EventName[] = ['tasks:update'];
+export const eventNames: readonly EventName[] = ['tasks:update', 'load:update'];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

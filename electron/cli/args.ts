@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { LOAD_SCENARIOS } from '../api/contract';
+import type { DeploymentName, LoadScenario } from '../api/contract';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -17,7 +19,17 @@ export type Command =
   | { name: 'images-import'; file: string }
   | { name: 'images-export'; file: string }
   | { name: 'down'; images: boolean }
-  | { name: 'web'; port?: number };
+  | { name: 'web'; port?: number }
+  | { name: 'up'; deployment: DeploymentName; port?: number }
+  | { name: 'scale'; service: string; replicas: number }
+  | { name: 'upgrade'; service: string; version: number }
+  | {
+      name: 'load';
+      rate: number;
+      duration: number;
+      mix?: Partial<Record<LoadScenario, number>>;
+      json: boolean;
+    };
 
 export class UsageError extends Error {}
 
@@ -32,6 +44,14 @@ Commands:
   images export FILE              write every image the labs need to one file, for a classroom
   down [--images]                 remove everything MicroLab created (with --images, its images too)
   web [--port N]                  serve the app to a browser on 127.0.0.1
+  up monolith|microservices [--port N]
+                                  start the shop (replacing the other deployment), wait until healthy
+                                  and print the storefront's address (127.0.0.1, port 8480 by default)
+  scale SERVICE N                 run N replicas of a microservice (they share its name)
+  upgrade SERVICE --version V     rolling replacement of a service (the monolith restarts)
+  load --rate R --duration D [--mix browse=10,cart=3,checkout=1] [--json]
+                                  load the storefront (R scenarios/s for D: 30, 30s or 2m);
+                                  scenarios: browse, cart, checkout, account
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
@@ -79,6 +99,33 @@ export function parseCommand(argv: string[]): Command {
     }
     case 'images':
       return parseImages(rest);
+    case 'up': {
+      const { values, positionals } = parse(rest, { port: { type: 'string' } }, 1);
+      const deployment = positionals[0];
+      if (deployment !== 'monolith' && deployment !== 'microservices')
+        throw new UsageError('up needs a deployment: monolith or microservices');
+      return values.port === undefined
+        ? { name: 'up', deployment }
+        : { name: 'up', deployment, port: integer('--port', values.port, 0, 65535) };
+    }
+    case 'scale': {
+      const [service, count] = parse(rest, {}, 2).positionals;
+      if (!service || count === undefined)
+        throw new UsageError('scale needs a SERVICE and a number: scale catalog 3');
+      return { name: 'scale', service, replicas: integer('the number of replicas', count, 1, 10) };
+    }
+    case 'upgrade': {
+      const { values, positionals } = parse(rest, { version: { type: 'string' } }, 1);
+      if (!positionals[0]) throw new UsageError('upgrade needs a SERVICE: upgrade catalog --version 2');
+      if (values.version === undefined) throw new UsageError('upgrade needs --version V');
+      return {
+        name: 'upgrade',
+        service: positionals[0],
+        version: integer('--version', values.version, 1, 2),
+      };
+    }
+    case 'load':
+      return parseLoad(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(first)}`);
   }
@@ -108,4 +155,58 @@ function parseImages([sub, ...rest]: string[]): Command {
           : 'images needs a command: ls, prepare, import or export',
       );
   }
+}
+
+function integer(what: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new UsageError(`${what} must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** "30", "30s", "2m" -> seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : NaN;
+  if (!(seconds >= 1 && seconds <= 3600))
+    throw new UsageError(`--duration must be from 1s to 60m (30, 30s or 2m), not ${JSON.stringify(text)}`);
+  return seconds;
+}
+
+/** "browse=10,cart=3,checkout=1" -> weights per scenario. */
+export function parseMix(text: string): Partial<Record<LoadScenario, number>> {
+  const mix: Partial<Record<LoadScenario, number>> = {};
+  for (const part of text.split(',').filter((p) => p.trim())) {
+    const [name = '', weight = ''] = part.trim().split('=');
+    if (!(LOAD_SCENARIOS as readonly string[]).includes(name))
+      throw new UsageError(
+        `--mix: unknown scenario ${JSON.stringify(name)} (use ${LOAD_SCENARIOS.join(', ')})`,
+      );
+    mix[name as LoadScenario] = integer(`--mix weight of ${name}`, weight, 0, 1000);
+  }
+  if (!Object.values(mix).some((w) => w > 0))
+    throw new UsageError('--mix needs a scenario with a weight above 0');
+  return mix;
+}
+
+function parseLoad(args: string[]): Command {
+  const { values } = parse(
+    args,
+    { rate: { type: 'string' }, duration: { type: 'string' }, mix: { type: 'string' }, ...json },
+    0,
+  );
+  if (values.rate === undefined || values.duration === undefined)
+    throw new UsageError('load needs --rate R and --duration D');
+  const rate = Number(values.rate);
+  if (!(rate > 0 && rate <= 1000))
+    throw new UsageError(
+      `--rate must be a number above 0 and at most 1000, not ${JSON.stringify(values.rate)}`,
+    );
+  const command: Command = {
+    name: 'load',
+    rate,
+    duration: parseDuration(String(values.duration)),
+    json: Boolean(values.json),
+  };
+  return values.mix === undefined ? command : { ...command, mix: parseMix(String(values.mix)) };
 }

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   setLogRole(r);
   if (r === 'loadgen') {
     await runLoad();
-    return;
+    process.exit(0);
   }
   const router = new Router();
   let initialized = false;

@@ -1,0 +1,265 @@
+/**
+ * The two deployments of the shop, as data. The apply engine (apply.ts) turns one of these
+ * into networks and containers, and compose.ts writes the same declaration as a compose
+ * file (for comparison). Nothing here talks to Docker.
+ *
+ * Both deployments use the same image and the same two networks:
+ *   lab  : internal (no route out); every workload is on it;
+ *   edge : the one network with a published port (127.0.0.1 only), masquerade off, so lab
+ *          traffic never leaves the machine. Only the storefront's workload joins it.
+ */
+import type { DeploymentName } from '../api/contract';
+import type { PortSpec } from './workload';
+
+export interface HealthCheck {
+  /** Docker's HEALTHCHECK test, e.g. ['CMD', 'curl', ...]. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+}
+
+export interface Resources {
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+}
+
+export interface NetworkSpec {
+  /** Short name; the Docker network is `${project}-${name}`. */
+  name: string;
+  internal: boolean;
+}
+
+export interface WorkloadSpec {
+  /** Shared by replicas, and the DNS name callers use (a network alias). */
+  name: string;
+  /** What the container runs: the shop in a role, or Postgres. */
+  kind: 'app' | 'postgres';
+  /** Selector labels (app, service, tier, segment): what policies select on. */
+  labels: Record<string, string>;
+  ports: PortSpec[];
+  networks: string[];
+  env: Record<string, string>;
+  user?: string;
+  command?: string[];
+  resources: Resources;
+  health: HealthCheck;
+  /** Workloads that must be running before this one starts. */
+  dependsOn: string[];
+  replicas: number;
+  /** Whether `scale` may change the number of replicas. */
+  scalable: boolean;
+  /** A container port published on 127.0.0.1 (the storefront). */
+  publish?: number;
+}
+
+export interface Deployment {
+  name: DeploymentName;
+  /** The workload that serves the storefront and /api. */
+  entry: string;
+  /** The modules of the app, by the workload that runs each (for `upgrade`). */
+  modules: Record<string, string>;
+  networks: NetworkSpec[];
+  workloads: WorkloadSpec[];
+}
+
+export const APP_PORT = 8080;
+export const POSTGRES_PORT = 5432;
+/** Where the storefront is published by default. */
+export const DEFAULT_STOREFRONT_PORT = 8480;
+/** The name the entry workload has on the edge network, in both deployments. */
+export const STOREFRONT_ALIAS = 'storefront';
+export const MODULES = ['catalog', 'cart', 'orders', 'payments', 'users'] as const;
+export type Module = (typeof MODULES)[number];
+
+const NETWORKS: NetworkSpec[] = [
+  { name: 'lab', internal: true },
+  { name: 'edge', internal: false },
+];
+
+const appHealth: HealthCheck = {
+  test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', '-m', '2', `http://127.0.0.1:${APP_PORT}/readyz`],
+  intervalMs: 1000,
+  timeoutMs: 2000,
+  retries: 3,
+  startPeriodMs: 30_000,
+};
+
+const postgresHealth: HealthCheck = {
+  test: ['CMD', 'pg_isready', '-q', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', 'shop'],
+  intervalMs: 1000,
+  timeoutMs: 2000,
+  retries: 3,
+  startPeriodMs: 30_000,
+};
+
+const databaseUrl = (host: string) => `postgres://shop:shop@${host}:${POSTGRES_PORT}/postgres`;
+
+function postgres(name: string, labels: Record<string, string>): WorkloadSpec {
+  return {
+    name,
+    kind: 'postgres',
+    labels: { app: 'shop', tier: 'db', ...labels },
+    ports: [{ port: POSTGRES_PORT, protocol: 'tcp' }],
+    networks: ['lab'],
+    env: {},
+    user: 'postgres',
+    command: ['postgres', '-D', '/var/lib/microlab/postgres'],
+    resources: { memoryMb: 128, cpus: 1, pids: 100 },
+    health: postgresHealth,
+    dependsOn: [],
+    replicas: 1,
+    scalable: false,
+  };
+}
+
+function app(
+  name: string,
+  role: string,
+  labels: Record<string, string>,
+  extra: Partial<WorkloadSpec> = {},
+): WorkloadSpec {
+  return {
+    name,
+    kind: 'app',
+    labels: { app: 'shop', ...labels },
+    ports: [{ port: APP_PORT, protocol: 'tcp' }],
+    networks: ['lab'],
+    env: { SHOP_ROLE: role, SHOP_VERSION: '1', NODE_OPTIONS: '--max-old-space-size=96' },
+    resources: { memoryMb: 192, cpus: 1, pids: 100 },
+    health: appHealth,
+    dependsOn: [],
+    replicas: 1,
+    scalable: false,
+    ...extra,
+  };
+}
+
+export const monolith: Deployment = {
+  name: 'monolith',
+  entry: 'shop',
+  modules: Object.fromEntries(MODULES.map((m) => [m, 'shop'])),
+  networks: NETWORKS,
+  workloads: [
+    app(
+      'shop',
+      'monolith',
+      { service: 'shop', tier: 'app', segment: 'app' },
+      {
+        networks: ['lab', 'edge'],
+        env: {
+          SHOP_ROLE: 'monolith',
+          SHOP_VERSION: '1',
+          NODE_OPTIONS: '--max-old-space-size=128',
+          DATABASE_URL: databaseUrl('shop-db'),
+        },
+        resources: { memoryMb: 256, cpus: 1, pids: 100 },
+        dependsOn: ['shop-db'],
+        publish: APP_PORT,
+      },
+    ),
+    postgres('shop-db', { service: 'shop', segment: 'data' }),
+  ],
+};
+
+const SEGMENT: Record<Module, string> = {
+  catalog: 'shop',
+  cart: 'shop',
+  orders: 'shop',
+  users: 'identity',
+  payments: 'pci',
+};
+
+/** Who calls whom: gateway -> users, catalog, cart, orders; cart -> catalog; orders -> cart, catalog, payments. */
+const CALLS: Record<Module, Module[]> = {
+  catalog: [],
+  cart: ['catalog'],
+  orders: ['cart', 'catalog', 'payments'],
+  payments: [],
+  users: [],
+};
+
+export const microservices: Deployment = {
+  name: 'microservices',
+  entry: 'gateway',
+  modules: Object.fromEntries(MODULES.map((m) => [m, m])),
+  networks: NETWORKS,
+  workloads: [
+    app(
+      'gateway',
+      'gateway',
+      { service: 'gateway', tier: 'web', segment: 'edge' },
+      { networks: ['lab', 'edge'], dependsOn: ['catalog', 'cart', 'orders', 'users'], publish: APP_PORT },
+    ),
+    ...MODULES.flatMap((m) => [
+      app(
+        m,
+        m,
+        { service: m, tier: 'api', segment: SEGMENT[m] },
+        {
+          env: {
+            SHOP_ROLE: m,
+            SHOP_VERSION: '1',
+            NODE_OPTIONS: '--max-old-space-size=64',
+            DATABASE_URL: databaseUrl(`${m}-db`),
+          },
+          resources: { memoryMb: 128, cpus: 1, pids: 100 },
+          dependsOn: [`${m}-db`, ...CALLS[m]],
+          scalable: true,
+        },
+      ),
+      postgres(`${m}-db`, { service: m, segment: SEGMENT[m] }),
+    ]),
+  ],
+};
+
+export const deployments: Record<DeploymentName, Deployment> = { monolith, microservices };
+
+/** Problems in a declaration (empty when it is sound): unknown networks or dependencies, cycles, duplicates. */
+export function validateDeployment(d: Deployment): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const networks = new Set(d.networks.map((n) => n.name));
+  for (const w of d.workloads) {
+    if (names.has(w.name)) problems.push(`${w.name} is declared twice`);
+    names.add(w.name);
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(w.name)) problems.push(`${w.name} is not a DNS name`);
+    for (const n of w.networks) if (!networks.has(n)) problems.push(`${w.name} joins unknown network ${n}`);
+    if (!w.networks.includes('lab')) problems.push(`${w.name} is not on the lab network`);
+    if (w.replicas < 1) problems.push(`${w.name} has no replicas`);
+    if (w.publish !== undefined && w.scalable)
+      problems.push(`${w.name} publishes a port and cannot be scaled`);
+    if (w.publish !== undefined && !w.networks.includes('edge'))
+      problems.push(`${w.name} publishes a port but is not on the edge network`);
+    if (Object.keys(w.labels).length === 0) problems.push(`${w.name} has no selector labels`);
+  }
+  for (const w of d.workloads) {
+    for (const dep of w.dependsOn) if (!names.has(dep)) problems.push(`${w.name} depends on unknown ${dep}`);
+  }
+  if (!names.has(d.entry)) problems.push(`entry ${d.entry} is not a workload`);
+  for (const [module, workload] of Object.entries(d.modules))
+    if (!names.has(workload)) problems.push(`module ${module} runs in unknown workload ${workload}`);
+  try {
+    startOrder(d);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  return problems;
+}
+
+/** Workloads in waves: each wave depends only on earlier ones, so a wave starts in parallel. */
+export function startOrder(d: Deployment): WorkloadSpec[][] {
+  const waves: WorkloadSpec[][] = [];
+  const placed = new Set<string>();
+  let rest = [...d.workloads];
+  while (rest.length) {
+    const wave = rest.filter((w) => w.dependsOn.every((dep) => placed.has(dep)));
+    if (wave.length === 0) throw new Error(`dependency cycle among ${rest.map((w) => w.name).join(', ')}`);
+    for (const w of wave) placed.add(w.name);
+    waves.push(wave);
+    rest = rest.filter((w) => !placed.has(w.name));
+  }
+  return waves;
+}

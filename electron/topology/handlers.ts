@@ -1,0 +1,91 @@
+/**
+ * The deployment and load methods of the API contract, given to createServices().
+ */
+import type Docker from 'dockerode';
+import type { LoadReport } from '../api/contract';
+import type { Handlers } from '../api/dispatch';
+import { ApiError } from '../api/errors';
+import type { EventBus } from '../api/events';
+import type { TaskManager } from '../tasks';
+import { down, scale, status, up, upgrade, UP_STEPS } from './apply';
+import { DEFAULT_STOREFRONT_PORT } from './declarations';
+import { runLoad } from './load';
+
+type DeploymentMethods =
+  | 'deploy:up'
+  | 'deploy:down'
+  | 'deploy:status'
+  | 'deploy:scale'
+  | 'deploy:upgrade'
+  | 'load:run'
+  | 'load:report';
+
+const KEEP_REPORTS = 20;
+
+export function deploymentHandlers(deps: {
+  docker: () => Promise<Docker>;
+  tasks: TaskManager;
+  events: EventBus;
+  project: string;
+}): Pick<Handlers, DeploymentMethods> {
+  const { tasks, events, project } = deps;
+  const target = async () => ({ docker: await deps.docker(), project });
+  const reports = new Map<string, LoadReport>();
+
+  return {
+    'deploy:up': async ({ deployment, port }) => {
+      const t = await target();
+      return tasks.start('deploy:up', `Start the ${deployment}`, UP_STEPS, (ctx) =>
+        up(t, deployment, { port: port ?? DEFAULT_STOREFRONT_PORT }, ctx),
+      );
+    },
+    'deploy:down': async () => down(await target()),
+    'deploy:status': async () => status(await target()),
+    'deploy:scale': async ({ service, replicas }) => {
+      const t = await target();
+      return tasks.start('deploy:scale', `Scale ${service} to ${replicas}`, 2, (ctx) =>
+        scale(t, service, replicas, ctx),
+      );
+    },
+    'deploy:upgrade': async ({ service, version }) => {
+      const t = await target();
+      return tasks.start('deploy:upgrade', `Upgrade ${service} to version ${version}`, 2, (ctx) =>
+        upgrade(t, service, version, ctx),
+      );
+    },
+    'load:run': async (input) => {
+      const t = await target();
+      const task = tasks.start(
+        'load:run',
+        `Load at ${input.rate}/s for ${input.duration}s`,
+        2,
+        async (ctx) => {
+          const report = await runLoad(
+            t,
+            task.id,
+            input,
+            (update) => events.emit('load:update', update),
+            ctx,
+          );
+          reports.set(task.id, report);
+          for (const key of [...reports.keys()].slice(0, Math.max(0, reports.size - KEEP_REPORTS)))
+            reports.delete(key);
+          const all = report.endpoints.find((e) => e.endpoint === 'all');
+          return `${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, ${all?.rps ?? 0}/s, p50 ${all?.p50 ?? 0} ms, p95 ${all?.p95 ?? 0} ms, p99 ${all?.p99 ?? 0} ms`;
+        },
+      );
+      return task;
+    },
+    'load:report': async ({ taskId }) => {
+      const report = reports.get(taskId);
+      if (!report) {
+        const known = tasks.list().find((t) => t.id === taskId);
+        throw new ApiError(
+          'no-report',
+          known?.state === 'running' ? 'the load is still running' : `no load report for task ${taskId}`,
+        );
+      }
+      return report;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * `load:run`: the load generator runs in a client container (the shop image with
+ * SHOP_ROLE=loadgen) on the edge network, where the storefront answers as `storefront`.
+ * It prints a JSON line a second, re-emitted as `load:update`, and a summary at the end.
+ */
+import { PassThrough } from 'node:stream';
+import type { LoadEndpointStats, LoadReport, LoadScenario, LoadUpdate } from '../api/contract';
+import { ApiError } from '../api/errors';
+import { labelsFor } from '../engine/labels';
+import { shopImageName } from '../engine/shop-image';
+import type { TaskContext } from '../tasks';
+import type { Target } from './apply';
+import { currentDeployment, networkName } from './apply';
+import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
+
+export interface LoadOptions {
+  rate: number;
+  duration: number;
+  mix?: Partial<Record<LoadScenario, number>>;
+}
+
+export const DEFAULT_LOAD_MIX: Partial<Record<LoadScenario, number>> = { browse: 10, cart: 3, checkout: 1 };
+
+export function formatMix(mix: Partial<Record<LoadScenario, number>>): string {
+  return Object.entries(mix)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+interface Tick {
+  type: 'tick';
+  elapsed: number;
+  duration: number;
+  window: LoadEndpointStats[];
+}
+
+interface Summary {
+  type: 'summary';
+  elapsed: number;
+  started: number;
+  dropped: number;
+  endpoints: LoadEndpointStats[];
+  errorSamples: string[];
+}
+
+/** Splits a stream into lines and hands over each one that parses as JSON. */
+export function jsonLines(onLine: (value: unknown) => void): (chunk: Buffer | string) => void {
+  let rest = '';
+  return (chunk) => {
+    rest += chunk.toString();
+    const lines = rest.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim().startsWith('{')) continue;
+      try {
+        onLine(JSON.parse(line));
+      } catch {
+        /* not ours */
+      }
+    }
+  };
+}
+
+export async function runLoad(
+  { docker, project }: Target,
+  taskId: string,
+  options: LoadOptions,
+  onUpdate: (update: LoadUpdate) => void,
+  ctx: TaskContext,
+): Promise<LoadReport> {
+  const d = await currentDeployment(docker, project);
+  if (!d)
+    throw new ApiError('not-deployed', 'no deployment is running', 'Start one with `microlab up monolith`.');
+  const mix = options.mix ?? DEFAULT_LOAD_MIX;
+  ctx.progress({ step: 1, message: `starting the load generator against the ${d.name}` });
+  const container = await docker.createContainer({
+    name: `${project}-loadgen-${taskId.slice(0, 8)}`,
+    Image: shopImageName(),
+    Env: [
+      'SHOP_ROLE=loadgen',
+      `LOAD_TARGET=http://${STOREFRONT_ALIAS}:${APP_PORT}`,
+      `LOAD_RATE=${options.rate}`,
+      `LOAD_DURATION=${options.duration}`,
+      `LOAD_MIX=${formatMix(mix)}`,
+    ],
+    Labels: labelsFor(project, 'client', { workload: 'loadgen', transient: true }),
+    HostConfig: {
+      NetworkMode: networkName(project, 'edge'),
+      Memory: 256 * 1024 * 1024,
+      NanoCpus: 1e9,
+      PidsLimit: 100,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+    },
+  });
+  let summary: Summary | undefined;
+  const output: string[] = [];
+  try {
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    docker.modem.demuxStream(stream, stdout, stderr);
+    stream.on('error', () => undefined);
+    stderr.on('data', (c: Buffer) => output.push(c.toString()));
+    stdout.on(
+      'data',
+      jsonLines((value) => {
+        const line = value as Tick | Summary;
+        if (line.type === 'tick') {
+          ctx.progress({ step: 2, message: `${line.elapsed.toFixed(0)}/${line.duration}s` });
+          onUpdate({ taskId, elapsed: line.elapsed, duration: line.duration, window: line.window });
+        } else if (line.type === 'summary') summary = line;
+        else output.push(JSON.stringify(value));
+      }),
+    );
+    await container.start();
+    ctx.progress({ step: 2, message: 'running' });
+    const onAbort = () => void container.kill().catch(() => undefined);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    ctx.signal.removeEventListener('abort', onAbort);
+    // Let the attached stream deliver its last lines.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (StatusCode !== 0 || !summary) {
+      throw new ApiError(
+        'load-failed',
+        `the load generator stopped (exit ${StatusCode}) without a summary: ${output.join('').trim().slice(-400)}`,
+      );
+    }
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+  return {
+    taskId,
+    deployment: d.name,
+    rate: options.rate,
+    duration: options.duration,
+    mix,
+    elapsed: summary.elapsed,
+    started: summary.started,
+    dropped: summary.dropped,
+    endpoints: summary.endpoints,
+    errorSamples: summary.errorSamples,
+  };
+}
