@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, parseDuration, parseMix, UsageError } from '../../electron/cli/args';
+
+describe('microlab up / scale / upgrade', () => {
+  it.each([
+    [['up', 'monolith'], { name: 'up', deployment: 'monolith' }],
+    [['up', 'microservices', '--port', '9000'], { name: 'up', deployment: 'microservices', port: 9000 }],
+    [['up', 'monolith', '--port', '0'], { name: 'up', deployment: 'monolith', port: 0 }],
+    [['scale', 'catalog', '3'], { name: 'scale', service: 'catalog', replicas: 3 }],
+    [['upgrade', 'catalog', '--version', '2'], { name: 'upgrade', service: 'catalog', version: 2 }],
+  ])('%j', (argv, command) => {
+    expect(parseCommand(argv)).toEqual(command);
+  });
+
+  it.each([
+    [['up'], 'up needs a deployment: monolith or microservices'],
+    [['up', 'mainframe'], 'up needs a deployment: monolith or microservices'],
+    [['up', 'monolith', '--port', '70000'], '--port must be a whole number from 0 to 65535, not "70000"'],
+    [['scale', 'catalog'], 'scale needs a SERVICE and a number: scale catalog 3'],
+    [
+      ['scale', 'catalog', 'three'],
+      'the number of replicas must be a whole number from 1 to 10, not "three"',
+    ],
+    [['scale', 'catalog', '0'], 'the number of replicas must be a whole number from 1 to 10, not "0"'],
+    [['upgrade', 'catalog'], 'upgrade needs --version V'],
+    [['upgrade', '--version', '2'], 'upgrade needs a SERVICE: upgrade catalog --version 2'],
+    [['upgrade', 'catalog', '--version', '3'], '--version must be a whole number from 1 to 2, not "3"'],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(new UsageError(message));
+  });
+});
+
+describe('microlab load', () => {
+  it('reads rate, duration, mix and --json', () => {
+    expect(
+      parseCommand(['load', '--rate', '25', '--duration', '2m', '--mix', 'browse=10,checkout=1', '--json']),
+    ).toEqual({
+      name: 'load',
+      rate: 25,
+      duration: 120,
+      mix: { browse: 10, checkout: 1 },
+      json: true,
+    });
+    expect(parseCommand(['load', '--rate', '0.5', '--duration', '30'])).toEqual({
+      name: 'load',
+      rate: 0.5,
+      duration: 30,
+      json: false,
+    });
+  });
+
+  it.each([
+    [['load', '--duration', '10'], 'load needs --rate R and --duration D'],
+    [
+      ['load', '--rate', '0', '--duration', '10'],
+      '--rate must be a number above 0 and at most 1000, not "0"',
+    ],
+    [
+      ['load', '--rate', '5', '--duration', 'soon'],
+      '--duration must be from 1s to 60m (30, 30s or 2m), not "soon"',
+    ],
+    [
+      ['load', '--rate', '5', '--duration', '5', '--mix', 'shop=1'],
+      '--mix: unknown scenario "shop" (use browse, cart, checkout, account)',
+    ],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(new UsageError(message));
+  });
+
+  it('parses durations and mixes', () => {
+    expect(parseDuration('45s')).toBe(45);
+    expect(parseDuration('1.5m')).toBe(90);
+    expect(() => parseDuration('0')).toThrow(UsageError);
+    expect(parseMix('account=2, cart=1')).toEqual({ account: 2, cart: 1 });
+    expect(() => parseMix('browse=0')).toThrow('--mix needs a scenario with a weight above 0');
+    expect(() => parseMix('browse=x')).toThrow(
+      '--mix weight of browse must be a whole number from 0 to 1000, not "x"',
+    );
+  });
+});
