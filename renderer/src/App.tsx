@@ -1,30 +1,25 @@
-import { useEffect, useState } from 'react';
-import type { Api, DoctorReport } from '../../electron/api/contract';
-import { connectApi } from './api';
+import { ErrorNotice } from './components/ErrorNotice';
+import { Header } from './components/Header';
+import { FirstScreen } from './FirstScreen';
+import { useConnection } from './hooks/useConnection';
 
 export function App() {
-  const [api, setApi] = useState<Api>();
-  const [error, setError] = useState<string>();
-  const [report, setReport] = useState<DoctorReport>();
-  useEffect(() => {
-    connectApi().then(setApi, (e: Error) => setError(e.message));
-  }, []);
-  useEffect(() => {
-    if (api) api.call('engine:doctor', {}).then(setReport, (e: Error) => setError(e.message));
-  }, [api]);
+  const connection = useConnection();
+  if (connection.state === 'connected') return <FirstScreen api={connection.api} />;
   return (
-    <main>
-      <h1>MicroLab</h1>
-      {error && <p role="alert">{error}</p>}
-      {report && (
-        <ul>
-          {report.checks.map((c) => (
-            <li key={c.id}>
-              {c.title}: {c.status} {c.summary}
-            </li>
-          ))}
-        </ul>
-      )}
-    </main>
+    <>
+      <Header
+        engine={
+          connection.state === 'connecting' ? { kind: 'checking' } : { kind: 'not-connected', to: 'MicroLab' }
+        }
+      />
+      <main className="layout layout-single">
+        {connection.state === 'connecting' ? (
+          <p className="placeholder">Connecting to MicroLab…</p>
+        ) : (
+          <ErrorNotice title="Cannot connect to MicroLab" error={connection.error} />
+        )}
+      </main>
+    </>
   );
 }
