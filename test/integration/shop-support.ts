@@ -1,0 +1,77 @@
+/**
+ * For the shop's integration tests: MicroLab's services in a project of the test's own, a
+ * way to call a method and wait for its task, and a small client of the shop's public API.
+ */
+import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../../electron/api/contract';
+import { dispatch } from '../../electron/api/dispatch';
+import { fromErrorShape } from '../../electron/api/errors';
+import type { Services } from '../../electron/services';
+import { createServices } from '../../electron/services';
+
+export interface Lab {
+  services: Services;
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+  /** Calls a method that starts a task and waits for the task to succeed; returns its result line. */
+  run<M extends MethodName>(method: M, input: MethodInput<M>): Promise<string>;
+}
+
+export function lab(project: string): Lab {
+  const services = createServices({ project });
+  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
+    const reply = await dispatch(services.handlers, method, input);
+    if (!reply.ok) throw fromErrorShape(reply.error);
+    return reply.result as MethodOutput<M>;
+  };
+  const run = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<string> => {
+    const task = (await call(method, input)) as TaskInfo;
+    const final = await services.tasks.wait(task.id);
+    if (final.state !== 'succeeded')
+      throw new Error(`${method} ${final.state}: ${final.error?.message ?? ''} ${final.error?.hint ?? ''}`);
+    return final.result ?? '';
+  };
+  return { services, call, run };
+}
+
+/** Provides the images (builds the shop image when its source changed). */
+export async function prepare(l: Lab): Promise<void> {
+  await l.run('images:prepare', {});
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** A client of the storefront's public API. */
+export function shopClient(baseUrl: string) {
+  return async (
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; raw?: string } = {},
+  ): Promise<Reply> => {
+    const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    const res = await fetch(new URL(path, baseUrl), {
+      method,
+      headers: {
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: payload,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body };
+  };
+}
+
+/** The storefront's address, from the deployment's status. */
+export async function storefront(l: Lab): Promise<string> {
+  const status = await l.call('deploy:status', {});
+  if (!status.storefront) throw new Error(`no storefront: ${JSON.stringify(status)}`);
+  return status.storefront;
+}
