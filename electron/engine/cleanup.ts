@@ -15,18 +15,25 @@ function labelsOf(labels: Record<string, string> | undefined, project: string) {
   };
 }
 
+/**
+ * A project's labeled resources. `transient: false` leaves out throwaway containers (the
+ * doctor's probes), which come and go on their own and are not "what MicroLab started".
+ */
 export async function listResources(
   docker: Docker,
   project: string,
-  { images = true } = {},
+  { images = true, transient = true } = {},
 ): Promise<LabeledResource[]> {
   const filters = projectFilter(project);
-  const [containers, networks, volumes, imageList] = await Promise.all([
+  const [allContainers, networks, volumes, imageList] = await Promise.all([
     docker.listContainers({ all: true, filters }),
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
     images ? docker.listImages({ filters }) : Promise.resolve([]),
   ]);
+  const containers = transient
+    ? allContainers
+    : allContainers.filter((c) => c.Labels?.[LABEL.transient] !== 'true');
   return [
     ...containers.map((c) => ({
       kind: 'container' as const,

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Container } from 'dockerode';
 import { baseImageName } from '../../electron/engine/images';
 import { labelsFor } from '../../electron/engine/labels';
-import { reconcile } from '../../electron/engine/cleanup';
+import { listResources, reconcile } from '../../electron/engine/cleanup';
 import { cli, docker } from './support';
 
 const project = 'microlab-it-cleanup';
@@ -96,6 +96,9 @@ describe('microlab down', () => {
       Labels: labelsFor(project, 'workload', { workload: 'kept' }),
     });
     created.push(kept);
+    // what the UI lists as "started by MicroLab" leaves the throwaways out
+    const listed = await listResources(docker, project, { transient: false });
+    expect(listed.map((r) => r.id)).toEqual([kept.id]);
     const report = await reconcile(docker, project);
     expect(report.removed.map((r) => r.id)).toEqual([transient.id]);
     await expect(transient.inspect()).rejects.toMatchObject({ statusCode: 404 });
