@@ -16,6 +16,7 @@ import { dispatch } from './api/dispatch';
 import { ApiError, fromErrorShape } from './api/errors';
 import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
+import { runFirewallCommand } from './cli/firewall';
 import type { Command } from './cli/args';
 import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
@@ -97,6 +98,14 @@ export async function main(argv: string[], out = process.stdout, err = process.s
           out,
           err,
         );
+      case 'policy-apply':
+      case 'policy-validate':
+      case 'policy-show':
+      case 'policy-explain':
+      case 'flows':
+      case 'counters':
+      case 'probe':
+        return await runFirewallCommand(command, call, services, out, err);
       case 'down': {
         const report = await call('resources:down', { images: command.images });
         for (const r of report.removed) out.write(`removed ${r.kind} ${r.name}\n`);
@@ -272,6 +281,8 @@ async function serveWeb(
   out: NodeJS.WriteStream,
 ): Promise<number> {
   await reconcileOnStart(services);
+  // Keep the policy in force on workloads that come and go while the app runs.
+  const stopFirewall = await services.firewall.watch().catch(() => undefined);
   const server = await startWebServer({
     handlers: services.handlers,
     events: services.events,
@@ -285,6 +296,8 @@ async function serveWeb(
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  stopFirewall?.();
+  services.firewall.close();
   await server.close();
   return 0;
 }

@@ -11,6 +11,8 @@ import { exportBundle, importBundle, listImages, prepareImages, PREPARE_STEPS } 
 import { currentProject } from './engine/labels';
 import { EngineRegistry } from './engine/registry';
 import { TaskManager } from './tasks';
+import { createFirewallService } from './firewall/handlers';
+import type { FirewallService } from './firewall/handlers';
 import { deploymentHandlers } from './topology/handlers';
 
 export interface Services {
@@ -19,6 +21,8 @@ export interface Services {
   tasks: TaskManager;
   registry: EngineRegistry;
   project: string;
+  /** The segment firewall; a long-running process calls `firewall.watch()`. */
+  firewall: FirewallService;
 }
 
 export function createServices(options: { registry?: EngineRegistry; project?: string } = {}): Services {
@@ -28,7 +32,10 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   const project = options.project ?? currentProject();
   const docker = async () => (await registry.get()).docker;
 
+  const firewall = createFirewallService({ docker, project, events });
+
   const handlers: Handlers = {
+    ...firewall.handlers,
     'engine:doctor': () => runDoctor(registry, project),
     'engine:status': async (): Promise<StatusReport> => {
       const { docker, endpoint } = await registry.get();
@@ -67,7 +74,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     ...deploymentHandlers({ docker, tasks, events, project }),
   };
 
-  return { handlers, events, tasks, registry, project };
+  return { handlers, events, tasks, registry, project, firewall };
 }
 
 /** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */

@@ -6,6 +6,8 @@
  * Channel names say service and method: `images:prepare`, `tasks:update`.
  */
 import { z } from 'zod';
+import { firewallEventNames, firewallMethods } from './firewall';
+import type { FirewallEvents } from './firewall';
 
 // ---------------------------------------------------------------------------------------
 // Shared shapes
@@ -241,6 +243,7 @@ export const methods = {
   'load:run': method<typeof LoadRun, TaskInfo>(LoadRun),
   /** The totals of a finished `load:run`. */
   'load:report': method<typeof LoadReportInput, LoadReport>(LoadReportInput),
+  ...firewallMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -255,7 +258,7 @@ export function isMethodName(name: unknown): name is MethodName {
 // ---------------------------------------------------------------------------------------
 // Events (main -> UI)
 
-export interface Events {
+export interface Events extends FirewallEvents {
   /** Every change of a task: progress, and its final state. */
   'tasks:update': TaskInfo;
   /** Once a second during `load:run`. */
@@ -263,7 +266,7 @@ export interface Events {
 }
 
 export type EventName = keyof Events;
-export const eventNames: readonly EventName[] = ['tasks:update', 'load:update'];
+export const eventNames: readonly EventName[] = ['tasks:update', 'load:update', ...firewallEventNames];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

@@ -4,12 +4,15 @@
  */
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { FIREWALL_USAGE, parseFirewallCommand } from './firewall-args';
+import type { FirewallCommand } from './firewall-args';
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { DeploymentName, LoadScenario } from '../api/contract';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 export type Command =
+  | FirewallCommand
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'doctor'; json: boolean }
@@ -52,6 +55,7 @@ Commands:
   load --rate R --duration D [--mix browse=10,cart=3,checkout=1] [--json]
                                   load the storefront (R scenarios/s for D: 30, 30s or 2m);
                                   scenarios: browse, cart, checkout, account
+${FIREWALL_USAGE}
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
@@ -97,6 +101,13 @@ export function parseCommand(argv: string[]): Command {
       }
       return { name: 'web', port };
     }
+    case 'policy':
+    case 'flows':
+    case 'counters':
+    case 'probe':
+      return parseFirewallCommand(first, rest, (message) => {
+        throw new UsageError(message);
+      });
     case 'images':
       return parseImages(rest);
     case 'up': {

@@ -1,0 +1,120 @@
+/**
+ * The firewall's part of the API contract (issue 4): policy, flows, counters, probes.
+ * Spread into `methods` and `Events` in contract.ts. Inputs are zod schemas; outputs are the
+ * firewall modules' own types, imported as types only (nothing here runs Docker).
+ */
+import { z } from 'zod';
+import type { CountersReport } from '../firewall/counters';
+import type { ApplyReport } from '../firewall/enforcer';
+import type { Explanation, FlowVerdict } from '../firewall/evaluate';
+import type { FlowEvent } from '../firewall/flows';
+import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
+import type { StoredPolicy } from '../firewall/store';
+import type { ProbeReport } from '../probe/matrix';
+
+export type {
+  CountersReport,
+  ApplyReport,
+  Explanation,
+  FlowVerdict,
+  FlowEvent,
+  Policy,
+  PolicyIssue,
+  ProbeReport,
+};
+
+const MAX_TEXT = 256 * 1024;
+const FilePath = z.string().trim().min(1, 'a file path is required').max(4096);
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a workload name');
+const ModeInput = z.enum(['off', 'monitor', 'enforce']);
+
+const PolicySource = z
+  .object({
+    file: FilePath.optional(),
+    text: z.string().max(MAX_TEXT, `a policy may be at most ${MAX_TEXT} bytes`).optional(),
+  })
+  .strict()
+  .refine(
+    (s) => (s.file === undefined) !== (s.text === undefined),
+    'give a policy file or its text, not both',
+  );
+
+const PolicyApply = z
+  .object({
+    file: FilePath.optional(),
+    text: z.string().max(MAX_TEXT, `a policy may be at most ${MAX_TEXT} bytes`).optional(),
+    /** One mode for every workload, instead of the policy's (and its segments'). */
+    mode: ModeInput.optional(),
+  })
+  .strict()
+  .refine(
+    (s) => (s.file === undefined) !== (s.text === undefined),
+    'give a policy file or its text, not both',
+  );
+
+const PolicyExplain = z
+  .object({
+    src: Name,
+    dst: Name,
+    port: z.number().int().min(1).max(65535),
+    protocol: z.enum(['tcp', 'udp']).optional(),
+  })
+  .strict();
+
+const FlowsList = z
+  .object({ since: z.iso.datetime().optional(), limit: z.number().int().min(1).max(100_000).optional() })
+  .strict();
+const FlowsFollow = z.object({ enabled: z.boolean() }).strict();
+const ProbeRun = z.object({ timeoutSeconds: z.number().int().min(1).max(10).optional() }).strict();
+const NoInput = z.object({}).strict();
+
+export interface PolicyApplyResult {
+  name?: string;
+  file: string;
+  mode?: Mode;
+  report: ApplyReport;
+}
+
+export interface PolicyValidation {
+  valid: boolean;
+  issues: PolicyIssue[];
+}
+
+export interface PolicyShow {
+  /** The policy in force and where it came from; absent when none was applied. */
+  source?: StoredPolicy;
+  policy?: Policy;
+  workloads: { name: string; segments: string[]; mode: Mode; instances: number }[];
+  /** What the evaluator predicts for every flow between the running workloads. */
+  flows: FlowVerdict[];
+}
+
+function method<I extends z.ZodType, O>(input: I) {
+  return { input, output: undefined as unknown as O };
+}
+
+export const firewallMethods = {
+  /** Validates a policy and puts it in force on every running workload; an invalid one changes nothing. */
+  'policy:apply': method<typeof PolicyApply, PolicyApplyResult>(PolicyApply),
+  /** Checks a policy without applying it: every issue with file, line and column. */
+  'policy:validate': method<typeof PolicySource, PolicyValidation>(PolicySource),
+  'policy:show': method<typeof NoInput, PolicyShow>(NoInput),
+  /** Why the policy in force gives a flow its verdict. */
+  'policy:explain': method<typeof PolicyExplain, Explanation>(PolicyExplain),
+  /** The flow log so far (one event per new connection, with the deciding rule). */
+  'flows:list': method<typeof FlowsList, FlowEvent[]>(FlowsList),
+  /** Starts or stops the `flows:event` stream. */
+  'flows:follow': method<typeof FlowsFollow, { following: boolean }>(FlowsFollow),
+  'firewall:counters': method<typeof NoInput, CountersReport>(NoInput),
+  /** The reachability matrix: expected (evaluator) next to observed (probes). */
+  'probe:run': method<typeof ProbeRun, ProbeReport>(ProbeRun),
+} as const;
+
+export interface FirewallEvents {
+  /** One new connection, while `flows:follow` is on. */
+  'flows:event': FlowEvent;
+  /** The enforcer reloaded tables by itself (workloads came or went). */
+  'firewall:reconciled': ApplyReport;
+}
+
+export const firewallEventNames = ['flows:event', 'firewall:reconciled'] as const;

@@ -1,0 +1,192 @@
+/**
+ * The firewall's services: the handlers behind `policy:*`, `flows:*`, `firewall:counters`
+ * and `probe:run`, over one Enforcer per project. services.ts spreads them in.
+ *
+ * The policy in force is kept on disk (store.ts) so any MicroLab process knows it; the
+ * kernel keeps the rules. A long-running process (the app, `microlab web`) also calls
+ * `watch()`, so scaling, restarts and upgrades get their rules without anyone asking.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { z } from 'zod';
+import type { FirewallEvents, PolicyShow, firewallMethods } from '../api/firewall';
+import { ApiError } from '../api/errors';
+import type { EventBus } from '../api/events';
+import type { Events } from '../api/contract';
+import { readCounters } from './counters';
+import { Enforcer } from './enforcer';
+import { evaluate, explain, modeOf, segmentsOf, uniqueWorkloads, withMode } from './evaluate';
+import { followFlows, listFlows } from './flows';
+import { listInstances } from './instances';
+import type { Mode, Policy, PolicyIssue } from './policy';
+import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
+import { readStoredPolicy, writeStoredPolicy } from './store';
+import { runProbe } from '../probe/matrix';
+
+type Methods = typeof firewallMethods;
+export type FirewallHandlers = {
+  [M in keyof Methods]: (input: z.output<Methods[M]['input']>) => Promise<Methods[M]['output']>;
+};
+
+export interface FirewallService {
+  handlers: FirewallHandlers;
+  /** Follows Docker events and keeps every instance's table current. Returns the disposer. */
+  watch(): Promise<() => void>;
+  /** Stops following flows and events. */
+  close(): void;
+}
+
+async function readPolicyFile(file: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    throw new ApiError('policy-not-found', `no policy file at ${file}`);
+  }
+  if (!info.isFile()) throw new ApiError('policy-not-found', `${file} is not a file`);
+  if (info.size > MAX_POLICY_BYTES)
+    throw new PolicyError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `the file is ${info.size} bytes; a policy may be at most ${MAX_POLICY_BYTES} bytes`,
+      },
+    ]);
+  return readFile(file, 'utf8');
+}
+
+export function createFirewallService(options: {
+  docker: () => Promise<Docker>;
+  project: string;
+  events: EventBus;
+}): FirewallService {
+  const { project } = options;
+  const emit = <E extends keyof FirewallEvents>(event: E, payload: Events[E]) =>
+    options.events.emit(event, payload);
+  let enforcer: Enforcer | undefined;
+  let stopFlows: (() => void) | undefined;
+  let stopWatch: (() => void) | undefined;
+
+  const getEnforcer = async () => {
+    enforcer ??= new Enforcer(await options.docker(), project, {
+      onReconcile: (report) => {
+        if (!(report instanceof Error)) emit('firewall:reconciled', report);
+      },
+    });
+    return enforcer;
+  };
+
+  /** The policy in force, as the enforcer holds it or as stored by an earlier process. */
+  const inForce = async (): Promise<Policy | undefined> => {
+    const held = enforcer?.current();
+    if (held) return held;
+    const stored = await readStoredPolicy(project);
+    if (!stored) return undefined;
+    return withMode(parsePolicy(stored.text, stored.file), stored.mode);
+  };
+
+  const handlers: FirewallHandlers = {
+    'policy:apply': async ({ file, text, mode }) => {
+      const source = file ? path.resolve(file) : 'inline';
+      const yaml = text ?? (await readPolicyFile(source));
+      // Throws with every issue and its position: nothing below runs, the previous policy stays.
+      const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
+      const report = await (await getEnforcer()).apply(policy);
+      await writeStoredPolicy(project, {
+        text: yaml,
+        file: source,
+        ...(mode ? { mode } : {}),
+        appliedAt: new Date().toISOString(),
+      });
+      return {
+        ...(policy.name ? { name: policy.name } : {}),
+        file: source,
+        ...(mode ? { mode } : {}),
+        report,
+      };
+    },
+    'policy:validate': async ({ file, text }) => {
+      const source = file ? path.resolve(file) : 'inline';
+      try {
+        parsePolicy(text ?? (await readPolicyFile(source)), source);
+        return { valid: true, issues: [] };
+      } catch (err) {
+        if (err instanceof PolicyError) return { valid: false, issues: err.issues as PolicyIssue[] };
+        throw err;
+      }
+    },
+    'policy:show': async (): Promise<PolicyShow> => {
+      const [stored, instances] = await Promise.all([
+        readStoredPolicy(project),
+        listInstances(await options.docker(), project),
+      ]);
+      const policy = await inForce();
+      const workloads = uniqueWorkloads(instances);
+      const effective: Policy = policy ?? { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
+      return {
+        ...(stored ? { source: stored } : {}),
+        ...(policy ? { policy } : {}),
+        workloads: workloads.map((w) => ({
+          name: w.name,
+          segments: segmentsOf(effective, w),
+          mode: modeOf(effective, w) as Mode,
+          instances: instances.filter((i) => i.name === w.name).length,
+        })),
+        flows: evaluate(effective, workloads),
+      };
+    },
+    'policy:explain': async ({ src, dst, port, protocol }) => {
+      const policy = await inForce();
+      if (!policy)
+        throw new ApiError('no-policy', 'no policy is in force', 'Apply one: `microlab policy apply FILE`.');
+      const workloads = uniqueWorkloads(await listInstances(await options.docker(), project));
+      const find = (name: string) => {
+        const w = workloads.find((x) => x.name === name);
+        if (!w)
+          throw new ApiError(
+            'unknown-workload',
+            `no running workload "${name}"`,
+            workloads.length ? `Running: ${workloads.map((x) => x.name).join(', ')}.` : 'Nothing is running.',
+          );
+        return w;
+      };
+      return explain(policy, find(src), find(dst), { port, protocol: protocol ?? 'tcp' });
+    },
+    'flows:list': async (query) => listFlows(await options.docker(), project, query),
+    'flows:follow': async ({ enabled }) => {
+      if (enabled && !stopFlows)
+        stopFlows = followFlows(await options.docker(), project, (e) => emit('flows:event', e));
+      if (!enabled && stopFlows) {
+        stopFlows();
+        stopFlows = undefined;
+      }
+      return { following: stopFlows !== undefined };
+    },
+    'firewall:counters': async () => readCounters(await options.docker(), project),
+    'probe:run': async ({ timeoutSeconds }) =>
+      runProbe(await options.docker(), project, await inForce(), { timeoutSeconds }),
+  };
+
+  return {
+    handlers,
+    watch: async () => {
+      const e = await getEnforcer();
+      const policy = await inForce();
+      if (policy && !e.current()) await e.apply(policy);
+      stopWatch ??= e.watch();
+      return () => {
+        stopWatch?.();
+        stopWatch = undefined;
+      };
+    },
+    close: () => {
+      stopFlows?.();
+      stopFlows = undefined;
+      stopWatch?.();
+      stopWatch = undefined;
+    },
+  };
+}

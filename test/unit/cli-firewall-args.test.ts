@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, USAGE, UsageError } from '../../electron/cli/args';
+
+describe('firewall commands', () => {
+  it.each([
+    [['policy', 'apply', 'p.yaml'], { name: 'policy-apply', file: 'p.yaml', json: false }],
+    [
+      ['policy', 'apply', 'p.yaml', '--mode', 'monitor', '--json'],
+      { name: 'policy-apply', file: 'p.yaml', mode: 'monitor', json: true },
+    ],
+    [['policy', 'validate', 'p.yaml'], { name: 'policy-validate', file: 'p.yaml', json: false }],
+    [['policy', 'show'], { name: 'policy-show', json: false }],
+    [
+      ['policy', 'explain', 'web', 'db', '5432'],
+      { name: 'policy-explain', src: 'web', dst: 'db', port: 5432, protocol: 'tcp', json: false },
+    ],
+    [
+      ['policy', 'explain', 'web', 'dns', '53/udp', '--json'],
+      { name: 'policy-explain', src: 'web', dst: 'dns', port: 53, protocol: 'udp', json: true },
+    ],
+    [['flows'], { name: 'flows', follow: false, json: false }],
+    [['flows', '--follow', '--json'], { name: 'flows', follow: true, json: true }],
+    [['flows', '-f', '--limit', '5'], { name: 'flows', follow: true, json: false, limit: 5 }],
+    [
+      ['flows', '--since', '2026-01-31T10:00:00Z'],
+      { name: 'flows', follow: false, json: false, since: '2026-01-31T10:00:00.000Z' },
+    ],
+    [['counters', '--json'], { name: 'counters', json: true }],
+    [['probe'], { name: 'probe', json: false }],
+    [['probe', '--json', '--timeout', '2'], { name: 'probe', json: true, timeout: 2 }],
+  ])('%j', (argv, command) => {
+    expect(parseCommand(argv)).toEqual(command);
+  });
+
+  it.each([
+    [['policy'], /policy needs a command/],
+    [['policy', 'apply'], /needs a FILE/],
+    [['policy', 'apply', 'p.yaml', '--mode', 'audit'], /--mode is monitor, enforce or off/],
+    [['policy', 'apply', 'a.yaml', 'b.yaml'], /unexpected argument "b.yaml"/],
+    [['policy', 'explain', 'web', 'db'], /needs SRC DST PORT/],
+    [['policy', 'explain', 'web', 'db', '70000'], /PORT must be 1-65535/],
+    [['policy', 'explain', 'web', 'db', '80/icmp'], /PORT must be/],
+    [['policy', 'remove'], /unknown policy command "remove"/],
+    [['flows', '--since', 'yesterday'], /--since must be a time/],
+    [['flows', '--limit', '0'], /--limit must be a whole number/],
+    [['probe', '--timeout', '60'], /--timeout must be a whole number from 1 to 10/],
+    [['counters', '--bogus'], /Unknown option '--bogus'/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+
+  it('the usage lists them', () => {
+    for (const words of [
+      'policy apply FILE',
+      'policy explain SRC DST PORT',
+      'flows [--follow]',
+      'counters',
+      'probe [--json]',
+    ])
+      expect(USAGE).toContain(words);
+  });
+});
