@@ -8,25 +8,16 @@ import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { eventNames, methods } from './api/contract';
-import { dispatch } from './api/dispatch';
+import { APP_ORIGIN, handleIpcCall, isAppUrl } from './api/ipc';
 import { CONTENT_SECURITY_POLICY } from './api/security';
 import { appRoot, rendererDir } from './paths';
 import { createServices, reconcileOnStart } from './services';
 
 const SCHEME = 'app';
-const ORIGIN = `${SCHEME}://microlab`;
 
 protocol.registerSchemesAsPrivileged([
   { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
-
-function isOwnUrl(url: string): boolean {
-  try {
-    return new URL(url).origin === ORIGIN;
-  } catch {
-    return false;
-  }
-}
 
 /** Serves dist/renderer under app://microlab/, never a path outside it. */
 function serveRenderer(): void {
@@ -46,10 +37,10 @@ function serveRenderer(): void {
 /** Every window: no navigation away from the app, no new windows, no webviews, no permissions. */
 function restrict(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
-    if (!isOwnUrl(url)) event.preventDefault();
+    if (!isAppUrl(url)) event.preventDefault();
   });
   contents.on('will-redirect', (event, url) => {
-    if (!isOwnUrl(url)) event.preventDefault();
+    if (!isAppUrl(url)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -57,16 +48,9 @@ function restrict(contents: WebContents): void {
 
 function registerIpc(services: ReturnType<typeof createServices>): void {
   for (const method of Object.keys(methods)) {
-    ipcMain.handle(method, (event: IpcMainInvokeEvent, input: unknown) => {
-      const frameUrl = event.senderFrame?.url ?? '';
-      if (!isOwnUrl(frameUrl)) {
-        return {
-          ok: false,
-          error: { code: 'forbidden', message: `IPC from ${frameUrl || 'an unknown frame'} refused` },
-        };
-      }
-      return dispatch(services.handlers, method, input);
-    });
+    ipcMain.handle(method, (event: IpcMainInvokeEvent, input: unknown) =>
+      handleIpcCall(services.handlers, event.senderFrame?.url, method, input),
+    );
   }
   for (const event of eventNames) {
     services.events.on(event, (payload) => {
@@ -90,7 +74,7 @@ async function createWindow(): Promise<void> {
       spellcheck: false,
     },
   });
-  await window.loadURL(`${ORIGIN}/`);
+  await window.loadURL(`${APP_ORIGIN}/`);
 }
 
 app.on('web-contents-created', (_event, contents) => restrict(contents));

@@ -1,0 +1,36 @@
+/**
+ * What Electron's IPC handlers do, without Electron: accept a call only from a frame of the
+ * app's own origin, then validate and dispatch it like every other transport.
+ */
+import type { Envelope } from './contract';
+import type { Handlers } from './dispatch';
+import { dispatch } from './dispatch';
+
+/** The origin the app's own pages are served from (the app:// scheme in electron/main.ts). */
+export const APP_ORIGIN = 'app://microlab';
+
+/** Compares scheme and host: WHATWG URL gives non-special schemes like app: an opaque "null" origin. */
+export function isAppUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}` === APP_ORIGIN;
+  } catch {
+    return false;
+  }
+}
+
+export async function handleIpcCall(
+  handlers: Handlers,
+  senderUrl: string | undefined,
+  method: string,
+  input: unknown,
+): Promise<Envelope<unknown>> {
+  if (!isAppUrl(senderUrl)) {
+    return {
+      ok: false,
+      error: { code: 'forbidden', message: `IPC from ${senderUrl || 'an unknown frame'} refused` },
+    };
+  }
+  return dispatch(handlers, method, input);
+}
