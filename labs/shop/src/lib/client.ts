@@ -2,7 +2,8 @@
  * How one service calls another over HTTP. A service name (catalog) may stand for several
  * replicas: the client resolves the name again every second, takes the addresses in turn,
  * and when a replica refuses or resets a reused connection (it is starting or draining), it
- * tries the next one. Error replies come back as the same HttpError the module threw.
+ * tries the next one and leaves that address aside for a few seconds (a draining replica
+ * refuses before it goes, so callers stop choosing it before its address disappears). Error replies come back as the same HttpError the module threw.
  */
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
@@ -10,7 +11,9 @@ import { HttpError } from './errors';
 
 const RESOLVE_EVERY_MS = 1000;
 const REQUEST_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 1000;
+const CONNECT_TIMEOUT_MS = 500;
+/** How long an address that refused is left aside. */
+const EJECT_MS = 5000;
 const ATTEMPTS = 4;
 
 /** Errors after which the request never reached a handler, so another replica may take it. */
@@ -29,6 +32,7 @@ export class ServiceClient {
   private addresses: string[] = [];
   private resolvedAt = 0;
   private next = 0;
+  private readonly ejected = new Map<string, number>();
   private readonly host: string;
   private readonly port: number;
 
@@ -63,7 +67,10 @@ export class ServiceClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let lastError = '';
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const addresses = await this.resolve(attempt > 0);
+      const resolved = await this.resolve(attempt > 0);
+      const now = Date.now();
+      const healthy = resolved.filter((a) => (this.ejected.get(a) ?? 0) < now);
+      const addresses = healthy.length ? healthy : resolved;
       const address = addresses[this.next++ % addresses.length]!;
       try {
         return (await this.send(address, method, path, body)) as T;
@@ -71,6 +78,7 @@ export class ServiceClient {
         const code = (err as NodeJS.ErrnoException).code;
         if (err instanceof HttpError || !code || !RETRYABLE.has(code)) throw err;
         lastError = `${address}: ${code}`;
+        this.ejected.set(address, Date.now() + EJECT_MS);
       }
     }
     throw new HttpError(503, 'upstream-unavailable', `${this.service} is not answering (${lastError})`);
