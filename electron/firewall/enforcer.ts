@@ -20,7 +20,7 @@ import { compileTable } from './compile';
 import type { Mode, Policy } from './policy';
 import { listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { createSidecar, FIREWALL_ROLE, listSidecars, loadTable } from './sidecar';
+import { createSidecar, FIREWALL_ROLE, listSidecars, SidecarChannel } from './sidecar';
 
 export interface TableStatus {
   workload: string;
@@ -62,6 +62,8 @@ export class Enforcer {
   private readonly applied = new Map<string, string>();
   /** Workload container id -> its sidecar, checked fresh (started after the workload). */
   private readonly sidecars = new Map<string, KnownSidecar>();
+  /** Open lines to the sidecars' main processes, by sidecar id. */
+  private readonly channels = new Map<string, SidecarChannel>();
   private running?: Promise<ApplyReport>;
   private next?: Promise<ApplyReport>;
   private timer?: NodeJS.Timeout;
@@ -138,6 +140,8 @@ export class Enforcer {
         .filter((s) => !live.has(s.target))
         .map(async (s) => {
           this.forget(s.target);
+          this.channels.get(s.id)?.close();
+          this.channels.delete(s.id);
           await this.docker
             .getContainer(s.id)
             .remove({ force: true })
@@ -164,7 +168,7 @@ export class Enforcer {
           status.sidecar = sidecar.name;
           if (created) report.sidecarsCreated++;
           if (this.applied.get(instance.containerId) === table.text) return status;
-          await loadTable(this.docker, sidecar.id, table.text);
+          await this.channel(sidecar.id).load(table.text);
           this.applied.set(instance.containerId, table.text);
           status.loaded = true;
         } catch (err) {
@@ -179,6 +183,18 @@ export class Enforcer {
     report.unchanged = report.tables.length - report.loaded - report.failed;
     report.durationMs = Math.round((performance.now() - start) * 10) / 10;
     return report;
+  }
+
+  private channel(sidecarId: string): SidecarChannel {
+    let channel = this.channels.get(sidecarId);
+    if (!channel) this.channels.set(sidecarId, (channel = new SidecarChannel(this.docker, sidecarId)));
+    return channel;
+  }
+
+  /** Closes the lines to the sidecars (the rules stay loaded). */
+  close(): void {
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
   }
 
   /** The instance's live sidecar: the known one, or a checked existing one, or a new one. */
@@ -211,7 +227,8 @@ export class Enforcer {
       this.docker.getContainer(sidecar.id).inspect(),
       this.docker.getContainer(instance.containerId).inspect(),
     ]);
-    return Date.parse(s.State.StartedAt) >= Date.parse(w.State.StartedAt);
+    // (A sidecar of an older MicroLab that takes no tables on its input is replaced too.)
+    return s.Config.OpenStdin && Date.parse(s.State.StartedAt) >= Date.parse(w.State.StartedAt);
   }
 
   /**

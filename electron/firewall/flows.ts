@@ -15,7 +15,7 @@ import type { Verdict } from './evaluate';
 import { parseRuleComment, TABLE } from './compile';
 import { addressBook, listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { listSidecars } from './sidecar';
+import { Demuxer, listSidecars } from './sidecar';
 
 export interface FlowEvent {
   time: string;
@@ -141,22 +141,6 @@ export function mergeFlows(events: FlowEvent[]): FlowEvent[] {
 
 function destroy(stream: NodeJS.ReadableStream): void {
   (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-}
-
-/** Splits Docker's multiplexed log stream (8-byte frame headers) into text, incrementally. */
-class Demuxer {
-  private pending = Buffer.alloc(0);
-  push(chunk: Buffer): string {
-    this.pending = Buffer.concat([this.pending, chunk]);
-    let out = '';
-    while (this.pending.length >= 8) {
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < 8 + size) break;
-      out += this.pending.subarray(8, 8 + size).toString('utf8');
-      this.pending = this.pending.subarray(8 + size);
-    }
-    return out;
-  }
 }
 
 async function names(docker: Docker, project: string): Promise<Map<string, string>> {

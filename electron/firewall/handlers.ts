@@ -183,6 +183,7 @@ export function createFirewallService(options: {
       };
     },
     close: () => {
+      enforcer?.close();
       stopFlows?.();
       stopFlows = undefined;
       stopWatch?.();

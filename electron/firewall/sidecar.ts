@@ -17,12 +17,29 @@ export const FIREWALL_ROLE = 'firewall';
 /** On a sidecar: the id of the workload container whose namespace it shares. */
 export const TARGET_LABEL = 'io.microlab.firewall.target';
 
-/** Restarts the trace monitor whenever it ends (after a load, the apply ends it on purpose). */
-const MAIN = 'while :; do nft monitor trace; sleep 0.05; done';
-/** Loads the table file given as $1 in one transaction, then restarts the trace monitor. */
-const LOAD = `printf '%s' "$1" | nft -f - || exit $?; pkill -f '^nft monitor trace' || true`;
-/** An argument longer than this does not fit in one exec argument (Linux: 128 KiB). */
-const MAX_TABLE_BYTES = 120 * 1024;
+/**
+ * The sidecar's main process: runs the trace monitor, and reads table files from its stdin
+ * ("BEGIN id", the file, "END id"), loading each with one `nft -f` (one transaction) and
+ * answering "microlab-load id ok" or "microlab-load id failed: ..." on its stdout. After a
+ * load it restarts the monitor, which then knows the new rules (and prints their comments).
+ * Loading through the attached stdin costs no process start in the container, unlike an exec.
+ */
+const MAIN = `nft monitor trace & mon=$!
+while IFS= read -r line; do
+  case "$line" in
+    'BEGIN '*) : > /tmp/table.nft ;;
+    'END '*)
+      id=\${line#END }
+      if nft -f /tmp/table.nft 2> /tmp/error; then
+        kill $mon 2> /dev/null; nft monitor trace & mon=$!
+        echo "microlab-load $id ok"
+      else
+        echo "microlab-load $id failed: $(tr '\\n' ' ' < /tmp/error)"
+      fi ;;
+    *) printf '%s\\n' "$line" >> /tmp/table.nft ;;
+  esac
+done`;
+const MAX_TABLE_BYTES = 1024 * 1024;
 
 export interface Sidecar {
   id: string;
@@ -67,6 +84,8 @@ export async function createSidecar(
     name,
     Image: image,
     Cmd: ['sh', '-c', MAIN],
+    OpenStdin: true,
+    StdinOnce: false,
     Labels: {
       ...labelsFor(project, FIREWALL_ROLE, { workload: instance.name }),
       [TARGET_LABEL]: instance.containerId,
@@ -128,11 +147,109 @@ export async function execIn(
   return { exitCode: ExitCode ?? -1, output: demuxLogs(Buffer.concat(chunks)) };
 }
 
-/** Loads a table file into the sidecar's namespace, atomically. */
-export async function loadTable(docker: Docker, sidecarId: string, text: string): Promise<void> {
-  if (Buffer.byteLength(text) > MAX_TABLE_BYTES)
-    throw new Error(`the compiled table is ${Buffer.byteLength(text)} bytes, more than ${MAX_TABLE_BYTES}`);
-  const result = await execIn(docker, sidecarId, ['sh', '-c', LOAD, 'load', text]);
-  if (result.exitCode !== 0)
-    throw new Error(`nft -f failed (exit ${result.exitCode}): ${result.output.trim()}`);
+/** Splits Docker's multiplexed stream (8-byte frame headers) into text, incrementally. */
+export class Demuxer {
+  private pending = Buffer.alloc(0);
+  push(chunk: Buffer): string {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    let out = '';
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      out += this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+    }
+    return out;
+  }
+}
+
+/**
+ * An open line to a sidecar's main process (Docker attach): loads tables without starting a
+ * process in the container. Kept open between loads; reopened when it closed.
+ */
+export class SidecarChannel {
+  private stream?: Promise<NodeJS.ReadWriteStream>;
+  private readonly waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  private counter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly docker: Docker,
+    readonly sidecarId: string,
+  ) {}
+
+  private open(): Promise<NodeJS.ReadWriteStream> {
+    this.stream ??= (async () => {
+      const stream = (await this.docker.getContainer(this.sidecarId).attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+      })) as NodeJS.ReadWriteStream;
+      const demux = new Demuxer();
+      let rest = '';
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (rest + demux.push(chunk)).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          const m = /^microlab-load (\S+) (ok|failed: (.*))$/.exec(line.trim());
+          const waiter = m ? this.waiting.get(m[1]!) : undefined;
+          if (!m || !waiter) continue;
+          this.waiting.delete(m[1]!);
+          if (m[2] === 'ok') waiter.resolve();
+          else waiter.reject(new Error(`nft -f failed: ${m[3]!.trim()}`));
+        }
+      });
+      const fail = (err: Error) => {
+        this.stream = undefined;
+        for (const w of this.waiting.values()) w.reject(err);
+        this.waiting.clear();
+      };
+      stream.on('error', fail);
+      stream.on('end', () => fail(new Error('the firewall sidecar closed its input')));
+      stream.on('close', () => fail(new Error('the firewall sidecar closed its input')));
+      return stream;
+    })().catch((err: unknown) => {
+      this.stream = undefined;
+      throw err;
+    });
+    return this.stream;
+  }
+
+  /** Loads a table file into the sidecar's namespace in one transaction. */
+  async load(text: string, timeoutMs = 15_000): Promise<void> {
+    if (Buffer.byteLength(text) > MAX_TABLE_BYTES)
+      throw new Error(`the compiled table is ${Buffer.byteLength(text)} bytes, more than ${MAX_TABLE_BYTES}`);
+    const stream = await this.open();
+    const id = `${process.pid}.${++this.counter}`;
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`the firewall sidecar did not load the table within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.waiting.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
+    const body = text.endsWith('\n') ? text : `${text}\n`;
+    stream.write(`BEGIN ${id}\n${body}END ${id}\n`);
+    return done;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.stream
+      ?.then((s) => (s as NodeJS.ReadWriteStream & { destroy?: () => void }).destroy?.())
+      .catch(() => undefined);
+    this.stream = undefined;
+  }
 }
