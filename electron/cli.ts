@@ -226,7 +226,7 @@ async function followTask(
 ): Promise<number> {
   const tty = Boolean(out.isTTY);
   let lastMessage = '';
-  let taskId: string | undefined;
+  let taskId: string | undefined = undefined; // known once the task has started
   const early: TaskInfo[] = [];
   const show = (update: TaskInfo) => {
     if (update.state !== 'running') return;
