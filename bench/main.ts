@@ -1,11 +1,15 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall.
  */
+import { benchDeployments } from './deployments';
+import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 
 const sections: Record<string, () => Promise<void>> = {
   foundation: benchFoundation,
+  deployments: benchDeployments,
+  firewall: benchFirewall,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

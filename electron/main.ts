@@ -85,6 +85,13 @@ void app.whenReady().then(async () => {
   const services = createServices();
   registerIpc(services);
   void reconcileOnStart(services);
+  // Keep the policy in force as workloads come and go (scaling, upgrades, restarts).
+  let stopFirewall: (() => void) | undefined;
+  services.firewall.watch().then(
+    (stop) => (stopFirewall = stop),
+    () => undefined, // no engine yet: the first screen says so
+  );
+  app.on('will-quit', () => stopFirewall?.());
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();
