@@ -1,11 +1,11 @@
 import { ErrorNotice } from './components/ErrorNotice';
 import { Header } from './components/Header';
-import { FirstScreen } from './FirstScreen';
+import { Lab } from './Lab';
 import { useConnection } from './hooks/useConnection';
 
 export function App() {
   const connection = useConnection();
-  if (connection.state === 'connected') return <FirstScreen api={connection.api} />;
+  if (connection.state === 'connected') return <Lab api={connection.api} />;
   return (
     <>
       <Header

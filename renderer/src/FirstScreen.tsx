@@ -2,17 +2,23 @@ import { useCallback, useEffect } from 'react';
 import type { Api, DoctorReport } from '../../electron/api/contract';
 import { CleanupCard } from './components/CleanupCard';
 import { DoctorCard } from './components/DoctorCard';
-import type { EngineState } from './components/Header';
-import { Header } from './components/Header';
 import { ImagesCard } from './components/ImagesCard';
 import { NextCard, whatNext } from './components/NextCard';
+import type { ViewName } from './components/Tabs';
 import type { Loaded } from './hooks/useLoader';
 import { useLoader } from './hooks/useLoader';
 import { useTask } from './hooks/useTask';
 
-/** The first screen once MicroLab answers: the machine, the images, what next, and clean up. */
-export function FirstScreen({ api }: { api: Api }) {
-  const doctor = useLoader(useCallback(() => api.call('engine:doctor', {}), [api]));
+/** The first screen: the machine, the images, what next, and clean up. */
+export function FirstScreen({
+  api,
+  doctor,
+  onOpen,
+}: {
+  api: Api;
+  doctor: Loaded<DoctorReport>;
+  onOpen: (view: ViewName) => void;
+}) {
   const images = useLoader(useCallback(() => api.call('images:list', {}), [api]));
   const resources = useLoader(useCallback(() => api.call('resources:list', {}), [api]));
 
@@ -29,30 +35,28 @@ export function FirstScreen({ api }: { api: Api }) {
   useEffect(() => {
     if (doctor.value) reloadResources();
   }, [doctor.value, reloadResources]);
+  // Deployments come and go from the other views: the clean up card counts them again.
+  useEffect(
+    () =>
+      api.on('tasks:update', (task) => {
+        if (task.kind.startsWith('deploy:') && task.state !== 'running') reloadResources();
+      }),
+    [api, reloadResources],
+  );
   const prepare = useTask(api, 'images:prepare', refresh);
   const { start } = prepare;
   const onPrepare = useCallback(() => start(() => api.call('images:prepare', {})), [api, start]);
 
   return (
-    <>
-      <Header engine={engineState(doctor)} />
-      <main className="layout">
-        <div className="column">
-          <DoctorCard doctor={doctor} onCheck={refresh} />
-        </div>
-        <div className="column">
-          <ImagesCard images={images} prepare={prepare} onPrepare={onPrepare} />
-          <NextCard next={whatNext(doctor, images, prepare.task)} />
-          <CleanupCard api={api} resources={resources} />
-        </div>
-      </main>
-    </>
+    <main className="layout">
+      <div className="column">
+        <DoctorCard doctor={doctor} onCheck={refresh} />
+      </div>
+      <div className="column">
+        <ImagesCard images={images} prepare={prepare} onPrepare={onPrepare} />
+        <NextCard next={whatNext(doctor, images, prepare.task)} onOpen={onOpen} />
+        <CleanupCard api={api} resources={resources} />
+      </div>
+    </main>
   );
-}
-
-function engineState(doctor: Loaded<DoctorReport>): EngineState {
-  const report = doctor.value;
-  if (report?.endpoint) return { kind: 'connected', endpoint: report.endpoint };
-  if (report || doctor.error) return { kind: 'not-connected', to: 'a Docker engine' };
-  return { kind: 'checking' };
 }

@@ -1,6 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+// React Flow's own stylesheet, bundled into a file by Vite (the CSP allows no inline styles).
+import '@xyflow/react/dist/style.css';
 import './styles.css';
 
 createRoot(document.getElementById('root')!).render(

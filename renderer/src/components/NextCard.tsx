@@ -1,13 +1,14 @@
 import type { DoctorReport, ImageInfo, TaskInfo } from '../../../electron/api/contract';
 import type { Loaded } from '../hooks/useLoader';
 import { Card } from './Card';
+import type { ViewName } from './Tabs';
 import { RichText } from './RichText';
 
-type Next = { tone: 'wait' | 'todo' | 'ready'; headline: string; text: string };
+type Next = { tone: 'wait' | 'todo' | 'ready'; headline: string; text: string; open?: ViewName };
 
 /**
- * What the user can do next, said honestly: this version checks the machine and provides the
- * images; deployments and labs come later, so nothing here offers them.
+ * What the user can do next, said honestly: fix the machine, provide the images, then start a
+ * deployment of the shop. The guided labs come later, so nothing here offers them.
  */
 export function whatNext(
   doctor: Loaded<DoctorReport>,
@@ -59,11 +60,13 @@ export function whatNext(
   return {
     tone: 'ready',
     headline: 'This machine is ready',
-    text: 'The engine and the images are in place. Deployments (the shop as a monolith or as microservices) and the guided labs are not available in this version of MicroLab yet.',
+    text: 'The engine and the images are in place. Start the shop as a monolith or as microservices in the Deployment view, then put a firewall around it and load it. (The guided labs are not in this version yet.)',
+    open: 'deployment',
   };
 }
 
-export function NextCard({ next }: { next: Next }) {
+export function NextCard({ next, onOpen }: { next: Next; onOpen: (view: ViewName) => void }) {
+  const open = next.open;
   return (
     <Card title="Next">
       <div className={`next next-${next.tone}`} role="status" aria-live="polite">
@@ -71,6 +74,13 @@ export function NextCard({ next }: { next: Next }) {
         <p className="next-text">
           <RichText text={next.text} />
         </p>
+        {open && (
+          <p className="next-action">
+            <button type="button" className="primary" onClick={() => onOpen(open)}>
+              Open the Deployment view
+            </button>
+          </p>
+        )}
       </div>
     </Card>
   );

@@ -1,0 +1,90 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
+import type { Api, DoctorReport } from '../../electron/api/contract';
+import type { EngineState } from './components/Header';
+import { Header } from './components/Header';
+import type { ViewName } from './components/Tabs';
+import { Tabs } from './components/Tabs';
+import { FirstScreen } from './FirstScreen';
+import type { Loaded } from './hooks/useLoader';
+import { useLoader } from './hooks/useLoader';
+import { useInterval } from './hooks/useInterval';
+import { DeploymentView } from './views/DeploymentView';
+import { FirewallView } from './views/FirewallView';
+import { LoadView } from './views/LoadView';
+
+/** How often the deployment and the policy in force are read again while a lab view is open. */
+const POLL_MS = 3000;
+
+/**
+ * MicroLab once it answers: the header, the tabs, and the four views. Views stay mounted when
+ * hidden (a followed task, a flow log or a load chart survive a look elsewhere); only the
+ * visible one polls.
+ */
+export function Lab({ api }: { api: Api }) {
+  const [view, setView] = useState<ViewName>('first');
+  const doctor = useLoader(useCallback(() => api.call('engine:doctor', {}), [api]));
+  const deployment = useLoader(useCallback(() => api.call('deploy:status', {}), [api]));
+  const policy = useLoader(useCallback(() => api.call('policy:show', {}), [api]));
+
+  const { reload: reloadDeployment } = deployment;
+  const { reload: reloadPolicy } = policy;
+  const refresh = useCallback(() => {
+    reloadDeployment();
+    reloadPolicy();
+  }, [reloadDeployment, reloadPolicy]);
+  useInterval(refresh, POLL_MS, view === 'deployment' || view === 'firewall');
+  // Opening a lab view shows it as it is now, not as it was when last seen.
+  useEffect(() => {
+    if (view !== 'first') refresh();
+  }, [view, refresh]);
+  // Any deployment task that ends changes what runs.
+  useEffect(
+    () =>
+      api.on('tasks:update', (task) => {
+        if (task.kind.startsWith('deploy:') && task.state !== 'running') refresh();
+      }),
+    [api, refresh],
+  );
+
+  return (
+    <>
+      <Header engine={engineState(doctor)} />
+      <Tabs view={view} onChange={setView} deployment={deployment.value} />
+      <TabPanel name="first" view={view}>
+        <FirstScreen api={api} doctor={doctor} onOpen={setView} />
+      </TabPanel>
+      <TabPanel name="deployment" view={view}>
+        <DeploymentView api={api} status={deployment} policy={policy} onChanged={refresh} />
+      </TabPanel>
+      <TabPanel name="firewall" view={view}>
+        <FirewallView
+          api={api}
+          status={deployment}
+          policy={policy}
+          active={view === 'firewall'}
+          onChanged={refresh}
+          onOpen={setView}
+        />
+      </TabPanel>
+      <TabPanel name="load" view={view}>
+        <LoadView api={api} status={deployment} onOpen={setView} />
+      </TabPanel>
+    </>
+  );
+}
+
+function TabPanel({ name, view, children }: { name: ViewName; view: ViewName; children: ReactNode }) {
+  return (
+    <div role="tabpanel" id={`panel-${name}`} aria-labelledby={`tab-${name}`} hidden={view !== name}>
+      {children}
+    </div>
+  );
+}
+
+function engineState(doctor: Loaded<DoctorReport>): EngineState {
+  const report = doctor.value;
+  if (report?.endpoint) return { kind: 'connected', endpoint: report.endpoint };
+  if (report || doctor.error) return { kind: 'not-connected', to: 'a Docker engine' };
+  return { kind: 'checking' };
+}

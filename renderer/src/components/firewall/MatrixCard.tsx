@@ -1,0 +1,146 @@
+import { useEffect } from 'react';
+import type { Api } from '../../../../electron/api/contract';
+import type { ProbeReport } from '../../../../electron/api/firewall';
+import { useAction } from '../../hooks/useAction';
+import { Card } from '../Card';
+import { ErrorNotice } from '../ErrorNotice';
+
+type Cell = ProbeReport['cells'][number];
+
+/**
+ * The reachability matrix: rows are sources, columns destination:port; each cell is what a
+ * real connection observed next to what the evaluator expects. Replicas of a destination are
+ * probed one by one and share a cell; a cell shows a mismatch if any of them differs.
+ */
+export function MatrixCard({
+  api,
+  running,
+  policyKey,
+  onProbed,
+}: {
+  api: Api;
+  running: boolean;
+  policyKey: string;
+  onProbed: () => void;
+}) {
+  const probe = useAction<ProbeReport>(onProbed);
+  const { clear } = probe;
+  // A new policy makes the last matrix stale: it goes rather than mislead.
+  useEffect(() => clear(), [policyKey, clear]);
+  return (
+    <Card
+      title="Reachability matrix"
+      actions={
+        <button
+          type="button"
+          className="primary"
+          onClick={() => probe.run(() => api.call('probe:run', {}))}
+          disabled={!running || probe.running}
+        >
+          {probe.running ? 'Probing…' : 'Run probes'}
+        </button>
+      }
+    >
+      {!probe.value && !probe.error && (
+        <p className="placeholder">
+          {running
+            ? 'Run probes: every workload tries to connect to every port of every other one, from inside its own network namespace.'
+            : 'Probes need a running deployment.'}
+        </p>
+      )}
+      {probe.error && <ErrorNotice title="The probes could not run" error={probe.error} />}
+      {probe.value && <Matrix report={probe.value} />}
+    </Card>
+  );
+}
+
+function Matrix({ report }: { report: ProbeReport }) {
+  const sources = [...new Set(report.cells.map((c) => c.src))].sort();
+  const columns = [
+    ...new Map(
+      report.cells.map((c) => [`${c.dst}:${c.port.port}/${c.port.protocol}`, { dst: c.dst, port: c.port }]),
+    ).entries(),
+  ].sort(([, a], [, b]) => a.dst.localeCompare(b.dst) || a.port.port - b.port.port);
+  const find = (src: string, key: string) =>
+    report.cells.filter((c) => c.src === src && `${c.dst}:${c.port.port}/${c.port.protocol}` === key);
+  return (
+    <>
+      <p className={report.mismatches ? 'verdict verdict-bad' : 'verdict verdict-ok'} role="status">
+        {report.mismatches === 0
+          ? `Observed matches expected in all ${report.cells.length} probes`
+          : `${report.mismatches} of ${report.cells.length} probes differ from what the policy expects`}
+        <span className="muted"> · {(report.durationMs / 1000).toFixed(1)} s</span>
+      </p>
+      <div className="matrix-scroll">
+        <table className="matrix" aria-label="Reachability matrix">
+          <thead>
+            <tr>
+              <th scope="col" className="matrix-corner">
+                from \ to
+              </th>
+              {columns.map(([key, c]) => (
+                <th scope="col" key={key}>
+                  <span className="mono">{c.dst}</span>
+                  <span className="matrix-port">
+                    :{c.port.port}
+                    {c.port.protocol === 'udp' ? '/udp' : ''}
+                  </span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {sources.map((src) => (
+              <tr key={src}>
+                <th scope="row" className="mono">
+                  {src}
+                </th>
+                {columns.map(([key]) => (
+                  <MatrixCell key={key} cells={find(src, key)} />
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="legend">
+        <span className="legend-item cell-key cell-key-open">connected, as expected</span>
+        <span className="legend-item cell-key cell-key-closed">blocked, as expected</span>
+        <span className="legend-item cell-key cell-key-bad">differs from expected</span>
+        <span className="legend-item muted">Hover a cell for the deciding rule.</span>
+      </p>
+    </>
+  );
+}
+
+function MatrixCell({ cells }: { cells: Cell[] }) {
+  if (cells.length === 0) return <td className="cell cell-none">—</td>;
+  const mismatch = cells.some((c) => !c.match);
+  const observed = [...new Set(cells.map((c) => c.observed))].join(' / ');
+  const expected = [...new Set(cells.map((c) => c.expected))].join(' / ');
+  const open = cells.every((c) => c.observed === 'connected');
+  const first = cells[0]!;
+  const title = [
+    `${first.src} → ${first.dst}:${first.port.port}/${first.port.protocol}`,
+    `rule ${first.ruleId}: ${first.verdict}`,
+    ...cells.map(
+      (c) => `${c.dstContainer} (${c.address}): observed ${c.observed}${c.detail ? ` (${c.detail})` : ''}`,
+    ),
+  ].join('\n');
+  return (
+    <td
+      className={`cell ${mismatch ? 'cell-bad' : open ? 'cell-open' : 'cell-closed'}`}
+      title={title}
+      data-observed={observed}
+      data-expected={expected}
+      data-match={String(!mismatch)}
+    >
+      <span className="cell-observed">
+        {mismatch ? '≠ ' : ''}
+        {observed}
+      </span>
+      <span className="cell-expected">expected {expected}</span>
+      <span className="cell-rule mono">{first.ruleId}</span>
+    </td>
+  );
+}

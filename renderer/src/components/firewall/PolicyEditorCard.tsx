@@ -1,0 +1,228 @@
+import { useRef, useState } from 'react';
+import type { ChangeEvent } from 'react';
+import type { Api } from '../../../../electron/api/contract';
+import type { PolicyApplyResult, PolicyIssue } from '../../../../electron/api/firewall';
+import type { UiError } from '../../errors';
+import { toUiError } from '../../errors';
+import { plural } from '../../format';
+import { Card } from '../Card';
+import { ErrorNotice } from '../ErrorNotice';
+
+type ModeChoice = 'policy' | 'off' | 'monitor' | 'enforce';
+
+const MODES: { value: ModeChoice; label: string }[] = [
+  { value: 'policy', label: 'as the policy says' },
+  { value: 'off', label: 'off (nothing loaded)' },
+  { value: 'monitor', label: 'monitor (log, never block)' },
+  { value: 'enforce', label: 'enforce' },
+];
+
+const PLACEHOLDER = `# Paste a policy, or open a file (labs/policies has examples)
+mode: enforce
+defaultAction: deny
+segments:
+  app: { selector: { tier: app } }
+  data: { selector: { tier: db } }
+rules:
+  - id: app-to-data
+    from: { segment: app }
+    to: { segment: data }
+    ports: [5432]
+    action: allow`;
+
+type Outcome =
+  | { kind: 'valid' }
+  | { kind: 'invalid'; issues: PolicyIssue[] }
+  | { kind: 'applied'; result: PolicyApplyResult }
+  | { kind: 'error'; error: UiError; action: string };
+
+/**
+ * A policy's text (pasted or opened from a file), a mode, and Validate / Apply. Apply
+ * validates first: a policy with issues is never sent to be applied, and its issues are
+ * listed with line and column (a click puts the cursor there).
+ */
+export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () => void }) {
+  const [text, setText] = useState('');
+  const [fileName, setFileName] = useState<string>();
+  const [mode, setMode] = useState<ModeChoice>('policy');
+  const [busy, setBusy] = useState<'validating' | 'applying'>();
+  const [outcome, setOutcome] = useState<Outcome>();
+  const editor = useRef<HTMLTextAreaElement>(null);
+
+  const validate = async (): Promise<boolean> => {
+    const result = await api.call('policy:validate', { text });
+    if (!result.valid) setOutcome({ kind: 'invalid', issues: result.issues });
+    return result.valid;
+  };
+
+  const onValidate = () => {
+    setBusy('validating');
+    setOutcome(undefined);
+    validate().then(
+      (valid) => {
+        if (valid) setOutcome({ kind: 'valid' });
+        setBusy(undefined);
+      },
+      (err: unknown) => {
+        setOutcome({ kind: 'error', error: toUiError(err), action: 'Could not validate the policy' });
+        setBusy(undefined);
+      },
+    );
+  };
+
+  const onApply = () => {
+    setBusy('applying');
+    setOutcome(undefined);
+    const run = async (): Promise<PolicyApplyResult | undefined> => {
+      if (!(await validate())) return undefined;
+      return api.call('policy:apply', { text, ...(mode === 'policy' ? {} : { mode }) });
+    };
+    run().then(
+      (result) => {
+        if (result) {
+          setOutcome({ kind: 'applied', result });
+          onApplied();
+        }
+        setBusy(undefined);
+      },
+      (err: unknown) => {
+        setOutcome({ kind: 'error', error: toUiError(err), action: 'Could not apply the policy' });
+        setBusy(undefined);
+      },
+    );
+  };
+
+  const onFile = (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.currentTarget.files?.[0];
+    event.currentTarget.value = '';
+    if (!file) return;
+    file.text().then(
+      (content) => {
+        setText(content);
+        setFileName(file.name);
+        setOutcome(undefined);
+      },
+      (err: unknown) =>
+        setOutcome({ kind: 'error', error: toUiError(err), action: `Could not read ${file.name}` }),
+    );
+  };
+
+  const goTo = (issue: PolicyIssue) => {
+    const area = editor.current;
+    if (!area) return;
+    const lines = text.split('\n');
+    const lineIndex = Math.min(Math.max(issue.line, 1), lines.length) - 1;
+    let offset = 0;
+    for (let i = 0; i < lineIndex; i++) offset += lines[i]!.length + 1;
+    const start = offset + Math.max(0, Math.min(issue.column - 1, lines[lineIndex]!.length));
+    area.focus();
+    area.setSelectionRange(start, offset + lines[lineIndex]!.length);
+  };
+
+  const empty = text.trim() === '';
+  return (
+    <Card
+      title="Apply a policy"
+      actions={
+        <label className="file-button">
+          <input type="file" accept=".yaml,.yml,.json,text/yaml" onChange={onFile} />
+          Open file…
+        </label>
+      }
+    >
+      <label className="field">
+        <span className="field-label">
+          Policy (YAML){fileName && <span className="muted"> · from {fileName}</span>}
+        </span>
+        <textarea
+          ref={editor}
+          className="editor"
+          spellCheck={false}
+          rows={14}
+          value={text}
+          placeholder={PLACEHOLDER}
+          onChange={(e) => {
+            setText(e.currentTarget.value);
+            setFileName(undefined);
+          }}
+        />
+      </label>
+      <div className="actions-row">
+        <label className="inline-field">
+          <span>Mode</span>
+          <select value={mode} onChange={(e) => setMode(e.currentTarget.value as ModeChoice)}>
+            {MODES.map((m) => (
+              <option key={m.value} value={m.value}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="spacer" />
+        <button type="button" onClick={onValidate} disabled={empty || !!busy}>
+          {busy === 'validating' ? 'Validating…' : 'Validate'}
+        </button>
+        <button type="button" className="primary" onClick={onApply} disabled={empty || !!busy}>
+          {busy === 'applying' ? 'Applying…' : 'Apply'}
+        </button>
+      </div>
+      {outcome?.kind === 'valid' && (
+        <div className="notice notice-success" role="status">
+          <p className="notice-title">The policy is valid</p>
+          <p className="notice-message">Nothing was applied yet.</p>
+        </div>
+      )}
+      {outcome?.kind === 'invalid' && <Issues issues={outcome.issues} onGoTo={goTo} />}
+      {outcome?.kind === 'error' && <ErrorNotice title={outcome.action} error={outcome.error} />}
+      {outcome?.kind === 'applied' && <Applied result={outcome.result} />}
+    </Card>
+  );
+}
+
+function Issues({ issues, onGoTo }: { issues: PolicyIssue[]; onGoTo: (issue: PolicyIssue) => void }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <p className="notice-title">
+        The policy has {plural(issues.length, 'problem')}; nothing was applied, the policy in force stays.
+      </p>
+      <ol className="issues">
+        {issues.map((issue, i) => (
+          <li key={i}>
+            <button type="button" className="link issue-position" onClick={() => onGoTo(issue)}>
+              Line {issue.line}, column {issue.column}
+            </button>
+            : {issue.message}
+            {issue.path && <span className="muted mono small"> ({issue.path})</span>}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Applied({ result }: { result: PolicyApplyResult }) {
+  const { report } = result;
+  const failed = report.tables.filter((t) => t.error);
+  return (
+    <div className={`notice ${failed.length ? 'notice-error' : 'notice-success'}`} role="status">
+      <p className="notice-title">
+        Applied {result.name ? <span className="mono">{result.name}</span> : 'the policy'}
+        {result.mode ? ` in ${result.mode} mode` : ''}
+      </p>
+      <p className="notice-message">
+        {report.instances === 0
+          ? 'No workload runs yet: it goes into force as they start.'
+          : `${plural(report.instances, 'workload instance')}: ${report.loaded} loaded, ${report.unchanged} unchanged, ${report.failed} failed, in ${report.durationMs} ms.`}
+      </p>
+      {failed.length > 0 && (
+        <ul className="notice-list">
+          {failed.map((t) => (
+            <li key={t.container}>
+              <span className="mono">{t.container}</span>: {t.error}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

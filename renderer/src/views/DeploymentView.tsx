@@ -1,0 +1,294 @@
+import { useCallback, useState } from 'react';
+import type { Api, DeploymentName, DeploymentStatus, DownReport } from '../../../electron/api/contract';
+import type { PolicyShow } from '../../../electron/api/firewall';
+import { Card } from '../components/Card';
+import { CallError } from '../components/CallError';
+import { DeploymentGraph } from '../components/DeploymentGraph';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Storefront } from '../components/Storefront';
+import { TaskPanel } from '../components/TaskPanel';
+import { formatBytes, plural } from '../format';
+import { useAction } from '../hooks/useAction';
+import type { Loaded } from '../hooks/useLoader';
+import { useTask } from '../hooks/useTask';
+import type { WorkloadGroup } from '../workloads';
+import { describeStates, groupWorkloads } from '../workloads';
+
+const CHOICES: { name: DeploymentName; title: string; text: string }[] = [
+  {
+    name: 'monolith',
+    title: 'Monolith',
+    text: 'One app container with every module (catalog, cart, orders, payments, users) and one database.',
+  },
+  {
+    name: 'microservices',
+    title: 'Microservices',
+    text: 'A gateway and five services, each with its own database; services scale and upgrade on their own.',
+  },
+];
+
+/** Start, watch, scale, upgrade and stop the shop; its call graph under the policy in force. */
+export function DeploymentView({
+  api,
+  status,
+  policy,
+  onChanged,
+}: {
+  api: Api;
+  status: Loaded<DeploymentStatus>;
+  policy: Loaded<PolicyShow>;
+  onChanged: () => void;
+}) {
+  const [choice, setChoice] = useState<DeploymentName>('monolith');
+  const up = useTask(api, 'deploy:up', onChanged);
+  const scale = useTask(api, 'deploy:scale', onChanged);
+  const upgrade = useTask(api, 'deploy:upgrade', onChanged);
+  const stop = useAction<DownReport>(onChanged);
+
+  const current = status.value;
+  const running = current?.deployment;
+  const busy = up.starting || up.task?.state === 'running';
+  const groups = groupWorkloads(current);
+  const { start: startUp } = up;
+  const onStart = useCallback(() => {
+    stop.clear();
+    startUp(() => api.call('deploy:up', { deployment: choice }));
+  }, [api, choice, startUp, stop]);
+  const onStop = () => stop.run(() => api.call('deploy:down', {}));
+  const operationRunning =
+    scale.starting ||
+    scale.task?.state === 'running' ||
+    upgrade.starting ||
+    upgrade.task?.state === 'running';
+
+  return (
+    <main className="layout layout-wide layout-deploy">
+      <div className="column">
+        <Card title="Deployment">
+          <fieldset className="choices" disabled={busy}>
+            <legend className="sr-only">What to start</legend>
+            {CHOICES.map((c) => (
+              <label key={c.name} className={`choice ${choice === c.name ? 'choice-on' : ''}`}>
+                <input
+                  type="radio"
+                  name="deployment"
+                  value={c.name}
+                  checked={choice === c.name}
+                  onChange={() => setChoice(c.name)}
+                />
+                <span className="choice-title">
+                  {c.title}
+                  {running === c.name && <span className="badge badge-ok">running</span>}
+                </span>
+                <span className="choice-text">{c.text}</span>
+              </label>
+            ))}
+          </fieldset>
+          <div className="actions-row">
+            <button type="button" className="primary" onClick={onStart} disabled={busy || stop.running}>
+              {busy ? 'Starting…' : `Start the ${choice}`}
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={onStop}
+              disabled={!running || busy || stop.running}
+            >
+              {stop.running ? 'Stopping…' : 'Stop the deployment'}
+            </button>
+            {running && running !== choice && !busy && (
+              <span className="muted">
+                Starting the {choice} replaces the {running}.
+              </span>
+            )}
+          </div>
+          {up.error && <ErrorNotice title="Could not start the deployment" error={up.error} />}
+          {up.task && <TaskPanel task={up.task} canceling={up.canceling} onCancel={up.cancel} />}
+          {stop.error && <ErrorNotice title="Could not stop the deployment" error={stop.error} />}
+          {stop.value && <StopResult report={stop.value} />}
+        </Card>
+      </div>
+      <div className="column">
+        <Card title="Call graph">
+          <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
+        </Card>
+      </div>
+      <div className="span-all">
+        <Card title="Status">
+          {status.error && <CallError title="Could not read the deployment" error={status.error} />}
+          {!current && status.loading && <p className="placeholder">Reading the deployment…</p>}
+          {current && <Summary status={current} />}
+          {groups.length > 0 && (
+            <WorkloadTable
+              groups={groups}
+              disabled={busy || operationRunning}
+              onScale={(service, replicas) =>
+                scale.start(() => api.call('deploy:scale', { service, replicas }))
+              }
+              onUpgrade={(service) =>
+                upgrade.start(() => api.call('deploy:upgrade', { service, version: 2 }))
+              }
+            />
+          )}
+          {scale.error && <ErrorNotice title="Could not scale" error={scale.error} />}
+          {scale.task && <TaskPanel task={scale.task} canceling={scale.canceling} onCancel={scale.cancel} />}
+          {upgrade.error && <ErrorNotice title="Could not upgrade" error={upgrade.error} />}
+          {upgrade.task && (
+            <TaskPanel task={upgrade.task} canceling={upgrade.canceling} onCancel={upgrade.cancel} />
+          )}
+        </Card>
+      </div>
+    </main>
+  );
+}
+
+function Summary({ status }: { status: DeploymentStatus }) {
+  if (!status.deployment) {
+    return (
+      <p className="placeholder">
+        Nothing is running in project <span className="mono">{status.project}</span>. Start a deployment.
+      </p>
+    );
+  }
+  const containers = status.workloads.length;
+  return (
+    <div className="summary">
+      <p>
+        <span className={`badge ${status.healthy ? 'badge-ok' : 'badge-warn'}`}>
+          {status.healthy ? 'healthy' : 'not healthy yet'}
+        </span>{' '}
+        The <strong>{status.deployment}</strong> runs in {plural(containers, 'container')}.
+      </p>
+      {status.storefront && <Storefront url={status.storefront} />}
+    </div>
+  );
+}
+
+function WorkloadTable({
+  groups,
+  disabled,
+  onScale,
+  onUpgrade,
+}: {
+  groups: WorkloadGroup[];
+  disabled: boolean;
+  onScale: (service: string, replicas: number) => void;
+  onUpgrade: (service: string) => void;
+}) {
+  return (
+    <table className="table workloads" aria-label="Workloads">
+      <thead>
+        <tr>
+          <th scope="col">Workload</th>
+          <th scope="col" className="numeric">
+            Replicas
+          </th>
+          <th scope="col">State</th>
+          <th scope="col">Health</th>
+          <th scope="col">IP</th>
+          <th scope="col" className="numeric">
+            Memory
+          </th>
+          <th scope="col">Version</th>
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {groups.map((g) => (
+          <WorkloadRow key={g.name} group={g} disabled={disabled} onScale={onScale} onUpgrade={onUpgrade} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function WorkloadRow({
+  group: g,
+  disabled,
+  onScale,
+  onUpgrade,
+}: {
+  group: WorkloadGroup;
+  disabled: boolean;
+  onScale: (service: string, replicas: number) => void;
+  onUpgrade: (service: string) => void;
+}) {
+  const [replicas, setReplicas] = useState(g.replicas.length);
+  const valid = Number.isInteger(replicas) && replicas >= 1 && replicas <= 10;
+  return (
+    <tr>
+      <th scope="row">
+        <span className="mono">{g.name}</span>
+        <span className="muted small"> {g.segment}</span>
+      </th>
+      <td className="numeric">{g.replicas.length}</td>
+      <td>{describeStates(g.replicas)}</td>
+      <td>
+        <span className={`badge health-${g.health}`}>{g.health}</span>
+      </td>
+      <td className="mono small">
+        {g.replicas.map((r) => (
+          <div key={r.container} title={r.container}>
+            {r.ip ?? '—'}
+          </div>
+        ))}
+      </td>
+      <td className="numeric">{g.memoryBytes !== undefined ? formatBytes(g.memoryBytes) : '—'}</td>
+      <td>{g.versions.length ? g.versions.map((v) => `v${v}`).join(', ') : '—'}</td>
+      <td className="row-actions">
+        {g.scalable && (
+          <span className="scale">
+            <input
+              type="number"
+              min={1}
+              max={10}
+              value={Number.isNaN(replicas) ? '' : replicas}
+              onChange={(e) => setReplicas(e.currentTarget.valueAsNumber)}
+              aria-label={`Replicas of ${g.name}`}
+            />
+            <button
+              type="button"
+              onClick={() => onScale(g.name, replicas)}
+              disabled={disabled || !valid || replicas === g.replicas.length}
+            >
+              Scale
+            </button>
+          </span>
+        )}
+        {g.upgradable && (
+          <button
+            type="button"
+            onClick={() => onUpgrade(g.name)}
+            disabled={disabled || g.versions.every((v) => v === '2')}
+            aria-label={`Upgrade ${g.name} to version 2`}
+          >
+            Upgrade to v2
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function StopResult({ report }: { report: DownReport }) {
+  return (
+    <div className={`notice ${report.failed.length ? 'notice-error' : 'notice-success'}`} role="status">
+      <p className="notice-title">
+        {report.removed.length
+          ? `Stopped: removed ${plural(report.removed.length, 'resource')}.`
+          : 'Nothing was running.'}
+      </p>
+      {report.failed.length > 0 && (
+        <ul className="notice-list">
+          {report.failed.map((f) => (
+            <li key={`${f.resource.kind}:${f.resource.id}`}>
+              Could not remove {f.resource.kind} <span className="mono">{f.resource.name}</span>: {f.error}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
