@@ -219,7 +219,7 @@ export function pickSubnet(pool: string, taken: { cidr: string; by: string }[]):
   return undefined;
 }
 
-async function takenSubnets(docker: Docker): Promise<{ cidr: string; by: string }[]> {
+export async function takenSubnets(docker: Docker): Promise<{ cidr: string; by: string }[]> {
   const networks = await docker.listNetworks();
   const taken = networks.flatMap((n) =>
     (n.IPAM?.Config ?? [])
@@ -473,36 +473,44 @@ export async function up(
   say(2, 'creating networks');
   await ensureNetworks(docker, project, d);
 
-  const ids: string[] = [];
+  // Create every missing container at once, then start them in dependency waves (a wave
+  // only waits for the previous one to be running, not healthy: readiness is each app's own check).
+  say(3, 'creating containers');
+  const byWorkload = new Map<string, string[]>();
+  await Promise.all(
+    d.workloads.map(async (spec) => {
+      const replicas = existing.filter((c) => c.Labels[LABEL.workload] === spec.name);
+      if (replicas.length)
+        return byWorkload.set(
+          spec.name,
+          replicas.map((c) => c.Id),
+        );
+      const created = await Promise.all(
+        Array.from({ length: spec.replicas }, (_, r) =>
+          createReplica(target, d, spec, containerName(project, spec.name, r + 1), options),
+        ),
+      );
+      return byWorkload.set(
+        spec.name,
+        created.map((c) => c.id),
+      );
+    }),
+  );
   const waves = startOrder(d);
   for (const [i, wave] of waves.entries()) {
     throwIfAborted(ctx.signal);
     say(3, `starting ${wave.map((w) => w.name).join(', ')} (wave ${i + 1}/${waves.length})`);
     await Promise.all(
-      wave.map(async (spec) => {
-        const replicas = existing.filter((c) => c.Labels[LABEL.workload] === spec.name);
-        if (replicas.length === 0) {
-          const created = await Promise.all(
-            Array.from({ length: spec.replicas }, (_, r) =>
-              createReplica(target, d, spec, containerName(project, spec.name, r + 1), options),
-            ),
-          );
-          await Promise.all(created.map((c) => startContainer(c)));
-          ids.push(...created.map((c) => c.id));
-        } else {
-          await Promise.all(replicas.map((c) => startContainer(docker.getContainer(c.Id))));
-          ids.push(...replicas.map((c) => c.Id));
-        }
-      }),
+      wave.flatMap((spec) => byWorkload.get(spec.name)!.map((id) => startContainer(docker.getContainer(id)))),
     );
   }
+  const ids = [...byWorkload.values()].flat();
   say(4, 'waiting until every workload is healthy');
   await waitHealthy(docker, ids, ctx.signal, (healthy, total) =>
     say(4, `${healthy}/${total} workloads healthy`),
   );
   say(5, 'done');
-  const entry = existing.find((c) => c.Labels[LABEL.workload] === d.entry)?.Id ?? ids[ids.length - 1];
-  const url = storefrontOf(await docker.getContainer(entry!).inspect());
+  const url = storefrontOf(await docker.getContainer(byWorkload.get(d.entry)![0]!).inspect());
   return `${name} is up: ${ids.length} containers healthy; the storefront is at ${url ?? '(not published)'}`;
 }
 

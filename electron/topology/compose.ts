@@ -35,9 +35,7 @@ export function composeFile(d: Deployment, options: ComposeOptions): string {
       networks: Object.fromEntries(
         w.networks.map((n) => [n, { aliases: n === 'edge' ? [STOREFRONT_ALIAS, w.name] : [w.name] }]),
       ),
-      ...(w.publish !== undefined
-        ? { ports: [`127.0.0.1:${options.port ? `${options.port}:` : ''}${w.publish}`] }
-        : {}),
+      ...(w.publish !== undefined ? { ports: [`127.0.0.1:${options.port || ''}:${w.publish}`] } : {}),
       healthcheck: {
         test: w.health.test,
         interval: duration(w.health.intervalMs),

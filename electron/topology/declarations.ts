@@ -81,7 +81,7 @@ const NETWORKS: NetworkSpec[] = [
 
 const appHealth: HealthCheck = {
   test: ['CMD', 'curl', '-fsS', '-o', '/dev/null', '-m', '2', `http://127.0.0.1:${APP_PORT}/readyz`],
-  intervalMs: 1000,
+  intervalMs: 2000,
   timeoutMs: 2000,
   retries: 3,
   startPeriodMs: 30_000,
@@ -89,7 +89,7 @@ const appHealth: HealthCheck = {
 
 const postgresHealth: HealthCheck = {
   test: ['CMD', 'pg_isready', '-q', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', 'shop'],
-  intervalMs: 1000,
+  intervalMs: 2000,
   timeoutMs: 2000,
   retries: 3,
   startPeriodMs: 30_000,

@@ -118,7 +118,7 @@ describe('the compose file', () => {
       payments: { condition: 'service_healthy' },
     });
     expect(orders).toMatchObject({ mem_limit: '128m', cpus: 1, pids_limit: 100 });
-    expect((orders.healthcheck as { interval: string }).interval).toBe('1000ms');
+    expect((orders.healthcheck as { interval: string }).interval).toBe('2000ms');
     expect(compose.services.gateway!.ports).toEqual(['127.0.0.1:18080:8080']);
     expect(compose.services.catalog!.ports).toBeUndefined();
   });
