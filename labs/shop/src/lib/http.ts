@@ -45,6 +45,11 @@ export class Router {
     return this;
   }
 
+  /** Every route, as [method, pattern]. */
+  list(): [string, string][] {
+    return this.routes.map((r) => [r.method, `/${r.parts.join('/')}`]);
+  }
+
   /** The handler for a request, its path parameters, or why there is none (404 / 405). */
   match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
     const parts = path.split('/').filter(Boolean);
