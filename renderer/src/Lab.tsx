@@ -15,6 +15,7 @@ import { LoadView } from './views/LoadView';
 
 /** How often the deployment and the policy in force are read again while a lab view is open. */
 const POLL_MS = 3000;
+const POLLED = { keepValue: true };
 
 /**
  * MicroLab once it answers: the header, the tabs, and the four views. Views stay mounted when
@@ -24,8 +25,14 @@ const POLL_MS = 3000;
 export function Lab({ api }: { api: Api }) {
   const [view, setView] = useState<ViewName>('first');
   const doctor = useLoader(useCallback(() => api.call('engine:doctor', {}), [api]));
-  const deployment = useLoader(useCallback(() => api.call('deploy:status', {}), [api]));
-  const policy = useLoader(useCallback(() => api.call('policy:show', {}), [api]));
+  const deployment = useLoader(
+    useCallback(() => api.call('deploy:status', {}), [api]),
+    POLLED,
+  );
+  const policy = useLoader(
+    useCallback(() => api.call('policy:show', {}), [api]),
+    POLLED,
+  );
 
   const { reload: reloadDeployment } = deployment;
   const { reload: reloadPolicy } = policy;

@@ -1,5 +1,5 @@
 import { Handle, MarkerType, Position, ReactFlow } from '@xyflow/react';
-import type { Edge, Node, NodeProps } from '@xyflow/react';
+import type { BuiltInEdge, Node, NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { WorkloadHealth } from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
@@ -19,7 +19,12 @@ type WorkloadData = {
 };
 type WorkloadNode = Node<WorkloadData, 'workload'>;
 
-const COLUMN = 290;
+/** As wide as `.wl` in styles.css. */
+const NODE_WIDTH = 180;
+/** The gap between sub-columns, the narrowest: where edges turn. */
+const GAP = 56;
+const SUB_COLUMN = NODE_WIDTH + GAP;
+const COLUMN = NODE_WIDTH + 90;
 const ROW = 76;
 const PALETTE = 8;
 const BROWSER = '_browser';
@@ -53,18 +58,12 @@ export function DeploymentGraph({
   const segments = [...new Set(groups.map(segmentOf))].sort();
   const colourOf = (segment: string) => segments.indexOf(segment) % PALETTE;
 
-  // Columns: the browser, then each tier present, left to right.
-  const ranks = [...new Set(groups.map((g) => tierRank(g.tier)))].sort((a, b) => a - b);
-  const columns: WorkloadGroup[][] = ranks.map((r) =>
-    groups
-      .filter((g) => tierRank(g.tier) === r)
-      .sort(
-        (a, b) =>
-          (a.labels.service ?? '').localeCompare(b.labels.service ?? '') || a.name.localeCompare(b.name),
-      ),
-  );
-  const tallest = Math.max(...columns.map((c) => c.length));
-  const y = (index: number, count: number) => ((tallest - count) / 2 + index) * ROW;
+  const running = new Set(groups.map((g) => g.name));
+  const declared = deployments[deployment];
+  const calls = declared.workloads
+    .filter((w) => running.has(w.name))
+    .flatMap((w) => w.dependsOn.filter((d) => running.has(d)).map((dst) => ({ src: w.name, dst })));
+  const layout = layOut(groups, calls);
 
   const nodes: WorkloadNode[] = [];
   const entry = groups.find((g) => g.entry);
@@ -72,7 +71,7 @@ export function DeploymentGraph({
     nodes.push({
       id: BROWSER,
       type: 'workload',
-      position: { x: 0, y: y(0, 1) },
+      position: { x: 0, y: layout.get(entry.name)!.y },
       data: {
         name: 'browser',
         detail: storefront ? storefront.replace(/^https?:\/\//, '').replace(/\/$/, '') : 'storefront',
@@ -82,43 +81,31 @@ export function DeploymentGraph({
       },
     });
   }
-  columns.forEach((column, c) =>
-    column.forEach((g, i) => {
-      const segment = segmentOf(g);
-      nodes.push({
-        id: g.name,
-        type: 'workload',
-        position: { x: (c + 1) * COLUMN, y: y(i, column.length) },
-        data: {
-          name: g.name,
-          detail: describe(g),
-          health: g.health,
-          segment,
-          colour: colourOf(segment),
-        },
-      });
-    }),
-  );
-
-  const running = new Set(groups.map((g) => g.name));
-  const declared = deployments[deployment];
-  const edges: Edge[] = [];
-  if (entry) edges.push(edge(BROWSER, entry.name, undefined, 'none', ''));
-  for (const spec of declared.workloads) {
-    if (!running.has(spec.name)) continue;
-    for (const dst of spec.dependsOn) {
-      if (!running.has(dst)) continue;
-      const port = declared.workloads.find((w) => w.name === dst)?.ports[0]?.port;
-      const flow = policy?.flows.find((f) => f.src === spec.name && f.dst === dst && f.port.port === port);
-      const verdict: Verdict = policy?.policy && flow ? flow.verdict : 'none';
-      edges.push(edge(spec.name, dst, port, verdict, flow?.decision.ruleId ?? ''));
-    }
+  for (const g of groups) {
+    const segment = segmentOf(g);
+    nodes.push({
+      id: g.name,
+      type: 'workload',
+      position: layout.get(g.name)!,
+      data: { name: g.name, detail: describe(g), health: g.health, segment, colour: colourOf(segment) },
+    });
   }
+
+  const edges: BuiltInEdge[] = [];
+  const at = (id: string) => (id === BROWSER ? { x: 0, y: 0 } : layout.get(id)!);
+  if (entry) edges.push(edge(BROWSER, entry.name, 'none', '', at));
+  for (const { src, dst } of calls) {
+    const port = declared.workloads.find((w) => w.name === dst)?.ports[0]?.port;
+    const flow = policy?.flows.find((f) => f.src === src && f.dst === dst && f.port.port === port);
+    const verdict: Verdict = policy?.policy && flow ? flow.verdict : 'none';
+    edges.push(edge(src, dst, verdict, flow?.decision.ruleId ?? '', at));
+  }
+  const rows = Math.max(...[...layout.values()].map((p) => p.y)) / ROW + 1;
 
   return (
     <div className="graph-wrap">
       <div
-        className={`graph ${tallest > 2 ? 'graph-tall' : 'graph-short'}`}
+        className={`graph ${rows > 2 ? 'graph-tall' : 'graph-short'}`}
         data-testid="deployment-graph"
         aria-label={`Call graph of the ${deployment}`}
         role="figure"
@@ -153,26 +140,99 @@ function describe(g: WorkloadGroup): string {
   return parts.join(' · ');
 }
 
-function edge(src: string, dst: string, port: number | undefined, verdict: Verdict, ruleId: string): Edge {
-  const blocked = verdict === 'denied' || verdict === 'rejected';
+function edge(
+  src: string,
+  dst: string,
+  verdict: Verdict,
+  ruleId: string,
+  at: (id: string) => { x: number },
+): BuiltInEdge {
+  const flagged = verdict === 'denied' || verdict === 'rejected' || verdict === 'audit';
+  // Turn in the gap right after the source (empty by construction), then run along the
+  // target's row.
+  const span = at(dst).x - at(src).x - NODE_WIDTH;
+  const stepPosition = span > 0 ? Math.min(0.5, GAP / 2 / span) : 0.5;
   return {
     id: `${src}->${dst}`,
     source: src,
     target: dst,
+    type: 'smoothstep',
+    pathOptions: { borderRadius: 8, offset: 12, stepPosition },
     className: `edge edge-${verdict}`,
     animated: verdict === 'audit',
-    markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
-    ...(blocked || verdict === 'audit'
+    markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14 },
+    ...(flagged
       ? {
           label: `${verdict} · ${ruleId}`,
           labelBgPadding: [4, 2] as [number, number],
           labelBgBorderRadius: 4,
         }
-      : port
-        ? { label: `:${port}`, labelBgPadding: [3, 1] as [number, number], labelBgBorderRadius: 3 }
-        : {}),
+      : {}),
     data: { verdict, ruleId },
   };
+}
+
+/**
+ * Where each workload goes. Columns by tier (the entry, the services, the databases); inside a
+ * tier, a workload called by another of the same tier sits in a sub-column to its right (by
+ * the longest chain of such calls), so every call runs left to right. Each service has a row
+ * of its own and its database sits on that row; the entry is on the middle row. Calls are
+ * drawn as orthogonal edges: they turn in the gaps between columns and run along the callee's
+ * row, where no other node is, so no edge crosses a node.
+ */
+function layOut(
+  groups: WorkloadGroup[],
+  calls: { src: string; dst: string }[],
+): Map<string, { x: number; y: number }> {
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  const depth = new Map<string, number>();
+  const depthOf = (name: string, seen: Set<string> = new Set()): number => {
+    const known = depth.get(name);
+    if (known !== undefined) return known;
+    if (seen.has(name)) return 0;
+    seen.add(name);
+    const g = byName.get(name)!;
+    const callers = calls.filter((c) => c.dst === name && byName.get(c.src)?.tier === g.tier);
+    const d = Math.max(0, ...callers.map((c) => depthOf(c.src, seen) + 1));
+    depth.set(name, d);
+    return d;
+  };
+  for (const g of groups) depthOf(g.name);
+
+  const ranks = [...new Set(groups.map((g) => tierRank(g.tier)))].sort((a, b) => a - b);
+  const rankOf = (g: WorkloadGroup) => tierRank(g.tier);
+  // The entry's tier is centred; with three tiers or more, the last (the databases) follows
+  // the rows of its callers; every other workload has a row of its own.
+  const centred = (g: WorkloadGroup) => ranks.length > 1 && rankOf(g) === ranks[0];
+  const aligned = (g: WorkloadGroup) => ranks.length > 2 && rankOf(g) === ranks.at(-1);
+  const rowed = groups
+    .filter((g) => !centred(g) && !aligned(g))
+    .sort((a, b) => depth.get(a.name)! - depth.get(b.name)! || a.name.localeCompare(b.name));
+  const rowOf = new Map<string, number>();
+  rowed.forEach((g, i) => rowOf.set(g.name, i));
+  let spare = rowed.length;
+  for (const g of groups.filter(aligned)) {
+    const caller = calls.find((c) => c.dst === g.name && rowOf.has(c.src));
+    rowOf.set(g.name, caller ? rowOf.get(caller.src)! : spare++);
+  }
+  const rows = Math.max(1, ...[...rowOf.values()].map((r) => r + 1));
+  const center = ((rows - 1) / 2) * ROW;
+
+  const positions = new Map<string, { x: number; y: number }>();
+  let x = COLUMN; // column 0 is the browser
+  for (const rank of ranks) {
+    const tier = groups.filter((g) => rankOf(g) === rank);
+    const width = Math.max(...tier.map((g) => depth.get(g.name)!));
+    for (const g of tier) {
+      const row = centred(g) ? undefined : rowOf.get(g.name);
+      positions.set(g.name, {
+        x: x + depth.get(g.name)! * SUB_COLUMN,
+        y: row === undefined ? center : row * ROW,
+      });
+    }
+    x += width * SUB_COLUMN + COLUMN;
+  }
+  return positions;
 }
 
 function WorkloadBox({ data }: NodeProps<WorkloadNode>) {

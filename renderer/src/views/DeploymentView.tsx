@@ -62,8 +62,8 @@ export function DeploymentView({
     upgrade.task?.state === 'running';
 
   return (
-    <main className="layout layout-wide layout-deploy">
-      <div className="column">
+    <main className="layout layout-wide">
+      <div className="span-all">
         <Card title="Deployment">
           <fieldset className="choices" disabled={busy}>
             <legend className="sr-only">What to start</legend>
@@ -108,7 +108,7 @@ export function DeploymentView({
           {stop.value && <StopResult report={stop.value} />}
         </Card>
       </div>
-      <div className="column">
+      <div className="span-all">
         <Card title="Call graph">
           <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
         </Card>

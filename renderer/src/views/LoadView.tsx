@@ -18,7 +18,8 @@ import { useAction } from '../hooks/useAction';
 import type { Loaded } from '../hooks/useLoader';
 import { useTask } from '../hooks/useTask';
 
-const DEFAULT_MIX: Record<LoadScenario, number> = { browse: 6, cart: 2, checkout: 1, account: 1 };
+// The services' default mix (DEFAULT_LOAD_MIX in electron/topology/load.ts, which the renderer cannot import).
+const DEFAULT_MIX: Record<LoadScenario, number> = { browse: 10, cart: 3, checkout: 1, account: 0 };
 
 /** Load the storefront: rate, duration and mix in; the live figures and the final report out. */
 export function LoadView({

@@ -1,0 +1,200 @@
+/**
+ * The microservices from the UI: start them, see the graph laid out by tier with the call
+ * graph, scale one service and upgrade another as followed tasks, then load the storefront and
+ * watch the live figures and the final report. Real services, real Docker, real Chromium.
+ */
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Harness } from './harness';
+import { ensureImages, SCREENSHOTS, startHarness } from './harness';
+
+const WAIT = { timeout: 60_000, interval: 250 };
+
+/** The shop's call graph, as the deployment declares it (who depends on whom). */
+const CALLS = [
+  'gateway->cart',
+  'gateway->catalog',
+  'gateway->orders',
+  'gateway->users',
+  'cart->catalog',
+  'orders->cart',
+  'orders->catalog',
+  'orders->payments',
+  ...['cart', 'catalog', 'orders', 'payments', 'users'].map((s) => `${s}->${s}-db`),
+];
+
+describe('the microservices in the lab views', () => {
+  let harness: Harness;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    harness = await startHarness();
+    await ensureImages(harness);
+    await harness.call('deploy:down', {});
+    ({ page, errors } = await harness.open(harness.server.url));
+  }, 300_000);
+
+  afterAll(async () => {
+    await harness?.call('deploy:down', {}).catch(() => undefined);
+    await harness?.close();
+  });
+
+  const card = (title: string) => page.getByRole('region', { name: title, exact: true });
+  const row = (name: string) =>
+    page
+      .getByRole('table', { name: 'Workloads' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${name} `) }) });
+
+  it('starts them and draws the call graph in tier columns', async () => {
+    await page.getByRole('tab', { name: 'Deployment' }).click();
+    const deployment = card('Deployment');
+    await deployment.getByRole('radio', { name: /Microservices/ }).check();
+    await deployment.getByRole('button', { name: 'Start the microservices' }).click();
+    await deployment
+      .getByRole('status')
+      .filter({ hasText: 'Start the microservices: done' })
+      .waitFor({ timeout: 180_000 });
+
+    const status = await harness.call('deploy:status', {});
+    expect(status.deployment).toBe('microservices');
+    const names = [...new Set(status.workloads.map((w) => w.workload))].sort();
+    expect(names).toHaveLength(11);
+    for (const name of names)
+      await expect.poll(() => row(name).getByRole('cell').nth(2).innerText(), WAIT).toBe('healthy');
+
+    const graph = page.getByTestId('deployment-graph');
+    await expect.poll(() => graph.locator('.react-flow__node').count(), WAIT).toBe(names.length + 1);
+    const edges = await graph
+      .locator('.react-flow__edge')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^rf__edge-/, '')).sort());
+    expect(edges).toEqual([...CALLS, '_browser->gateway'].sort());
+    // Columns by tier: browser, gateway, services, databases. Inside a tier, a callee sits
+    // right of its caller (orders -> cart -> catalog); a service's database is on its row.
+    const box = async (id: string) => (await graph.getByTestId(`rf__node-${id}`).boundingBox())!;
+    const x = async (id: string) => (await box(id)).x;
+    const order = ['_browser', 'gateway', 'orders', 'cart', 'catalog', 'catalog-db'];
+    const xs = await Promise.all(order.map(x));
+    expect([...xs].sort((a, b) => a - b)).toEqual(xs);
+    expect(new Set(xs).size).toBe(xs.length);
+    expect(await x('users')).toBe(await x('orders'));
+    expect(await x('payments')).toBe(await x('cart'));
+    for (const s of ['cart', 'catalog', 'orders', 'payments', 'users']) {
+      expect((await box(`${s}-db`)).y, s).toBe((await box(s)).y);
+      expect(await x(`${s}-db`), s).toBe(xs.at(-1));
+    }
+    // Readable: no edge runs through a node other than its own two ends.
+    const crossings = await graph.evaluate((root) => {
+      const rects = [...root.querySelectorAll<HTMLElement>('.react-flow__node')].map((n) => ({
+        id: n.dataset.id!,
+        r: n.getBoundingClientRect(),
+      }));
+      const found: string[] = [];
+      for (const e of root.querySelectorAll<SVGGElement>('.react-flow__edge')) {
+        const [src, dst] = e.getAttribute('data-testid')!.replace('rf__edge-', '').split('->');
+        const path = e.querySelector<SVGPathElement>('path.react-flow__edge-path')!;
+        const ctm = path.getScreenCTM()!;
+        for (let l = 0; l <= path.getTotalLength(); l += 2) {
+          const p = path.getPointAtLength(l).matrixTransform(ctm);
+          for (const { id, r } of rects)
+            if (id !== src && id !== dst && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom)
+              found.push(`${src}->${dst} crosses ${id}`);
+        }
+      }
+      return [...new Set(found)];
+    });
+    expect(crossings).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('scales a service and upgrades another, as followed tasks', async () => {
+    const status = card('Status');
+    // The gateway publishes the storefront and the databases have one primary: only services scale.
+    expect(await row('gateway').getByRole('spinbutton').count()).toBe(0);
+    expect(await row('catalog-db').getByRole('spinbutton').count()).toBe(0);
+
+    await row('catalog').getByRole('spinbutton', { name: 'Replicas of catalog' }).fill('2');
+    await row('catalog').getByRole('button', { name: 'Scale' }).click();
+    await status
+      .getByRole('status')
+      .filter({ hasText: 'Scale catalog to 2: done' })
+      .waitFor({ timeout: 120_000 });
+    await expect.poll(() => row('catalog').getByRole('cell').first().innerText(), WAIT).toBe('2');
+    const replicas = (await harness.call('deploy:status', {})).workloads.filter(
+      (w) => w.workload === 'catalog',
+    );
+    expect(replicas).toHaveLength(2);
+    for (const r of replicas) expect(await row('catalog').innerText()).toContain(r.ip!);
+    // Shown, not only present: React Flow hides a node until it has measured it.
+    const catalogNode = page.getByTestId('rf__node-catalog');
+    await expect
+      .poll(() => catalogNode.evaluate((e: HTMLElement) => `${e.style.visibility}: ${e.innerText}`), WAIT)
+      .toBe('visible: catalog\n2 replicas · v1');
+
+    await row('cart').getByRole('button', { name: 'Upgrade cart to version 2' }).click();
+    await status
+      .getByRole('status')
+      .filter({ hasText: 'Upgrade cart to version 2: done' })
+      .waitFor({ timeout: 120_000 });
+    await expect.poll(() => row('cart').getByRole('cell').nth(5).innerText(), WAIT).toBe('v2');
+    expect(await row('cart').getByRole('button', { name: 'Upgrade cart to version 2' }).isDisabled()).toBe(
+      true,
+    );
+    // The others kept their version: an isolated upgrade.
+    expect(await row('orders').getByRole('cell').nth(5).innerText()).toBe('v1');
+    await expect.poll(() => row('cart').getByRole('cell').nth(2).innerText(), WAIT).toBe('healthy');
+
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-microservices.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('loads the storefront with live figures and a final report', async () => {
+    await page.getByRole('tab', { name: 'Load' }).click();
+    const run = card('Run a load');
+    await run.getByRole('spinbutton', { name: 'Rate (scenarios per second)' }).fill('20');
+    await run.getByRole('spinbutton', { name: 'Duration (seconds)' }).fill('6');
+    await run.getByRole('spinbutton', { name: 'account' }).fill('1');
+    await run.getByRole('button', { name: 'Start the load' }).click();
+
+    // Live: the chart and the last second's figures, while the task runs.
+    const live = card('Live figures');
+    await live
+      .getByRole('img', { name: 'Requests per second and latency over time' })
+      .waitFor({ timeout: 30_000 });
+    expect(
+      await live
+        .getByRole('table', { name: 'Last second' })
+        .getByRole('row')
+        .filter({ hasText: 'all' })
+        .count(),
+    ).toBe(1);
+
+    await run
+      .getByRole('status')
+      .filter({ hasText: 'Load at 20/s for 6s: done' })
+      .waitFor({ timeout: 60_000 });
+    const task = harness.services.tasks
+      .list()
+      .filter((t) => t.kind === 'load:run')
+      .at(-1)!;
+    const report = await harness.call('load:report', { taskId: task.id });
+    expect(report.mix).toEqual({ browse: 10, cart: 3, checkout: 1, account: 1 });
+    const all = report.endpoints.find((e) => e.endpoint === 'all')!;
+    expect(all.count).toBeGreaterThan(0);
+
+    const totals = card('Report').getByRole('table', { name: 'Totals' });
+    await totals.waitFor({ timeout: 30_000 });
+    const cells = await totals
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: 'all', exact: true }) })
+      .getByRole('cell')
+      .allInnerTexts();
+    expect(cells.slice(0, 2)).toEqual([String(all.count), String(all.errors)]);
+    expect(await totals.getByRole('row').count()).toBe(report.endpoints.length + 1);
+
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'load.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
