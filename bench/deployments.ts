@@ -112,28 +112,30 @@ export async function benchDeployments(): Promise<void> {
         await run('deploy:up', { deployment: name, port: 0 });
         return performance.now() - start;
       };
-      const upCompose = async (c: Compose) => {
-        const taken = await takenSubnets(docker);
-        const lab = pickSubnet(subnetPool(), taken)!;
-        const edge = pickSubnet(subnetPool(), [...taken, { cidr: lab, by: 'lab' }])!;
-        const file = path.join(dir, `${name}.yaml`);
-        await writeFile(file, composeFile(d, { project: PROJECT, port: 0, subnets: { lab, edge } }));
-        const composeProject = `${PROJECT}-compose`;
-        const start = performance.now();
-        const args = [
-          ...c.command.slice(1),
-          '-p',
-          composeProject,
-          '-f',
-          file,
-          'up',
-          '-d',
-          ...(c.hasWait ? ['--wait'] : []),
-        ];
-        const result = await exec(c.command[0]!, args);
-        if (result.code !== 0) throw new Error(`compose up failed: ${result.output.slice(-500)}`);
-        if (!c.hasWait) await waitComposeHealthy(docker, composeProject, d.workloads.length);
-        return performance.now() - start;
+      const upCompose = async (c: Compose): Promise<number> => {
+        for (let attempt = 1; ; attempt++) {
+          const taken = await takenSubnets(docker);
+          const lab = pickSubnet(subnetPool(), taken)!;
+          const edge = pickSubnet(subnetPool(), [...taken, { cidr: lab, by: 'lab' }])!;
+          const file = path.join(dir, `${name}.yaml`);
+          await writeFile(file, composeFile(d, { project: PROJECT, port: 0, subnets: { lab, edge } }));
+          const composeProject = `${PROJECT}-compose`;
+          const start = performance.now();
+          const args = [
+            ...c.command.slice(1),
+            ...['-p', composeProject, '-f', file, 'up', '-d'],
+            ...(c.hasWait ? ['--wait'] : []),
+          ];
+          const result = await exec(c.command[0]!, args);
+          if (result.code !== 0) {
+            // Another project took the subnet between our pick and compose's create: pick again.
+            await call('resources:down', {});
+            if (attempt < 3 && /overlap/i.test(result.output)) continue;
+            throw new Error(`compose up failed: ${result.output.slice(-500)}`);
+          }
+          if (!c.hasWait) await waitComposeHealthy(docker, composeProject, d.workloads.length);
+          return performance.now() - start;
+        }
       };
       // One untimed round first: the same warm caches for both.
       for (let i = 0; i <= RUNS; i++) {

@@ -3,6 +3,7 @@
  * the microservices on the real engine. Both must answer request for request and field for
  * field the same (ids, tokens and timestamps aside), bad input included.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab, Reply } from './shop-support';
 import { lab, prepare, shopClient, storefront } from './shop-support';
@@ -234,6 +235,27 @@ function checkConversation(steps: Step[]): void {
 
 describe('the contract suite, on both deployments', () => {
   const transcripts: Record<string, Step[]> = {};
+
+  it('refuses a storefront port that is in use, saying by what and what to do, and creates nothing', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const task = await l.call('deploy:up', { deployment: 'monolith', port });
+      const final = await l.services.tasks.wait(task.id);
+      expect(final).toMatchObject({
+        state: 'failed',
+        error: {
+          code: 'port-in-use',
+          message: `port ${port} on 127.0.0.1 is in use by another program on this machine`,
+          hint: `Stop that program, or choose another port: \`microlab up <deployment> --port ${port + 1}\`.`,
+        },
+      });
+      expect((await l.call('deploy:status', {})).workloads).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
 
   it('the monolith keeps the contract, bad input included', async () => {
     const result = await l.run('deploy:up', { deployment: 'monolith', port: 0 });

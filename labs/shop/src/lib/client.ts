@@ -11,7 +11,7 @@ import { HttpError } from './errors';
 
 const RESOLVE_EVERY_MS = 1000;
 const REQUEST_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 500;
+const CONNECT_TIMEOUT_MS = 1000;
 /** How long an address that refused is left aside. */
 const EJECT_MS = 5000;
 const ATTEMPTS = 4;
@@ -129,15 +129,17 @@ export class ServiceClient {
           });
         },
       );
-      // A connection that does not open in time goes to an address that is gone.
-      const connectTimer = setTimeout(() => {
-        const err = new Error(`connect to ${address} timed out`) as NodeJS.ErrnoException;
-        err.code = 'ETIMEDOUT';
-        req.destroy(err);
-      }, CONNECT_TIMEOUT_MS);
+      // A connection that does not open in time goes to an address that is gone. The clock
+      // starts when the connection does, not while the request waits for a pooled socket.
+      let connectTimer: NodeJS.Timeout | undefined;
       req.on('socket', (socket) => {
-        if (!socket.connecting) clearTimeout(connectTimer);
-        else socket.once('connect', () => clearTimeout(connectTimer));
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => {
+          const err = new Error(`connect to ${address} timed out`) as NodeJS.ErrnoException;
+          err.code = 'ETIMEDOUT';
+          req.destroy(err);
+        }, CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => clearTimeout(connectTimer));
       });
       req.on('timeout', () =>
         req.destroy(new HttpError(504, 'upstream-timeout', `${this.service} did not answer in time`)),

@@ -116,7 +116,12 @@ export async function runLoad(): Promise<void> {
 
   const products = (await send('GET', '/api/products')).body as { id: string }[];
   if (!Array.isArray(products) || products.length === 0) throw new Error(`${target.href} serves no products`);
-  for (let i = 0; i < Math.min(8, Math.ceil(rate / 2)); i++) idle.push(await newAccount(false));
+  // Enough accounts for the visitors in flight at once, made before the clock starts.
+  const wanted = Math.min(32, Math.ceil(rate / 2));
+  while (idle.length < wanted) {
+    const batch = Math.min(8, wanted - idle.length);
+    idle.push(...(await Promise.all(Array.from({ length: batch }, () => newAccount(false)))));
+  }
   let turn = 0;
   const product = () => products[turn++ % products.length]!.id;
   const card = { number: '4242424242424242', expiry: '12/30', cvc: '123' };
