@@ -76,11 +76,38 @@ interface Target {
   cell: ProbeCell;
 }
 
+/**
+ * Where a source reaches a destination, and what the firewall should decide. The default is
+ * microsegmentation: a shared network, and the evaluator's verdict. The perimeter layout
+ * brings its own (proxy addresses, and nothing decided inside a segment).
+ */
+export interface ProbePlan {
+  address(src: WorkloadInstance, dst: WorkloadInstance): string | undefined;
+  decide(src: WorkloadInstance, dst: WorkloadInstance, port: PortSpec): { verdict: Verdict; ruleId: string };
+}
+
+export function microsegmentationPlan(policy: Policy, instances: WorkloadInstance[]): ProbePlan {
+  const modes = new Map(uniqueWorkloads(instances).map((w) => [w.name, modeOf(policy, w)]));
+  return {
+    address: sharedAddress,
+    decide: (src, dst, port) => {
+      const decision = decide(policy, src, dst, port);
+      return {
+        verdict: verdictOf(decision.action, modes.get(src.name)!, modes.get(dst.name)!),
+        ruleId: decision.ruleId,
+      };
+    },
+  };
+}
+
 export async function runProbe(
   docker: Docker,
   project: string,
   policy: Policy | undefined,
-  { timeoutSeconds = 1 }: { timeoutSeconds?: number } = {},
+  {
+    timeoutSeconds = 1,
+    plan: makePlan = microsegmentationPlan,
+  }: { timeoutSeconds?: number; plan?: (policy: Policy, instances: WorkloadInstance[]) => ProbePlan } = {},
 ): Promise<ProbeReport> {
   const start = performance.now();
   const effective = policy ?? NO_POLICY;
@@ -89,7 +116,7 @@ export async function runProbe(
     listSidecars(docker, project),
   ]);
   const workloads = uniqueWorkloads(instances);
-  const modes = new Map(workloads.map((w) => [w.name, modeOf(effective, w)]));
+  const plan = makePlan(effective, instances);
   const sources = workloads.map((w) => instances.find((i) => i.name === w.name)!);
 
   const results = await Promise.all(
@@ -97,11 +124,10 @@ export async function runProbe(
       const targets: Target[] = [];
       for (const dst of instances) {
         if (dst.name === src.name) continue;
-        const address = sharedAddress(src, dst);
+        const address = plan.address(src, dst);
         if (!address) continue;
         for (const port of dst.ports) {
-          const decision = decide(effective, src, dst, port);
-          const verdict = verdictOf(decision.action, modes.get(src.name)!, modes.get(dst.name)!);
+          const { verdict, ruleId } = plan.decide(src, dst, port);
           targets.push({
             cell: {
               src: src.name,
@@ -110,7 +136,7 @@ export async function runProbe(
               address,
               port,
               verdict,
-              ruleId: decision.ruleId,
+              ruleId,
               expected: expectedOutcome(verdict),
               observed: 'untested',
               match: true,
