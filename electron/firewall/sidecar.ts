@@ -164,6 +164,17 @@ export class Demuxer {
 }
 
 /**
+ * Reads the main process's answer to a load from one line of its output. The trace monitor
+ * writes to the same stdout through a block buffer, so the answer may follow part of a trace
+ * line on the same line: it is looked for at the end of the line, not only at its start.
+ */
+export function parseLoadAck(line: string): { id: string; error?: string } | undefined {
+  const m = /microlab-load (\S+) (ok|failed: (.*))$/.exec(line.trim());
+  if (!m) return undefined;
+  return m[2] === 'ok' ? { id: m[1]! } : { id: m[1]!, error: m[3]!.trim() };
+}
+
+/**
  * An open line to a sidecar's main process (Docker attach): loads tables without starting a
  * process in the container. Kept open between loads; reopened when it closed.
  */
@@ -193,12 +204,12 @@ export class SidecarChannel {
         const lines = (rest + demux.push(chunk)).split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
-          const m = /^microlab-load (\S+) (ok|failed: (.*))$/.exec(line.trim());
-          const waiter = m ? this.waiting.get(m[1]!) : undefined;
-          if (!m || !waiter) continue;
-          this.waiting.delete(m[1]!);
-          if (m[2] === 'ok') waiter.resolve();
-          else waiter.reject(new Error(`nft -f failed: ${m[3]!.trim()}`));
+          const ack = parseLoadAck(line);
+          const waiter = ack ? this.waiting.get(ack.id) : undefined;
+          if (!ack || !waiter) continue;
+          this.waiting.delete(ack.id);
+          if (ack.error === undefined) waiter.resolve();
+          else waiter.reject(new Error(`nft -f failed: ${ack.error}`));
         }
       });
       const fail = (err: Error) => {

@@ -1,0 +1,494 @@
+/**
+ * The segment firewall on the real shop, on the real engine: every policy shipped in
+ * labs/policies on the deployment it is written for (the probe's observed matrix equals the
+ * evaluator's, cell for cell), checkout under the segmented policies and under a broken one,
+ * policy swaps under load, and a new replica or a restarted workload getting its rules back.
+ *
+ * Each deployment starts once, through the real deploy handlers, and serves every check.
+ */
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentName, LoadReport, LoadUpdate, TaskInfo } from '../../electron/api/contract';
+import type { ApplyReport } from '../../electron/firewall/enforcer';
+import { listInstances } from '../../electron/firewall/instances';
+import { execIn, listSidecars } from '../../electron/firewall/sidecar';
+import type { ProbeReport } from '../../electron/probe/matrix';
+import { expectedOutcome } from '../../electron/probe/matrix';
+import type { WorkloadInstance } from '../../electron/topology/workload';
+import { policyPath, SHIPPED } from '../shop-policies';
+import { docker } from './support';
+import type { Lab } from './shop-support';
+import { lab, prepare, storefront } from './shop-support';
+
+const project = 'microlab-it-shopfw';
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-shopfw-'));
+process.env.MICROLAB_STATE_DIR = stateDir;
+const CARD = { number: '4242 4242 4242 4242', expiry: '12/30', cvc: '123' };
+
+let l: Lab;
+let stopWatch: (() => void) | undefined;
+
+beforeAll(async () => {
+  l = lab(project);
+  await l.call('resources:down', {});
+  await prepare(l);
+  // As the app does: keep the policy in force while workloads come and go.
+  stopWatch = await l.services.firewall.watch();
+});
+
+afterAll(async () => {
+  stopWatch?.();
+  l.services.firewall.close();
+  await l.call('resources:down', {});
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** One request on a fresh connection (no keep-alive), so a policy change is seen at once. */
+function request(
+  base: string,
+  method: string,
+  route: string,
+  { token, body, timeoutMs = 8000 }: { token?: string; body?: unknown; timeoutMs?: number } = {},
+): Promise<Reply> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      new URL(route, base),
+      {
+        method,
+        agent: false,
+        timeout: timeoutMs,
+        headers: {
+          connection: 'close',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${route} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+let accounts = 0;
+
+/** Signs up, logs in and fills a cart; returns the token. */
+async function shopper(base: string): Promise<string> {
+  const account = {
+    email: `shopper${++accounts}-${Date.now()}@example.test`,
+    password: 'correct horse',
+    name: 'Ada',
+  };
+  expect((await request(base, 'POST', '/api/users', { body: account })).status).toBe(201);
+  const login = await request(base, 'POST', '/api/login', { body: account });
+  expect(login.status).toBe(200);
+  const token = (login.body as { token: string }).token;
+  const added = await request(base, 'POST', '/api/cart/items', {
+    token,
+    body: { productId: 'grinder', quantity: 1 },
+  });
+  expect(added.status).toBeLessThan(300);
+  return token;
+}
+
+async function checkout(base: string, token: string): Promise<Reply> {
+  return request(base, 'POST', '/api/orders', { token, body: { card: CARD } });
+}
+
+async function apply(file: string): Promise<ApplyReport> {
+  const result = await l.call('policy:apply', { file: policyPath(file) });
+  expect(result.report.tables.filter((t) => t.error).map((t) => `${t.container}: ${t.error}`)).toEqual([]);
+  return result.report;
+}
+
+function mismatches(report: ProbeReport): string[] {
+  return report.cells
+    .filter((c) => !c.match)
+    .map(
+      (c) =>
+        `${c.src} -> ${c.dstContainer}:${c.port.port} expected ${c.expected}, observed ${c.observed} (${c.ruleId})${c.detail ? `: ${c.detail}` : ''}`,
+    );
+}
+
+function observed(report: ProbeReport, src: string, dst: string, port: number): string[] {
+  return report.cells
+    .filter((c) => c.src === src && c.dst === dst && c.port.port === port)
+    .map((c) => c.observed);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function instances(): Promise<WorkloadInstance[]> {
+  return listInstances(docker, project);
+}
+
+async function sidecarOf(containerId: string): Promise<string | undefined> {
+  return (await listSidecars(docker, project)).find((s) => s.target === containerId && s.running)?.id;
+}
+
+/** Every `ADDRESS:PORT` in turn, again and again for `seconds`: one "ok|fail TIME_MS TARGET" line per attempt. */
+const LOOP = `end=$(( $(date +%s) + $1 )); shift
+while [ "$(date +%s)" -lt "$end" ]; do
+  for t in "$@"; do
+    if nc -z -w 1 "\${t%:*}" "\${t#*:}" 2> /dev/null; then r=ok; else r=fail; fi
+    echo "$r $(date +%s%3N) $t"
+  done
+  sleep 0.05
+done`;
+
+interface Attempt {
+  ok: boolean;
+  at: number;
+  target: string;
+}
+
+/** Connection attempts from inside `workload`'s namespace (through its sidecar), for `seconds`. */
+async function connectLoop(workload: string, targets: string[], seconds: number): Promise<Attempt[]> {
+  const source = (await instances()).find((i) => i.name === workload)!;
+  const sidecar = await sidecarOf(source.containerId);
+  if (!sidecar) throw new Error(`${workload} has no running sidecar`);
+  const { output } = await execIn(docker, sidecar, ['sh', '-c', LOOP, 'loop', String(seconds), ...targets], {
+    timeoutMs: (seconds + 15) * 1000,
+  });
+  return output
+    .split('\n')
+    .map((line) => /^(ok|fail) (\d+) (\S+)$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ ok: m[1] === 'ok', at: Number(m[2]), target: m[3]! }));
+}
+
+const addressOn = (i: WorkloadInstance) => i.addresses[`${project}-lab`]!;
+
+async function target(workload: string, port: number): Promise<string> {
+  const found = (await instances()).find((i) => i.name === workload);
+  if (!found) throw new Error(`no ${workload}`);
+  return `${addressOn(found)}:${port}`;
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function checkShippedPolicies(deployment: DeploymentName): Promise<void> {
+  for (const shipped of SHIPPED.filter((p) => p.deployment === deployment)) {
+    const applied = await apply(shipped.file);
+    expect(applied.instances).toBeGreaterThan(0);
+    const report = await l.call('probe:run', {});
+    expect({ file: shipped.file, mismatches: mismatches(report) }).toEqual({
+      file: shipped.file,
+      mismatches: [],
+    });
+    expect(report.cells.every((c) => c.observed !== 'error' && c.observed !== 'untested')).toBe(true);
+    // The cells that tell this policy apart, observed in the kernel.
+    for (const [src, dst, port, verdict] of shipped.cells) {
+      const seen = observed(report, src, dst, port);
+      expect({ file: shipped.file, flow: `${src} -> ${dst}:${port}`, seen }).toEqual({
+        file: shipped.file,
+        flow: `${src} -> ${dst}:${port}`,
+        seen: seen.length ? seen.map(() => expectedOutcome(verdict)) : ['(a cell)'],
+      });
+    }
+  }
+}
+
+describe('the shipped policies on the monolith', () => {
+  let base = '';
+
+  beforeAll(async () => {
+    await l.run('deploy:up', { deployment: 'monolith', port: 0 });
+    base = await storefront(l);
+  });
+
+  it('every monolith policy: the observed matrix equals the expected one, cell for cell', async () => {
+    await checkShippedPolicies('monolith');
+  });
+
+  it('checkout works under the segmented policy', async () => {
+    await apply('monolith-segmented.yaml');
+    const token = await shopper(base);
+    expect((await checkout(base, token)).status).toBe(201);
+  });
+
+  it('under the broken selector the storefront stops answering, as its header says; fixing it brings it back', async () => {
+    const token = await shopper(base);
+    await apply('monolith-broken-selector.yaml');
+    await expect(request(base, 'GET', '/api/products', { timeoutMs: 3000 })).rejects.toThrow();
+    await expect(
+      request(base, 'POST', '/api/orders', { token, body: { card: CARD }, timeoutMs: 3000 }),
+    ).rejects.toThrow();
+    const flows = await l.call('flows:list', {});
+    expect(
+      flows.filter((f) => f.dst === 'shop' && f.port === 8080 && f.src !== 'shop-db').at(-1),
+    ).toMatchObject({ verdict: 'denied', ruleId: 'default' });
+    await apply('monolith-segmented.yaml');
+    expect((await request(base, 'GET', '/api/products')).status).toBe(200);
+  });
+});
+
+describe('the shipped policies on the microservices', () => {
+  let base = '';
+
+  beforeAll(async () => {
+    // The policy in force applies to whatever runs: the monolith's would starve the services
+    // of their databases while they start. Switch the firewall off first, as a lab would.
+    await apply('microservices-flat.yaml');
+    await l.run('deploy:up', { deployment: 'microservices', port: 0 });
+    base = await storefront(l);
+  });
+
+  it('every microservices policy: the observed matrix equals the expected one, cell for cell', async () => {
+    await checkShippedPolicies('microservices');
+  });
+
+  it('checkout works under the segmented policy', async () => {
+    const applied = await apply('microservices-segmented.yaml');
+    expect(applied.instances).toBe(11);
+    const token = await shopper(base);
+    expect((await checkout(base, token)).status).toBe(201);
+    const orders = await request(base, 'GET', '/api/orders', { token });
+    expect((orders.body as unknown[]).length).toBe(1);
+  });
+
+  it('under the broken selector browsing works and checkout answers 503, as its header says', async () => {
+    const token = await shopper(base);
+    await apply('microservices-broken-selector.yaml');
+    // The connection orders keeps alive to payments (its readiness check uses it) outlives the
+    // policy change, as the header says: checkout goes on working until orders restarts.
+    expect((await checkout(base, token)).status).toBe(201);
+    const orders = (await instances()).find((i) => i.name === 'orders')!;
+    await docker.getContainer(orders.containerId).restart({ t: 2 });
+    for (let i = 0; i < 100; i++) {
+      const reply = await request(base, 'GET', '/api/orders', { token }).catch(() => undefined);
+      if (reply?.status === 200) break;
+      await sleep(200);
+    }
+    expect((await request(base, 'GET', '/api/products')).status).toBe(200);
+    await request(base, 'POST', '/api/cart/items', { token, body: { productId: 'grinder', quantity: 1 } });
+    const reply = await checkout(base, token);
+    expect(reply.status).toBe(503);
+    expect(JSON.stringify(reply.body)).toMatch(/payments/);
+    const flows = await l.call('flows:list', {});
+    expect(flows.filter((f) => f.src === 'orders' && f.dst === 'payments').at(-1)).toMatchObject({
+      verdict: 'denied',
+      ruleId: 'default',
+    });
+    await apply('microservices-segmented.yaml');
+    expect((await checkout(base, token)).status).toBe(201);
+  });
+
+  it('50 swaps between two policies under load: what both allow never fails, what both deny never connects', async () => {
+    // Both allow the whole call graph; they differ on gateway -> databases. Both deny e.g.
+    // catalog -> payments-db and payments -> gateway.
+    const files = ['microservices-segmented.yaml', 'microservices-broken-priority.yaml'] as const;
+    await apply(files[0]);
+    const allowedByBoth = [await target('payments', 8080), await target('cart', 8080)];
+    const deniedByBoth = [await target('payments-db', 5432), await target('orders-db', 5432)];
+
+    const task = (await l.call('load:run', { rate: 15, duration: 30 })) as TaskInfo;
+    await new Promise<void>((resolve) => {
+      const dispose = l.services.events.on('load:update', (u: LoadUpdate) => {
+        if (u.taskId !== task.id) return;
+        dispose();
+        resolve();
+      });
+    });
+    const since = new Date().toISOString();
+    const loops = Promise.all([
+      connectLoop('orders', allowedByBoth, 20),
+      connectLoop('catalog', deniedByBoth, 20),
+    ]);
+    const durations: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const report = await apply(files[(i + 1) % 2]!);
+      durations.push(report.durationMs);
+      await sleep(100);
+    }
+    const [allowedAttempts, deniedAttempts] = await loops;
+    const final = await l.services.tasks.wait(task.id);
+    expect(final.state).toBe('succeeded');
+    const load: LoadReport = await l.call('load:report', { taskId: task.id });
+
+    const all = load.endpoints.find((e) => e.endpoint === 'all')!;
+    expect(all.count).toBeGreaterThan(100);
+    expect({ errors: all.errors, samples: load.errorSamples }).toEqual({ errors: 0, samples: [] });
+    expect(allowedAttempts.length).toBeGreaterThan(20);
+    expect(allowedAttempts.filter((a) => !a.ok)).toEqual([]);
+    expect(deniedAttempts.length).toBeGreaterThan(10);
+    expect(deniedAttempts.filter((a) => a.ok)).toEqual([]);
+
+    // The flow log agrees: every new connection of the pairs both deny was denied.
+    const flows = await l.call('flows:list', { since });
+    const denied = flows.filter((f) => f.src === 'catalog' && ['payments-db', 'orders-db'].includes(f.dst));
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.filter((f) => f.verdict !== 'denied')).toEqual([]);
+    const allowed = flows.filter((f) => f.src === 'orders' && ['payments', 'cart'].includes(f.dst));
+    expect(allowed.filter((f) => f.verdict !== 'allowed')).toEqual([]);
+    console.log(
+      `swaps: ${durations.length}, apply p50 ${durations.sort((a, b) => a - b)[25]} ms; load ${all.count} requests, ${all.errors} errors; probes ${allowedAttempts.length} allowed, ${deniedAttempts.length} denied`,
+    );
+  });
+
+  it('a new replica gets its rules within seconds; no source the policy denies ever reaches it', async () => {
+    await apply('microservices-segmented.yaml');
+    const before = new Set((await instances()).map((i) => i.containerId));
+    const reconciled: { at: number; report: ApplyReport }[] = [];
+    const dispose = l.services.events.on('firewall:reconciled', (report: ApplyReport) =>
+      reconciled.push({ at: Date.now(), report }),
+    );
+    // Watch catalog's addresses from a source the policy denies (payments) and one it allows
+    // (gateway) while the scale-out runs: each loop resolves the name again every round.
+    const watchers = Promise.all([
+      connectLoopByName('payments', 'catalog', 8080, 14),
+      connectLoopByName('gateway', 'catalog', 8080, 14),
+    ]);
+    await sleep(500);
+    try {
+      expect(await l.run('deploy:scale', { service: 'catalog', replicas: 2 })).toBe(
+        'catalog: 2 replicas (was 1)',
+      );
+    } finally {
+      dispose();
+    }
+    const fresh = (await instances()).find((i) => i.name === 'catalog' && !before.has(i.containerId))!;
+    expect(fresh).toBeDefined();
+    const started = Date.parse((await docker.getContainer(fresh.containerId).inspect()).State.StartedAt);
+    const loaded = reconciled.find((r) =>
+      r.report.tables.some((t) => t.containerId === fresh.containerId && t.loaded),
+    );
+    expect(loaded).toBeDefined();
+    const secondsToRules = (loaded!.at - started) / 1000;
+    expect(secondsToRules).toBeLessThan(5);
+
+    // Its own table holds the policy's rules.
+    const sidecar = await sidecarOf(fresh.containerId);
+    const table = (await execIn(docker, sidecar!, ['nft', 'list', 'table', 'inet', 'microlab'])).output;
+    expect(table).toContain('comment "catalog-db allow"');
+    expect(table).toContain('comment "default deny"');
+
+    const [fromPayments, fromGateway] = await watchers;
+    const address = addressOn(fresh);
+    const denied = fromPayments.filter((a) => a.target === `${address}:8080`);
+    const allowed = fromGateway.filter((a) => a.target === `${address}:8080`);
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.filter((a) => a.ok)).toEqual([]);
+    const firstOk = allowed.find((a) => a.ok);
+    expect(firstOk).toBeDefined();
+    // Once the gateway reached it, it keeps reaching it.
+    expect(allowed.filter((a) => a.at > firstOk!.at && !a.ok)).toEqual([]);
+    console.log(
+      `new replica: rules ${secondsToRules.toFixed(2)} s after its start; gateway reached it ${((firstOk!.at - started) / 1000).toFixed(2)} s after; payments tried ${denied.length} times, never connected`,
+    );
+
+    const report = await l.call('probe:run', {});
+    expect(mismatches(report)).toEqual([]);
+    expect(report.cells.filter((c) => c.dstContainer === fresh.containerName).length).toBe(10);
+  });
+
+  it('a restarted workload gets its rules back within seconds', async () => {
+    const policy = 'microservices-segmented.yaml';
+    await apply(policy);
+    const db = (await instances()).find((i) => i.name === 'payments-db')!;
+    const reconciled: { at: number; report: ApplyReport }[] = [];
+    const dispose = l.services.events.on('firewall:reconciled', (report: ApplyReport) =>
+      reconciled.push({ at: Date.now(), report }),
+    );
+    try {
+      await docker.getContainer(db.containerId).restart({ t: 5 });
+      const started = Date.parse((await docker.getContainer(db.containerId).inspect()).State.StartedAt);
+      // (A reconcile the stop's events started may load into the old namespace: only later ones count.)
+      const reloaded = () =>
+        reconciled.find(
+          (r) =>
+            r.at >= started &&
+            r.report.sidecarsCreated > 0 &&
+            r.report.tables.some((t) => t.containerId === db.containerId && t.loaded),
+        );
+      for (let i = 0; i < 100 && !reloaded(); i++) await sleep(100);
+      const loaded = reloaded();
+      expect(loaded).toBeDefined();
+      expect((loaded!.at - started) / 1000).toBeLessThan(5);
+      // Let the reconciles the restart's events started settle before probing.
+      for (let quiet = 0; quiet < 10;) {
+        const seen = reconciled.length;
+        await sleep(100);
+        quiet = reconciled.length === seen ? quiet + 1 : 0;
+      }
+      console.log(
+        `restart: rules back ${((loaded!.at - started) / 1000).toFixed(2)} s after the start; reconciles: ${reconciled
+          .map((r) => `+${r.report.sidecarsCreated}/-${r.report.sidecarsRemoved}/${r.report.loaded}`)
+          .join(' ')}`,
+      );
+    } finally {
+      dispose();
+    }
+    const report = await l.call('probe:run', {});
+    if (mismatches(report).length) {
+      const sc = await listSidecars(docker, project);
+      console.log(JSON.stringify(sc.filter((s) => s.workload === 'payments-db')), db.containerId);
+      const id = sc.find((s) => s.target === db.containerId && s.running)?.id;
+      if (id)
+        console.log(
+          (await execIn(docker, id, ['sh', '-c', 'nc -z -v -w 1 127.0.0.1 5432; ip -4 addr'])).output,
+        );
+    }
+    expect(mismatches(report)).toEqual([]);
+    expect(observed(report, 'payments-db', 'payments', 8080)).toEqual(['timeout']);
+    expect(observed(report, 'catalog', 'payments-db', 5432)).toEqual(['timeout']);
+  });
+});
+
+/** Like connectLoop, but resolves `name` (Docker's DNS, from the source's namespace) every round. */
+async function connectLoopByName(
+  workload: string,
+  name: string,
+  port: number,
+  seconds: number,
+): Promise<Attempt[]> {
+  const source = (await instances()).find((i) => i.name === workload)!;
+  const sidecar = await sidecarOf(source.containerId);
+  if (!sidecar) throw new Error(`${workload} has no running sidecar`);
+  const script = `end=$(( $(date +%s) + $1 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  for a in $(getent ahostsv4 "$2" | awk '{ print $1 }' | sort -u); do
+    if nc -z -w 1 "$a" "$3" 2> /dev/null; then r=ok; else r=fail; fi
+    echo "$r $(date +%s%3N) $a:$3"
+  done
+  sleep 0.05
+done`;
+  const { output } = await execIn(
+    docker,
+    sidecar,
+    ['sh', '-c', script, 'loop', String(seconds), name, String(port)],
+    { timeoutMs: (seconds + 15) * 1000 },
+  );
+  return output
+    .split('\n')
+    .map((line) => /^(ok|fail) (\d+) (\S+)$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ ok: m[1] === 'ok', at: Number(m[2]), target: m[3]! }));
+}
