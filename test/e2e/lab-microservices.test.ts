@@ -3,6 +3,8 @@
  * graph, scale one service and upgrade another as followed tasks, then load the storefront and
  * watch the live figures and the final report. Real services, real Docker, real Chromium.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,19 @@ import type { Harness } from './harness';
 import { ensureImages, SCREENSHOTS, startHarness } from './harness';
 
 const WAIT = { timeout: 60_000, interval: 250 };
+
+/** Nothing may reach the PCI segment (payments and its database); everything else is allowed. */
+const PCI_ISOLATED = `name: pci-isolated
+mode: enforce
+defaultAction: allow
+segments:
+  pci: { selector: { segment: pci } }
+rules:
+  - id: nobody-reaches-pci
+    from: any
+    to: { segment: pci }
+    action: deny
+`;
 
 /** The shop's call graph, as the deployment declares it (who depends on whom). */
 const CALLS = [
@@ -28,8 +43,12 @@ describe('the microservices in the lab views', () => {
   let harness: Harness;
   let page: Page;
   let errors: string[];
+  let stateDir: string;
 
   beforeAll(async () => {
+    // The policy in force is kept on disk per project: this run keeps its own.
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-e2e-state-'));
+    process.env.MICROLAB_STATE_DIR = stateDir;
     harness = await startHarness();
     await ensureImages(harness);
     await harness.call('deploy:down', {});
@@ -39,6 +58,7 @@ describe('the microservices in the lab views', () => {
   afterAll(async () => {
     await harness?.call('deploy:down', {}).catch(() => undefined);
     await harness?.close();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
   });
 
   const card = (title: string) => page.getByRole('region', { name: title, exact: true });
@@ -195,6 +215,61 @@ describe('the microservices in the lab views', () => {
     expect(await totals.getByRole('row').count()).toBe(report.endpoints.length + 1);
 
     await page.screenshot({ path: path.join(SCREENSHOTS, 'load.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('colours the calls by the policy in force, and logs the flows it denies', async () => {
+    await page.getByRole('tab', { name: 'Firewall' }).click();
+    const editor = card('Apply a policy');
+    await editor.getByRole('textbox').fill(PCI_ISOLATED);
+    await editor.getByRole('button', { name: 'Apply' }).click();
+    await editor.getByRole('status').filter({ hasText: 'Applied pci-isolated' }).waitFor({ timeout: 60_000 });
+
+    const matrixCard = card('Reachability matrix');
+    await expect
+      .poll(() => matrixCard.getByRole('button', { name: 'Run probes' }).isEnabled(), WAIT)
+      .toBe(true);
+    await matrixCard.getByRole('button', { name: 'Run probes' }).click();
+    const verdict = matrixCard.getByRole('status');
+    await verdict.waitFor({ timeout: 60_000 });
+    const report = await harness.call('probe:run', {});
+    expect(report.mismatches).toBe(0);
+    expect(await verdict.innerText()).toContain(
+      `Observed matches expected in all ${report.cells.length} probes`,
+    );
+    const cell = matrixCard
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: 'orders', exact: true }) })
+      .locator('td[data-observed]')
+      .filter({ hasText: 'nobody-reaches-pci' });
+    // orders -> payments:8080 and orders -> payments-db:5432, both blocked as expected.
+    expect(await cell.count()).toBe(2);
+    for (const c of await cell.all()) expect(await c.getAttribute('data-match')).toBe('true');
+
+    // The flow log shows the denied connections live, with the deciding rule.
+    const denied = card('Flow log')
+      .getByRole('row')
+      .filter({ hasText: 'nobody-reaches-pci' })
+      .filter({ hasText: 'denied' });
+    await expect.poll(() => denied.count(), WAIT).toBeGreaterThan(0);
+    // The counters count them.
+    const counter = card('Rule counters').getByRole('row').filter({ hasText: 'nobody-reaches-pci' });
+    await expect.poll(() => counter.count(), WAIT).toBe(1);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'firewall-microservices.png'), fullPage: true });
+
+    // The graph: the calls into the PCI segment are denied, the others allowed.
+    await page.getByRole('tab', { name: 'Deployment' }).click();
+    const graph = page.getByTestId('deployment-graph');
+    const classOf = (id: string) => graph.getByTestId(`rf__edge-${id}`).getAttribute('class');
+    await expect.poll(() => classOf('orders->payments'), WAIT).toContain('edge-denied');
+    expect(await classOf('payments->payments-db')).toContain('edge-denied');
+    expect(await classOf('orders->cart')).toContain('edge-allowed');
+    expect(await graph.getByTestId('rf__edge-orders->payments').textContent()).toBe('nobody-reaches-pci');
+    expect(await card('Call graph').getByText('Policy segments').count()).toBe(1);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'deployment-microservices-policy.png'),
+      fullPage: true,
+    });
     expect(errors).toEqual([]);
   });
 });

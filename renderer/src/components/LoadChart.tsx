@@ -2,7 +2,7 @@ import type { LoadUpdate } from '../../../electron/api/contract';
 
 const W = 560;
 const H = 180;
-const PAD = { left: 44, right: 44, top: 12, bottom: 24 };
+const PAD = { left: 44, right: 44, top: 22, bottom: 24 };
 
 /**
  * Requests and errors per second (bars, left axis) and p50/p95/p99 of all endpoints (lines,
@@ -54,6 +54,12 @@ export function LoadChart({ updates }: { updates: LoadUpdate[] }) {
             </text>
           </g>
         ))}
+        <text className="chart-axis chart-axis-title" x={PAD.left - 6} y={PAD.top - 8} textAnchor="end">
+          req/s
+        </text>
+        <text className="chart-axis chart-axis-title" x={W - PAD.right + 6} y={PAD.top - 8}>
+          ms
+        </text>
         <text className="chart-axis" x={PAD.left} y={H - 6}>
           0 s
         </text>
@@ -87,12 +93,17 @@ export function LoadChart({ updates }: { updates: LoadUpdate[] }) {
       <figcaption className="legend">
         <span className="legend-item chart-key chart-key-rps">{last.rps.toFixed(1)} req/s</span>
         <span className="legend-item chart-key chart-key-errors">{last.errors} errors</span>
-        <span className="legend-item chart-key chart-key-p50">p50 {last.p50} ms</span>
-        <span className="legend-item chart-key chart-key-p95">p95 {last.p95} ms</span>
-        <span className="legend-item chart-key chart-key-p99">p99 {last.p99} ms</span>
+        <span className="legend-item chart-key chart-key-p50">p50 {ms(last.p50)}</span>
+        <span className="legend-item chart-key chart-key-p95">p95 {ms(last.p95)}</span>
+        <span className="legend-item chart-key chart-key-p99">p99 {ms(last.p99)}</span>
       </figcaption>
     </figure>
   );
+}
+
+/** 4.2 ms, 162 ms: as the report table writes them. */
+export function ms(value: number): string {
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 }
 
 function niceMax(v: number): number {

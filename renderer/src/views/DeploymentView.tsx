@@ -1,9 +1,8 @@
-import { useCallback, useState } from 'react';
+import { lazy, Suspense, useCallback, useState } from 'react';
 import type { Api, DeploymentName, DeploymentStatus, DownReport } from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
 import { Card } from '../components/Card';
 import { CallError } from '../components/CallError';
-import { DeploymentGraph } from '../components/DeploymentGraph';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Storefront } from '../components/Storefront';
 import { TaskPanel } from '../components/TaskPanel';
@@ -13,6 +12,11 @@ import type { Loaded } from '../hooks/useLoader';
 import { useTask } from '../hooks/useTask';
 import type { WorkloadGroup } from '../workloads';
 import { describeStates, groupWorkloads } from '../workloads';
+
+// React Flow is most of the bundle: it loads when the Deployment view first draws a graph.
+const DeploymentGraph = lazy(() =>
+  import('../components/DeploymentGraph').then((m) => ({ default: m.DeploymentGraph })),
+);
 
 const CHOICES: { name: DeploymentName; title: string; text: string }[] = [
   {
@@ -110,7 +114,9 @@ export function DeploymentView({
       </div>
       <div className="span-all">
         <Card title="Call graph">
-          <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
+          <Suspense fallback={<p className="placeholder">Drawing the graph…</p>}>
+            <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
+          </Suspense>
         </Card>
       </div>
       <div className="span-all">

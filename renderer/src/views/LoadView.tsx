@@ -11,7 +11,7 @@ import type {
 import { LOAD_SCENARIOS } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
 import { ErrorNotice } from '../components/ErrorNotice';
-import { LoadChart } from '../components/LoadChart';
+import { LoadChart, ms } from '../components/LoadChart';
 import type { ViewName } from '../components/Tabs';
 import { TaskPanel } from '../components/TaskPanel';
 import { useAction } from '../hooks/useAction';
@@ -254,8 +254,4 @@ function EndpointTable({
       </tbody>
     </table>
   );
-}
-
-function ms(value: number): string {
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 }

@@ -139,7 +139,7 @@ function MatrixCell({ cells }: { cells: Cell[] }) {
         {mismatch ? '≠ ' : ''}
         {observed}
       </span>
-      <span className="cell-expected">expected {expected}</span>
+      <span className="cell-expected">exp. {expected}</span>
       <span className="cell-rule mono">{first.ruleId}</span>
     </td>
   );
