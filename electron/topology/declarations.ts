@@ -88,7 +88,19 @@ const appHealth: HealthCheck = {
 };
 
 const postgresHealth: HealthCheck = {
-  test: ['CMD', 'pg_isready', '-q', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', 'shop'],
+  test: [
+    'CMD',
+    'pg_isready',
+    '-q',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(POSTGRES_PORT),
+    '-U',
+    'shop',
+    '-d',
+    'postgres',
+  ],
   intervalMs: 2000,
   timeoutMs: 2000,
   retries: 3,

@@ -111,6 +111,7 @@ describe('operating the microservices', () => {
   it('reports a killed service container unhealthy, and `up` brings it back', async () => {
     const victim = `${project}-cart-1`;
     await docker.getContainer(victim).kill();
+    await docker.getContainer(victim).wait({ condition: 'not-running' });
     const status = await l.call('deploy:status', {});
     expect(status.healthy).toBe(false);
     expect(status.workloads.find((w) => w.container === victim)).toMatchObject({

@@ -23,7 +23,7 @@ import { ServiceClient } from './lib/client';
 import type { Role } from './lib/config';
 import { env, role, shopVersion, versionString } from './lib/config';
 import type { Db } from './lib/db';
-import { connect } from './lib/db';
+import { connect, databaseUnavailable } from './lib/db';
 import { HttpError } from './lib/errors';
 import { Router, serve } from './lib/http';
 import { log, setLogRole } from './lib/log';
@@ -53,7 +53,7 @@ interface Wiring {
 
 function wire(r: Exclude<Role, 'loadgen'>, router: Router): Wiring {
   const version = versionString();
-  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 10 : 5);
+  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 20 : 5);
   const dbReady = () => db!.query('SELECT 1');
   const clients = new Map<Service, ServiceClient>();
   const use = <S extends Service>(s: S) => {
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
     port: Number(env('PORT', '8080')),
     router,
     quiet: ['/healthz', '/readyz'],
+    mapError: databaseUnavailable,
     onStop: async () => {
       await wiring.db?.end();
     },

@@ -5,6 +5,7 @@
  * schema is created under an advisory lock.
  */
 import pg from 'pg';
+import { HttpError } from './errors';
 
 export type Db = pg.Pool;
 
@@ -13,7 +14,7 @@ export function connect(url: string, max = 5): Db {
     connectionString: url,
     max,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 2000,
+    connectionTimeoutMillis: 5000,
   });
   // An idle connection that breaks (the database restarted) must not crash the process.
   pool.on('error', () => undefined);
@@ -54,4 +55,18 @@ export async function transaction<T>(db: Db, work: (client: pg.PoolClient) => Pr
   } finally {
     client.release();
   }
+}
+
+/**
+ * The reply for a database that cannot take the request (every connection busy, or the
+ * database gone): 503 with what happened, rather than an anonymous 500.
+ */
+export function databaseUnavailable(err: unknown): HttpError | undefined {
+  const message = (err as Error | undefined)?.message ?? '';
+  if (/timeout exceeded when trying to connect/.test(message))
+    return new HttpError(503, 'database-busy', 'the database has no free connection: try again');
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'ECONNREFUSED' || code === '57P01' || /Connection terminated/.test(message))
+    return new HttpError(503, 'database-unavailable', 'the database does not answer: try again');
+  return undefined;
 }

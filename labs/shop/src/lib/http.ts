@@ -117,6 +117,8 @@ export interface ServerOptions {
   router: Router;
   /** Paths not logged per request (health checks). */
   quiet?: string[];
+  /** Turns an error that is not an HttpError into one, when it knows what it means. */
+  mapError?: (err: unknown) => HttpError | undefined;
   /** Called once the server stopped, before the process exits. */
   onStop?: () => Promise<void>;
 }
@@ -125,7 +127,7 @@ export interface ServerOptions {
 const LINGER_MS = 1500;
 const DRAIN_TIMEOUT_MS = 10_000;
 
-export function serve({ port, router, quiet = [], onStop }: ServerOptions): http.Server {
+export function serve({ port, router, quiet = [], mapError, onStop }: ServerOptions): http.Server {
   let draining = false;
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
@@ -160,7 +162,8 @@ export function serve({ port, router, quiet = [], onStop }: ServerOptions): http
       if (result instanceof Reply) send(result.status, result.body, result.contentType);
       else send(200, result);
     };
-    handle().catch((err: unknown) => {
+    handle().catch((caught: unknown) => {
+      const err = caught instanceof HttpError ? caught : (mapError?.(caught) ?? caught);
       if (err instanceof HttpError) {
         send(err.status, { error: { code: err.code, message: err.message } });
         // A refused oversized body is not read: close rather than drain it.
