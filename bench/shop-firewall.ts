@@ -1,0 +1,110 @@
+/**
+ * The firewall's cost on the real shop (the microservices deployment, in a project of its
+ * own): the load generator's throughput with the segmented policy enforced against mode off,
+ * as a ratio in the same run (rounds alternate, so drift on a shared machine hits both), and
+ * the full reachability matrix probe under the segmented policy.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadReport, MethodInput, MethodName, MethodOutput, TaskInfo } from '../electron/api/contract';
+import { dispatch } from '../electron/api/dispatch';
+import { fromErrorShape } from '../electron/api/errors';
+import { labsDir } from '../electron/paths';
+import { createServices } from '../electron/services';
+import { median, report } from './lib';
+
+const PROJECT = 'microlab-bench-shopfw';
+/** Scenarios started per second: more than two cores serve, so requests/s is the capacity. */
+const RATE = 200;
+const SECONDS = 8;
+const ROUNDS = 3;
+const PROBES = 5;
+
+export async function benchShopFirewall(): Promise<void> {
+  const previousStateDir = process.env.MICROLAB_STATE_DIR;
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-bench-shopfw-'));
+  process.env.MICROLAB_STATE_DIR = stateDir;
+  const services = createServices({ project: PROJECT });
+  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
+    const reply = await dispatch(services.handlers, method, input);
+    if (!reply.ok) throw fromErrorShape(reply.error);
+    return reply.result as MethodOutput<M>;
+  };
+  const run = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<TaskInfo> => {
+    const final = await services.tasks.wait(((await call(method, input)) as TaskInfo).id);
+    if (final.state !== 'succeeded') throw new Error(`${method}: ${final.error?.message}`);
+    return final;
+  };
+  const policy = (name: string) => path.join(labsDir(), 'policies', `microservices-${name}.yaml`);
+  const apply = async (name: string) => {
+    const result = await call('policy:apply', { file: policy(name) });
+    const failed = result.report.tables.filter((t) => t.error);
+    if (failed.length) throw new Error(`policy ${name}: ${failed.map((t) => t.error).join('; ')}`);
+  };
+  const load = async (): Promise<LoadReport> => {
+    const final = await run('load:run', { rate: RATE, duration: SECONDS });
+    return call('load:report', { taskId: final.id });
+  };
+  const all = (r: LoadReport) => r.endpoints.find((e) => e.endpoint === 'all')!;
+
+  console.log('\n## The firewall on the shop (microservices)');
+  try {
+    await run('images:prepare', {});
+    await call('resources:down', {});
+    await apply('flat');
+    await run('deploy:up', { deployment: 'microservices', port: 0 });
+    await load(); // warm-up: connections, JIT, Postgres caches
+
+    const off: number[] = [];
+    const enforced: number[] = [];
+    const latency = { off: [] as number[], enforced: [] as number[] };
+    const errors = { off: 0, enforced: 0 };
+    const samples = new Set<string>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const mode of ['off', 'enforced'] as const) {
+        await apply(mode === 'off' ? 'flat' : 'segmented');
+        const r = await load();
+        (mode === 'off' ? off : enforced).push(all(r).rps);
+        latency[mode].push(all(r).p50);
+        errors[mode] += all(r).errors;
+        for (const e of r.errorSamples.slice(0, 3)) samples.add(`${mode}: ${e}`);
+      }
+    }
+    report(
+      { name: 'load throughput, segmented policy enforced', unit: 'req/s', samples: enforced },
+      { name: 'mode off', unit: 'req/s', samples: off },
+    );
+    const overhead = (1 - median(enforced) / median(off)) * 100;
+    console.log(
+      `firewall overhead on throughput: ${overhead.toFixed(1)}% (target under 5%); p50 latency ${median(latency.enforced)} ms enforced, ${median(latency.off)} ms off; errors ${errors.enforced} enforced, ${errors.off} off (${RATE} scenarios/s offered, ${SECONDS} s x ${ROUNDS} rounds each)`,
+    );
+
+    if (samples.size) console.log(`  errors seen: ${[...samples].slice(0, 6).join('; ')}`);
+
+    await apply('segmented');
+    const durations: number[] = [];
+    let mismatches = 0;
+    let cells = 0;
+    for (let i = 0; i < PROBES; i++) {
+      const probe = await call('probe:run', {});
+      durations.push(probe.durationMs);
+      mismatches += probe.mismatches;
+      cells = probe.cells.length;
+    }
+    report({
+      name: `full matrix probe, segmented (${cells} cells, drops time out at 1 s)`,
+      unit: 'ms',
+      samples: durations,
+    });
+    console.log(
+      `matrix mismatches over ${PROBES} probes: ${mismatches} (target: 0; time target under 3000 ms)`,
+    );
+  } finally {
+    services.firewall.close();
+    await call('resources:down', {}).catch(() => undefined);
+    if (previousStateDir === undefined) delete process.env.MICROLAB_STATE_DIR;
+    else process.env.MICROLAB_STATE_DIR = previousStateDir;
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
