@@ -42,7 +42,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       const [version, images, resources] = await Promise.all([
         docker.version(),
         listImages(docker),
-        listResources(docker, project, { images: false }),
+        listResources(docker, project, { images: false, transient: false }),
       ]);
       return { endpoint, engineVersion: version.Version, project, images, resources };
     },
@@ -69,7 +69,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     },
     'tasks:list': async () => tasks.list(),
     'tasks:cancel': async ({ id }) => tasks.cancel(id),
-    'resources:list': async () => listResources(await docker(), project),
+    'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
     ...deploymentHandlers({ docker, tasks, events, project }),
   };
