@@ -30,6 +30,8 @@ import { report } from './lib';
 
 const PROJECT = 'microlab-bench-shop';
 const RUNS = 3;
+/** A load both deployments carry without queueing on a 2-core machine: the cost of the hops. */
+const SAME_RATE = 20;
 const DEPLOYMENTS: DeploymentName[] = ['monolith', 'microservices'];
 
 function exec(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
@@ -163,19 +165,22 @@ export async function benchDeployments(): Promise<void> {
       await run('deploy:up', { deployment: name, port: 0 });
       const idle = await call('deploy:status', {});
       const sum = (s: typeof idle) => s.workloads.reduce((n, w) => n + (w.memoryBytes ?? 0), 0) / 1024 / 1024;
-      const same = await load(40, 15);
+      const same = await load(SAME_RATE, 20);
       const loaded = await call('deploy:status', {});
       const all = (r: LoadReport) => r.endpoints.find((e) => e.endpoint === 'all')!;
       console.log(
         `${name}: memory ${sum(idle).toFixed(0)} MB idle, ${sum(loaded).toFixed(0)} MB after load, in ${idle.workloads.length} containers`,
       );
       console.log(
-        `${name}: 40 scenarios/s for 15 s (browse=10,cart=3,checkout=1): ${all(same).rps} req/s, p50 ${all(same).p50} ms, p95 ${all(same).p95} ms, p99 ${all(same).p99} ms, ${all(same).errors} errors`,
+        `${name}: ${SAME_RATE} scenarios/s for 20 s (browse=10,cart=3,checkout=1): ${all(same).rps} req/s, p50 ${all(same).p50} ms, p95 ${all(same).p95} ms, p99 ${all(same).p99} ms, ${all(same).errors} errors`,
       );
+      for (const r of [same])
+        if (r.errorSamples.length) console.log(`  errors: ${r.errorSamples.join('; ')}`);
       const heavy = await load(250, 10);
       console.log(
         `${name}: 250 scenarios/s for 10 s: ${all(heavy).rps} req/s served, p50 ${all(heavy).p50} ms, p95 ${all(heavy).p95} ms, ${all(heavy).errors} errors, ${heavy.dropped} scenarios dropped (400 in flight)`,
       );
+      if (heavy.errorSamples.length) console.log(`  errors: ${heavy.errorSamples.join('; ')}`);
       await call('resources:down', {});
     }
   } finally {
