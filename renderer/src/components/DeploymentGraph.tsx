@@ -1,6 +1,6 @@
-import { Handle, MarkerType, Position, ReactFlow } from '@xyflow/react';
+import { Handle, MarkerType, Position, ReactFlow, useNodesState } from '@xyflow/react';
 import type { BuiltInEdge, Node, NodeProps } from '@xyflow/react';
-import { memo } from 'react';
+import { memo, useEffect } from 'react';
 import type { WorkloadHealth } from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
 import { deployments } from '../../../electron/topology/declarations';
@@ -110,26 +110,51 @@ export function DeploymentGraph({
         aria-label={`Call graph of the ${deployment}`}
         role="figure"
       >
-        <ReactFlow
-          key={`${deployment}:${nodes.length}`}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          fitView
-          fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
-          minZoom={0.4}
-          maxZoom={1.5}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          elementsSelectable={false}
-          zoomOnScroll={false}
-          panOnScroll={false}
-          preventScrolling={false}
-          colorMode="system"
-        />
+        <Canvas key={`${deployment}:${nodes.length}`} nodes={nodes} edges={edges} />
       </div>
       <Legend segments={segments} colourOf={colourOf} withPolicy={!!policy?.policy} />
     </div>
+  );
+}
+
+/**
+ * React Flow, controlled: the nodes live in state that takes React Flow's own changes (their
+ * measured sizes), and a new deployment status replaces their content but keeps those sizes.
+ * Without that, fresh node objects on every status poll would lose their measurements, and
+ * React Flow hides a node (and its edges) until it is measured again, which a node whose size
+ * did not change never is.
+ */
+function Canvas({ nodes: computed, edges }: { nodes: WorkloadNode[]; edges: BuiltInEdge[] }) {
+  const [nodes, setNodes, onNodesChange] = useNodesState(computed);
+  // Compared by content: a poll that changes nothing changes nothing here either.
+  const content = JSON.stringify(computed);
+  useEffect(() => {
+    const next = JSON.parse(content) as WorkloadNode[];
+    setNodes((prev) =>
+      next.map((n) => {
+        const measured = prev.find((p) => p.id === n.id)?.measured;
+        return measured ? { ...n, measured } : n;
+      }),
+    );
+  }, [content, setNodes]);
+  return (
+    <ReactFlow
+      nodes={nodes}
+      edges={edges}
+      onNodesChange={onNodesChange}
+      nodeTypes={nodeTypes}
+      fitView
+      fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
+      minZoom={0.4}
+      maxZoom={1.5}
+      nodesDraggable={false}
+      nodesConnectable={false}
+      elementsSelectable={false}
+      zoomOnScroll={false}
+      panOnScroll={false}
+      preventScrolling={false}
+      colorMode="system"
+    />
   );
 }
 

@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { UiError } from '../errors';
 import { toUiError } from '../errors';
 
@@ -19,7 +19,9 @@ export function useAction<T>(onDone?: (value: T) => void): Action<T> {
   const [state, setState] = useState<{ value?: T; error?: UiError; running: boolean }>({ running: false });
   const generation = useRef(0);
   const onDoneRef = useRef(onDone);
-  onDoneRef.current = onDone;
+  useEffect(() => {
+    onDoneRef.current = onDone;
+  }, [onDone]);
   const run = useCallback((call: () => Promise<T>) => {
     const mine = ++generation.current;
     setState({ running: true });
