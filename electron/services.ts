@@ -71,7 +71,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'tasks:cancel': async ({ id }) => tasks.cancel(id),
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
-    ...deploymentHandlers({ docker, tasks, events, project }),
+    ...deploymentHandlers({ docker, tasks, events, project, afterStart: () => firewall.reconcile() }),
   };
 
   return { handlers, events, tasks, registry, project, firewall };

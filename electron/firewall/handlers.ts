@@ -33,6 +33,12 @@ export interface FirewallService {
   handlers: FirewallHandlers;
   /** Follows Docker events and keeps every instance's table current. Returns the disposer. */
   watch(): Promise<() => void>;
+  /**
+   * Puts the policy in force (if any) on every running instance now, and waits until it is
+   * loaded. The topology calls it right after starting containers, so a new replica has its
+   * rules before anyone is sent to it.
+   */
+  reconcile(): Promise<void>;
   /** Stops following flows and events. */
   close(): void;
 }
@@ -172,6 +178,12 @@ export function createFirewallService(options: {
 
   return {
     handlers,
+    reconcile: async () => {
+      const policy = await inForce();
+      if (!policy) return;
+      const e = await getEnforcer();
+      emit('firewall:reconciled', await (e.current() ? e.reconcile() : e.apply(policy)));
+    },
     watch: async () => {
       const e = await getEnforcer();
       const policy = await inForce();

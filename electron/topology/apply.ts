@@ -39,6 +39,11 @@ const STOP_TIMEOUT_S = 10;
 export interface Target {
   docker: Docker;
   project: string;
+  /**
+   * Called after new containers start and before they are waited on or take traffic: the
+   * firewall loads their rules here (and tells their peers their addresses).
+   */
+  afterStart?: () => Promise<void>;
 }
 
 export const networkName = (project: string, name: string) => `${project}-${name}`;
@@ -503,6 +508,7 @@ export async function up(
     await Promise.all(
       wave.flatMap((spec) => byWorkload.get(spec.name)!.map((id) => startContainer(docker.getContainer(id)))),
     );
+    await target.afterStart?.();
   }
   const ids = [...byWorkload.values()].flat();
   say(4, 'waiting until every workload is healthy');
@@ -593,6 +599,7 @@ export async function scale(
       ),
     );
     await Promise.all(created.map((c) => startContainer(c)));
+    await target.afterStart?.();
     ctx.progress({ step: 2, message: 'waiting until the new replicas are healthy' });
     await waitHealthy(
       docker,
@@ -646,6 +653,7 @@ export async function upgrade(
       },
     );
     await startContainer(fresh);
+    await target.afterStart?.();
     await waitHealthy(docker, [fresh.id], ctx.signal);
     return `${spec.name} restarted at version ${version}${d.name === 'monolith' ? ' (the whole app)' : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
   }
@@ -657,6 +665,7 @@ export async function upgrade(
     ctx.progress({ step: i + 1, message: `replacing ${name} with version ${version}` });
     const fresh = await createReplica(target, d, spec, `${name}-next`, { version: String(version), port: 0 });
     await startContainer(fresh);
+    await target.afterStart?.();
     await waitHealthy(docker, [fresh.id], ctx.signal);
     await retire(docker, old.Id);
     await fresh.rename({ name });

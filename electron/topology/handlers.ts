@@ -27,9 +27,15 @@ export function deploymentHandlers(deps: {
   tasks: TaskManager;
   events: EventBus;
   project: string;
+  /** See Target.afterStart: the firewall's reconcile. */
+  afterStart?: () => Promise<void>;
 }): Pick<Handlers, DeploymentMethods> {
-  const { tasks, events, project } = deps;
-  const target = async () => ({ docker: await deps.docker(), project });
+  const { tasks, events, project, afterStart } = deps;
+  const target = async () => ({
+    docker: await deps.docker(),
+    project,
+    ...(afterStart ? { afterStart } : {}),
+  });
   const reports = new Map<string, LoadReport>();
 
   return {

@@ -19,7 +19,7 @@ import type { ProbeReport } from '../../electron/probe/matrix';
 import { expectedOutcome } from '../../electron/probe/matrix';
 import type { WorkloadInstance } from '../../electron/topology/workload';
 import { policyPath, SHIPPED } from '../shop-policies';
-import { docker } from './support';
+import { cli, docker } from './support';
 import type { Lab } from './shop-support';
 import { lab, prepare, storefront } from './shop-support';
 
@@ -459,6 +459,27 @@ describe('the shipped policies on the microservices', () => {
     expect(mismatches(report)).toEqual([]);
     expect(observed(report, 'payments-db', 'payments', 8080)).toEqual(['timeout']);
     expect(observed(report, 'catalog', 'payments-db', 5432)).toEqual(['timeout']);
+  });
+
+  it('from the CLI, with no app watching, a scale-out has its rules before the command returns', async () => {
+    await apply('microservices-segmented.yaml');
+    stopWatch?.();
+    stopWatch = undefined;
+    const before = new Set((await instances()).map((i) => i.containerId));
+    const result = await cli(['scale', 'catalog', '3'], {
+      MICROLAB_PROJECT: project,
+      MICROLAB_STATE_DIR: stateDir,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const fresh = (await instances()).filter((i) => i.name === 'catalog' && !before.has(i.containerId));
+    expect(fresh).toHaveLength(1);
+    const sidecar = await sidecarOf(fresh[0]!.containerId);
+    expect(sidecar).toBeDefined();
+    const table = (await execIn(docker, sidecar!, ['nft', 'list', 'table', 'inet', 'microlab'])).output;
+    expect(table).toContain('comment "catalog-db allow"');
+    expect(table).toContain('comment "default deny"');
+    stopWatch = await l.services.firewall.watch();
   });
 });
 
