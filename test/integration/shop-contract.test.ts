@@ -296,6 +296,16 @@ describe('the contract suite, on both deployments', () => {
       'users',
       'users-db',
     ]);
+    for (const w of status.workloads) {
+      expect(w).toMatchObject({ deployment: 'microservices', state: 'running', health: 'healthy' });
+      expect(w.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(w.memoryBytes).toBeGreaterThan(0);
+      expect(w.labels).toMatchObject({ app: 'shop', service: expect.any(String), tier: expect.any(String) });
+    }
+    expect(status.networks.map((n) => [n.name, n.internal])).toEqual([
+      [`${project}-edge`, false],
+      [`${project}-lab`, true],
+    ]);
     transcripts.microservices = await converse(await storefront(l));
     checkConversation(transcripts.microservices);
   });
