@@ -123,6 +123,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
             call('deploy:up', {
               deployment: command.deployment,
               ...(command.port !== undefined ? { port: command.port } : {}),
+              ...(command.perimeter ? { layout: 'perimeter' as const } : {}),
             }),
           out,
           err,

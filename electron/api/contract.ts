@@ -133,10 +133,15 @@ export interface WorkloadStatus {
   labels: Record<string, string>;
 }
 
+/** flat: every workload on one lab network; perimeter: a network per segment, one router between them. */
+export const LAYOUTS = ['flat', 'perimeter'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
 export interface DeploymentStatus {
   project: string;
   /** The deployment running, if any. */
   deployment?: DeploymentName;
+  layout?: Layout;
   /** Where the storefront is, e.g. http://127.0.0.1:8480/ */
   storefront?: string;
   /** Every container running and healthy. */
@@ -197,7 +202,11 @@ function method<I extends z.ZodType, O>(input: I) {
 const Deployment = z.enum(['monolith', 'microservices']);
 const ServiceName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a service name like catalog');
 const DeployUp = z
-  .object({ deployment: Deployment, port: z.number().int().min(0).max(65535).optional() })
+  .object({
+    deployment: Deployment,
+    port: z.number().int().min(0).max(65535).optional(),
+    layout: z.enum(LAYOUTS).optional(),
+  })
   .strict();
 const DeployScale = z.object({ service: ServiceName, replicas: z.number().int().min(1).max(10) }).strict();
 const DeployUpgrade = z.object({ service: ServiceName, version: z.number().int().min(1).max(2) }).strict();

@@ -23,7 +23,7 @@ export type Command =
   | { name: 'images-export'; file: string }
   | { name: 'down'; images: boolean }
   | { name: 'web'; port?: number }
-  | { name: 'up'; deployment: DeploymentName; port?: number }
+  | { name: 'up'; deployment: DeploymentName; port?: number; perimeter?: true }
   | { name: 'scale'; service: string; replicas: number }
   | { name: 'upgrade'; service: string; version: number }
   | {
@@ -47,9 +47,10 @@ Commands:
   images export FILE              write every image the labs need to one file, for a classroom
   down [--images]                 remove everything MicroLab created (with --images, its images too)
   web [--port N]                  serve the app to a browser on 127.0.0.1
-  up monolith|microservices [--port N]
+  up monolith|microservices [--port N] [--perimeter]
                                   start the shop (replacing the other deployment), wait until healthy
                                   and print the storefront's address (127.0.0.1, port 8480 by default)
+                                  --perimeter: a network per segment and one firewall between them
   scale SERVICE N                 run N replicas of a microservice (they share its name)
   upgrade SERVICE --version V     rolling replacement of a service (the monolith restarts)
   load --rate R --duration D [--mix browse=10,cart=3,checkout=1] [--json]
@@ -111,13 +112,20 @@ export function parseCommand(argv: string[]): Command {
     case 'images':
       return parseImages(rest);
     case 'up': {
-      const { values, positionals } = parse(rest, { port: { type: 'string' } }, 1);
+      const { values, positionals } = parse(
+        rest,
+        { port: { type: 'string' }, perimeter: { type: 'boolean' } },
+        1,
+      );
       const deployment = positionals[0];
       if (deployment !== 'monolith' && deployment !== 'microservices')
         throw new UsageError('up needs a deployment: monolith or microservices');
-      return values.port === undefined
-        ? { name: 'up', deployment }
-        : { name: 'up', deployment, port: integer('--port', values.port, 0, 65535) };
+      return {
+        name: 'up',
+        deployment,
+        ...(values.port === undefined ? {} : { port: integer('--port', values.port, 0, 65535) }),
+        ...(values.perimeter ? { perimeter: true as const } : {}),
+      };
     }
     case 'scale': {
       const [service, count] = parse(rest, {}, 2).positionals;

@@ -78,6 +78,12 @@ export class Enforcer {
     return this.policy;
   }
 
+  /** Stops enforcing per workload (the perimeter layout took over): events no longer load tables. */
+  release(): void {
+    this.policy = undefined;
+    this.applied.clear();
+  }
+
   /** Puts `policy` in force on every running instance. */
   async apply(policy: Policy): Promise<ApplyReport> {
     this.policy = policy;

@@ -23,6 +23,10 @@ import type { Mode, Policy, PolicyIssue } from './policy';
 import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
 import { readStoredPolicy, writeStoredPolicy } from './store';
 import { runProbe } from '../probe/matrix';
+import { currentPerimeter } from '../topology/apply';
+import type { ApplyReport } from './enforcer';
+import { perimeterPlan } from './perimeter';
+import { loadRouter } from './perimeter-router';
 
 type Methods = typeof firewallMethods;
 export type FirewallHandlers = {
@@ -94,13 +98,31 @@ export function createFirewallService(options: {
     return withMode(parsePolicy(stored.text, stored.file), stored.mode);
   };
 
+  /**
+   * Puts a policy in force where this project enforces it: in each workload's namespace, or,
+   * in the perimeter layout, only at the router between segments.
+   */
+  const enforce = async (policy: Policy): Promise<ApplyReport> => {
+    const docker = await options.docker();
+    const perimeter = await currentPerimeter(docker, project);
+    if (!perimeter) return (await getEnforcer()).apply(policy);
+    enforcer?.release();
+    return loadRouter(
+      docker,
+      perimeter.routerId,
+      policy,
+      perimeter.layout,
+      await listInstances(docker, project),
+    );
+  };
+
   const handlers: FirewallHandlers = {
     'policy:apply': async ({ file, text, mode }) => {
       const source = file ? path.resolve(file) : 'inline';
       const yaml = text ?? (await readPolicyFile(source));
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
-      const report = await (await getEnforcer()).apply(policy);
+      const report = await enforce(policy);
       await writeStoredPolicy(project, {
         text: yaml,
         file: source,
@@ -172,8 +194,14 @@ export function createFirewallService(options: {
       return { following: stopFlows !== undefined };
     },
     'firewall:counters': async () => readCounters(await options.docker(), project),
-    'probe:run': async ({ timeoutSeconds }) =>
-      runProbe(await options.docker(), project, await inForce(), { timeoutSeconds }),
+    'probe:run': async ({ timeoutSeconds }) => {
+      const docker = await options.docker();
+      const perimeter = await currentPerimeter(docker, project);
+      return runProbe(docker, project, await inForce(), {
+        timeoutSeconds,
+        ...(perimeter ? { plan: perimeterPlan(perimeter.layout) } : {}),
+      });
+    },
   };
 
   return {
@@ -181,13 +209,12 @@ export function createFirewallService(options: {
     reconcile: async () => {
       const policy = await inForce();
       if (!policy) return;
-      const e = await getEnforcer();
-      emit('firewall:reconciled', await (e.current() ? e.reconcile() : e.apply(policy)));
+      emit('firewall:reconciled', await enforce(policy));
     },
     watch: async () => {
       const e = await getEnforcer();
       const policy = await inForce();
-      if (policy && !e.current()) await e.apply(policy);
+      if (policy && !e.current()) await enforce(policy);
       stopWatch ??= e.watch();
       return () => {
         stopWatch?.();

@@ -15,6 +15,7 @@ import type Docker from 'dockerode';
 import type { ContainerInfo, ContainerInspectInfo } from 'dockerode';
 import type {
   DeploymentName,
+  Layout,
   DeploymentStatus,
   DownReport,
   LabeledResource,
@@ -27,12 +28,17 @@ import { shopImageName } from '../engine/shop-image';
 import { conflicts, formatCidr, hostRoutes, overlaps, parseCidr, subnetPool } from '../engine/subnets';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
+import { findRouter, startRouter } from '../firewall/perimeter-router';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { APP_PORT, deployments, startOrder, STOREFRONT_ALIAS } from './declarations';
+import type { PerimeterLayout } from './perimeter';
+import { perimeterDeclaration, perimeterLayout, segmentNetworkName, segmentsOfDeployment } from './perimeter';
 import { WORKLOAD_LABEL, workloadFromLabels, workloadLabels } from './workload';
 
 /** Labels a MicroLab network carries besides the project's: which declared network it is. */
 export const NETWORK_LABEL = 'io.microlab.network';
+/** On workload containers: the layout they were started in (flat or perimeter). */
+export const LAYOUT_LABEL = 'io.microlab.layout';
 const HEALTH_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_S = 10;
 
@@ -75,8 +81,43 @@ export async function deploymentContainers(docker: Docker, project: string): Pro
 /** The deployment running in the project, from its containers' labels. */
 export async function currentDeployment(docker: Docker, project: string): Promise<Deployment | undefined> {
   const containers = await deploymentContainers(docker, project);
-  const name = containers[0]?.Labels[WORKLOAD_LABEL.deployment] as DeploymentName | undefined;
-  return name ? deployments[name] : undefined;
+  return declarationOf(containers[0]);
+}
+
+/** The declaration a running container was started from (its deployment, in its layout). */
+function declarationOf(container: ContainerInfo | undefined): Deployment | undefined {
+  const name = container?.Labels[WORKLOAD_LABEL.deployment] as DeploymentName | undefined;
+  if (!name) return undefined;
+  return container?.Labels[LAYOUT_LABEL] === 'perimeter'
+    ? perimeterDeclaration(deployments[name])
+    : deployments[name];
+}
+
+/** The perimeter in force in the project: its router and its layout (recomputed from the networks' subnets). */
+export async function currentPerimeter(
+  docker: Docker,
+  project: string,
+): Promise<{ routerId: string; layout: PerimeterLayout } | undefined> {
+  const [router, d] = await Promise.all([findRouter(docker, project), currentDeployment(docker, project)]);
+  if (!router || router.State !== 'running' || d?.layout !== 'perimeter') return undefined;
+  return { routerId: router.Id, layout: perimeterLayout(d, await segmentSubnets(docker, project, d)) };
+}
+
+async function segmentSubnets(
+  docker: Docker,
+  project: string,
+  d: Deployment,
+): Promise<Record<string, string>> {
+  const networks = await docker.listNetworks({
+    filters: { label: [`${LABEL.project}=${project}`, NETWORK_LABEL] },
+  });
+  const subnets: Record<string, string> = {};
+  for (const segment of segmentsOfDeployment(d).keys()) {
+    const network = networks.find((n) => n.Name === networkName(project, segmentNetworkName(segment)));
+    const subnet = network?.IPAM?.Config?.[0]?.Subnet;
+    if (subnet) subnets[segment] = subnet;
+  }
+  return subnets;
 }
 
 function requireDeployment(d: Deployment | undefined): Deployment {
@@ -113,6 +154,11 @@ async function memoryOf(docker: Docker, id: string): Promise<number | undefined>
   }
 }
 
+/** A workload's address on its lab network (the one that is not the edge). */
+function labAddress(addresses: Record<string, string>, edge: string): string | undefined {
+  return Object.entries(addresses).find(([network]) => network !== edge)?.[1];
+}
+
 function storefrontOf(info: ContainerInspectInfo): string | undefined {
   const binding = info.NetworkSettings.Ports?.[`${APP_PORT}/tcp`]?.[0];
   return binding?.HostPort ? `http://127.0.0.1:${binding.HostPort}/` : undefined;
@@ -121,7 +167,7 @@ function storefrontOf(info: ContainerInspectInfo): string | undefined {
 export async function status({ docker, project }: Target): Promise<DeploymentStatus> {
   const containers = await deploymentContainers(docker, project);
   const name = containers[0]?.Labels[WORKLOAD_LABEL.deployment] as DeploymentName | undefined;
-  const d = name ? deployments[name] : undefined;
+  const d = declarationOf(containers[0]);
   const infos = await Promise.all(
     containers.map((c) =>
       docker
@@ -130,7 +176,7 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
         .catch(() => undefined),
     ),
   );
-  const lab = networkName(project, 'lab');
+  const edge = networkName(project, 'edge');
   const workloads: WorkloadStatus[] = [];
   let storefront: string | undefined;
   await Promise.all(
@@ -151,7 +197,7 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
         kind: spec?.kind ?? 'app',
         state: info.State.Status,
         health: healthOf(info),
-        ...(addresses[lab] ? { ip: addresses[lab] } : {}),
+        ...(labAddress(addresses, edge) ? { ip: labAddress(addresses, edge) } : {}),
         addresses,
         ...(info.State.Running ? { memoryBytes: await memoryOf(docker, info.Id) } : {}),
         ...(version ? { version } : {}),
@@ -166,6 +212,7 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
   return {
     project,
     ...(name ? { deployment: name } : {}),
+    ...(d ? { layout: d.layout } : {}),
     ...(storefront ? { storefront } : {}),
     healthy: workloads.length > 0 && workloads.every((w) => w.health === 'healthy'),
     workloads,
@@ -296,7 +343,12 @@ async function createReplica(
 ): Promise<Docker.Container> {
   const env = { ...spec.env };
   if (options.version && spec.kind === 'app') env.SHOP_VERSION = options.version;
-  const primary = spec.publish !== undefined ? 'edge' : 'lab';
+  const lab = spec.networks.find((n) => n !== 'edge')!;
+  const primary = spec.publish !== undefined ? 'edge' : lab;
+  const endpoint = (network: string) => ({
+    Aliases: aliases(network),
+    ...(spec.addresses?.[network] ? { IPAMConfig: { IPv4Address: spec.addresses[network] } } : {}),
+  });
   const aliases = (network: string) => (network === 'edge' ? [STOREFRONT_ALIAS, spec.name] : [spec.name]);
   const h = spec.health;
   const container = await docker.createContainer({
@@ -309,6 +361,7 @@ async function createReplica(
     Labels: {
       ...labelsFor(project, 'workload', { workload: spec.name }),
       ...workloadLabels({ name: spec.name, labels: spec.labels, ports: spec.ports }, d.name),
+      [LAYOUT_LABEL]: d.layout,
     },
     ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.port}/${p.protocol}`, {}])),
     Healthcheck: {
@@ -328,6 +381,7 @@ async function createReplica(
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ShmSize: 64 * 1024 * 1024,
+      ...(spec.extraHosts?.length ? { ExtraHosts: spec.extraHosts } : {}),
       ...(spec.publish !== undefined
         ? {
             PortBindings: {
@@ -339,13 +393,13 @@ async function createReplica(
         : {}),
     },
     NetworkingConfig: {
-      EndpointsConfig: { [networkName(project, primary)]: { Aliases: aliases(primary) } },
+      EndpointsConfig: { [networkName(project, primary)]: endpoint(primary) },
     },
   });
   for (const network of spec.networks.filter((n) => n !== primary)) {
     await docker
       .getNetwork(networkName(project, network))
-      .connect({ Container: container.id, EndpointConfig: { Aliases: aliases(network) } });
+      .connect({ Container: container.id, EndpointConfig: endpoint(network) });
   }
   return container;
 }
@@ -427,6 +481,16 @@ async function waitHealthy(
   }
 }
 
+/** The perimeter pins every workload to one address (its hosts entries elsewhere name it). */
+function refuseInPerimeter(d: Deployment, what: string): void {
+  if (d.layout !== 'perimeter') return;
+  throw new ApiError(
+    'perimeter-fixed',
+    `in the perimeter layout a service cannot be ${what}: each workload has one fixed address that the other segments' hosts entries point at`,
+    `Start the flat layout to scale and upgrade: \`microlab up ${d.name}\`.`,
+  );
+}
+
 function specFor(d: Deployment, service: string): WorkloadSpec {
   const spec = d.workloads.find((w) => w.name === service);
   if (!spec) {
@@ -447,11 +511,13 @@ export const UP_STEPS = 5;
 export async function up(
   target: Target,
   name: DeploymentName,
-  options: { port: number },
+  options: { port: number; layout?: Layout },
   ctx: TaskContext,
 ): Promise<string> {
   const { docker, project } = target;
-  const d = deployments[name];
+  const declared =
+    options.layout === 'perimeter' ? perimeterDeclaration(deployments[name]) : deployments[name];
+  let d = declared;
   const say = (step: number, message: string) => ctx.progress({ step, message });
 
   say(1, 'checking the image, the port and the subnets');
@@ -466,17 +532,49 @@ export async function up(
     );
   }
   let existing = await deploymentContainers(docker, project);
-  const others = existing.filter((c) => c.Labels[WORKLOAD_LABEL.deployment] !== name);
+  const others = existing.filter(
+    (c) =>
+      c.Labels[WORKLOAD_LABEL.deployment] !== name || (c.Labels[LAYOUT_LABEL] ?? 'flat') !== declared.layout,
+  );
   if (others.length) {
     say(1, `removing the ${others[0]!.Labels[WORKLOAD_LABEL.deployment]} deployment`);
     await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
     existing = existing.filter((c) => !others.includes(c));
+    await removeRouter(docker, project);
+    await removeSidecars(docker, project);
+    await removeNetworks(
+      docker,
+      project,
+      (network) => !declared.networks.some((n) => networkName(project, n.name) === network),
+    );
   }
   const entryRunning = existing.some((c) => c.Labels[LABEL.workload] === d.entry && c.State === 'running');
   if (!entryRunning) await checkPort(docker, options.port);
 
   say(2, 'creating networks');
   await ensureNetworks(docker, project, d);
+  if (d.layout === 'perimeter') {
+    // Fixed addresses and hosts entries, then the router, before any workload starts.
+    const layout = perimeterLayout(d, await segmentSubnets(docker, project, d));
+    d = {
+      ...d,
+      workloads: d.workloads.map((w) => {
+        const placed = layout.workloads.find((p) => p.name === w.name)!;
+        return { ...w, addresses: { [placed.network]: placed.address }, extraHosts: placed.extraHosts };
+      }),
+    };
+    if ((await findRouter(docker, project))?.State !== 'running') {
+      say(2, 'starting the perimeter firewall');
+      await removeRouter(docker, project);
+      await startRouter(
+        docker,
+        project,
+        layout,
+        (segment) => networkName(project, segmentNetworkName(segment)),
+        d.workloads,
+      );
+    }
+  }
 
   // Create every missing container at once, then start them in dependency waves (a wave
   // only waits for the previous one to be running, not healthy: readiness is each app's own check).
@@ -521,9 +619,57 @@ export async function up(
 }
 
 /** Removes the deployment's containers, then its networks. */
+/** The per-workload firewall sidecars: the new deployment gets its own (or, in the perimeter, none). */
+async function removeSidecars(docker: Docker, project: string): Promise<void> {
+  const sidecars = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=firewall`] },
+  });
+  await Promise.all(
+    sidecars.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+}
+
+async function removeRouter(docker: Docker, project: string): Promise<void> {
+  const router = await findRouter(docker, project);
+  if (router)
+    await docker
+      .getContainer(router.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+}
+
+/** Removes the project's deployment networks that `unwanted` names (best effort: one still in use stays). */
+async function removeNetworks(
+  docker: Docker,
+  project: string,
+  unwanted: (name: string) => boolean,
+): Promise<void> {
+  const networks = await docker.listNetworks({
+    filters: { label: [`${LABEL.project}=${project}`, NETWORK_LABEL] },
+  });
+  await Promise.all(
+    networks
+      .filter((n) => unwanted(n.Name))
+      .map((n) =>
+        docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+  );
+}
+
+/** Removes the deployment's containers (and the perimeter firewall, if any), then its networks. */
 export async function down({ docker, project }: Target): Promise<DownReport> {
   const report: DownReport = { removed: [], failed: [] };
-  const containers = await deploymentContainers(docker, project);
+  const router = await findRouter(docker, project);
+  const containers = [...(await deploymentContainers(docker, project)), ...(router ? [router] : [])];
   const resource = (kind: LabeledResource['kind'], id: string, name: string): LabeledResource => ({
     kind,
     id,
@@ -532,7 +678,10 @@ export async function down({ docker, project }: Target): Promise<DownReport> {
   });
   await Promise.all(
     containers.map(async (c) => {
-      const r = { ...resource('container', c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id), role: 'workload' };
+      const r = {
+        ...resource('container', c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id),
+        role: c.Labels[LABEL.role] ?? 'workload',
+      };
       try {
         await docker.getContainer(c.Id).remove({ force: true, v: true });
         report.removed.push(r);
@@ -573,6 +722,7 @@ export async function scale(
 ): Promise<string> {
   const { docker, project } = target;
   const d = requireDeployment(await currentDeployment(docker, project));
+  refuseInPerimeter(d, 'scaled');
   const spec = specFor(d, service);
   if (!spec.scalable) {
     throw new ApiError(
@@ -623,6 +773,7 @@ export async function upgrade(
 ): Promise<string> {
   const { docker, project } = target;
   const d = requireDeployment(await currentDeployment(docker, project));
+  refuseInPerimeter(d, 'upgraded');
   const spec = specFor(d, d.modules[service] ?? service);
   if (spec.kind !== 'app')
     throw new ApiError('not-upgradable', `${service} is a database: only the shop's services are upgraded`);

@@ -8,7 +8,7 @@
  *   edge : the one network with a published port (127.0.0.1 only), masquerade off, so lab
  *          traffic never leaves the machine. Only the storefront's workload joins it.
  */
-import type { DeploymentName } from '../api/contract';
+import type { DeploymentName, Layout } from '../api/contract';
 import type { PortSpec } from './workload';
 
 export interface HealthCheck {
@@ -53,10 +53,15 @@ export interface WorkloadSpec {
   scalable: boolean;
   /** A container port published on 127.0.0.1 (the storefront). */
   publish?: number;
+  /** Fixed IPv4 addresses by network, and hosts-file entries ("name:address"): the perimeter layout's. */
+  addresses?: Record<string, string>;
+  extraHosts?: string[];
 }
 
 export interface Deployment {
   name: DeploymentName;
+  /** flat: one lab network, firewalls per workload; perimeter: a network per segment and one router. */
+  layout: Layout;
   /** The workload that serves the storefront and /api. */
   entry: string;
   /** The modules of the app, by the workload that runs each (for `upgrade`). */
@@ -151,6 +156,7 @@ function app(
 
 export const monolith: Deployment = {
   name: 'monolith',
+  layout: 'flat',
   entry: 'shop',
   modules: Object.fromEntries(MODULES.map((m) => [m, 'shop'])),
   networks: NETWORKS,
@@ -195,6 +201,7 @@ const CALLS: Record<Module, Module[]> = {
 
 export const microservices: Deployment = {
   name: 'microservices',
+  layout: 'flat',
   entry: 'gateway',
   modules: Object.fromEntries(MODULES.map((m) => [m, m])),
   networks: NETWORKS,
@@ -239,7 +246,7 @@ export function validateDeployment(d: Deployment): string[] {
     names.add(w.name);
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(w.name)) problems.push(`${w.name} is not a DNS name`);
     for (const n of w.networks) if (!networks.has(n)) problems.push(`${w.name} joins unknown network ${n}`);
-    if (!w.networks.includes('lab')) problems.push(`${w.name} is not on the lab network`);
+    if (!w.networks.some((n) => n !== 'edge')) problems.push(`${w.name} is on no lab network`);
     if (w.replicas < 1) problems.push(`${w.name} has no replicas`);
     if (w.publish !== undefined && w.scalable)
       problems.push(`${w.name} publishes a port and cannot be scaled`);

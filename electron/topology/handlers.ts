@@ -39,10 +39,11 @@ export function deploymentHandlers(deps: {
   const reports = new Map<string, LoadReport>();
 
   return {
-    'deploy:up': async ({ deployment, port }) => {
+    'deploy:up': async ({ deployment, port, layout }) => {
       const t = await target();
-      return tasks.start('deploy:up', `Start the ${deployment}`, UP_STEPS, (ctx) =>
-        up(t, deployment, { port: port ?? DEFAULT_STOREFRONT_PORT }, ctx),
+      const title = `Start the ${deployment}${layout === 'perimeter' ? ' behind a perimeter firewall' : ''}`;
+      return tasks.start('deploy:up', title, UP_STEPS, (ctx) =>
+        up(t, deployment, { port: port ?? DEFAULT_STOREFRONT_PORT, ...(layout ? { layout } : {}) }, ctx),
       );
     },
     'deploy:down': async () => down(await target()),

@@ -63,6 +63,29 @@ export interface PerimeterLayout {
 
 export const segmentNetworkName = (segment: string) => `seg-${segment}`;
 
+/**
+ * The same deployment in the perimeter layout: a network per segment instead of the one lab
+ * network (the edge network, where the storefront is published, stays).
+ */
+export function perimeterDeclaration(d: Deployment): Deployment {
+  const segments = [...segmentsOfDeployment(d).keys()];
+  return {
+    ...d,
+    layout: 'perimeter',
+    networks: [
+      ...segments.map((s) => ({ name: segmentNetworkName(s), internal: true })),
+      ...d.networks.filter((n) => n.name === 'edge'),
+    ],
+    workloads: d.workloads.map((w) => ({
+      ...w,
+      networks: [segmentNetworkName(w.labels[SEGMENT_LABEL]!), ...w.networks.filter((n) => n === 'edge')],
+      // one address per workload: no replicas behind a pinned name
+      replicas: 1,
+      scalable: false,
+    })),
+  };
+}
+
 /** The segments of a deployment, in a stable order, and the workloads of each. */
 export function segmentsOfDeployment(d: Deployment): Map<string, string[]> {
   const segments = new Map<string, string[]>();

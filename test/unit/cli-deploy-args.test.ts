@@ -6,6 +6,7 @@ describe('microlab up / scale / upgrade', () => {
     [['up', 'monolith'], { name: 'up', deployment: 'monolith' }],
     [['up', 'microservices', '--port', '9000'], { name: 'up', deployment: 'microservices', port: 9000 }],
     [['up', 'monolith', '--port', '0'], { name: 'up', deployment: 'monolith', port: 0 }],
+    [['up', 'microservices', '--perimeter'], { name: 'up', deployment: 'microservices', perimeter: true }],
     [['scale', 'catalog', '3'], { name: 'scale', service: 'catalog', replicas: 3 }],
     [['upgrade', 'catalog', '--version', '2'], { name: 'upgrade', service: 'catalog', version: 2 }],
   ])('%j', (argv, command) => {

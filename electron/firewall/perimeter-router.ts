@@ -1,0 +1,129 @@
+/**
+ * The perimeter router on the engine: start it, load its table, read the layout back.
+ * (The layout and the table themselves are pure: topology/perimeter.ts, firewall/perimeter.ts.)
+ *
+ * The router is a firewall, not a workload of the shop: it carries io.microlab.role=perimeter,
+ * so the per-workload enforcer, the probes and the status leave it alone; `down` removes it.
+ */
+import { performance } from 'node:perf_hooks';
+import type Docker from 'dockerode';
+import { ApiError } from '../api/errors';
+import { baseImageName } from '../engine/images';
+import { LABEL, labelsFor } from '../engine/labels';
+import type { PerimeterLayout } from '../topology/perimeter';
+import { ROUTER } from '../topology/perimeter';
+import type { WorkloadInstance } from '../topology/workload';
+import type { ApplyReport } from './enforcer';
+import { compilePerimeter } from './perimeter';
+import type { Policy } from './policy';
+import { execIn } from './sidecar';
+
+export const ROUTER_ROLE = 'perimeter';
+/** What "no policy" means at the router: every cross-segment flow passes, as on a flat network. */
+const OPEN: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
+
+export async function findRouter(docker: Docker, project: string): Promise<Docker.ContainerInfo | undefined> {
+  const [router] = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${ROUTER_ROLE}`] },
+  });
+  return router;
+}
+
+/**
+ * Creates and starts the router on every segment network (`networkOf` gives the Docker network
+ * of a segment), adds the proxy addresses, and loads a table that lets cross-segment flows pass.
+ */
+export async function startRouter(
+  docker: Docker,
+  project: string,
+  layout: PerimeterLayout,
+  networkOf: (segment: string) => string,
+  workloads:
+    WorkloadInstance[] | { name: string; labels: Record<string, string>; ports: WorkloadInstance['ports'] }[],
+): Promise<Docker.Container> {
+  const [first, ...rest] = layout.segments;
+  if (!first) throw new ApiError('perimeter-empty', 'the perimeter layout has no segments');
+  // Each proxy address goes on the interface that holds the router's address on that segment.
+  const addProxies = layout.segments
+    .map((s) => {
+      const proxies = layout.proxies.filter((p) => p.segment === s.segment).map((p) => p.address);
+      if (proxies.length === 0) return '';
+      return `dev=$(ip -o -4 addr show | awk '$4 ~ /^${s.router.replace(/\./g, '\\.')}\\//{print $2}')\nfor a in ${proxies.join(' ')}; do ip addr add "$a/24" dev "$dev"; done`;
+    })
+    .filter(Boolean)
+    .join('\n');
+  const script = `set -e\n${addProxies}\nprintf '%s' "$1" | nft -f -\necho ready\nexec sleep infinity`;
+  const container = await docker.createContainer({
+    name: `${project}-${ROUTER}-1`,
+    Image: baseImageName(),
+    Cmd: ['sh', '-c', script, 'router', compilePerimeter(OPEN, layout, workloads)],
+    Labels: labelsFor(project, ROUTER_ROLE, { workload: ROUTER }),
+    StopSignal: 'SIGKILL',
+    HostConfig: {
+      NetworkMode: networkOf(first.segment),
+      CapDrop: ['ALL'],
+      CapAdd: ['NET_ADMIN'],
+      Sysctls: { 'net.ipv4.ip_forward': '1' },
+      Memory: 32 * 1024 * 1024,
+      PidsLimit: 20,
+    },
+    NetworkingConfig: {
+      EndpointsConfig: { [networkOf(first.segment)]: { IPAMConfig: { IPv4Address: first.router } } },
+    },
+  });
+  for (const s of rest) {
+    await docker
+      .getNetwork(networkOf(s.segment))
+      .connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: s.router } } });
+  }
+  await container.start();
+  for (let i = 0; i < 100; i++) {
+    const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    if (logs.includes('ready')) return container;
+    const info = await container.inspect();
+    if (!info.State.Running) {
+      throw new ApiError(
+        'perimeter-router',
+        `the perimeter firewall did not start: ${logs.toString('utf8').trim().slice(-300)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new ApiError('perimeter-router', 'the perimeter firewall did not get ready within 5 s');
+}
+
+/** Loads the policy's table into the router, atomically; reports like the enforcer does. */
+export async function loadRouter(
+  docker: Docker,
+  routerId: string,
+  policy: Policy,
+  layout: PerimeterLayout,
+  workloads: WorkloadInstance[],
+): Promise<ApplyReport> {
+  const start = performance.now();
+  const text = compilePerimeter(policy, layout, workloads);
+  const result = await execIn(docker, routerId, ['sh', '-c', 'printf "%s" "$1" | nft -f -', 'load', text]);
+  const error = result.exitCode === 0 ? undefined : result.output.trim().slice(0, 500);
+  return {
+    ...(policy.name ? { policy: policy.name } : {}),
+    instances: workloads.length,
+    loaded: error ? 0 : 1,
+    unchanged: 0,
+    failed: error ? 1 : 0,
+    sidecarsCreated: 0,
+    sidecarsRemoved: 0,
+    durationMs: Math.round(performance.now() - start),
+    tables: [
+      {
+        workload: ROUTER,
+        container: `${ROUTER}`,
+        containerId: routerId,
+        sidecar: routerId,
+        mode: policy.mode,
+        loaded: !error,
+        ...(error ? { error } : {}),
+      },
+    ],
+  };
+}
