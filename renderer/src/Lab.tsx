@@ -62,7 +62,13 @@ export function Lab({ api }: { api: Api }) {
         <FirstScreen api={api} doctor={doctor} onOpen={setView} />
       </TabPanel>
       <TabPanel name="deployment" view={view}>
-        <DeploymentView api={api} status={deployment} policy={policy} onChanged={refresh} />
+        <DeploymentView
+          api={api}
+          status={deployment}
+          policy={policy}
+          active={view === 'deployment'}
+          onChanged={refresh}
+        />
       </TabPanel>
       <TabPanel name="firewall" view={view}>
         <FirewallView

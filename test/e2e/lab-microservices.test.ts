@@ -53,6 +53,8 @@ describe('the microservices in the lab views', () => {
     await ensureImages(harness);
     await harness.call('deploy:down', {});
     ({ page, errors } = await harness.open(harness.server.url));
+    // Connected and drawn (a busy machine can take a while).
+    await page.getByRole('tab', { name: 'Deployment' }).waitFor({ timeout: 60_000 });
   }, 300_000);
 
   afterAll(async () => {

@@ -186,7 +186,7 @@ function edge(
     className: `edge edge-${verdict}`,
     animated: verdict === 'audit',
     markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14 },
-    // A blocked or audited call names its rule, drawn above the nodes so it is never hidden.
+    // A blocked or audited call names its rule, drawn above the nodes so none hides it.
     ...(flagged
       ? { label: ruleId, labelBgPadding: [4, 2] as [number, number], labelBgBorderRadius: 4, zIndex: 10 }
       : {}),

@@ -36,11 +36,14 @@ export function DeploymentView({
   api,
   status,
   policy,
+  active,
   onChanged,
 }: {
   api: Api;
   status: Loaded<DeploymentStatus>;
   policy: Loaded<PolicyShow>;
+  /** Whether the view is on screen: React Flow measures what it draws, which a hidden view cannot. */
+  active: boolean;
   onChanged: () => void;
 }) {
   const [choice, setChoice] = useState<DeploymentName>('monolith');
@@ -114,9 +117,11 @@ export function DeploymentView({
       </div>
       <div className="span-all">
         <Card title="Call graph">
-          <Suspense fallback={<p className="placeholder">Drawing the graph…</p>}>
-            <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
-          </Suspense>
+          {active && (
+            <Suspense fallback={<p className="placeholder">Drawing the graph…</p>}>
+              <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
+            </Suspense>
+          )}
         </Card>
       </div>
       <div className="span-all">
