@@ -3,12 +3,12 @@
  * locks the window down, and carries the API contract over IPC to the same services the
  * CLI and the browser transport use.
  */
-import { app, BrowserWindow, ipcMain, net, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
 import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { eventNames, methods } from './api/contract';
-import { APP_ORIGIN, handleIpcCall, isAppUrl } from './api/ipc';
+import { APP_ORIGIN, handleIpcCall, isAppUrl, isStorefrontUrl } from './api/ipc';
 import { CONTENT_SECURITY_POLICY } from './api/security';
 import { appRoot, rendererDir } from './paths';
 import { createServices, reconcileOnStart } from './services';
@@ -43,7 +43,11 @@ function restrict(contents: WebContents): void {
     if (!isAppUrl(url)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.setWindowOpenHandler(({ url }) => {
+    // The storefront of a running deployment opens in the user's browser; nothing else opens.
+    if (isStorefrontUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 }
 
 function registerIpc(services: ReturnType<typeof createServices>): void {

@@ -131,6 +131,17 @@ export interface WorkloadStatus {
   version?: string;
   /** Selector labels (app, service, tier, segment). */
   labels: Record<string, string>;
+  /** What may be done to it: `deploy:scale`, `deploy:upgrade`; `entry` serves the storefront. */
+  scalable: boolean;
+  upgradable: boolean;
+  entry: boolean;
+}
+
+/** One call of the shop's call graph: `src` connects to `dst` on `port`. */
+export interface Call {
+  src: string;
+  dst: string;
+  port: number;
 }
 
 /** flat: every workload on one lab network; perimeter: a network per segment, one router between them. */
@@ -142,6 +153,8 @@ export interface DeploymentStatus {
   /** The deployment running, if any. */
   deployment?: DeploymentName;
   layout?: Layout;
+  /** The running deployment's call graph, from its declaration. */
+  calls: Call[];
   /** Where the storefront is, e.g. http://127.0.0.1:8480/ */
   storefront?: string;
   /** Every container running and healthy. */
@@ -152,6 +165,15 @@ export interface DeploymentStatus {
 
 export const LOAD_SCENARIOS = ['browse', 'cart', 'checkout', 'account'] as const;
 export type LoadScenario = (typeof LOAD_SCENARIOS)[number];
+/**
+ * What `load:run` runs when no mix is given: relative weights of the scenarios. Its `rate`
+ * counts scenarios (a browse, a cart, a checkout...) started per second, each a few requests.
+ */
+export const DEFAULT_LOAD_MIX: Readonly<Partial<Record<LoadScenario, number>>> = {
+  browse: 10,
+  cart: 3,
+  checkout: 1,
+};
 
 export interface LoadEndpointStats {
   /** "GET /api/products", or "all". */

@@ -89,6 +89,18 @@ export interface PolicyShow {
   flows: FlowVerdict[];
 }
 
+/** A policy shipped in labs/policies, for the labs and the UI's picker. */
+export interface ShippedPolicyInfo {
+  /** Absolute path: what `policy:apply` takes as `file`. */
+  file: string;
+  /** The file name, e.g. microservices-segmented.yaml */
+  name: string;
+  /** The deployment it is written for, from its name. */
+  deployment?: 'monolith' | 'microservices';
+  /** The first line of its header comment. */
+  title: string;
+}
+
 function method<I extends z.ZodType, O>(input: I) {
   return { input, output: undefined as unknown as O };
 }
@@ -99,6 +111,8 @@ export const firewallMethods = {
   /** Checks a policy without applying it: every issue with file, line and column. */
   'policy:validate': method<typeof PolicySource, PolicyValidation>(PolicySource),
   'policy:show': method<typeof NoInput, PolicyShow>(NoInput),
+  /** The policies shipped in labs/policies. */
+  'policy:list': method<typeof NoInput, ShippedPolicyInfo[]>(NoInput),
   /** Why the policy in force gives a flow its verdict. */
   'policy:explain': method<typeof PolicyExplain, Explanation>(PolicyExplain),
   /** The flow log so far (one event per new connection, with the deciding rule). */

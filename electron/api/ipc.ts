@@ -20,6 +20,18 @@ export function isAppUrl(url: string | undefined): boolean {
   }
 }
 
+/** A page MicroLab publishes on this machine (the storefront): http on 127.0.0.1 with a port. */
+export function isStorefrontUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (
+      u.protocol === 'http:' && u.hostname === '127.0.0.1' && u.port !== '' && !u.username && !u.password
+    );
+  } catch {
+    return false;
+  }
+}
+
 export async function handleIpcCall(
   handlers: Handlers,
   senderUrl: string | undefined,

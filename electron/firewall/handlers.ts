@@ -6,12 +6,14 @@
  * kernel keeps the rules. A long-running process (the app, `microlab web`) also calls
  * `watch()`, so scaling, restarts and upgrades get their rules without anyone asking.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { z } from 'zod';
 import type { FirewallEvents, PolicyShow, firewallMethods } from '../api/firewall';
+import type { ShippedPolicyInfo } from '../api/firewall';
 import { ApiError } from '../api/errors';
+import { labsDir } from '../paths';
 import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
 import { readCounters } from './counters';
@@ -66,6 +68,18 @@ async function readPolicyFile(file: string): Promise<string> {
       },
     ]);
   return readFile(file, 'utf8');
+}
+
+export async function listShippedPolicies(dir: string): Promise<ShippedPolicyInfo[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.yaml')).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const text = await readFile(path.join(dir, name), 'utf8');
+      const title = /^#\s*(.+)$/m.exec(text.split('\n')[0] ?? '')?.[1]?.trim() ?? name;
+      const deployment = /^(monolith|microservices)-/.exec(name)?.[1] as ShippedPolicyInfo['deployment'];
+      return { file: path.join(dir, name), name, ...(deployment ? { deployment } : {}), title };
+    }),
+  );
 }
 
 export function createFirewallService(options: {
@@ -136,6 +150,7 @@ export function createFirewallService(options: {
         report,
       };
     },
+    'policy:list': async () => listShippedPolicies(path.join(labsDir(), 'policies')),
     'policy:validate': async ({ file, text }) => {
       const source = file ? path.resolve(file) : 'inline';
       try {

@@ -14,6 +14,7 @@ import net from 'node:net';
 import type Docker from 'dockerode';
 import type { ContainerInfo, ContainerInspectInfo } from 'dockerode';
 import type {
+  Call,
   DeploymentName,
   Layout,
   DeploymentStatus,
@@ -154,6 +155,17 @@ async function memoryOf(docker: Docker, id: string): Promise<number | undefined>
   }
 }
 
+/** Who calls whom: a workload depends on exactly the workloads it calls. */
+export function callGraph(d: Deployment): Call[] {
+  return d.workloads.flatMap((w) =>
+    w.dependsOn.map((dst) => ({
+      src: w.name,
+      dst,
+      port: d.workloads.find((x) => x.name === dst)?.ports[0]?.port ?? 0,
+    })),
+  );
+}
+
 /** A workload's address on its lab network (the one that is not the edge). */
 function labAddress(addresses: Record<string, string>, edge: string): string | undefined {
   return Object.entries(addresses).find(([network]) => network !== edge)?.[1];
@@ -202,6 +214,9 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
         ...(info.State.Running ? { memoryBytes: await memoryOf(docker, info.Id) } : {}),
         ...(version ? { version } : {}),
         labels: workload.labels,
+        scalable: spec?.scalable ?? false,
+        upgradable: spec?.kind === 'app' && d?.layout !== 'perimeter',
+        entry: workload.name === d?.entry,
       });
     }),
   );
@@ -213,6 +228,7 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
     project,
     ...(name ? { deployment: name } : {}),
     ...(d ? { layout: d.layout } : {}),
+    calls: d ? callGraph(d) : [],
     ...(storefront ? { storefront } : {}),
     healthy: workloads.length > 0 && workloads.every((w) => w.health === 'healthy'),
     workloads,

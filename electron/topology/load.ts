@@ -5,6 +5,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { LoadEndpointStats, LoadReport, LoadScenario, LoadUpdate } from '../api/contract';
+import { DEFAULT_LOAD_MIX } from '../api/contract';
 import { ApiError } from '../api/errors';
 import { labelsFor } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
@@ -19,7 +20,7 @@ export interface LoadOptions {
   mix?: Partial<Record<LoadScenario, number>>;
 }
 
-export const DEFAULT_LOAD_MIX: Partial<Record<LoadScenario, number>> = { browse: 10, cart: 3, checkout: 1 };
+export { DEFAULT_LOAD_MIX };
 
 export function formatMix(mix: Partial<Record<LoadScenario, number>>): string {
   return Object.entries(mix)

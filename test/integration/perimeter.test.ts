@@ -49,6 +49,13 @@ describe('the microservices behind a perimeter firewall', () => {
     expect(result).toMatch(/^microservices is up/);
     const status = await l.call('deploy:status', {});
     expect(status).toMatchObject({ deployment: 'microservices', layout: 'perimeter', healthy: true });
+    expect(status.calls).toContainEqual({ src: 'orders', dst: 'payments', port: 8080 });
+    expect(status.workloads.find((w) => w.workload === 'gateway')).toMatchObject({
+      entry: true,
+      scalable: false,
+    });
+    // one fixed address per workload: nothing scales or upgrades in this layout
+    expect(status.workloads.filter((w) => w.scalable || w.upgradable)).toEqual([]);
     expect(status.networks.map((n) => n.name)).toEqual(
       ['edge', 'seg-edge', 'seg-identity', 'seg-pci', 'seg-shop'].map((n) => `${project}-${n}`),
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Handlers } from '../../electron/api/dispatch';
-import { handleIpcCall, isAppUrl } from '../../electron/api/ipc';
+import { handleIpcCall, isAppUrl, isStorefrontUrl } from '../../electron/api/ipc';
 
 const handlers = { 'tasks:list': async () => [] } as unknown as Handlers;
 
@@ -41,5 +41,20 @@ describe('Electron IPC guard', () => {
       ok: false,
       error: { code: 'invalid-input' },
     });
+  });
+
+  it('opens only the local storefront in the browser', () => {
+    expect(isStorefrontUrl('http://127.0.0.1:8480/')).toBe(true);
+    for (const url of [
+      'https://127.0.0.1:8480/',
+      'http://127.0.0.1/',
+      'http://localhost:8480/',
+      'http://evil.example:8480/',
+      'http://a:b@127.0.0.1:8480/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+    ]) {
+      expect(isStorefrontUrl(url), url).toBe(false);
+    }
   });
 });
