@@ -101,6 +101,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'policy-apply':
       case 'policy-validate':
       case 'policy-show':
+      case 'policy-clear':
       case 'policy-explain':
       case 'flows':
       case 'counters':

@@ -111,6 +111,8 @@ export const firewallMethods = {
   /** Checks a policy without applying it: every issue with file, line and column. */
   'policy:validate': method<typeof PolicySource, PolicyValidation>(PolicySource),
   'policy:show': method<typeof NoInput, PolicyShow>(NoInput),
+  /** Removes the policy in force: every table goes (the perimeter router lets everything pass). */
+  'policy:clear': method<typeof NoInput, ApplyReport>(NoInput),
   /** The policies shipped in labs/policies. */
   'policy:list': method<typeof NoInput, ShippedPolicyInfo[]>(NoInput),
   /** Why the policy in force gives a flow its verdict. */

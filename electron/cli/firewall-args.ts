@@ -12,6 +12,7 @@ export type FirewallCommand =
   | { name: 'policy-apply'; file: string; mode?: 'off' | 'monitor' | 'enforce'; json: boolean }
   | { name: 'policy-validate'; file: string; json: boolean }
   | { name: 'policy-show'; json: boolean }
+  | { name: 'policy-clear' }
   | { name: 'policy-explain'; src: string; dst: string; port: number; protocol: 'tcp' | 'udp'; json: boolean }
   | { name: 'flows'; follow: boolean; json: boolean; since?: string; limit?: number }
   | { name: 'counters'; json: boolean }
@@ -22,6 +23,7 @@ export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] 
                                   (an invalid one is reported with positions and changes nothing)
   policy validate FILE [--json]   check a policy without applying it
   policy show [--json]            the policy in force, its segments and the expected flows
+  policy clear                    remove the policy: every workload's rules go, nothing is enforced
   policy explain SRC DST PORT[/udp] [--json]
                                   why the policy gives that flow its verdict
   flows [--follow] [--json] [--since TIME] [--limit N]
@@ -114,6 +116,9 @@ function parsePolicy([sub, ...rest]: string[], fail: Fail): FirewallCommand {
     }
     case 'show':
       return { name: 'policy-show', json: Boolean(parse(fail, rest, json, 0).values.json) };
+    case 'clear':
+      parse(fail, rest, {}, 0);
+      return { name: 'policy-clear' };
     case 'explain': {
       const { values, positionals } = parse(fail, rest, json, 3);
       const [src, dst, portText] = positionals;

@@ -46,6 +46,13 @@ export async function runFirewallCommand(
       else for (const i of result.issues) err.write(`${i.file}:${i.line}:${i.column}: ${i.message}\n`);
       return result.valid ? 0 : 1;
     }
+    case 'policy-clear': {
+      const report = await call('policy:clear', {});
+      out.write(
+        `No policy in force: ${report.tables.length} table${report.tables.length === 1 ? '' : 's'} removed or opened.\n`,
+      );
+      return report.failed ? 1 : 0;
+    }
     case 'policy-show': {
       const result = await call('policy:show', {});
       if (command.json) print(result);

@@ -23,7 +23,7 @@ import { followFlows, listFlows } from './flows';
 import { listInstances } from './instances';
 import type { Mode, Policy, PolicyIssue } from './policy';
 import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
-import { readStoredPolicy, writeStoredPolicy } from './store';
+import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store';
 import { runProbe } from '../probe/matrix';
 import { currentPerimeter } from '../topology/apply';
 import type { ApplyReport } from './enforcer';
@@ -149,6 +149,12 @@ export function createFirewallService(options: {
         ...(mode ? { mode } : {}),
         report,
       };
+    },
+    'policy:clear': async () => {
+      const report = await enforce({ mode: 'off', defaultAction: 'allow', segments: [], rules: [] });
+      enforcer?.release();
+      await clearStoredPolicy(project);
+      return report;
     },
     'policy:list': async () => listShippedPolicies(path.join(labsDir(), 'policies')),
     'policy:validate': async ({ file, text }) => {

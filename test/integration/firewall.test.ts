@@ -22,6 +22,7 @@ import type { ProbeReport } from '../../electron/probe/matrix';
 import type { Workload } from '../../electron/topology/workload';
 import { workloadLabels } from '../../electron/topology/workload';
 import { cli, docker } from './support';
+import { lab } from './shop-support';
 
 const project = 'microlab-it-fw';
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-fw-'));
@@ -272,5 +273,27 @@ describe('segment firewall on synthetic workloads', () => {
       /port 0 is out of range/,
     );
     expect(outcomes(await runProbe(docker, project, policy))).toEqual(outcomes(before));
+  });
+
+  it('policy clear removes every table and forgets the policy', async () => {
+    const l = lab(project);
+    try {
+      const applied = await l.call('policy:apply', { text: SEGMENTED });
+      expect(applied.report.failed).toBe(0);
+      expect(Object.values(outcomes(await runProbe(docker, project, parsePolicy(SEGMENTED))))).toContain(
+        'timeout',
+      );
+      const cleared = await l.call('policy:clear', {});
+      expect(cleared.failed).toBe(0);
+      expect((await l.call('policy:show', {})).source).toBeUndefined();
+      const open = await l.call('probe:run', {});
+      expectMatrixMatches(open);
+      expect(new Set(open.cells.map((c) => c.observed))).toEqual(new Set(['connected']));
+      const sidecar = (await listSidecars(docker, project)).find((s) => s.running)!;
+      const listed = await execIn(docker, sidecar.id, ['nft', 'list', 'tables']);
+      expect(listed.output).not.toContain('microlab');
+    } finally {
+      l.services.firewall.close();
+    }
   });
 });

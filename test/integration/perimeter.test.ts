@@ -116,6 +116,15 @@ describe('the microservices behind a perimeter firewall', () => {
     expect(explained.verdict).toBe('denied'); // what per-workload enforcement of the same policy would do
   });
 
+  it('policy clear opens the router again: every cross-segment flow passes', async () => {
+    const report = await l.call('policy:clear', {});
+    expect(report.tables).toEqual([expect.objectContaining({ workload: 'perimeter-fw', loaded: true })]);
+    expect((await l.call('policy:show', {})).source).toBeUndefined();
+    const probed = await l.call('probe:run', {});
+    expect(mismatches(probed)).toEqual([]);
+    expect(cell(probed, 'gateway', 'payments-db', 5432).observed).toBe('connected');
+  });
+
   it('refuses to scale, saying why and what to do', async () => {
     await expect(
       l.call('deploy:scale', { service: 'catalog', replicas: 2 }).then((t) => l.services.tasks.wait(t.id)),

@@ -10,6 +10,7 @@ describe('firewall commands', () => {
     ],
     [['policy', 'validate', 'p.yaml'], { name: 'policy-validate', file: 'p.yaml', json: false }],
     [['policy', 'show'], { name: 'policy-show', json: false }],
+    [['policy', 'clear'], { name: 'policy-clear' }],
     [
       ['policy', 'explain', 'web', 'db', '5432'],
       { name: 'policy-explain', src: 'web', dst: 'db', port: 5432, protocol: 'tcp', json: false },
