@@ -11,17 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type {
-  DeploymentName,
-  LoadReport,
-  MethodInput,
-  MethodName,
-  MethodOutput,
-  TaskInfo,
-} from '../electron/api/contract';
-import { dispatch } from '../electron/api/dispatch';
-import { fromErrorShape } from '../electron/api/errors';
+import type { DeploymentName, LoadReport } from '../electron/api/contract';
 import { subnetPool } from '../electron/engine/subnets';
+import { localApi } from '../electron/api/local';
 import { createServices } from '../electron/services';
 import { pickSubnet, takenSubnets } from '../electron/topology/apply';
 import { composeFile } from '../electron/topology/compose';
@@ -77,16 +69,7 @@ async function waitComposeHealthy(docker: Docker, composeProject: string, expect
 
 export async function benchDeployments(): Promise<void> {
   const services = createServices({ project: PROJECT });
-  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
-    const reply = await dispatch(services.handlers, method, input);
-    if (!reply.ok) throw fromErrorShape(reply.error);
-    return reply.result as MethodOutput<M>;
-  };
-  const run = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<TaskInfo> => {
-    const final = await services.tasks.wait(((await call(method, input)) as TaskInfo).id);
-    if (final.state !== 'succeeded') throw new Error(`${method}: ${final.error?.message}`);
-    return final;
-  };
+  const { call, run } = localApi(services);
   const load = async (rate: number, duration: number): Promise<LoadReport> => {
     const final = await run('load:run', { rate, duration });
     return call('load:report', { taskId: final.id });

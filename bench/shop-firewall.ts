@@ -7,10 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LoadReport, MethodInput, MethodName, MethodOutput, TaskInfo } from '../electron/api/contract';
-import { dispatch } from '../electron/api/dispatch';
-import { fromErrorShape } from '../electron/api/errors';
+import type { LoadReport } from '../electron/api/contract';
 import { labsDir } from '../electron/paths';
+import { localApi } from '../electron/api/local';
 import { createServices } from '../electron/services';
 import { median, report } from './lib';
 
@@ -26,16 +25,7 @@ export async function benchShopFirewall(): Promise<void> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-bench-shopfw-'));
   process.env.MICROLAB_STATE_DIR = stateDir;
   const services = createServices({ project: PROJECT });
-  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
-    const reply = await dispatch(services.handlers, method, input);
-    if (!reply.ok) throw fromErrorShape(reply.error);
-    return reply.result as MethodOutput<M>;
-  };
-  const run = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<TaskInfo> => {
-    const final = await services.tasks.wait(((await call(method, input)) as TaskInfo).id);
-    if (final.state !== 'succeeded') throw new Error(`${method}: ${final.error?.message}`);
-    return final;
-  };
+  const { call, run } = localApi(services);
   const policy = (name: string) => path.join(labsDir(), 'policies', `microservices-${name}.yaml`);
   const apply = async (name: string) => {
     const result = await call('policy:apply', { file: policy(name) });

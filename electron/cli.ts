@@ -3,17 +3,9 @@
  * through the same dispatcher (so input is validated exactly as over IPC or WebSocket).
  */
 import path from 'node:path';
-import type {
-  DoctorReport,
-  ImageInfo,
-  MethodInput,
-  MethodName,
-  MethodOutput,
-  StatusReport,
-  TaskInfo,
-} from './api/contract';
-import { dispatch } from './api/dispatch';
-import { ApiError, fromErrorShape } from './api/errors';
+import type { DoctorReport, ImageInfo, StatusReport, TaskInfo } from './api/contract';
+import { localApi } from './api/local';
+import { ApiError } from './api/errors';
 import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';
@@ -47,11 +39,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 
   const services = createServices();
-  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
-    const reply = await dispatch(services.handlers, method, input);
-    if (!reply.ok) throw fromErrorShape(reply.error);
-    return reply.result as MethodOutput<M>;
-  };
+  const { call } = localApi(services);
   const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
 
   try {

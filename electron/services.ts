@@ -2,6 +2,7 @@
  * MicroLab's services: the one implementation of the API contract. Electron IPC, the
  * browser transport and the CLI all call these handlers.
  */
+import path from 'node:path';
 import type { StatusReport } from './api/contract';
 import type { Handlers } from './api/dispatch';
 import { EventBus } from './api/events';
@@ -71,7 +72,19 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'tasks:cancel': async ({ id }) => tasks.cancel(id),
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
-    ...deploymentHandlers({ docker, tasks, events, project, afterStart: () => firewall.reconcile() }),
+    ...deploymentHandlers({
+      docker,
+      tasks,
+      events,
+      project,
+      afterStart: () => firewall.reconcile(),
+      beforeReplace: async () => {
+        const { source } = await firewall.handlers['policy:show']({});
+        if (!source) return undefined;
+        await firewall.handlers['policy:clear']({});
+        return `the policy ${source.file === 'inline' ? 'in force' : path.basename(source.file)} was written for the other deployment and was removed`;
+      },
+    }),
   };
 
   return { handlers, events, tasks, registry, project, firewall };

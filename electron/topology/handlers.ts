@@ -7,7 +7,7 @@ import type { Handlers } from '../api/dispatch';
 import { ApiError } from '../api/errors';
 import type { EventBus } from '../api/events';
 import type { TaskManager } from '../tasks';
-import { down, scale, status, up, upgrade, UP_STEPS } from './apply';
+import { currentDeployment, down, scale, status, up, upgrade, UP_STEPS } from './apply';
 import { DEFAULT_STOREFRONT_PORT } from './declarations';
 import { runLoad } from './load';
 
@@ -29,8 +29,13 @@ export function deploymentHandlers(deps: {
   project: string;
   /** See Target.afterStart: the firewall's reconcile. */
   afterStart?: () => Promise<void>;
+  /**
+   * Called before `up` replaces one deployment with the other: a policy is written for one
+   * deployment's workloads (the firewall clears it). Returns what to tell the user, if anything.
+   */
+  beforeReplace?: () => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
-  const { tasks, events, project, afterStart } = deps;
+  const { tasks, events, project, afterStart, beforeReplace } = deps;
   const target = async () => ({
     docker: await deps.docker(),
     project,
@@ -42,9 +47,17 @@ export function deploymentHandlers(deps: {
     'deploy:up': async ({ deployment, port, layout }) => {
       const t = await target();
       const title = `Start the ${deployment}${layout === 'perimeter' ? ' behind a perimeter firewall' : ''}`;
-      return tasks.start('deploy:up', title, UP_STEPS, (ctx) =>
-        up(t, deployment, { port: port ?? DEFAULT_STOREFRONT_PORT, ...(layout ? { layout } : {}) }, ctx),
-      );
+      return tasks.start('deploy:up', title, UP_STEPS, async (ctx) => {
+        const running = await currentDeployment(t.docker, project);
+        const note = running && running.name !== deployment ? await beforeReplace?.() : undefined;
+        const result = await up(
+          t,
+          deployment,
+          { port: port ?? DEFAULT_STOREFRONT_PORT, ...(layout ? { layout } : {}) },
+          ctx,
+        );
+        return note ? `${result} (${note})` : result;
+      });
     },
     'deploy:down': async () => down(await target()),
     'deploy:status': async () => status(await target()),

@@ -254,10 +254,14 @@ describe('the shipped policies on the microservices', () => {
   let base = '';
 
   beforeAll(async () => {
-    // The policy in force applies to whatever runs: the monolith's would starve the services
-    // of their databases while they start. Switch the firewall off first, as a lab would.
-    await apply('microservices-flat.yaml');
-    await l.run('deploy:up', { deployment: 'microservices', port: 0 });
+    // The monolith's segmented policy is in force; its selectors mean nothing to the services
+    // (and would starve them of their databases): replacing the deployment removes it.
+    expect((await l.call('policy:show', {})).source?.file).toMatch(/monolith-segmented\.yaml$/);
+    const result = await l.run('deploy:up', { deployment: 'microservices', port: 0 });
+    expect(result).toMatch(
+      /^microservices is up: .* \(the policy monolith-segmented\.yaml was written for the other deployment and was removed\)$/,
+    );
+    expect((await l.call('policy:show', {})).source).toBeUndefined();
     base = await storefront(l);
   });
 

@@ -2,9 +2,8 @@
  * For the shop's integration tests: MicroLab's services in a project of the test's own, a
  * way to call a method and wait for its task, and a small client of the shop's public API.
  */
-import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../../electron/api/contract';
-import { dispatch } from '../../electron/api/dispatch';
-import { fromErrorShape } from '../../electron/api/errors';
+import type { MethodInput, MethodName, MethodOutput } from '../../electron/api/contract';
+import { localApi } from '../../electron/api/local';
 import type { Services } from '../../electron/services';
 import { createServices } from '../../electron/services';
 
@@ -17,19 +16,12 @@ export interface Lab {
 
 export function lab(project: string): Lab {
   const services = createServices({ project });
-  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
-    const reply = await dispatch(services.handlers, method, input);
-    if (!reply.ok) throw fromErrorShape(reply.error);
-    return reply.result as MethodOutput<M>;
+  const api = localApi(services);
+  return {
+    services,
+    call: api.call,
+    run: async (method, input) => (await api.run(method, input)).result ?? '',
   };
-  const run = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<string> => {
-    const task = (await call(method, input)) as TaskInfo;
-    const final = await services.tasks.wait(task.id);
-    if (final.state !== 'succeeded')
-      throw new Error(`${method} ${final.state}: ${final.error?.message ?? ''} ${final.error?.hint ?? ''}`);
-    return final.result ?? '';
-  };
-  return { services, call, run };
 }
 
 /** Provides the images (builds the shop image when its source changed). */
