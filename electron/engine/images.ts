@@ -141,7 +141,9 @@ async function assertTarFile(file: string): Promise<number> {
 export async function importBundle(docker: Docker, file: string, ctx: TaskContext): Promise<string[]> {
   const size = await assertTarFile(file);
   ctx.progress({ message: `loading ${path.basename(file)}`, bytes: 0, totalBytes: size });
-  const input = createReadStream(file).pipe(byteCounter(ctx, size));
+  const source = createReadStream(file);
+  const input = source.pipe(byteCounter(ctx, size));
+  source.on('error', (err) => input.destroy(err));
   const response = await docker.loadImage(input, { quiet: true, abortSignal: ctx.signal } as object);
   const lines = await followStream(docker, response);
   const loaded = lines
@@ -348,8 +350,11 @@ export async function bootstrapOffline(docker: Docker, name: string, ctx: TaskCo
 
     ctx.progress({ message: `importing into the engine as ${name}`, bytes: 0 });
     const tar = spawn('tar', ['-C', root, '--numeric-owner', '-cf', '-', '.'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let tarErrors = '';
+    tar.stderr.on('data', (chunk: Buffer) => (tarErrors = (tarErrors + chunk.toString()).slice(-1000)));
+    const tarExit = new Promise<number | null>((resolve) => tar.on('close', resolve));
     const abortTar = () => tar.kill('SIGTERM');
     ctx.signal.addEventListener('abort', abortTar, { once: true });
     try {
@@ -361,6 +366,16 @@ export async function bootstrapOffline(docker: Docker, name: string, ctx: TaskCo
         abortSignal: ctx.signal,
       } as object);
       await followStream(docker, response);
+      // A tar that failed half-way sent a truncated tree: the image must not stay.
+      const code = await tarExit;
+      if (code !== 0) {
+        await docker
+          .getImage(name)
+          .remove({ force: true })
+          .catch(() => undefined);
+        throwIfAborted(ctx.signal);
+        throw new Error(`tar of the bootstrapped tree failed (exit ${code}): ${tarErrors.trim()}`);
+      }
     } finally {
       ctx.signal.removeEventListener('abort', abortTar);
     }
