@@ -15,8 +15,9 @@ export interface WorkloadGroup {
   health: WorkloadHealth;
   memoryBytes?: number;
   versions: string[];
-  /** On the edge network: it publishes the storefront. */
+  /** It serves the storefront (the services say so). */
   entry: boolean;
+  /** What the services allow (`deploy:scale`, `deploy:upgrade`), as the status reports it. */
   scalable: boolean;
   upgradable: boolean;
 }
@@ -37,7 +38,6 @@ export function groupWorkloads(status: DeploymentStatus | undefined): WorkloadGr
   const groups = [...byName.entries()].map(([name, replicas]): WorkloadGroup => {
     replicas.sort((a, b) => a.container.localeCompare(b.container, 'en', { numeric: true }));
     const first = replicas[0]!;
-    const entry = replicas.some((r) => Object.keys(r.addresses).some((n) => n.endsWith('-edge')));
     const memory = replicas.map((r) => r.memoryBytes).filter((m): m is number => m !== undefined);
     return {
       name,
@@ -49,11 +49,9 @@ export function groupWorkloads(status: DeploymentStatus | undefined): WorkloadGr
       health: replicas.map((r) => r.health).sort((a, b) => HEALTH_RANK[a] - HEALTH_RANK[b])[0]!,
       ...(memory.length ? { memoryBytes: memory.reduce((a, b) => a + b, 0) } : {}),
       versions: [...new Set(replicas.map((r) => r.version).filter((v): v is string => !!v))].sort(),
-      entry,
-      // As the services decide (see the hint of a refused `deploy:scale`): the microservices'
-      // services scale; a database, the gateway and the monolith do not.
-      scalable: first.deployment === 'microservices' && first.kind === 'app' && !entry,
-      upgradable: first.kind === 'app',
+      entry: replicas.some((r) => r.entry),
+      scalable: replicas.every((r) => r.scalable),
+      upgradable: replicas.every((r) => r.upgradable),
     };
   });
   return groups.sort((a, b) => tierRank(a.tier) - tierRank(b.tier) || a.name.localeCompare(b.name));

@@ -1,7 +1,11 @@
 /**
  * The microservices from the UI: start them, see the graph laid out by tier with the call
  * graph, scale one service and upgrade another as followed tasks, then load the storefront and
- * watch the live figures and the final report. Real services, real Docker, real Chromium.
+ * watch the live figures and the final report; a policy colours the graph and the flow log.
+ * Then a shipped policy picked from the list, first with a firewall on every workload, then
+ * behind one perimeter firewall (started from the UI), where the matrix marks the flows inside
+ * a segment that no firewall sees; and the policy removed. One deployment reused throughout.
+ * Real services, real Docker, real nftables, real Chromium.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -272,6 +276,165 @@ describe('the microservices in the lab views', () => {
       path: path.join(SCREENSHOTS, 'deployment-microservices-policy.png'),
       fullPage: true,
     });
+    expect(errors).toEqual([]);
+  });
+
+  const SHIPPED = 'microservices-segmented.yaml';
+  const matrixCell = (src: string, dst: string, port: number) =>
+    card('Reachability matrix')
+      .getByRole('table', { name: 'Reachability matrix' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: src, exact: true }) })
+      .locator(`td[data-dst="${dst}"][data-port="${port}"]`);
+
+  /** Picks the shipped segmented policy in the editor, applies it, and runs the probes. */
+  const applyShippedAndProbe = async () => {
+    await page.getByRole('tab', { name: 'Firewall' }).click();
+    const editor = card('Apply a policy');
+    const picker = editor.getByRole('combobox', { name: 'Policy' });
+    // Listed under the running deployment, as the services list it, with its title.
+    const shipped = (await harness.call('policy:list', {})).find((p) => p.name === SHIPPED)!;
+    expect(shipped.deployment).toBe('microservices');
+    const group = picker.locator('optgroup', { has: page.locator(`option[value="${shipped.file}"]`) });
+    expect(await group.getAttribute('label')).toBe('For the microservices (running)');
+    expect(await picker.locator('optgroup').first().getAttribute('label')).toBe(
+      'For the microservices (running)',
+    );
+    await picker.selectOption({ label: SHIPPED });
+    expect(await editor.getByText(shipped.title, { exact: true }).count()).toBe(1);
+    // The text box is for one's own policy: a shipped one is applied by its file.
+    expect(await editor.getByRole('textbox').count()).toBe(0);
+    await editor.getByRole('combobox', { name: 'Mode' }).selectOption('policy');
+    const applies = harness.calls('policy:apply');
+    await editor.getByRole('button', { name: 'Apply' }).click();
+    const applied = editor.getByRole('status').filter({ hasText: 'Applied microservices-segmented' });
+    await applied.waitFor({ timeout: 60_000 });
+    expect(await applied.innerText()).toContain('0 failed');
+    expect(harness.calls('policy:apply')).toBe(applies + 1);
+    const shown = await harness.call('policy:show', {});
+    expect(shown.source?.file).toBe(shipped.file);
+    await expect.poll(() => card('Policy in force').innerText(), WAIT).toContain('microservices-segmented');
+
+    const matrixCard = card('Reachability matrix');
+    // A new policy clears the last matrix.
+    await expect.poll(() => matrixCard.getByRole('table').count(), WAIT).toBe(0);
+    await matrixCard.getByRole('button', { name: 'Run probes' }).click();
+    const verdict = matrixCard.getByRole('status');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.innerText()).toMatch(/^Observed matches expected in all \d+ probes/);
+    expect(await matrixCard.locator('td.cell-bad').count()).toBe(0);
+    expect(await matrixCard.locator('td[data-match="false"]').count()).toBe(0);
+    return { matrixCard, verdict };
+  };
+
+  it('applies a shipped policy picked from the list, and the matrix agrees with it', async () => {
+    const { matrixCard } = await applyShippedAndProbe();
+    // Segment firewalls on every workload: the allowlist decides every flow.
+    const allowed = matrixCell('orders', 'payments', 8080);
+    expect(await allowed.getAttribute('data-observed')).toBe('connected');
+    expect(await allowed.getAttribute('class')).toContain('cell-open');
+    const denied = matrixCell('catalog', 'orders-db', 5432);
+    expect(await denied.getAttribute('data-observed')).toBe('timeout');
+    expect(await denied.getAttribute('data-rule')).toBe('default');
+    expect(await matrixCard.locator('td.cell-unseen').count()).toBe(0);
+    expect(await matrixCard.getByRole('note', { name: 'Same-segment flows' }).count()).toBe(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'firewall-shipped-policy.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('starts the microservices behind one perimeter firewall from the UI', async () => {
+    await page.getByRole('tab', { name: 'Deployment' }).click();
+    const deployment = card('Deployment');
+    await deployment.getByRole('radio', { name: /Microservices/ }).check();
+    const flat = deployment.getByRole('radio', { name: /Segment firewalls on every workload/ });
+    expect(await flat.isChecked()).toBe(true);
+    await deployment.getByRole('radio', { name: /One perimeter firewall between segments/ }).check();
+    expect(await deployment.innerText()).toContain('This replaces the microservices.');
+    await deployment
+      .getByRole('button', { name: 'Start the microservices behind a perimeter firewall' })
+      .click();
+    await deployment
+      .getByRole('status')
+      .filter({ hasText: 'Start the microservices behind a perimeter firewall: done' })
+      .waitFor({ timeout: 180_000 });
+
+    const status = await harness.call('deploy:status', {});
+    expect(status.layout).toBe('perimeter');
+    await expect.poll(() => card('Status').innerText(), WAIT).toContain('behind one perimeter firewall');
+    await expect
+      .poll(() => page.getByRole('navigation').getByLabel('Running deployment').innerText(), WAIT)
+      .toBe('microservices running behind a perimeter');
+    // The status flags: nothing scales or upgrades behind a perimeter; the gateway is the entry.
+    const table = page.getByRole('table', { name: 'Workloads' });
+    await expect.poll(() => row('catalog').getByRole('cell').first().innerText(), WAIT).toBe('1');
+    expect(status.workloads.every((w) => !w.scalable && !w.upgradable)).toBe(true);
+    expect(await table.getByRole('spinbutton').count()).toBe(0);
+    expect(await table.getByRole('button').count()).toBe(0);
+    expect(await row('gateway').getByText('storefront', { exact: true }).count()).toBe(1);
+    expect(await table.getByText('storefront', { exact: true }).count()).toBe(1);
+    const link = card('Status').getByRole('link', { name: status.storefront! });
+    expect(await link.getAttribute('target')).toBe('_blank');
+
+    // The router, named in the graph's banner with the segment networks it stands between.
+    const banner = card('Call graph').getByRole('note', { name: 'Perimeter firewall' });
+    await expect.poll(() => banner.innerText(), WAIT).toContain('perimeter-fw');
+    expect(await banner.innerText()).toContain('edge, identity, pci, shop');
+    expect(await page.getByTestId('deployment-graph').getAttribute('data-layout')).toBe('perimeter');
+    expect(errors).toEqual([]);
+  });
+
+  it('applies the same policy at the perimeter: same-segment flows pass unseen, then removes it', async () => {
+    const { matrixCard, verdict } = await applyShippedAndProbe();
+    // Between segments the router decides as the segment firewalls did...
+    const allowed = matrixCell('orders', 'payments', 8080);
+    expect(await allowed.getAttribute('data-observed')).toBe('connected');
+    expect(await allowed.getAttribute('class')).toContain('cell-open');
+    const blocked = matrixCell('gateway', 'payments', 8080);
+    expect(await blocked.getAttribute('data-observed')).toBe('timeout');
+    expect(await blocked.getAttribute('class')).toContain('cell-closed');
+    // ...inside a segment nothing does: catalog reaches the orders database, which the policy denies.
+    const unseen = matrixCell('catalog', 'orders-db', 5432);
+    expect(await unseen.getAttribute('data-observed')).toBe('connected');
+    expect(await unseen.getAttribute('data-rule')).toBe('_same-segment');
+    expect(await unseen.getAttribute('class')).toContain('cell-unseen');
+    expect(await unseen.innerText()).toContain('same segment');
+    // Every same-segment cell, and only those, is marked, and the note counts their probes.
+    const marked = await matrixCard.locator('td.cell-unseen').count();
+    expect(marked).toBeGreaterThan(0);
+    expect(await matrixCard.locator('td[data-rule="_same-segment"]').count()).toBe(marked);
+    const total = Number(/in all (\d+) probes/.exec(await verdict.innerText())![1]);
+    const note = matrixCard.getByRole('note', { name: 'Same-segment flows' });
+    expect(await note.innerText()).toMatch(new RegExp(`^\\d+ of ${total} probes stay inside one segment`));
+    expect(await matrixCard.innerText()).toContain('same segment: not seen by the firewall');
+    expect(
+      await card('Policy in force').getByRole('note', { name: 'Where the policy is enforced' }).innerText(),
+    ).toContain('enforced only at the router, perimeter-fw');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'firewall-perimeter.png'), fullPage: true });
+
+    // The graph: calls inside a segment drawn as unseen, calls between segments by verdict.
+    await page.getByRole('tab', { name: 'Deployment' }).click();
+    const graph = page.getByTestId('deployment-graph');
+    const classOf = (id: string) => graph.getByTestId(`rf__edge-${id}`).getAttribute('class');
+    await expect.poll(() => classOf('orders->cart'), WAIT).toContain('edge-unseen');
+    expect(await classOf('catalog->catalog-db')).toContain('edge-unseen');
+    expect(await classOf('orders->payments')).toContain('edge-allowed');
+    expect(await classOf('gateway->orders')).toContain('edge-allowed');
+    const legend = card('Call graph');
+    expect(await legend.getByText('inside a segment: not seen by the firewall').count()).toBe(1);
+    expect(await legend.getByText('Segment networks', { exact: true }).count()).toBe(1);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-perimeter.png'), fullPage: true });
+
+    // Remove the policy: the router lets everything pass, and nothing is in force.
+    await page.getByRole('tab', { name: 'Firewall' }).click();
+    const inForce = card('Policy in force');
+    await inForce.getByRole('button', { name: 'Remove policy' }).click();
+    const removed = inForce.getByRole('status').filter({ hasText: 'Removed the policy' });
+    await removed.waitFor({ timeout: 60_000 });
+    expect(await removed.innerText()).toContain('The perimeter firewall lets every flow pass.');
+    expect((await harness.call('policy:show', {})).source).toBeUndefined();
+    await expect.poll(() => inForce.innerText(), WAIT).toContain('No policy is in force');
+    expect(await inForce.getByRole('button', { name: 'Remove policy' }).isDisabled()).toBe(true);
+    await expect.poll(() => matrixCard.getByRole('table').count(), WAIT).toBe(0);
     expect(errors).toEqual([]);
   });
 });

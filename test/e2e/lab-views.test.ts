@@ -141,7 +141,7 @@ describe('the lab views', () => {
     await openTab('Firewall');
     const editor = card('Apply a policy');
     await editor.getByRole('textbox').fill(SEGMENTED);
-    await editor.getByRole('combobox').selectOption('enforce');
+    await editor.getByRole('combobox', { name: 'Mode' }).selectOption('enforce');
     await editor.getByRole('button', { name: 'Apply' }).click();
     const applied = editor
       .getByRole('status')

@@ -1,13 +1,13 @@
 import { Handle, MarkerType, Position, ReactFlow, useNodesState } from '@xyflow/react';
 import type { BuiltInEdge, Node, NodeProps } from '@xyflow/react';
 import { memo, useEffect } from 'react';
-import type { WorkloadHealth } from '../../../electron/api/contract';
+import type { Call, Layout, WorkloadHealth } from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
-import { deployments } from '../../../electron/topology/declarations';
 import type { WorkloadGroup } from '../workloads';
 import { tierRank } from '../workloads';
 
-type Verdict = PolicyShow['flows'][number]['verdict'] | 'none';
+/** What decides a call: the policy's verdict, no policy, or (behind a perimeter) nothing ever sees it. */
+type Verdict = PolicyShow['flows'][number]['verdict'] | 'none' | 'unseen';
 
 type WorkloadData = {
   name: string;
@@ -28,22 +28,30 @@ const COLUMN = NODE_WIDTH + 90;
 const ROW = 76;
 const PALETTE = 8;
 const BROWSER = '_browser';
+/** The perimeter layout's router (not a workload of the shop, so not in the status). */
+export const ROUTER = 'perimeter-fw';
 
 const nodeTypes = { workload: memo(WorkloadBox) };
 
 /**
  * The running deployment as a graph: one node per workload, in columns by tier (the browser,
  * then the entry, the services, the databases), coloured by segment (the policy's segments
- * when one is in force, else the deployment's segment label). Edges are the shop's call graph,
- * coloured by what the policy in force decides for that call. Laid out, not simulated: the
- * same deployment always looks the same.
+ * when one is in force, else the deployment's segment label; behind a perimeter, always the
+ * segment networks). Edges are the deployment's call graph as the services report it,
+ * coloured by what the policy in force decides for that call; behind a perimeter, a call
+ * inside a segment never reaches the firewall, and is drawn as such. Laid out, not
+ * simulated: the same deployment always looks the same.
  */
 export function DeploymentGraph({
   groups,
+  calls: declared,
+  layout: networkLayout = 'flat',
   policy,
   storefront,
 }: {
   groups: WorkloadGroup[];
+  calls: Call[];
+  layout?: Layout;
   policy?: PolicyShow;
   storefront?: string;
 }) {
@@ -51,18 +59,18 @@ export function DeploymentGraph({
     return <p className="placeholder">The graph appears when a deployment runs.</p>;
   }
   const deployment = groups[0]!.replicas[0]!.deployment;
+  const perimeter = networkLayout === 'perimeter';
+  const withPolicy = !!policy?.policy;
   const segmentOf = (g: WorkloadGroup) => {
-    const fromPolicy = policy?.policy ? policy.workloads.find((w) => w.name === g.name)?.segments : undefined;
+    const fromPolicy =
+      withPolicy && !perimeter ? policy.workloads.find((w) => w.name === g.name)?.segments : undefined;
     return fromPolicy ? fromPolicy.join(', ') || 'no segment' : g.segment || 'no segment';
   };
   const segments = [...new Set(groups.map(segmentOf))].sort();
   const colourOf = (segment: string) => segments.indexOf(segment) % PALETTE;
 
-  const running = new Set(groups.map((g) => g.name));
-  const declared = deployments[deployment];
-  const calls = declared.workloads
-    .filter((w) => running.has(w.name))
-    .flatMap((w) => w.dependsOn.filter((d) => running.has(d)).map((dst) => ({ src: w.name, dst })));
+  const byName = new Map(groups.map((g) => [g.name, g]));
+  const calls = declared.filter((c) => byName.has(c.src) && byName.has(c.dst));
   const layout = layOut(groups, calls);
 
   const nodes: WorkloadNode[] = [];
@@ -94,25 +102,67 @@ export function DeploymentGraph({
   const edges: BuiltInEdge[] = [];
   const at = (id: string) => (id === BROWSER ? { x: 0, y: 0 } : layout.get(id)!);
   if (entry) edges.push(edge(BROWSER, entry.name, 'none', '', at));
-  for (const { src, dst } of calls) {
-    const port = declared.workloads.find((w) => w.name === dst)?.ports[0]?.port;
+  let unseen = 0;
+  for (const { src, dst, port } of calls) {
     const flow = policy?.flows.find((f) => f.src === src && f.dst === dst && f.port.port === port);
-    const verdict: Verdict = policy?.policy && flow ? flow.verdict : 'none';
-    edges.push(edge(src, dst, verdict, flow?.decision.ruleId ?? '', at));
+    const inside = perimeter && byName.get(src)!.segment === byName.get(dst)!.segment;
+    const verdict: Verdict = !withPolicy ? 'none' : inside ? 'unseen' : flow ? flow.verdict : 'none';
+    if (verdict === 'unseen') unseen++;
+    edges.push(edge(src, dst, verdict, verdict === 'unseen' ? '' : (flow?.decision.ruleId ?? ''), at));
   }
   const rows = Math.max(...[...layout.values()].map((p) => p.y)) / ROW + 1;
 
   return (
     <div className="graph-wrap">
+      {perimeter && <PerimeterBanner segments={segments} withPolicy={withPolicy} unseen={unseen} />}
       <div
         className={`graph ${rows > 2 ? 'graph-tall' : 'graph-short'}`}
         data-testid="deployment-graph"
-        aria-label={`Call graph of the ${deployment}`}
+        data-layout={networkLayout}
+        aria-label={`Call graph of the ${deployment}${perimeter ? ' behind a perimeter firewall' : ''}`}
         role="figure"
       >
-        <Canvas key={`${deployment}:${nodes.length}`} nodes={nodes} edges={edges} />
+        <Canvas key={`${deployment}:${networkLayout}:${nodes.length}`} nodes={nodes} edges={edges} />
       </div>
-      <Legend segments={segments} colourOf={colourOf} withPolicy={!!policy?.policy} />
+      <Legend
+        segments={segments}
+        colourOf={colourOf}
+        withPolicy={withPolicy}
+        title={perimeter ? 'Segment networks' : withPolicy ? 'Policy segments' : 'Segment labels'}
+        unseen={unseen > 0}
+      />
+    </div>
+  );
+}
+
+/**
+ * The perimeter layout's router, which the graph cannot place on any call (it sits on every
+ * segment's network): what it sees, and what it does not.
+ */
+function PerimeterBanner({
+  segments,
+  withPolicy,
+  unseen,
+}: {
+  segments: string[];
+  withPolicy: boolean;
+  unseen: number;
+}) {
+  return (
+    <div className="perimeter-banner" role="note" aria-label="Perimeter firewall">
+      <span className="router-badge" aria-hidden="true">
+        ⇄
+      </span>
+      <p>
+        <strong>
+          One perimeter firewall, <span className="mono">{ROUTER}</span>
+        </strong>
+        , routes between the segment networks ({segments.join(', ')}). Only calls between segments pass
+        through it;{' '}
+        {withPolicy
+          ? `${unseen === 1 ? '1 call stays' : `${unseen} calls stay`} inside a segment and never reach it, whatever the policy says.`
+          : 'with no policy in force it lets everything pass.'}
+      </p>
     </div>
   );
 }
@@ -281,14 +331,18 @@ function Legend({
   segments,
   colourOf,
   withPolicy,
+  title,
+  unseen,
 }: {
   segments: string[];
   colourOf: (segment: string) => number;
   withPolicy: boolean;
+  title: string;
+  unseen: boolean;
 }) {
   return (
     <div className="legend">
-      <span className="legend-title">{withPolicy ? 'Policy segments' : 'Segment labels'}</span>
+      <span className="legend-title">{title}</span>
       {segments.map((s) => (
         <span key={s} className={`legend-item seg-${colourOf(s)}`}>
           <span className="swatch" aria-hidden="true" />
@@ -301,6 +355,11 @@ function Legend({
           <span className="legend-item edge-key edge-key-allowed">allowed</span>
           <span className="legend-item edge-key edge-key-audit">audit (would be blocked)</span>
           <span className="legend-item edge-key edge-key-denied">denied / rejected</span>
+          {unseen && (
+            <span className="legend-item edge-key edge-key-unseen">
+              inside a segment: not seen by the firewall
+            </span>
+          )}
         </>
       ) : (
         <span className="legend-item muted">No policy in force: every call is allowed.</span>

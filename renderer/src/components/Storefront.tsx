@@ -1,21 +1,14 @@
 /**
- * Where the storefront is. In a browser it is a link; Electron opens no new windows (and
- * navigates nowhere but the app), so there the address is shown to copy into a browser.
+ * Where the storefront is: a link that opens it in a new tab of the browser, or, in Electron,
+ * in the user's browser (the main process opens local storefront addresses there).
  */
 export function Storefront({ url }: { url: string }) {
-  const inElectron = window.microlab !== undefined;
   return (
     <p className="storefront">
       <span className="muted">Storefront: </span>
-      {inElectron ? (
-        <>
-          <code className="selectable">{url}</code> <span className="muted">(open it in your browser)</span>
-        </>
-      ) : (
-        <a href={url} target="_blank" rel="noreferrer noopener">
-          {url}
-        </a>
-      )}
+      <a href={url} target="_blank" rel="noreferrer noopener">
+        {url}
+      </a>
     </p>
   );
 }

@@ -53,6 +53,7 @@ export function Tabs({
           <>
             <span className={`dot ${deployment.healthy ? 'dot-ok' : 'dot-warn'}`} aria-hidden="true" />
             {deployment.deployment} {deployment.healthy ? 'running' : 'not healthy yet'}
+            {deployment.layout === 'perimeter' ? ' behind a perimeter' : ''}
           </>
         ) : (
           <span className="muted">{deployment ? 'no deployment running' : ''}</span>

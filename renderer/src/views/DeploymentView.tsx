@@ -1,5 +1,11 @@
 import { lazy, Suspense, useCallback, useState } from 'react';
-import type { Api, DeploymentName, DeploymentStatus, DownReport } from '../../../electron/api/contract';
+import type {
+  Api,
+  DeploymentName,
+  DeploymentStatus,
+  DownReport,
+  Layout,
+} from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
 import { Card } from '../components/Card';
 import { CallError } from '../components/CallError';
@@ -31,6 +37,26 @@ const CHOICES: { name: DeploymentName; title: string; text: string }[] = [
   },
 ];
 
+const LAYOUT_CHOICES: { name: Layout; title: string; text: string }[] = [
+  {
+    name: 'flat',
+    title: 'Segment firewalls on every workload',
+    text: 'Every workload on one network, each with its own small firewall next to it.',
+  },
+  {
+    name: 'perimeter',
+    title: 'One perimeter firewall between segments',
+    text: 'A network per segment and one router between them; replicas and upgrades are not possible here.',
+  },
+];
+
+/** What the choice of layout teaches, in one sentence. */
+const LAYOUT_LESSON =
+  'The same policy decides every call when each workload has its own firewall, but only the calls between segments when one perimeter firewall stands between them: inside a segment, nothing is checked.';
+
+const layoutTitle = (layout: Layout | undefined) =>
+  layout === 'perimeter' ? ' behind a perimeter firewall' : '';
+
 /** Start, watch, scale, upgrade and stop the shop; its call graph under the policy in force. */
 export function DeploymentView({
   api,
@@ -47,6 +73,7 @@ export function DeploymentView({
   onChanged: () => void;
 }) {
   const [choice, setChoice] = useState<DeploymentName>('monolith');
+  const [layout, setLayout] = useState<Layout>('flat');
   const up = useTask(api, 'deploy:up', onChanged);
   const scale = useTask(api, 'deploy:scale', onChanged);
   const upgrade = useTask(api, 'deploy:upgrade', onChanged);
@@ -54,13 +81,14 @@ export function DeploymentView({
 
   const current = status.value;
   const running = current?.deployment;
+  const runningLayout = running ? (current.layout ?? 'flat') : undefined;
   const busy = up.starting || up.task?.state === 'running';
   const groups = groupWorkloads(current);
   const { start: startUp } = up;
   const onStart = useCallback(() => {
     stop.clear();
-    startUp(() => api.call('deploy:up', { deployment: choice }));
-  }, [api, choice, startUp, stop]);
+    startUp(() => api.call('deploy:up', { deployment: choice, ...(layout === 'flat' ? {} : { layout }) }));
+  }, [api, choice, layout, startUp, stop]);
   const onStop = () => stop.run(() => api.call('deploy:down', {}));
   const operationRunning =
     scale.starting ||
@@ -91,9 +119,29 @@ export function DeploymentView({
               </label>
             ))}
           </fieldset>
+          <fieldset className="choices layouts" disabled={busy}>
+            <legend className="choices-legend">Firewall layout</legend>
+            {LAYOUT_CHOICES.map((c) => (
+              <label key={c.name} className={`choice ${layout === c.name ? 'choice-on' : ''}`}>
+                <input
+                  type="radio"
+                  name="layout"
+                  value={c.name}
+                  checked={layout === c.name}
+                  onChange={() => setLayout(c.name)}
+                />
+                <span className="choice-title">
+                  {c.title}
+                  {running && runningLayout === c.name && <span className="badge badge-ok">running</span>}
+                </span>
+                <span className="choice-text">{c.text}</span>
+              </label>
+            ))}
+            <p className="choices-note muted">{LAYOUT_LESSON}</p>
+          </fieldset>
           <div className="actions-row">
             <button type="button" className="primary" onClick={onStart} disabled={busy || stop.running}>
-              {busy ? 'Starting…' : `Start the ${choice}`}
+              {busy ? 'Starting…' : `Start the ${choice}${layoutTitle(layout)}`}
             </button>
             <button
               type="button"
@@ -103,9 +151,10 @@ export function DeploymentView({
             >
               {stop.running ? 'Stopping…' : 'Stop the deployment'}
             </button>
-            {running && running !== choice && !busy && (
+            {running && (running !== choice || runningLayout !== layout) && !busy && (
               <span className="muted">
-                Starting the {choice} replaces the {running}.
+                This replaces the {running}
+                {layoutTitle(runningLayout)}.
               </span>
             )}
           </div>
@@ -119,7 +168,13 @@ export function DeploymentView({
         <Card title="Call graph">
           {active && (
             <Suspense fallback={<p className="placeholder">Drawing the graph…</p>}>
-              <DeploymentGraph groups={groups} policy={policy.value} storefront={current?.storefront} />
+              <DeploymentGraph
+                groups={groups}
+                calls={current?.calls ?? []}
+                {...(current?.layout ? { layout: current.layout } : {})}
+                policy={policy.value}
+                {...(current?.storefront ? { storefront: current.storefront } : {})}
+              />
             </Suspense>
           )}
         </Card>
@@ -168,8 +223,21 @@ function Summary({ status }: { status: DeploymentStatus }) {
         <span className={`badge ${status.healthy ? 'badge-ok' : 'badge-warn'}`}>
           {status.healthy ? 'healthy' : 'not healthy yet'}
         </span>{' '}
-        The <strong>{status.deployment}</strong> runs in {plural(containers, 'container')}.
+        The <strong>{status.deployment}</strong> runs in {plural(containers, 'container')}
+        {status.layout === 'perimeter' && (
+          <>
+            {' '}
+            behind one perimeter firewall, <span className="mono">perimeter-fw</span>
+          </>
+        )}
+        .
       </p>
+      {status.layout === 'perimeter' && (
+        <p className="muted small">
+          Behind a perimeter every workload has one fixed address that the other segments point at: no service
+          scales or upgrades here. Start the segment-firewall layout to try those.
+        </p>
+      )}
       {status.storefront && <Storefront url={status.storefront} />}
     </div>
   );
@@ -233,6 +301,11 @@ function WorkloadRow({
       <th scope="row">
         <span className="mono">{g.name}</span>
         <span className="muted small"> {g.segment}</span>
+        {g.entry && (
+          <span className="badge badge-entry" title="It serves the storefront">
+            storefront
+          </span>
+        )}
       </th>
       <td className="numeric">{g.replicas.length}</td>
       <td>{describeStates(g.replicas)}</td>

@@ -8,7 +8,7 @@ import type {
   LoadUpdate,
   TaskInfo,
 } from '../../../electron/api/contract';
-import { LOAD_SCENARIOS } from '../../../electron/api/contract';
+import { DEFAULT_LOAD_MIX, LOAD_SCENARIOS } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { LoadChart, ms } from '../components/LoadChart';
@@ -18,8 +18,11 @@ import { useAction } from '../hooks/useAction';
 import type { Loaded } from '../hooks/useLoader';
 import { useTask } from '../hooks/useTask';
 
-// The services' default mix (DEFAULT_LOAD_MIX in electron/topology/load.ts, which the renderer cannot import).
-const DEFAULT_MIX: Record<LoadScenario, number> = { browse: 10, cart: 3, checkout: 1, account: 0 };
+// The services' default mix, every scenario listed (0 where the default leaves it out).
+const DEFAULT_MIX = Object.fromEntries(LOAD_SCENARIOS.map((s) => [s, DEFAULT_LOAD_MIX[s] ?? 0])) as Record<
+  LoadScenario,
+  number
+>;
 
 /** Load the storefront: rate, duration and mix in; the live figures and the final report out. */
 export function LoadView({

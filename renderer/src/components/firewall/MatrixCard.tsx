@@ -7,6 +7,9 @@ import { ErrorNotice } from '../ErrorNotice';
 
 type Cell = ProbeReport['cells'][number];
 
+/** The rule id of a flow inside one segment behind a perimeter: nothing decides it. */
+const SAME_SEGMENT = '_same-segment';
+
 /**
  * The reachability matrix: rows are sources, columns destination:port; each cell is what a
  * real connection observed next to what the evaluator expects. Replicas of a destination are
@@ -16,17 +19,20 @@ export function MatrixCard({
   api,
   running,
   policyKey,
+  deploymentKey,
   onProbed,
 }: {
   api: Api;
   running: boolean;
   policyKey: string;
+  /** Changes when the containers or the layout change. */
+  deploymentKey: string;
   onProbed: () => void;
 }) {
   const probe = useAction<ProbeReport>(onProbed);
   const { clear } = probe;
-  // A new policy makes the last matrix stale: it goes rather than mislead.
-  useEffect(() => clear(), [policyKey, clear]);
+  // A new policy, or another set of containers, makes the last matrix stale: it goes rather than mislead.
+  useEffect(() => clear(), [policyKey, deploymentKey, clear]);
   return (
     <Card
       title="Reachability matrix"
@@ -61,6 +67,7 @@ function Matrix({ report }: { report: ProbeReport }) {
       report.cells.map((c) => [`${c.dst}:${c.port.port}/${c.port.protocol}`, { dst: c.dst, port: c.port }]),
     ).entries(),
   ].sort(([, a], [, b]) => a.dst.localeCompare(b.dst) || a.port.port - b.port.port);
+  const unseen = report.cells.filter((c) => c.ruleId === SAME_SEGMENT).length;
   const find = (src: string, key: string) =>
     report.cells.filter((c) => c.src === src && `${c.dst}:${c.port.port}/${c.port.protocol}` === key);
   return (
@@ -106,9 +113,21 @@ function Matrix({ report }: { report: ProbeReport }) {
       <p className="legend">
         <span className="legend-item cell-key cell-key-open">connected, as expected</span>
         <span className="legend-item cell-key cell-key-closed">blocked, as expected</span>
+        {unseen > 0 && (
+          <span className="legend-item cell-key cell-key-unseen">same segment: not seen by the firewall</span>
+        )}
         <span className="legend-item cell-key cell-key-bad">differs from expected</span>
         <span className="legend-item muted">Hover a cell for the deciding rule.</span>
       </p>
+      {unseen > 0 && (
+        <p className="matrix-note" role="note" aria-label="Same-segment flows">
+          <strong>
+            {unseen} of {report.cells.length} probes stay inside one segment.
+          </strong>{' '}
+          Behind a perimeter firewall such a flow never reaches the router, so no rule of the policy applies
+          to it: it connects whatever the policy says. Segment firewalls on every workload would decide it.
+        </p>
+      )}
     </>
   );
 }
@@ -120,27 +139,34 @@ function MatrixCell({ cells }: { cells: Cell[] }) {
   const expected = [...new Set(cells.map((c) => c.expected))].join(' / ');
   const open = cells.every((c) => c.observed === 'connected');
   const first = cells[0]!;
+  const inside = first.ruleId === SAME_SEGMENT;
   const title = [
     `${first.src} → ${first.dst}:${first.port.port}/${first.port.protocol}`,
-    `rule ${first.ruleId}: ${first.verdict}`,
+    inside
+      ? 'same segment: the flow never reaches the perimeter firewall, no rule decides it'
+      : `rule ${first.ruleId}: ${first.verdict}`,
     ...cells.map(
       (c) => `${c.dstContainer} (${c.address}): observed ${c.observed}${c.detail ? ` (${c.detail})` : ''}`,
     ),
   ].join('\n');
+  const look = mismatch ? 'cell-bad' : inside ? 'cell-unseen' : open ? 'cell-open' : 'cell-closed';
   return (
     <td
-      className={`cell ${mismatch ? 'cell-bad' : open ? 'cell-open' : 'cell-closed'}`}
+      className={`cell ${look}`}
       title={title}
       data-observed={observed}
       data-expected={expected}
       data-match={String(!mismatch)}
+      data-rule={first.ruleId}
+      data-dst={first.dst}
+      data-port={first.port.port}
     >
       <span className="cell-observed">
         {mismatch ? '≠ ' : ''}
         {observed}
       </span>
       <span className="cell-expected">exp. {expected}</span>
-      <span className="cell-rule mono">{first.ruleId}</span>
+      <span className="cell-rule mono">{inside ? 'same segment' : first.ruleId}</span>
     </td>
   );
 }

@@ -1,10 +1,11 @@
-import { useRef, useState } from 'react';
+import { useCallback, useId, useRef, useState } from 'react';
 import type { ChangeEvent } from 'react';
-import type { Api } from '../../../../electron/api/contract';
-import type { PolicyApplyResult, PolicyIssue } from '../../../../electron/api/firewall';
+import type { Api, DeploymentName } from '../../../../electron/api/contract';
+import type { PolicyApplyResult, PolicyIssue, ShippedPolicyInfo } from '../../../../electron/api/firewall';
 import type { UiError } from '../../errors';
 import { toUiError } from '../../errors';
 import { plural } from '../../format';
+import { useLoader } from '../../hooks/useLoader';
 import { Card } from '../Card';
 import { ErrorNotice } from '../ErrorNotice';
 
@@ -36,21 +37,52 @@ type Outcome =
   | { kind: 'applied'; result: PolicyApplyResult }
   | { kind: 'error'; error: UiError; action: string };
 
+/** The shipped policies in groups: the running deployment's first, then the other's, then the rest. */
+function groupShipped(list: ShippedPolicyInfo[], running: DeploymentName | undefined) {
+  const order: (DeploymentName | undefined)[] = running
+    ? [running, running === 'monolith' ? 'microservices' : 'monolith', undefined]
+    : ['monolith', 'microservices', undefined];
+  return order
+    .map((deployment) => ({
+      label:
+        deployment === undefined
+          ? 'For any deployment'
+          : `For the ${deployment}${deployment === running ? ' (running)' : ''}`,
+      policies: list.filter((p) => p.deployment === deployment).sort((a, b) => a.name.localeCompare(b.name)),
+    }))
+    .filter((g) => g.policies.length > 0);
+}
+
 /**
- * A policy's text (pasted or opened from a file), a mode, and Validate / Apply. Apply
- * validates first: a policy with issues is never sent to be applied, and its issues are
- * listed with line and column (a click puts the cursor there).
+ * A policy to apply: one shipped with the labs (picked from a list grouped by deployment,
+ * its header's first line shown), or a text pasted or opened from a file; a mode; and
+ * Validate / Apply. Apply validates first: a policy with issues is never sent to be applied,
+ * and its issues are listed with line and column (for a text, a click puts the cursor there).
  */
-export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () => void }) {
+export function PolicyEditorCard({
+  api,
+  running,
+  onApplied,
+}: {
+  api: Api;
+  /** The deployment running, whose policies come first. */
+  running?: DeploymentName;
+  onApplied: () => void;
+}) {
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string>();
+  /** The shipped policy picked (its file), or '' for the text. */
+  const [picked, setPicked] = useState('');
   const [mode, setMode] = useState<ModeChoice>('policy');
   const [busy, setBusy] = useState<'validating' | 'applying'>();
   const [outcome, setOutcome] = useState<Outcome>();
   const editor = useRef<HTMLTextAreaElement>(null);
+  const shipped = useLoader(useCallback(() => api.call('policy:list', {}), [api]));
+  const chosen = shipped.value?.find((p) => p.file === picked);
+  const source = chosen ? { file: chosen.file } : { text };
 
   const validate = async (): Promise<boolean> => {
-    const result = await api.call('policy:validate', { text });
+    const result = await api.call('policy:validate', source);
     if (!result.valid) setOutcome({ kind: 'invalid', issues: result.issues });
     return result.valid;
   };
@@ -75,7 +107,7 @@ export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () =
     setOutcome(undefined);
     const run = async (): Promise<PolicyApplyResult | undefined> => {
       if (!(await validate())) return undefined;
-      return api.call('policy:apply', { text, ...(mode === 'policy' ? {} : { mode }) });
+      return api.call('policy:apply', { ...source, ...(mode === 'policy' ? {} : { mode }) });
     };
     run().then(
       (result) => {
@@ -100,6 +132,7 @@ export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () =
       (content) => {
         setText(content);
         setFileName(file.name);
+        setPicked('');
         setOutcome(undefined);
       },
       (err: unknown) =>
@@ -107,6 +140,7 @@ export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () =
     );
   };
 
+  const titleId = useId();
   const goTo = (issue: PolicyIssue) => {
     const area = editor.current;
     if (!area) return;
@@ -119,7 +153,8 @@ export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () =
     area.setSelectionRange(start, offset + lines[lineIndex]!.length);
   };
 
-  const empty = text.trim() === '';
+  const empty = !chosen && text.trim() === '';
+  const groups = groupShipped(shipped.value ?? [], running);
   return (
     <Card
       title="Apply a policy"
@@ -131,26 +166,70 @@ export function PolicyEditorCard({ api, onApplied }: { api: Api; onApplied: () =
       }
     >
       <label className="field">
-        <span className="field-label">
-          Policy (YAML){fileName && <span className="muted"> · from {fileName}</span>}
-        </span>
-        <textarea
-          ref={editor}
-          className="editor"
-          spellCheck={false}
-          rows={14}
-          value={text}
-          placeholder={PLACEHOLDER}
+        <span className="field-label">Policy</span>
+        <select
+          value={picked}
           onChange={(e) => {
-            setText(e.currentTarget.value);
-            setFileName(undefined);
+            setPicked(e.currentTarget.value);
+            setOutcome(undefined);
           }}
-        />
+          aria-describedby={chosen ? titleId : undefined}
+        >
+          <option value="">Your own: paste it or open a file</option>
+          {groups.map((g) => (
+            <optgroup key={g.label} label={g.label}>
+              {g.policies.map((p) => (
+                <option key={p.file} value={p.file}>
+                  {p.name}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
       </label>
+      {shipped.error && (
+        <p className="muted small">The shipped policies could not be listed: {shipped.error.message}</p>
+      )}
+      {chosen ? (
+        <div className="shipped-policy">
+          <p id={titleId} className="shipped-title">
+            {chosen.title}
+          </p>
+          <p className="muted small">
+            Shipped with the labs{chosen.deployment ? `, for the ${chosen.deployment}` : ''}
+            {running && chosen.deployment && chosen.deployment !== running
+              ? ` (the ${running} runs now: its workloads may not match this policy's selectors)`
+              : ''}
+            . Its text shows under “Policy in force” once applied.
+          </p>
+        </div>
+      ) : (
+        <label className="field">
+          <span className="field-label">
+            Policy text (YAML){fileName && <span className="muted"> · from {fileName}</span>}
+          </span>
+          <textarea
+            ref={editor}
+            className="editor"
+            spellCheck={false}
+            rows={14}
+            value={text}
+            placeholder={PLACEHOLDER}
+            onChange={(e) => {
+              setText(e.currentTarget.value);
+              setFileName(undefined);
+            }}
+          />
+        </label>
+      )}
       <div className="actions-row">
         <label className="inline-field">
           <span>Mode</span>
-          <select value={mode} onChange={(e) => setMode(e.currentTarget.value as ModeChoice)}>
+          <select
+            aria-label="Mode"
+            value={mode}
+            onChange={(e) => setMode(e.currentTarget.value as ModeChoice)}
+          >
             {MODES.map((m) => (
               <option key={m.value} value={m.value}>
                 {m.label}

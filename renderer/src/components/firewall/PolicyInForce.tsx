@@ -10,7 +10,7 @@ function formatPortRange(r: PortRange): string {
 }
 
 /** What `policy:show` says: where the policy came from, its rules, and each workload's segments and mode. */
-export function PolicyInForce({ show }: { show: PolicyShow }) {
+export function PolicyInForce({ show, perimeter = false }: { show: PolicyShow; perimeter?: boolean }) {
   const { source, policy } = show;
   return (
     <div className="stack" aria-label="Policy in force">
@@ -25,6 +25,13 @@ export function PolicyInForce({ show }: { show: PolicyShow }) {
         </p>
       ) : (
         <p className="placeholder">No policy is in force: every flow is allowed and nothing is logged.</p>
+      )}
+      {policy && perimeter && (
+        <p className="matrix-note" role="note" aria-label="Where the policy is enforced">
+          Behind the perimeter, this policy is enforced only at the router,{' '}
+          <span className="mono">perimeter-fw</span>, on calls between segment networks. The segments and
+          modes below are what segment firewalls on every workload would apply.
+        </p>
       )}
       {policy && policy.rules.length > 0 && (
         <table className="table compact" aria-label="Rules">
