@@ -99,6 +99,8 @@ export interface ShippedPolicyInfo {
   deployment?: 'monolith' | 'microservices';
   /** The first line of its header comment. */
   title: string;
+  /** The whole file, to read (and edit) before applying it. */
+  text: string;
 }
 
 function method<I extends z.ZodType, O>(input: I) {

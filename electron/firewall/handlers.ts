@@ -77,7 +77,7 @@ export async function listShippedPolicies(dir: string): Promise<ShippedPolicyInf
       const text = await readFile(path.join(dir, name), 'utf8');
       const title = /^#\s*(.+)$/m.exec(text.split('\n')[0] ?? '')?.[1]?.trim() ?? name;
       const deployment = /^(monolith|microservices)-/.exec(name)?.[1] as ShippedPolicyInfo['deployment'];
-      return { file: path.join(dir, name), name, ...(deployment ? { deployment } : {}), title };
+      return { file: path.join(dir, name), name, ...(deployment ? { deployment } : {}), title, text };
     }),
   );
 }
@@ -214,7 +214,15 @@ export function createFirewallService(options: {
       }
       return { following: stopFlows !== undefined };
     },
-    'firewall:counters': async () => readCounters(await options.docker(), project),
+    'firewall:counters': async () => {
+      const docker = await options.docker();
+      const perimeter = await currentPerimeter(docker, project);
+      return readCounters(
+        docker,
+        project,
+        perimeter ? { id: perimeter.routerId, name: perimeter.routerName } : undefined,
+      );
+    },
     'probe:run': async ({ timeoutSeconds }) => {
       const docker = await options.docker();
       const perimeter = await currentPerimeter(docker, project);

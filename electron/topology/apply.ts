@@ -98,10 +98,14 @@ function declarationOf(container: ContainerInfo | undefined): Deployment | undef
 export async function currentPerimeter(
   docker: Docker,
   project: string,
-): Promise<{ routerId: string; layout: PerimeterLayout } | undefined> {
+): Promise<{ routerId: string; routerName: string; layout: PerimeterLayout } | undefined> {
   const [router, d] = await Promise.all([findRouter(docker, project), currentDeployment(docker, project)]);
   if (!router || router.State !== 'running' || d?.layout !== 'perimeter') return undefined;
-  return { routerId: router.Id, layout: perimeterLayout(d, await segmentSubnets(docker, project, d)) };
+  return {
+    routerId: router.Id,
+    routerName: router.Names[0]?.replace(/^\//, '') ?? router.Id,
+    layout: perimeterLayout(d, await segmentSubnets(docker, project, d)),
+  };
 }
 
 async function segmentSubnets(

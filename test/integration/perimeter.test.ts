@@ -112,6 +112,11 @@ describe('the microservices behind a perimeter firewall', () => {
       ruleId: SAME_SEGMENT,
     });
 
+    // the router counts what it decides
+    const counters = await l.call('firewall:counters', {});
+    expect(counters.workloads).toEqual([expect.objectContaining({ workload: 'perimeter-fw' })]);
+    expect(counters.rules.find((r) => r.ruleId === 'default')?.packets).toBeGreaterThan(0);
+
     const explained = await l.call('policy:explain', { src: 'catalog', dst: 'orders', port: 8080 });
     expect(explained.verdict).toBe('denied'); // what per-workload enforcement of the same policy would do
   });

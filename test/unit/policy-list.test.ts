@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listShippedPolicies } from '../../electron/firewall/handlers';
@@ -19,6 +19,7 @@ describe('policy:list', () => {
       name: 'microservices-segmented.yaml',
       deployment: 'microservices',
       title: 'Microservices, segmented: both "micro"s, a small policy next to each service.',
+      text: readFileSync(path.join(dir, 'microservices-segmented.yaml'), 'utf8'),
     });
     for (const p of listed) {
       expect(p.title.length, p.name).toBeGreaterThan(10);
