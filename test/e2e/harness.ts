@@ -4,7 +4,8 @@
  * the tests never see or touch a user's resources.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -146,4 +147,36 @@ export async function ensureImages(harness: Harness): Promise<void> {
         (final.error?.hint ? ` (hint: ${final.error.hint})` : ''),
     );
   }
+}
+
+export interface LabSession {
+  harness: Harness;
+  page: Page;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The lab views' setup: a policy store of its own (the policy in force is kept on disk per
+ * project), the images, no deployment, and a page open on the app and connected.
+ */
+export async function openLab(): Promise<LabSession> {
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-e2e-state-'));
+  process.env.MICROLAB_STATE_DIR = stateDir;
+  const harness = await startHarness();
+  await ensureImages(harness);
+  await harness.call('deploy:down', {});
+  const { page, errors } = await harness.open(harness.server.url);
+  // Connected and drawn (a busy machine can take a while).
+  await page.getByRole('tab', { name: 'Deployment' }).waitFor({ timeout: 60_000 });
+  return {
+    harness,
+    page,
+    errors,
+    close: async () => {
+      await harness.call('deploy:down', {}).catch(() => undefined);
+      await harness.close();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
 }

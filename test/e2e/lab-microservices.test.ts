@@ -7,13 +7,11 @@
  * a segment that no firewall sees; and the policy removed. One deployment reused throughout.
  * Real services, real Docker, real nftables, real Chromium.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Harness } from './harness';
-import { ensureImages, SCREENSHOTS, startHarness } from './harness';
+import type { Harness, LabSession } from './harness';
+import { openLab, SCREENSHOTS } from './harness';
 
 const WAIT = { timeout: 60_000, interval: 250 };
 
@@ -47,24 +45,15 @@ describe('the microservices in the lab views', () => {
   let harness: Harness;
   let page: Page;
   let errors: string[];
-  let stateDir: string;
+  let lab: LabSession;
 
   beforeAll(async () => {
-    // The policy in force is kept on disk per project: this run keeps its own.
-    stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-e2e-state-'));
-    process.env.MICROLAB_STATE_DIR = stateDir;
-    harness = await startHarness();
-    await ensureImages(harness);
-    await harness.call('deploy:down', {});
-    ({ page, errors } = await harness.open(harness.server.url));
-    // Connected and drawn (a busy machine can take a while).
-    await page.getByRole('tab', { name: 'Deployment' }).waitFor({ timeout: 60_000 });
+    lab = await openLab();
+    ({ harness, page, errors } = lab);
   }, 300_000);
 
   afterAll(async () => {
-    await harness?.call('deploy:down', {}).catch(() => undefined);
-    await harness?.close();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    await lab?.close();
   });
 
   const card = (title: string) => page.getByRole('region', { name: title, exact: true });
