@@ -16,12 +16,32 @@ import { parseRuleComment, TABLE } from './compile';
 import { addressBook, listInstances } from './instances';
 import type { Sidecar } from './sidecar';
 import { Demuxer, listSidecars } from './sidecar';
+import { PERIMETER_TABLE } from './perimeter';
+import { findRouter } from './perimeter-router';
+import { ROUTER } from '../topology/perimeter';
+
+/** Where traces are logged: every firewall sidecar, and the perimeter router if there is one. */
+async function traceSources(docker: Docker, project: string): Promise<Sidecar[]> {
+  const [sidecars, router] = await Promise.all([listSidecars(docker, project), findRouter(docker, project)]);
+  if (!router) return sidecars;
+  return [
+    ...sidecars,
+    {
+      id: router.Id,
+      name: router.Names[0]?.replace(/^\//, '') ?? router.Id,
+      target: router.Id,
+      workload: ROUTER,
+      running: router.State === 'running',
+    },
+  ];
+}
 
 export interface FlowEvent {
   time: string;
-  /** The workload whose table decided (the sidecar that saw it). */
+  /** The workload whose table decided (the sidecar that saw it), or the perimeter router. */
   seenBy: string;
-  direction: 'ingress' | 'egress';
+  /** forward: decided by the perimeter router, between segments. */
+  direction: 'ingress' | 'egress' | 'forward';
   /** Workload names where the address belongs to one, else the address. */
   src: string;
   dst: string;
@@ -43,14 +63,17 @@ interface PacketInfo {
   port?: number;
 }
 
-const TRACE = new RegExp(`^trace id (\\w+) inet ${TABLE} (\\w+) (.*)$`);
+const TRACE = new RegExp(`^trace id (\\w+) (?:inet ${TABLE}|ip ${PERIMETER_TABLE}) (\\w+) (.*)$`);
+/** The chains whose rules decide: each workload's own, and the perimeter router's. */
+const DECIDING = new Set(['ingress', 'egress', 'forward']);
 const VERDICT = /\(verdict (\w+)\)\s*$/;
 
 function parsePacket(text: string): PacketInfo | undefined {
   const addr = /ip saddr (\S+) ip daddr (\S+)/.exec(text);
   if (!addr) return undefined;
-  const protocol = /ip protocol (\w+)/.exec(text)?.[1] ?? 'ip';
   const ports = /(tcp|udp) sport (\d+) \1 dport (\d+)/.exec(text);
+  // An ip-family table's trace names no "ip protocol": the port fields say it.
+  const protocol = /ip protocol (\w+)/.exec(text)?.[1] ?? ports?.[1] ?? 'ip';
   return {
     srcAddress: addr[1]!,
     dstAddress: addr[2]!,
@@ -83,14 +106,15 @@ export class TraceParser {
     if (!m) return undefined;
     const [, id, chain, rest] = m as unknown as [string, string, string, string];
     if (rest.startsWith('packet:')) {
-      if (chain === 'trace_in' || chain === 'trace_out' || !this.packets.has(id)) {
+      // The router translates proxy addresses before it decides: keep the forward chain's view.
+      if (chain === 'trace_in' || chain === 'trace_out' || chain === 'forward' || !this.packets.has(id)) {
         const packet = parsePacket(rest);
         if (packet) this.packets.set(id, packet);
         if (this.packets.size > 2000) this.packets.delete(this.packets.keys().next().value!);
       }
       return undefined;
     }
-    if (chain !== 'ingress' && chain !== 'egress') return undefined;
+    if (!DECIDING.has(chain)) return undefined;
     const verdict = VERDICT.exec(rest)?.[1];
     if (verdict !== 'accept' && verdict !== 'drop') return undefined;
     const packet = this.packets.get(id);
@@ -111,7 +135,7 @@ export class TraceParser {
     return {
       time,
       seenBy: this.seenBy,
-      direction: chain,
+      direction: chain as FlowEvent['direction'],
       src: this.names.get(packet.srcAddress) ?? packet.srcAddress,
       dst: this.names.get(packet.dstAddress) ?? packet.dstAddress,
       ...packet,
@@ -167,7 +191,7 @@ export async function listFlows(
   project: string,
   query: FlowQuery = {},
 ): Promise<FlowEvent[]> {
-  const [sidecars, book] = await Promise.all([listSidecars(docker, project), names(docker, project)]);
+  const [sidecars, book] = await Promise.all([traceSources(docker, project), names(docker, project)]);
   const since = query.since ? Math.floor(Date.parse(query.since) / 1000) : 0;
   const all = await Promise.all(
     sidecars.map(async (s) => {
@@ -244,7 +268,7 @@ export function followFlows(
   };
 
   const scan = async () => {
-    const [sidecars, fresh] = await Promise.all([listSidecars(docker, project), names(docker, project)]);
+    const [sidecars, fresh] = await Promise.all([traceSources(docker, project), names(docker, project)]);
     book.clear();
     for (const [k, v] of fresh) book.set(k, v);
     for (const s of sidecars) if (s.running && !followed.has(s.id)) await follow(s).catch(() => undefined);

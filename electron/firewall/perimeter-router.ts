@@ -53,7 +53,8 @@ export async function startRouter(
     })
     .filter(Boolean)
     .join('\n');
-  const script = `set -e\n${addProxies}\nprintf '%s' "$1" | nft -f -\necho ready\nexec sleep infinity`;
+  // Its main process then prints every traced connection: its log is the perimeter's flow log.
+  const script = `set -e\n${addProxies}\nprintf '%s' "$1" | nft -f -\necho ready\nexec nft monitor trace`;
   const container = await docker.createContainer({
     name: `${project}-${ROUTER}-1`,
     Image: baseImageName(),

@@ -112,6 +112,22 @@ describe('the microservices behind a perimeter firewall', () => {
       ruleId: SAME_SEGMENT,
     });
 
+    // the router logs what it decides, by workload and rule
+    const flows = await l.call('flows:list', {});
+    expect(
+      flows.filter((f) => f.seenBy === 'perimeter-fw' && f.src === 'gateway' && f.dst === 'payments'),
+    ).toContainEqual(
+      expect.objectContaining({ direction: 'forward', port: 8080, verdict: 'denied', ruleId: 'default' }),
+    );
+    expect(
+      flows.filter((f) => f.src === 'orders' && f.dst === 'payments' && f.port === 8080).at(-1),
+    ).toMatchObject({
+      seenBy: 'perimeter-fw',
+      verdict: 'allowed',
+    });
+    // nothing logs a flow inside a segment: the perimeter never sees it
+    expect(flows.filter((f) => f.src === 'catalog' && f.dst === 'orders')).toEqual([]);
+
     // the router counts what it decides
     const counters = await l.call('firewall:counters', {});
     expect(counters.workloads).toEqual([expect.objectContaining({ workload: 'perimeter-fw' })]);

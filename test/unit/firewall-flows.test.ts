@@ -11,7 +11,7 @@ const LINES = [
   `${T} ${PACKET_IN}`,
   `${T} trace id 60fe4b52 inet microlab trace_in rule ct state new meta nftrace set 1 (verdict continue)`,
   `${T} trace id 60fe4b52 inet microlab trace_in policy accept `,
-  `${T} trace id 60fe4b52 inet microlab ingress packet: iif "eth0" ip saddr 198.19.250.2 ip daddr 198.19.250.3 ip protocol tcp tcp sport 59616 tcp dport 8080`,
+  `${T} trace id 60fe4b52 inet microlab ingress packet: iif "eth0" ip saddr 198.19.250.2 ip daddr 198.19.250.3 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 15155 ip length 60 tcp sport 59616 tcp dport 8080`,
   `${T} trace id 60fe4b52 inet microlab ingress rule ip saddr 198.19.250.2 tcp dport 8080 counter packets 1 bytes 60 accept comment "web-api allow" (verdict accept)`,
 ];
 
@@ -157,6 +157,59 @@ describe('probe outcomes', () => {
       'connected',
       'timeout',
       'refused',
+    ]);
+  });
+});
+
+describe('flow log of the perimeter router', () => {
+  // What `nft monitor trace` printed in the router for a connection it allowed and one it
+  // dropped (the app reaches the database's proxy address; the database calls the app).
+  const LINES = [
+    'trace id 10cb8b01 ip microlab_perimeter trace packet: iif "eth0" ip saddr 198.19.1.10 ip daddr 198.19.1.100 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 15155 ip length 60 tcp sport 53196 tcp dport 5432 tcp flags == syn',
+    'trace id 10cb8b01 ip microlab_perimeter trace rule ct state new meta nftrace set 1 (verdict continue)',
+    'trace id 10cb8b01 ip microlab_perimeter prerouting rule ip daddr 198.19.1.100 counter packets 0 bytes 0 dnat to 198.19.2.10 (verdict accept)',
+    'trace id 10cb8b01 ip microlab_perimeter forward packet: iif "eth0" oif "eth1" ip saddr 198.19.1.10 ip daddr 198.19.2.10 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 15155 ip length 60 tcp sport 53196 tcp dport 5432 tcp flags == syn',
+    'trace id 10cb8b01 ip microlab_perimeter forward rule ip saddr 198.19.1.10 ip daddr 198.19.2.10 tcp dport 5432 counter packets 0 bytes 0 accept comment "app-to-db allow" (verdict accept)',
+    'trace id 10cb8b01 ip microlab_perimeter postrouting rule ct status dnat ip daddr 198.19.2.0/24 counter packets 0 bytes 0 snat to 198.19.2.2 (verdict accept)',
+    'trace id ebc242d4 ip microlab_perimeter trace packet: iif "eth1" ip saddr 198.19.2.10 ip daddr 198.19.2.100 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 15155 ip length 60 tcp sport 48494 tcp dport 8080 tcp flags == syn',
+    'trace id ebc242d4 ip microlab_perimeter forward packet: iif "eth1" oif "eth0" ip saddr 198.19.2.10 ip daddr 198.19.1.10 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 15155 ip length 60 tcp sport 48494 tcp dport 8080 tcp flags == syn',
+    'trace id ebc242d4 ip microlab_perimeter forward rule ip saddr 198.19.2.10 ip daddr 198.19.1.10 tcp dport 8080 counter packets 0 bytes 0 drop comment "db-initiates-nothing deny" (verdict drop)',
+  ];
+
+  it('names both ends by their real addresses (after the proxy translation) and the deciding rule', () => {
+    const names = new Map([
+      ['198.19.1.10', 'shop'],
+      ['198.19.2.10', 'shop-db'],
+    ]);
+    const parser = new TraceParser('perimeter-fw', names);
+    const events = LINES.map((l) => parser.line(l)).filter((e): e is FlowEvent => e !== undefined);
+    expect(events.map(({ time: _time, ...e }) => e)).toEqual([
+      {
+        seenBy: 'perimeter-fw',
+        direction: 'forward',
+        src: 'shop',
+        dst: 'shop-db',
+        srcAddress: '198.19.1.10',
+        dstAddress: '198.19.2.10',
+        protocol: 'tcp',
+        srcPort: 53196,
+        port: 5432,
+        verdict: 'allowed',
+        ruleId: 'app-to-db',
+      },
+      {
+        seenBy: 'perimeter-fw',
+        direction: 'forward',
+        src: 'shop-db',
+        dst: 'shop',
+        srcAddress: '198.19.2.10',
+        dstAddress: '198.19.1.10',
+        protocol: 'tcp',
+        srcPort: 48494,
+        port: 8080,
+        verdict: 'denied',
+        ruleId: 'db-initiates-nothing',
+      },
     ]);
   });
 });
