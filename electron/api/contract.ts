@@ -6,6 +6,14 @@
  * Channel names say service and method: `images:prepare`, `tasks:update`.
  */
 import { z } from 'zod';
+import {
+  DEFAULT_MIX as DEFAULT_LOAD_MIX,
+  SCENARIOS as LOAD_SCENARIOS,
+} from '../../labs/shop/src/loadgen/stats';
+import type {
+  EndpointStats as LoadEndpointStats,
+  Scenario as LoadScenario,
+} from '../../labs/shop/src/loadgen/stats';
 import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
 
@@ -163,29 +171,14 @@ export interface DeploymentStatus {
   networks: { name: string; subnet: string; internal: boolean }[];
 }
 
-export const LOAD_SCENARIOS = ['browse', 'cart', 'checkout', 'account'] as const;
-export type LoadScenario = (typeof LOAD_SCENARIOS)[number];
 /**
- * What `load:run` runs when no mix is given: relative weights of the scenarios. Its `rate`
- * counts scenarios (a browse, a cart, a checkout...) started per second, each a few requests.
+ * The load generator's vocabulary (scenarios, default mix, per-endpoint figures) is defined
+ * once, by the load generator that runs in the client container (labs/shop/src/loadgen), and
+ * carried here unchanged. `load:run`'s `rate` counts scenarios started per second (a browse,
+ * a cart, a checkout...), each a few requests.
  */
-export const DEFAULT_LOAD_MIX: Readonly<Partial<Record<LoadScenario, number>>> = {
-  browse: 10,
-  cart: 3,
-  checkout: 1,
-};
-
-export interface LoadEndpointStats {
-  /** "GET /api/products", or "all". */
-  endpoint: string;
-  count: number;
-  errors: number;
-  rps: number;
-  /** Milliseconds. */
-  p50: number;
-  p95: number;
-  p99: number;
-}
+export { DEFAULT_LOAD_MIX, LOAD_SCENARIOS };
+export type { LoadEndpointStats, LoadScenario };
 
 /** Once a second while a load runs: that second's figures. */
 export interface LoadUpdate {

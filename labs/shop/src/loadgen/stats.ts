@@ -9,6 +9,7 @@ export type Mix = Partial<Record<Scenario, number>>;
 export const DEFAULT_MIX: Mix = { browse: 10, cart: 3, checkout: 1 };
 
 export interface EndpointStats {
+  /** "GET /api/products", or "all". */
   endpoint: string;
   count: number;
   errors: number;
