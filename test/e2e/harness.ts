@@ -11,8 +11,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../../electron/api/contract';
 import type { Handlers } from '../../electron/api/dispatch';
-import { dispatch } from '../../electron/api/dispatch';
-import { fromErrorShape } from '../../electron/api/errors';
+import { localApi } from '../../electron/api/local';
 import type { WebServer } from '../../electron/api/ws-server';
 import { startWebServer } from '../../electron/api/ws-server';
 import type { EngineRegistry } from '../../electron/engine/registry';
@@ -71,11 +70,8 @@ export async function startHarness(options: { registry?: EngineRegistry } = {}):
     throw err;
   }
 
-  const call = async <M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>> => {
-    const reply = await dispatch(services.handlers, method, input);
-    if (!reply.ok) throw fromErrorShape(reply.error);
-    return reply.result as MethodOutput<M>;
-  };
+  // The test's own calls go straight to the services (not counted as the browser's).
+  const { call } = localApi(services);
 
   return {
     services,
