@@ -10,6 +10,7 @@ import type { Explanation, FlowVerdict } from '../firewall/evaluate';
 import type { FlowEvent } from '../firewall/flows';
 import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
 import type { StoredPolicy } from '../firewall/store';
+import type { PolicyPreview, PreviewFlow } from '../firewall/preview';
 import type { ProbeReport } from '../probe/matrix';
 
 export type {
@@ -20,6 +21,8 @@ export type {
   FlowEvent,
   Policy,
   PolicyIssue,
+  PolicyPreview,
+  PreviewFlow,
   ProbeReport,
 };
 
@@ -117,6 +120,12 @@ export const firewallMethods = {
   'policy:clear': method<typeof NoInput, ApplyReport>(NoInput),
   /** The policies shipped in labs/policies. */
   'policy:list': method<typeof NoInput, ShippedPolicyInfo[]>(NoInput),
+  /**
+   * The expected matrix of a policy that is not applied: every flow between the running
+   * workloads under it, beside the verdict in force. Changes nothing. Throws `policy-invalid`
+   * (with every issue and its position) for a policy that does not validate.
+   */
+  'policy:evaluate': method<typeof PolicyApply, PolicyPreview>(PolicyApply),
   /** Why the policy in force gives a flow its verdict. */
   'policy:explain': method<typeof PolicyExplain, Explanation>(PolicyExplain),
   /** The flow log so far (one event per new connection, with the deciding rule). */

@@ -24,10 +24,11 @@ import { listInstances } from './instances';
 import type { Mode, Policy, PolicyIssue } from './policy';
 import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
 import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store';
-import { runProbe } from '../probe/matrix';
+import { NO_POLICY, runProbe } from '../probe/matrix';
 import { currentPerimeter } from '../topology/apply';
 import type { ApplyReport } from './enforcer';
 import { perimeterPlan } from './perimeter';
+import { previewPolicy } from './preview';
 import { loadRouter } from './perimeter-router';
 
 type Methods = typeof firewallMethods;
@@ -186,6 +187,17 @@ export function createFirewallService(options: {
         })),
         flows: evaluate(effective, workloads),
       };
+    },
+    'policy:evaluate': async ({ file, text, mode }) => {
+      const source = file ? path.resolve(file) : 'inline';
+      const candidate = withMode(parsePolicy(text ?? (await readPolicyFile(source)), source), mode);
+      const docker = await options.docker();
+      const [instances, perimeter, policy] = await Promise.all([
+        listInstances(docker, project),
+        currentPerimeter(docker, project),
+        inForce(),
+      ]);
+      return previewPolicy(candidate, policy ?? NO_POLICY, instances, perimeter?.layout);
     },
     'policy:explain': async ({ src, dst, port, protocol }) => {
       const policy = await inForce();
