@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import type { DownReport, LabeledResource } from '../api/contract';
-import { LABEL, projectFilter } from './labels';
+import { IMAGE_LABEL, LABEL, projectFilter } from './labels';
 
 function labelsOf(labels: Record<string, string> | undefined, project: string) {
   return {
@@ -29,7 +29,10 @@ export async function listResources(
     docker.listContainers({ all: true, filters }),
     docker.listNetworks({ filters }),
     docker.listVolumes({ filters }),
-    images ? docker.listImages({ filters }) : Promise.resolve([]),
+    // Images carry labels of their own kind (see IMAGE_LABEL): containers cannot inherit ownership.
+    images
+      ? docker.listImages({ filters: { label: [`${IMAGE_LABEL.project}=${project}`] } })
+      : Promise.resolve([]),
   ]);
   const containers = transient
     ? allContainers
@@ -58,7 +61,8 @@ export async function listResources(
       kind: 'image' as const,
       id: i.Id,
       name: i.RepoTags?.find((t) => t !== '<none>:<none>') ?? i.Id,
-      ...labelsOf(i.Labels ?? undefined, project),
+      project,
+      ...(i.Labels?.[IMAGE_LABEL.role] ? { role: i.Labels[IMAGE_LABEL.role] } : {}),
     })),
   ];
 }

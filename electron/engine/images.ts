@@ -6,6 +6,7 @@
  *   4. bootstrapped offline with debootstrap (a Linux host, as root), then imported.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -19,7 +20,7 @@ import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { runToCompletion } from './containers';
 import { labsDir } from '../paths';
-import { APP_VERSION, LABEL, labelsFor } from './labels';
+import { APP_VERSION, IMAGE_LABEL, imageLabelsFor, labelsFor } from './labels';
 import { provideShopImage, shopImageName } from './shop-image';
 
 export const BASE_REPOSITORY = 'microlab/base';
@@ -44,14 +45,14 @@ function imagesDir(): string {
 }
 
 export async function listImages(docker: Docker): Promise<ImageInfo[]> {
-  const labeled = await docker.listImages({ filters: { label: [LABEL.project] } });
+  const labeled = await docker.listImages({ filters: { label: [IMAGE_LABEL.project] } });
   const byName = new Map<string, ImageInfo>();
   for (const image of labeled) {
     for (const tag of image.RepoTags ?? []) {
       if (tag === '<none>:<none>') continue;
       byName.set(tag, {
         name: tag,
-        role: image.Labels?.[LABEL.role] ?? 'unknown',
+        role: image.Labels?.[IMAGE_LABEL.role] ?? 'unknown',
         present: true,
         id: image.Id,
         sizeBytes: image.Size,
@@ -206,8 +207,31 @@ export async function readPackageList(): Promise<string[]> {
     .filter(Boolean);
 }
 
-function baseChanges(): string[] {
-  const labels = labelsFor('microlab', 'base');
+/**
+ * A hash of what the base image is made from (its package list and trim script), carried by
+ * the image as IMAGE_LABEL.source: a base built from an older package list is stale.
+ */
+export async function baseSourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of ['packages.txt', 'trim.sh'])
+    hash.update(file).update(await readFile(path.join(imagesDir(), 'base', file)));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Whether the base image is there and built from the current package list. */
+async function baseState(docker: Docker, name: string): Promise<'missing' | 'stale' | 'current'> {
+  let labels: Record<string, string>;
+  try {
+    labels = (await docker.getImage(name).inspect()).Config.Labels ?? {};
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return 'missing';
+    throw err;
+  }
+  return labels[IMAGE_LABEL.source] === (await baseSourceHash()) ? 'current' : 'stale';
+}
+
+async function baseChanges(): Promise<string[]> {
+  const labels = imageLabelsFor('base', await baseSourceHash());
   return [
     `LABEL ${Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
@@ -243,7 +267,7 @@ export async function buildFromDockerfile(docker: Docker, name: string, ctx: Tas
   const context = path.join(imagesDir(), 'base');
   const stream = await docker.buildImage({ context, src: ['Dockerfile', 'packages.txt', 'trim.sh'] }, {
     t: name,
-    labels: labelsFor('microlab', 'base'),
+    labels: imageLabelsFor('base', await baseSourceHash()),
     abortSignal: ctx.signal,
   } as object);
   await followStream(docker, stream, (line) => {
@@ -362,7 +386,7 @@ export async function bootstrapOffline(docker: Docker, name: string, ctx: TaskCo
       const response = await docker.importImage(tar.stdout.pipe(byteCounter(ctx)), {
         repo,
         tag,
-        changes: baseChanges(),
+        changes: await baseChanges(),
         abortSignal: ctx.signal,
       } as object);
       await followStream(docker, response);
@@ -385,13 +409,13 @@ export async function bootstrapOffline(docker: Docker, name: string, ctx: TaskCo
   }
 }
 
-/** Runs the three tools the labs rely on inside an image; returns their versions. */
+/** Runs the tools the labs rely on inside an image (node, nft, postgres, conntrack); returns their versions. */
 export async function verifyBaseImage(docker: Docker, name: string, signal?: AbortSignal): Promise<string> {
   const result = await runToCompletion(
     docker,
     {
       Image: name,
-      Cmd: ['sh', '-c', 'node --version && nft --version && postgres --version'],
+      Cmd: ['sh', '-c', 'node --version && nft --version && postgres --version && conntrack --version'],
       Labels: labelsFor('microlab', 'image-check', { transient: true }),
       HostConfig: { NetworkMode: 'none' },
     },
@@ -429,12 +453,17 @@ export async function prepareImages(
     say(6, `providing ${shopImageName()}`);
     return `${base}; ${await provideShopImage(docker, name, ctx)}`;
   };
-  if (await imageExists(docker, name)) return withShop(`${name} is already present`);
+  const state = await baseState(docker, name);
+  if (state === 'current') return withShop(`${name} is already present`);
+  // A stale base (built from an older package list) is rebuilt where this machine can build
+  // it; otherwise it is kept, and the result says so.
+  const keepStale = (why: string) =>
+    withShop(`${name} is present but older than labs/images/base (${why}); kept`);
 
   if (options.bundle) {
     say(2, `importing the bundle ${options.bundle}`);
     await importBundle(docker, options.bundle, ctx);
-    if (await imageExists(docker, name))
+    if ((await baseState(docker, name)) !== 'missing')
       return withShop(`imported ${name} from the bundle ${options.bundle}`);
     skipped.push(`the bundle ${options.bundle} does not hold ${name}`);
   } else {
@@ -451,6 +480,7 @@ export async function prepareImages(
   } else {
     skipped.push(upstream.why!);
     const why = await debootstrapUnavailable();
+    if (why && state === 'stale') return keepStale([...skipped, why].join('; '));
     if (why) {
       throw new ApiError(
         'images-unavailable',
@@ -458,7 +488,10 @@ export async function prepareImages(
         'Ask your instructor for the classroom bundle and run `microlab images import FILE`, or connect to the internet and run `microlab images prepare` again.',
       );
     }
-    say(4, 'bootstrapping Debian offline with debootstrap');
+    say(
+      4,
+      `bootstrapping Debian offline with debootstrap${state === 'stale' ? ` (${name} is older than its package list)` : ''}`,
+    );
     await bootstrapOffline(docker, name, ctx);
     how = 'bootstrapped offline with debootstrap';
   }

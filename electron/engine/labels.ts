@@ -39,6 +39,29 @@ export function labelsFor(
   return labels;
 }
 
+/**
+ * Images carry labels of their own kind. A container inherits every label of its image, so an
+ * image labeled `io.microlab.project` would make any container started from it by hand look
+ * like ours (and `down` would remove it). Container ownership is set only at create time.
+ */
+export const IMAGE_LABEL = {
+  project: 'io.microlab.image.project',
+  role: 'io.microlab.image.role',
+  version: 'io.microlab.image.version',
+  /** A hash of what the image was built from: a changed source is rebuilt, an unchanged one is not. */
+  source: 'io.microlab.image.source',
+} as const;
+
+/** The labels of an image MicroLab builds (`role`: base, shop). */
+export function imageLabelsFor(role: string, source?: string): Record<string, string> {
+  return {
+    [IMAGE_LABEL.project]: 'microlab',
+    [IMAGE_LABEL.role]: role,
+    [IMAGE_LABEL.version]: APP_VERSION,
+    ...(source ? { [IMAGE_LABEL.source]: source } : {}),
+  };
+}
+
 /** A Docker list filter that selects one project's resources. */
 export function projectFilter(project: string): { label: string[] } {
   return { label: [`${LABEL.project}=${project}`] };

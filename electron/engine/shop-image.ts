@@ -13,11 +13,11 @@ import type * as Esbuild from 'esbuild';
 import { ApiError } from '../api/errors';
 import type { TaskContext } from '../tasks';
 import { labsDir } from '../paths';
-import { APP_VERSION, labelsFor } from './labels';
+import { APP_VERSION, IMAGE_LABEL, imageLabelsFor } from './labels';
 
 export const SHOP_REPOSITORY = 'microlab/shop';
-/** The hash of the build context an image was built from. */
-export const SOURCE_LABEL = 'io.microlab.source';
+/** The hash of the build context (and the base image) an image was built from. */
+export const SOURCE_LABEL = IMAGE_LABEL.source;
 const CONTEXT_FILES = ['Dockerfile', 'postgresql.conf', 'pg_hba.conf'];
 
 export function shopImageName(version = APP_VERSION): string {
@@ -49,7 +49,7 @@ async function bundleShop(dir: string): Promise<string | undefined> {
 }
 
 /** Assembles the build context in a temporary folder; returns it with the context's hash. */
-async function assembleContext(): Promise<{ dir: string; hash: string } | undefined> {
+async function assembleContext(baseId: string): Promise<{ dir: string; hash: string } | undefined> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'microlab-shop-'));
   try {
     if (!(await bundleShop(dir))) {
@@ -58,7 +58,8 @@ async function assembleContext(): Promise<{ dir: string; hash: string } | undefi
     }
     for (const file of CONTEXT_FILES)
       await copyFile(path.join(labsDir(), 'images', 'shop', file), path.join(dir, file));
-    const hash = createHash('sha256');
+    // A rebuilt base (new packages) makes the shop stale too: its layers stand on the base.
+    const hash = createHash('sha256').update(baseId);
     for (const file of ['shop.js', ...CONTEXT_FILES])
       hash.update(file).update(await readFile(path.join(dir, file)));
     return { dir, hash: hash.digest('hex').slice(0, 16) };
@@ -84,7 +85,8 @@ async function imageLabels(docker: Docker, name: string): Promise<Record<string,
 export async function provideShopImage(docker: Docker, baseImage: string, ctx: TaskContext): Promise<string> {
   const name = shopImageName();
   const labels = await imageLabels(docker, name);
-  const context = await assembleContext();
+  const baseId = (await docker.getImage(baseImage).inspect()).Id;
+  const context = await assembleContext(baseId);
   if (!context) {
     if (labels) return `${name} is present`;
     throw new ApiError(
@@ -99,7 +101,7 @@ export async function provideShopImage(docker: Docker, baseImage: string, ctx: T
     const stream = await docker.buildImage({ context: context.dir, src: ['shop.js', ...CONTEXT_FILES] }, {
       t: name,
       buildargs: { BASE: baseImage },
-      labels: { ...labelsFor('microlab', 'shop'), [SOURCE_LABEL]: context.hash },
+      labels: imageLabelsFor('shop', context.hash),
       rm: true,
       forcerm: true,
       abortSignal: ctx.signal,

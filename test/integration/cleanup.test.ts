@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Container } from 'dockerode';
 import { baseImageName } from '../../electron/engine/images';
+import { shopImageName } from '../../electron/engine/shop-image';
 import { labelsFor } from '../../electron/engine/labels';
 import { listResources, reconcile } from '../../electron/engine/cleanup';
 import { cli, docker } from './support';
@@ -68,6 +69,33 @@ describe('microlab down', () => {
 
     const again = await cli(['down'], { MICROLAB_PROJECT: project });
     expect(again.stdout).toBe('Nothing to remove.\n');
+  });
+
+  it('spares a container started by hand from each of our images (ownership is not inherited)', async () => {
+    const visitors: Container[] = [];
+    for (const image of [baseImageName(), shopImageName()]) {
+      // What a student might type: `docker run -d --name visitor microlab/base:… sleep 600`.
+      const visitor = await docker.createContainer({
+        name: `${project}-visitor-${visitors.length}`,
+        Image: image,
+        Entrypoint: ['sleep'],
+        Cmd: ['300'],
+      });
+      created.push(visitor);
+      visitors.push(visitor);
+      await visitor.start();
+      const labels = (await visitor.inspect()).Config.Labels ?? {};
+      for (const key of ['io.microlab.project', 'io.microlab.role', 'io.microlab.workload'])
+        expect(Object.keys(labels), `${image} must not hand ${key} to its containers`).not.toContain(key);
+    }
+    // Neither the default project nor this one counts them as its own (read-only for 'microlab').
+    for (const p of ['microlab', project]) {
+      const ids = (await listResources(docker, p)).map((r) => r.id);
+      for (const v of visitors) expect(ids).not.toContain(v.id);
+    }
+    const result = await cli(['down'], { MICROLAB_PROJECT: project });
+    expect(result.code).toBe(0);
+    for (const v of visitors) expect((await v.inspect()).State.Running).toBe(true);
   });
 
   it('works after a crash: stopped and half-created resources go too', async () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../electron/engine/containers';
 import {
   baseImageName,
+  baseSourceHash,
   bootstrapOffline,
   exportBundle,
   importBundle,
@@ -43,12 +44,18 @@ describe('the offline image path (debootstrap)', () => {
     expect(messages).toContain(`importing into the engine as ${offlineImage}`);
 
     const versions = await verifyBaseImage(docker, offlineImage);
-    expect(versions).toMatch(/^v18\.\d+\.\d+, nftables v1\.\d+\.\d+.*, postgres \(PostgreSQL\) 15\.\d+/);
+    expect(versions).toMatch(
+      /^v18\.\d+\.\d+, nftables v1\.\d+\.\d+.*, postgres \(PostgreSQL\) 15\.\d+.*, conntrack v1\.\d+/,
+    );
     const info = await docker.getImage(offlineImage).inspect();
     expect(info.Config.Labels).toMatchObject({
-      'io.microlab.project': 'microlab',
-      'io.microlab.role': 'base',
+      'io.microlab.image.project': 'microlab',
+      'io.microlab.image.role': 'base',
+      'io.microlab.image.source': await baseSourceHash(),
     });
+    // Ownership labels are set on containers at create time, never inherited from an image.
+    expect(Object.keys(info.Config.Labels ?? {})).not.toContain('io.microlab.project');
+    expect(Object.keys(info.Config.Labels ?? {})).not.toContain('io.microlab.role');
     // trimmed: no apt lists, docs or LLVM
     const trimmed = await runToCompletion(docker, {
       Image: offlineImage,
