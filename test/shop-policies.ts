@@ -40,6 +40,27 @@ const MS_SEGMENTED: KeyCell[] = [
   ['orders', 'catalog-db', 5432, 'denied'],
   ['payments', 'gateway', 8080, 'denied'],
   ['payments-db', 'payments', 8080, 'denied'],
+  // The neighbours: exactly what they need, no database, nothing into them.
+  ['jumpbox', 'gateway', 8080, 'allowed'],
+  ['reporting', 'orders', 8080, 'allowed'],
+  ['jumpbox', 'orders', 8080, 'denied'],
+  ['jumpbox', 'payments-db', 5432, 'denied'],
+  ['jumpbox', 'users-db', 5432, 'denied'],
+  ['reporting', 'orders-db', 5432, 'denied'],
+  ['reporting', 'gateway', 8080, 'denied'],
+  ['gateway', 'reporting', 8080, 'denied'],
+];
+
+const MONO_SEGMENTED: KeyCell[] = [
+  ['shop', 'shop-db', 5432, 'allowed'],
+  ['shop-db', 'shop', 8080, 'denied'],
+  // The neighbours: exactly what they need, no database, nothing into them.
+  ['jumpbox', 'shop', 8080, 'allowed'],
+  ['reporting', 'shop', 8080, 'allowed'],
+  ['jumpbox', 'shop-db', 5432, 'denied'],
+  ['reporting', 'shop-db', 5432, 'denied'],
+  ['shop', 'reporting', 8080, 'denied'],
+  ['jumpbox', 'reporting', 8080, 'denied'],
 ];
 
 export const SHIPPED: ShippedPolicy[] = [
@@ -50,26 +71,22 @@ export const SHIPPED: ShippedPolicy[] = [
     cells: [
       ['shop', 'shop-db', 5432, 'allowed'],
       ['shop-db', 'shop', 8080, 'allowed'],
+      ['jumpbox', 'shop-db', 5432, 'allowed'],
+      ['reporting', 'shop-db', 5432, 'allowed'],
     ],
   },
   {
     file: 'monolith-segmented.yaml',
     deployment: 'monolith',
     kind: 'segmented',
-    cells: [
-      ['shop', 'shop-db', 5432, 'allowed'],
-      ['shop-db', 'shop', 8080, 'denied'],
-    ],
+    cells: MONO_SEGMENTED,
   },
   {
     file: 'monolith-broken-selector.yaml',
     deployment: 'monolith',
     kind: 'broken',
     emptySegments: ['storefront'],
-    cells: [
-      ['shop', 'shop-db', 5432, 'allowed'],
-      ['shop-db', 'shop', 8080, 'denied'],
-    ],
+    cells: MONO_SEGMENTED,
   },
   {
     file: 'monolith-broken-priority.yaml',
@@ -78,6 +95,7 @@ export const SHIPPED: ShippedPolicy[] = [
     cells: [
       ['shop', 'shop-db', 5432, 'allowed'],
       ['shop-db', 'shop', 8080, 'allowed'],
+      ['jumpbox', 'shop-db', 5432, 'allowed'],
     ],
   },
   {
@@ -87,6 +105,10 @@ export const SHIPPED: ShippedPolicy[] = [
     cells: [
       ['shop', 'shop-db', 5432, 'allowed'],
       ['shop-db', 'shop', 8080, 'audit'],
+      ['reporting', 'shop-db', 5432, 'audit'],
+      // The jumpbox is not in the shop's monitor segment: enforced.
+      ['jumpbox', 'shop', 8080, 'allowed'],
+      ['jumpbox', 'shop-db', 5432, 'denied'],
     ],
   },
   {
@@ -112,6 +134,8 @@ export const SHIPPED: ShippedPolicy[] = [
       ['orders', 'payments', 8080, 'denied'],
       ['payments', 'payments-db', 5432, 'denied'],
       ['gateway', 'payments-db', 5432, 'denied'],
+      ['reporting', 'orders', 8080, 'allowed'],
+      ['jumpbox', 'gateway', 8080, 'allowed'],
     ],
   },
   {
@@ -125,13 +149,16 @@ export const SHIPPED: ShippedPolicy[] = [
       ['gateway', 'users-db', 5432, 'allowed'],
       ['catalog', 'payments-db', 5432, 'denied'],
       ['gateway', 'payments', 8080, 'denied'],
+      ['reporting', 'payments-db', 5432, 'denied'],
+      ['jumpbox', 'payments-db', 5432, 'denied'],
     ],
   },
   {
     file: 'microservices-monitor.yaml',
     deployment: 'microservices',
     kind: 'broken',
-    cells: MS_SEGMENTED.map(([s, d, p, v]) => [s, d, p, v === 'denied' ? 'audit' : v]),
+    // The jumpbox is not in the shop's monitor segment: its own flows stay enforced.
+    cells: MS_SEGMENTED.map(([s, d, p, v]) => [s, d, p, v === 'denied' && s !== 'jumpbox' ? 'audit' : v]),
   },
 ];
 

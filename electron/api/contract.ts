@@ -118,6 +118,8 @@ export interface ApiErrorShape {
 
 export type DeploymentName = 'monolith' | 'microservices';
 export type WorkloadHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
+/** What a workload runs: the shop (in a role), Postgres, or a tool box that runs nothing (the jumpbox). */
+export type WorkloadKind = 'app' | 'postgres' | 'tool';
 
 /** One container of a deployment (a replica of a workload). */
 export interface WorkloadStatus {
@@ -125,7 +127,7 @@ export interface WorkloadStatus {
   workload: string;
   container: string;
   deployment: DeploymentName;
-  kind: 'app' | 'postgres';
+  kind: WorkloadKind;
   /** Docker's state: running, exited, ... */
   state: string;
   /** Docker's health check; a container that is not running is unhealthy. */

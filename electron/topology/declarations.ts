@@ -7,8 +7,11 @@
  *   lab  : internal (no route out); every workload is on it;
  *   edge : the one network with a published port (127.0.0.1 only), masquerade off, so lab
  *          traffic never leaves the machine. Only the storefront's workload joins it.
+ *
+ * Beside the shop, both deployments hold the neighbours every data centre has (below): an
+ * operator's jumpbox and a reporting job. A segment is isolated *from* something.
  */
-import type { DeploymentName, Layout } from '../api/contract';
+import type { DeploymentName, Layout, WorkloadKind } from '../api/contract';
 import type { PortSpec } from './workload';
 
 export interface HealthCheck {
@@ -35,8 +38,8 @@ export interface NetworkSpec {
 export interface WorkloadSpec {
   /** Shared by replicas, and the DNS name callers use (a network alias). */
   name: string;
-  /** What the container runs: the shop in a role, or Postgres. */
-  kind: 'app' | 'postgres';
+  /** What the container runs: the shop in a role, Postgres, or a tool box that runs nothing (the jumpbox). */
+  kind: WorkloadKind;
   /** Selector labels (app, service, tier, segment): what policies select on. */
   labels: Record<string, string>;
   ports: PortSpec[];
@@ -154,6 +157,81 @@ function app(
   };
 }
 
+// ---------------------------------------------------------------------------------------
+/*
+ * The shop's neighbours, present in both deployments: what a real data centre holds beside
+ * the application, and what a segment is isolated *from*.
+ *
+ *   jumpbox    (tier ops)       an operator's machine: curl, nc, psql and nft installed (all in
+ *                               the base image), runs nothing (sleep). Where an operator checks
+ *                               the app's health on port 8080, and the attacker's foothold in the
+ *                               labs (a stolen operator laptop). It serves no port.
+ *   reporting  (tier analytics) a job from the shop's codebase (SHOP_ROLE=reporting) that reads
+ *                               the order totals from the workload owning the orders every few
+ *                               seconds, on port 8080 (`GET /internal/orders/totals`), and logs a
+ *                               line; its health check is ready only while its last call worked.
+ *
+ * Both carry selector labels like the rest (app, service, tier, segment). Their `dependsOn`
+ * is the one workload each legitimately calls, so the call graph shows those flows.
+ */
+
+export const JUMPBOX = 'jumpbox';
+export const REPORTING = 'reporting';
+
+/** The tools an operator (and an attacker) expects on the jumpbox; its health check finds each. */
+export const JUMPBOX_TOOLS = ['curl', 'nc', 'psql', 'nft'] as const;
+
+const jumpboxHealth: HealthCheck = {
+  test: ['CMD', 'sh', '-c', JUMPBOX_TOOLS.map((t) => `command -v ${t} >/dev/null`).join(' && ')],
+  intervalMs: 5000,
+  timeoutMs: 2000,
+  retries: 3,
+  startPeriodMs: 10_000,
+};
+
+/**
+ * The jumpbox in `segment` (its `segment` label: where the perimeter layout puts it); `reaches`
+ * is the workload whose port 8080 an operator checks (the storefront's).
+ */
+export function jumpbox({ segment, reaches }: { segment: string; reaches: string }): WorkloadSpec {
+  return {
+    name: JUMPBOX,
+    kind: 'tool',
+    labels: { app: 'ops', service: JUMPBOX, tier: 'ops', segment },
+    ports: [],
+    networks: ['lab'],
+    env: {},
+    // Runs nothing; stops at once on SIGTERM (a bare `sleep` as PID 1 would ignore it).
+    command: ['sh', '-c', 'trap "exit 0" TERM INT; sleep infinity & wait'],
+    resources: { memoryMb: 64, cpus: 1, pids: 100 },
+    health: jumpboxHealth,
+    dependsOn: [reaches],
+    replicas: 1,
+    scalable: false,
+  };
+}
+
+/** The reporting job in `segment`; `ordersOwner` is the workload serving the order totals. */
+export function reporting({ segment, ordersOwner }: { segment: string; ordersOwner: string }): WorkloadSpec {
+  return app(
+    REPORTING,
+    'reporting',
+    { service: REPORTING, tier: 'analytics', segment },
+    {
+      env: {
+        SHOP_ROLE: 'reporting',
+        SHOP_VERSION: '1',
+        NODE_OPTIONS: '--max-old-space-size=48',
+        REPORT_URL: `http://${ordersOwner}:${APP_PORT}/internal/orders/totals`,
+        REPORT_EVERY_MS: '3000',
+      },
+      resources: { memoryMb: 96, cpus: 1, pids: 100 },
+      health: appHealth,
+      dependsOn: [ordersOwner],
+    },
+  );
+}
+
 export const monolith: Deployment = {
   name: 'monolith',
   layout: 'flat',
@@ -179,6 +257,8 @@ export const monolith: Deployment = {
       },
     ),
     postgres('shop-db', { service: 'shop', segment: 'data' }),
+    jumpbox({ segment: 'app', reaches: 'shop' }),
+    reporting({ segment: 'app', ordersOwner: 'shop' }),
   ],
 };
 
@@ -231,6 +311,8 @@ export const microservices: Deployment = {
       ),
       postgres(`${m}-db`, { service: m, segment: SEGMENT[m] }),
     ]),
+    jumpbox({ segment: 'shop', reaches: 'gateway' }),
+    reporting({ segment: 'shop', ordersOwner: 'orders' }),
   ],
 };
 

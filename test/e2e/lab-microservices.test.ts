@@ -76,7 +76,7 @@ describe('the microservices in the lab views', () => {
     const status = await harness.call('deploy:status', {});
     expect(status.deployment).toBe('microservices');
     const names = [...new Set(status.workloads.map((w) => w.workload))].sort();
-    expect(names).toHaveLength(11);
+    expect(names).toHaveLength(13);
     for (const name of names)
       await expect.poll(() => row(name).getByRole('cell').nth(2).innerText(), WAIT).toBe('healthy');
 

@@ -111,14 +111,16 @@ describe('the lab views', () => {
       'monolith running',
     );
 
-    // The graph: both workloads, healthy, and the calls browser -> shop -> shop-db.
+    // The graph: the app, its database and the neighbours, healthy, and the calls
+    // browser -> shop -> shop-db, jumpbox -> shop, reporting -> shop.
     const graph = page.getByTestId('deployment-graph');
-    for (const name of ['shop', 'shop-db']) {
+    for (const name of ['shop', 'shop-db', 'jumpbox', 'reporting']) {
       const node = graph.getByTestId(`rf__node-${name}`);
       await expect.poll(() => node.locator('.wl').getAttribute('aria-label'), WAIT).toBe(`${name}, healthy`);
     }
-    expect(await graph.locator('.react-flow__node').count()).toBe(3);
+    expect(await graph.locator('.react-flow__node').count()).toBe(5);
     expect(await graph.getByTestId('rf__edge-shop->shop-db').count()).toBe(1);
+    expect(await graph.getByTestId('rf__edge-reporting->shop').count()).toBe(1);
     expect(await graph.getByTestId('rf__edge-_browser->shop').count()).toBe(1);
 
     await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-monolith.png'), fullPage: true });

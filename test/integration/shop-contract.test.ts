@@ -260,7 +260,7 @@ describe('the contract suite, on both deployments', () => {
   it('the monolith keeps the contract, bad input included', async () => {
     const result = await l.run('deploy:up', { deployment: 'monolith', port: 0 });
     expect(result).toMatch(
-      /^monolith is up: 2 containers healthy; the storefront is at http:\/\/127\.0\.0\.1:\d+\/$/,
+      /^monolith is up: 4 containers healthy; the storefront is at http:\/\/127\.0\.0\.1:\d+\/$/,
     );
     transcripts.monolith = await converse(await storefront(l));
     checkConversation(transcripts.monolith);
@@ -280,7 +280,7 @@ describe('the contract suite, on both deployments', () => {
 
   it('the microservices replace the monolith and keep the same contract', async () => {
     const result = await l.run('deploy:up', { deployment: 'microservices', port: 0 });
-    expect(result).toMatch(/^microservices is up: 11 containers healthy/);
+    expect(result).toMatch(/^microservices is up: 13 containers healthy/);
     const status = await l.call('deploy:status', {});
     expect(status.deployment).toBe('microservices');
     expect(status.workloads.map((w) => w.workload).sort()).toEqual([
@@ -289,10 +289,12 @@ describe('the contract suite, on both deployments', () => {
       'catalog',
       'catalog-db',
       'gateway',
+      'jumpbox',
       'orders',
       'orders-db',
       'payments',
       'payments-db',
+      'reporting',
       'users',
       'users-db',
     ]);

@@ -17,7 +17,20 @@ describe('the call graph a status reports', () => {
     ).toEqual(['cart', 'catalog', 'orders', 'users']);
   });
 
-  it('is one call in the monolith: the app to its database', () => {
-    expect(callGraph(monolith)).toEqual([{ src: 'shop', dst: 'shop-db', port: 5432 }]);
+  it('is one call in the monolith, the app to its database, and the neighbours to the app', () => {
+    expect(callGraph(monolith)).toEqual([
+      { src: 'shop', dst: 'shop-db', port: 5432 },
+      { src: 'jumpbox', dst: 'shop', port: 8080 },
+      { src: 'reporting', dst: 'shop', port: 8080 },
+    ]);
+  });
+
+  it('has the neighbours call only what they legitimately need: the jumpbox the gateway, reporting the orders', () => {
+    const calls = callGraph(microservices);
+    expect(calls.filter((c) => ['jumpbox', 'reporting'].includes(c.src))).toEqual([
+      { src: 'jumpbox', dst: 'gateway', port: 8080 },
+      { src: 'reporting', dst: 'orders', port: 8080 },
+    ]);
+    expect(calls.filter((c) => ['jumpbox', 'reporting'].includes(c.dst))).toEqual([]);
   });
 });

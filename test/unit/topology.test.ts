@@ -31,12 +31,36 @@ describe('the declarations', () => {
     expect(problems.some((p) => p.startsWith('dependency cycle among'))).toBe(true);
   });
 
-  it('starts databases first and the gateway last, in parallel waves', () => {
+  it('starts databases first, then the services, the gateway, and the jumpbox last, in parallel waves', () => {
     const waves = startOrder(microservices).map((wave) => wave.map((w) => w.name).sort());
     expect(waves[0]).toEqual(['cart-db', 'catalog-db', 'orders-db', 'payments-db', 'users-db']);
     expect(waves[1]).toEqual(['catalog', 'payments', 'users']);
-    expect(waves.at(-1)).toEqual(['gateway']);
-    expect(startOrder(monolith).map((wave) => wave.map((w) => w.name))).toEqual([['shop-db'], ['shop']]);
+    expect(waves.at(-2)).toEqual(['gateway', 'reporting']);
+    expect(waves.at(-1)).toEqual(['jumpbox']);
+    expect(startOrder(monolith).map((wave) => wave.map((w) => w.name).sort())).toEqual([
+      ['shop-db'],
+      ['shop'],
+      ['jumpbox', 'reporting'],
+    ]);
+  });
+
+  it.each(Object.values(deployments))('$name holds the neighbours: a jumpbox and a reporting job', (d) => {
+    const jumpbox = d.workloads.find((w) => w.name === 'jumpbox')!;
+    expect(jumpbox).toMatchObject({ kind: 'tool', ports: [], scalable: false, replicas: 1 });
+    expect(jumpbox.labels).toMatchObject({ app: 'ops', service: 'jumpbox', tier: 'ops' });
+    expect(jumpbox.dependsOn).toEqual([d.entry]);
+    const reporting = d.workloads.find((w) => w.name === 'reporting')!;
+    expect(reporting).toMatchObject({ kind: 'app', ports: [{ port: 8080, protocol: 'tcp' }] });
+    expect(reporting.labels).toMatchObject({ app: 'shop', service: 'reporting', tier: 'analytics' });
+    const owner = d.modules.orders!;
+    expect(reporting.dependsOn).toEqual([owner]);
+    expect(reporting.env).toMatchObject({
+      SHOP_ROLE: 'reporting',
+      REPORT_URL: `http://${owner}:8080/internal/orders/totals`,
+    });
+    // Neither holds a database credential; the app's own environment does (the labs read it there).
+    expect(JSON.stringify([jumpbox.env, reporting.env])).not.toMatch(/postgres:\/\//);
+    expect(d.workloads.find((w) => w.name === owner)!.env.DATABASE_URL).toMatch(/^postgres:\/\/shop:shop@/);
   });
 
   it('gives each service its own database, and only payments the payments database', () => {

@@ -5,7 +5,9 @@
  * DATABASE_URL names the database of the module(s) the process owns.
  *
  * Every process answers /healthz (alive) and /readyz (its database and the services it
- * calls answer).
+ * calls answer). The process that owns the orders (the monolith, or the orders service) also
+ * answers `GET /internal/orders/totals` for the reporting job (SHOP_ROLE=reporting), a
+ * neighbour that reads them every few seconds.
  */
 import type { Cart } from './domains/cart';
 import { cartMethods, CartStore } from './domains/cart';
@@ -28,6 +30,10 @@ import { HttpError } from './lib/errors';
 import { Router, serve } from './lib/http';
 import { log, setLogRole } from './lib/log';
 import { expose, remote } from './lib/rpc';
+import { startReporting } from './reporting/job';
+
+/** The internal endpoint the reporting job calls, served by the owner of the orders. */
+const TOTALS_PATH = '/internal/orders/totals';
 
 type Service = 'catalog' | 'cart' | 'orders' | 'payments' | 'users';
 
@@ -52,6 +58,15 @@ interface Wiring {
 }
 
 function wire(r: Exclude<Role, 'loadgen'>, router: Router): Wiring {
+  if (r === 'reporting') {
+    let ready: () => Promise<void> = () => Promise.reject(new Error('not started'));
+    return {
+      init: async () => {
+        ready = startReporting(router);
+      },
+      ready: () => ready(),
+    };
+  }
   const version = versionString();
   const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 20 : 5);
   const dbReady = () => db!.query('SELECT 1');
@@ -74,6 +89,7 @@ function wire(r: Exclude<Role, 'loadgen'>, router: Router): Wiring {
       const cart = new CartStore(db!, catalog, version);
       const orders = new OrdersStore(db!, cart, catalog, payments, version);
       gatewayRoutes(router, { catalog, cart, orders, users, versionText: version });
+      router.on('GET', TOTALS_PATH, () => orders.totals());
       return {
         db,
         init: async () => {
@@ -104,6 +120,7 @@ function wire(r: Exclude<Role, 'loadgen'>, router: Router): Wiring {
     case 'orders': {
       const store = new OrdersStore(db!, use('cart'), use('catalog'), use('payments'), version);
       expose(router, 'orders', store, ordersMethods);
+      router.on('GET', TOTALS_PATH, () => store.totals());
       return { db, init: () => store.init(), ready: depsReady };
     }
     case 'payments': {

@@ -36,9 +36,17 @@ export interface Orders {
   /** Throws 404 unknown-order (also for another user's order). */
   get(userId: string, orderId: string): Promise<Order>;
   version(): Promise<Record<string, string>>;
+  /** Every order so far, counted and summed (revenue in cents): what the reporting job reads. */
+  totals(): Promise<OrderTotals>;
 }
 
-export const ordersMethods = ['checkout', 'list', 'get', 'version'] as const;
+export interface OrderTotals {
+  orders: number;
+  revenue: number;
+  currency: 'EUR';
+}
+
+export const ordersMethods = ['checkout', 'list', 'get', 'version', 'totals'] as const;
 
 interface Row {
   id: string;
@@ -127,6 +135,13 @@ export class OrdersStore implements Orders {
     ]);
     if (!rows[0]) throw missing;
     return toOrder(rows[0]);
+  }
+
+  async totals(): Promise<OrderTotals> {
+    const { rows } = await this.db.query<{ orders: number; revenue: number }>(
+      'SELECT count(*)::int AS orders, coalesce(sum(total), 0)::int AS revenue FROM orders.orders',
+    );
+    return { orders: rows[0]!.orders, revenue: rows[0]!.revenue, currency: 'EUR' };
   }
 
   async version(): Promise<Record<string, string>> {

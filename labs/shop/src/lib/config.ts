@@ -8,6 +8,7 @@ export const ROLES = [
   'payments',
   'users',
   'loadgen',
+  'reporting',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
