@@ -14,6 +14,8 @@ import { EngineRegistry } from './engine/registry';
 import { TaskManager } from './tasks';
 import { createFirewallService } from './firewall/handlers';
 import type { FirewallService } from './firewall/handlers';
+import { readStoredPolicy } from './firewall/store';
+import { currentDeployment } from './topology/apply';
 import { deploymentHandlers } from './topology/handlers';
 
 export interface Services {
@@ -33,7 +35,12 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   const project = options.project ?? currentProject();
   const docker = async () => (await registry.get()).docker;
 
-  const firewall = createFirewallService({ docker, project, events });
+  const firewall = createFirewallService({
+    docker,
+    project,
+    events,
+    currentShape: async () => (await currentDeployment(await docker(), project))?.name,
+  });
 
   const handlers: Handlers = {
     ...firewall.handlers,
@@ -78,11 +85,15 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       events,
       project,
       afterStart: () => firewall.reconcile(),
-      beforeReplace: async () => {
-        const { source } = await firewall.handlers['policy:show']({});
-        if (!source) return undefined;
+      beforeUp: async (deployment, running) => {
+        const source = await readStoredPolicy(project);
+        // A policy applied with nothing running belongs to the shape that ran next, if it still runs.
+        const shape = source?.deployment ?? running;
+        if (!source || !shape || shape === deployment) return undefined;
         await firewall.handlers['policy:clear']({});
-        return `the policy ${source.file === 'inline' ? 'in force' : path.basename(source.file)} was written for the other deployment and was removed`;
+        const what =
+          source.file === 'inline' ? 'the policy in force' : `the policy ${path.basename(source.file)}`;
+        return `${what} was applied to the ${shape} and is set aside: the ${deployment} starts with no policy; apply one written for it, e.g. \`microlab policy apply labs/policies/${deployment}-segmented.yaml\``;
       },
     }),
   };

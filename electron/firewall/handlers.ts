@@ -87,6 +87,8 @@ export function createFirewallService(options: {
   docker: () => Promise<Docker>;
   project: string;
   events: EventBus;
+  /** The deployment (shape) running now, if any: recorded with an applied policy. */
+  currentShape?: () => Promise<string | undefined>;
 }): FirewallService {
   const { project } = options;
   const emit = <E extends keyof FirewallEvents>(event: E, payload: Events[E]) =>
@@ -138,11 +140,13 @@ export function createFirewallService(options: {
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
       const report = await enforce(policy);
+      const shape = await options.currentShape?.();
       await writeStoredPolicy(project, {
         text: yaml,
         file: source,
         ...(mode ? { mode } : {}),
         appliedAt: new Date().toISOString(),
+        ...(shape ? { deployment: shape } : {}),
       });
       return {
         ...(policy.name ? { name: policy.name } : {}),

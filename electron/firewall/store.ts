@@ -17,6 +17,11 @@ export interface StoredPolicy {
   /** The mode `apply --mode` set for every workload, if it did. */
   mode?: Mode;
   appliedAt: string;
+  /**
+   * The deployment (shape: "monolith" or "microservices") running when it was applied, if one
+   * was. A policy names one shape's workloads: `up` of the other shape sets it aside.
+   */
+  deployment?: string;
 }
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {

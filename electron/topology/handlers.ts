@@ -2,7 +2,7 @@
  * The deployment and load methods of the API contract, given to createServices().
  */
 import type Docker from 'dockerode';
-import type { LoadReport } from '../api/contract';
+import type { DeploymentName, LoadReport } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import { ApiError } from '../api/errors';
 import type { EventBus } from '../api/events';
@@ -30,12 +30,13 @@ export function deploymentHandlers(deps: {
   /** See Target.afterStart: the firewall's reconcile. */
   afterStart?: () => Promise<void>;
   /**
-   * Called before `up` replaces one deployment with the other: a policy is written for one
-   * deployment's workloads (the firewall clears it). Returns what to tell the user, if anything.
+   * Called before `up` starts `deployment`, with the deployment running now (if any) still up:
+   * a policy belongs to the shape it was applied to, so the firewall sets another shape's
+   * policy aside here. Returns what to tell the user, if anything.
    */
-  beforeReplace?: () => Promise<string | undefined>;
+  beforeUp?: (deployment: DeploymentName, running: DeploymentName | undefined) => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
-  const { tasks, events, project, afterStart, beforeReplace } = deps;
+  const { tasks, events, project, afterStart, beforeUp } = deps;
   const target = async () => ({
     docker: await deps.docker(),
     project,
@@ -49,7 +50,7 @@ export function deploymentHandlers(deps: {
       const title = `Start the ${deployment}${layout === 'perimeter' ? ' behind a perimeter firewall' : ''}`;
       return tasks.start('deploy:up', title, UP_STEPS, async (ctx) => {
         const running = await currentDeployment(t.docker, project);
-        const note = running && running.name !== deployment ? await beforeReplace?.() : undefined;
+        const note = await beforeUp?.(deployment, running?.name);
         const result = await up(
           t,
           deployment,
