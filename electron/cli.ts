@@ -99,8 +99,10 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         const report = await call('resources:down', { images: command.images });
         for (const r of report.removed) out.write(`removed ${r.kind} ${r.name}\n`);
         for (const f of report.failed)
-          err.write(`could not remove ${f.resource.kind} ${f.resource.name}: ${f.error}\n`);
-        out.write(report.removed.length ? `${report.removed.length} removed.\n` : 'Nothing to remove.\n');
+          err.write(
+            `could not remove ${f.resource.kind} ${f.resource.name}: ${f.error}\n${f.hint ? `  hint: ${f.hint}\n` : ''}`,
+          );
+        out.write(downSummary(report.removed.length, report.failed.length));
         return report.failed.length ? 1 : 0;
       }
       case 'web':
@@ -153,6 +155,13 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     err.write(`microlab: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
     return 2;
   }
+}
+
+/** The last line of `down`: what went, and what is left (never "nothing to remove" while something is). */
+export function downSummary(removed: number, failed: number): string {
+  if (failed === 0) return removed ? `${removed} removed.\n` : 'Nothing to remove.\n';
+  const left = `${failed} left (see above)`;
+  return removed ? `${removed} removed, ${left}.\n` : `Nothing removed: ${left}.\n`;
 }
 
 export function formatDoctor(report: DoctorReport): string {

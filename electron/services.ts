@@ -87,7 +87,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       afterStart: () => firewall.reconcile(),
       beforeUp: async (deployment, running) => {
         const source = await readStoredPolicy(project);
-        // A policy applied with nothing running belongs to the shape that ran next, if it still runs.
+        // A policy applied while nothing ran counts as written for the shape running now, if any.
         const shape = source?.deployment ?? running;
         if (!source || !shape || shape === deployment) return undefined;
         await firewall.handlers['policy:clear']({});

@@ -78,9 +78,14 @@ export interface StatusReport {
   resources: LabeledResource[];
 }
 
+/**
+ * What a cleanup removed, and what it could not remove: `error` says why in MicroLab's words
+ * (a network still used by a container MicroLab did not start names that container), `hint`
+ * what to do.
+ */
 export interface DownReport {
   removed: LabeledResource[];
-  failed: { resource: LabeledResource; error: string }[];
+  failed: { resource: LabeledResource; error: string; hint?: string }[];
 }
 
 export type TaskState = 'running' | 'succeeded' | 'failed' | 'canceled';

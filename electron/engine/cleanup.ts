@@ -84,8 +84,46 @@ function isGone(err: unknown): boolean {
   return (err as { statusCode?: number }).statusCode === 404;
 }
 
+/**
+ * Why a network could not be removed, in MicroLab's words. Docker refuses to remove a network
+ * with containers still attached (HTTP 403, "has active endpoints"); when those containers are
+ * not the project's (someone attached one by hand: `docker run --network ...`), this names each
+ * and says how to free the network. Other errors pass through with Docker's message.
+ *
+ * Returns `{ error, hint? }` for DownReport.failed.
+ */
+export async function networkRemovalFailure(
+  docker: Docker,
+  network: { id: string; name: string },
+  project: string,
+  err: unknown,
+): Promise<{ error: string; hint?: string }> {
+  const message = (err as Error).message;
+  if (!/active endpoints/i.test(message)) return { error: message };
+  const attached = await docker
+    .listContainers({ all: true, filters: { network: [network.id] } })
+    .catch(() => []);
+  const name = (c: Docker.ContainerInfo) => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
+  const foreign = attached.filter((c) => c.Labels?.[LABEL.project] !== project).map(name);
+  const ours = attached.filter((c) => c.Labels?.[LABEL.project] === project).map(name);
+  const list = (names: string[]) => names.join(', ');
+  if (foreign.length === 0)
+    return {
+      error: `it is still in use${ours.length ? ` by ${list(ours)}, which could not be removed` : ''}`,
+      hint: 'Run `microlab down` again; if it stays, `docker ps -a` shows what holds it.',
+    };
+  return {
+    error: `it is still in use by ${foreign.length === 1 ? 'container' : 'containers'} ${list(foreign)}, which MicroLab did not start, so it leaves ${foreign.length === 1 ? 'it' : 'them'} alone`,
+    hint: `Disconnect ${foreign.length === 1 ? 'it' : 'them'} (${foreign
+      .map((f) => `\`docker network disconnect ${network.name} ${f}\``)
+      .join(
+        ', ',
+      )}) or remove ${foreign.length === 1 ? 'it' : 'them'} (\`docker rm -f ${foreign.join(' ')}\`), then run \`microlab down\` again.`,
+  };
+}
+
 /** Removes in dependency order: containers first (they hold networks and volumes), images last. */
-async function removeAll(docker: Docker, resources: LabeledResource[]): Promise<DownReport> {
+async function removeAll(docker: Docker, project: string, resources: LabeledResource[]): Promise<DownReport> {
   const report: DownReport = { removed: [], failed: [] };
   for (const kind of ['container', 'network', 'volume', 'image'] as const) {
     await Promise.all(
@@ -97,6 +135,8 @@ async function removeAll(docker: Docker, resources: LabeledResource[]): Promise<
             report.removed.push(r);
           } catch (err) {
             if (isGone(err)) report.removed.push(r);
+            else if (r.kind === 'network')
+              report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
             else report.failed.push({ resource: r, error: (err as Error).message });
           }
         }),
@@ -106,7 +146,7 @@ async function removeAll(docker: Docker, resources: LabeledResource[]): Promise<
 }
 
 export async function down(docker: Docker, project: string, { images = false } = {}): Promise<DownReport> {
-  return removeAll(docker, await listResources(docker, project, { images }));
+  return removeAll(docker, project, await listResources(docker, project, { images }));
 }
 
 /** At start: throwaway containers left by a crash go. Everything else is reported as it is. */
@@ -117,6 +157,7 @@ export async function reconcile(docker: Docker, project: string): Promise<DownRe
   });
   return removeAll(
     docker,
+    project,
     transient.map((c) => ({
       kind: 'container',
       id: c.Id,

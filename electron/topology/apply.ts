@@ -24,6 +24,7 @@ import type {
   WorkloadStatus,
 } from '../api/contract';
 import { ApiError } from '../api/errors';
+import { networkRemovalFailure } from '../engine/cleanup';
 import { LABEL, labelsFor } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
 import { conflicts, formatCidr, hostRoutes, overlaps, parseCidr, subnetPool } from '../engine/subnets';
@@ -721,7 +722,7 @@ export async function down({ docker, project }: Target): Promise<DownReport> {
       report.removed.push(r);
     } catch (err) {
       if (isGone(err)) report.removed.push(r);
-      else report.failed.push({ resource: r, error: (err as Error).message });
+      else report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
     }
   }
   return report;

@@ -98,6 +98,43 @@ describe('microlab down', () => {
     for (const v of visitors) expect((await v.inspect()).State.Running).toBe(true);
   });
 
+  it('names a foreign container that holds one of its networks and says what to do, twice', async () => {
+    const mine = await labeledSet(project);
+    // someone attaches a container of their own to the lab network: `docker run --network ...`
+    const visitor = await docker.createContainer({
+      name: `${project}-visitor`,
+      Image: baseImageName(),
+      Cmd: ['sleep', '300'],
+      HostConfig: { NetworkMode: `${project}-net` },
+    });
+    created.push(visitor);
+    await visitor.start();
+
+    for (const [i, expected] of [
+      [0, '2 removed, 1 left (see above).\n'],
+      [1, 'Nothing removed: 1 left (see above).\n'],
+    ] as const) {
+      const result = await cli(['down'], { MICROLAB_PROJECT: project });
+      expect(result.code, `down #${i + 1}`).toBe(1);
+      expect(result.stderr).toBe(
+        `could not remove network ${project}-net: it is still in use by container ${project}-visitor, which MicroLab did not start, so it leaves it alone\n` +
+          `  hint: Disconnect it (\`docker network disconnect ${project}-net ${project}-visitor\`) or remove it (\`docker rm -f ${project}-visitor\`), then run \`microlab down\` again.\n`,
+      );
+      expect(result.stderr).not.toMatch(/active endpoints/);
+      expect(result.stdout).not.toContain('Nothing to remove');
+      expect(result.stdout.endsWith(expected), result.stdout).toBe(true);
+    }
+    await expect(mine.container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await visitor.inspect()).State.Running).toBe(true);
+
+    // once the visitor leaves, down finishes the job
+    await docker.getNetwork(`${project}-net`).disconnect({ Container: visitor.id, Force: true });
+    const last = await cli(['down'], { MICROLAB_PROJECT: project });
+    expect(last.code).toBe(0);
+    expect(last.stdout).toBe(`removed network ${project}-net\n1 removed.\n`);
+    expect((await visitor.inspect()).State.Running).toBe(true);
+  });
+
   it('works after a crash: stopped and half-created resources go too', async () => {
     const { container } = await labeledSet(project);
     await container.kill();

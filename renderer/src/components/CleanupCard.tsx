@@ -108,6 +108,7 @@ function DownResult({ report }: { report: DownReport }) {
           {report.failed.map((f) => (
             <li key={`${f.resource.kind}:${f.resource.id}`}>
               Could not remove {f.resource.kind} <span className="mono">{f.resource.name}</span>: {f.error}
+              {f.hint && <span className="notice-hint"> {f.hint}</span>}
             </li>
           ))}
         </ul>

@@ -362,13 +362,16 @@ function StopResult({ report }: { report: DownReport }) {
       <p className="notice-title">
         {report.removed.length
           ? `Stopped: removed ${plural(report.removed.length, 'resource')}.`
-          : 'Nothing was running.'}
+          : report.failed.length
+            ? 'Nothing was removed.'
+            : 'Nothing was running.'}
       </p>
       {report.failed.length > 0 && (
         <ul className="notice-list">
           {report.failed.map((f) => (
             <li key={`${f.resource.kind}:${f.resource.id}`}>
               Could not remove {f.resource.kind} <span className="mono">{f.resource.name}</span>: {f.error}
+              {f.hint && <span className="notice-hint"> {f.hint}</span>}
             </li>
           ))}
         </ul>
