@@ -48,6 +48,11 @@ const PolicyApply = z
     text: z.string().max(MAX_TEXT, `a policy may be at most ${MAX_TEXT} bytes`).optional(),
     /** One mode for every workload, instead of the policy's (and its segments'). */
     mode: ModeInput.optional(),
+    /**
+     * Keep the connections opened under the previous policy (a stateful firewall's habit).
+     * By default the connections the new policy denies are cut.
+     */
+    keepEstablished: z.boolean().optional(),
   })
   .strict()
   .refine(
@@ -75,6 +80,7 @@ export interface PolicyApplyResult {
   name?: string;
   file: string;
   mode?: Mode;
+  keepEstablished?: boolean;
   report: ApplyReport;
 }
 

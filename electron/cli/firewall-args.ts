@@ -9,7 +9,13 @@ import type { ParseArgsConfig } from 'node:util';
 type Fail = (message: string) => never;
 
 export type FirewallCommand =
-  | { name: 'policy-apply'; file: string; mode?: 'off' | 'monitor' | 'enforce'; json: boolean }
+  | {
+      name: 'policy-apply';
+      file: string;
+      mode?: 'off' | 'monitor' | 'enforce';
+      keepEstablished: boolean;
+      json: boolean;
+    }
   | { name: 'policy-validate'; file: string; json: boolean }
   | { name: 'policy-show'; json: boolean }
   | { name: 'policy-clear' }
@@ -18,9 +24,10 @@ export type FirewallCommand =
   | { name: 'counters'; json: boolean }
   | { name: 'probe'; json: boolean; timeout?: number };
 
-export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] [--json]
+export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] [--keep-established] [--json]
                                   validate a policy and put it in force on every workload
-                                  (an invalid one is reported with positions and changes nothing)
+                                  (an invalid one is reported with positions and changes nothing);
+                                  open connections it denies are cut, unless --keep-established
   policy validate FILE [--json]   check a policy without applying it
   policy show [--json]            the policy in force, its segments and the expected flows
   policy clear                    remove the policy: every workload's rules go, nothing is enforced
@@ -97,7 +104,12 @@ export function parseFirewallCommand(first: string, rest: string[], fail: Fail):
 function parsePolicy([sub, ...rest]: string[], fail: Fail): FirewallCommand {
   switch (sub) {
     case 'apply': {
-      const { values, positionals } = parse(fail, rest, { ...json, mode: { type: 'string' } }, 1);
+      const { values, positionals } = parse(
+        fail,
+        rest,
+        { ...json, mode: { type: 'string' }, 'keep-established': { type: 'boolean' } },
+        1,
+      );
       if (!positionals[0]) fail('policy apply needs a FILE');
       const mode = values.mode;
       if (mode !== undefined && mode !== 'off' && mode !== 'monitor' && mode !== 'enforce')
@@ -106,6 +118,7 @@ function parsePolicy([sub, ...rest]: string[], fail: Fail): FirewallCommand {
         name: 'policy-apply',
         file: positionals[0],
         json: Boolean(values.json),
+        keepEstablished: Boolean(values['keep-established']),
         ...(mode ? { mode } : {}),
       };
     }

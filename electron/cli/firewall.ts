@@ -32,6 +32,7 @@ export async function runFirewallCommand(
       const result = await call('policy:apply', {
         file: path.resolve(command.file),
         ...(command.mode ? { mode: command.mode } : {}),
+        ...(command.keepEstablished ? { keepEstablished: true } : {}),
       });
       if (command.json) print(result);
       else out.write(formatApply(result.name ?? path.basename(command.file), result.mode, result.report));
@@ -113,7 +114,14 @@ export function formatApply(name: string, mode: string | undefined, r: ApplyRepo
   return (
     `Applied ${name}${mode ? ` (mode ${mode} for every workload)` : ''} to ${r.instances} workload instance${r.instances === 1 ? '' : 's'}: ` +
     `${r.loaded} loaded, ${r.unchanged} unchanged${r.failed ? `, ${r.failed} failed` : ''} in ${Math.round(r.durationMs)} ms` +
-    `${r.sidecarsCreated ? ` (${r.sidecarsCreated} firewall sidecar${r.sidecarsCreated === 1 ? '' : 's'} started)` : ''}.\n`
+    `${r.sidecarsCreated ? ` (${r.sidecarsCreated} firewall sidecar${r.sidecarsCreated === 1 ? '' : 's'} started)` : ''}.\n` +
+    (r.keptEstablished
+      ? 'Established connections were kept: those opened before this policy live on until they close.\n'
+      : `${r.connectionsCut} established connection${r.connectionsCut === 1 ? '' : 's'} the policy denies ${r.connectionsCut === 1 ? 'was' : 'were'} cut.\n`) +
+    r.tables
+      .filter((t) => t.cutError)
+      .map((t) => `Could not cut connections in ${t.container}: ${t.cutError}\n`)
+      .join('')
   );
 }
 
@@ -165,7 +173,7 @@ export function formatExplanation(e: Explanation): string {
 
 export function formatFlow(e: FlowEvent): string {
   const port = e.port !== undefined ? `:${e.port}` : '';
-  return `${e.time}  ${VERDICT_MARK[e.verdict]} ${`${e.src} -> ${e.dst}${port}/${e.protocol}`.padEnd(42)} ${e.verdict.padEnd(8)} ${e.ruleId}`;
+  return `${e.time}  ${VERDICT_MARK[e.verdict]} ${`${e.src} -> ${e.dst}${port}/${e.protocol}`.padEnd(42)} ${e.verdict.padEnd(8)} ${e.ruleId}${e.cut ? '  (open connection cut by a policy change)' : ''}`;
 }
 
 export function formatCounters(c: CountersReport): string {

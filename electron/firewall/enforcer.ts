@@ -17,10 +17,11 @@ import { baseImageName } from '../engine/images';
 import { LABEL } from '../engine/labels';
 import type { WorkloadInstance } from '../topology/workload';
 import { compileTable } from './compile';
+import { connectionKey, connectionsToCut, cutScript, parseConntrack, parseCutResults } from './cut';
 import type { Mode, Policy } from './policy';
 import { listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { createSidecar, FIREWALL_ROLE, listSidecars, SidecarChannel } from './sidecar';
+import { createSidecar, execIn, FIREWALL_ROLE, listSidecars, SidecarChannel } from './sidecar';
 
 export interface TableStatus {
   workload: string;
@@ -30,7 +31,11 @@ export interface TableStatus {
   mode: Mode;
   /** Whether this apply loaded it (false: the namespace already held exactly this table). */
   loaded: boolean;
+  /** Established connections this namespace's new table denies that were cut (see cut.ts). */
+  cut?: number;
   error?: string;
+  /** Why the connections the new table denies could not be cut (the table itself loaded). */
+  cutError?: string;
 }
 
 export interface ApplyReport {
@@ -41,8 +46,20 @@ export interface ApplyReport {
   failed: number;
   sidecarsCreated: number;
   sidecarsRemoved: number;
+  /**
+   * Established connections the new tables deny that were cut (each counted once, though both
+   * its ends may have held an entry). 0 when `keptEstablished`.
+   */
+  connectionsCut: number;
+  /** The apply asked to keep established connections: they live on until they close. */
+  keptEstablished: boolean;
   durationMs: number;
   tables: TableStatus[];
+}
+
+export interface ApplyOptions {
+  /** Keep connections opened under the previous policy (a stateful firewall's default). */
+  keepEstablished?: boolean;
 }
 
 interface KnownSidecar {
@@ -58,6 +75,7 @@ export interface EnforcerOptions {
 
 export class Enforcer {
   private policy?: Policy;
+  private keepEstablished = false;
   /** Workload container id -> the table text its namespace holds. */
   private readonly applied = new Map<string, string>();
   /** Workload container id -> its sidecar, checked fresh (started after the workload). */
@@ -84,9 +102,13 @@ export class Enforcer {
     this.applied.clear();
   }
 
-  /** Puts `policy` in force on every running instance. */
-  async apply(policy: Policy): Promise<ApplyReport> {
+  /**
+   * Puts `policy` in force on every running instance and, unless `keepEstablished`, cuts the
+   * established connections it denies (in every namespace whose table changed).
+   */
+  async apply(policy: Policy, options: ApplyOptions = {}): Promise<ApplyReport> {
     this.policy = policy;
+    this.keepEstablished = options.keepEstablished ?? false;
     return this.reconcile();
   }
 
@@ -121,6 +143,7 @@ export class Enforcer {
   private async reconcileOnce(): Promise<ApplyReport> {
     const start = performance.now();
     const policy = this.policy;
+    const keepEstablished = this.keepEstablished;
     const report: ApplyReport = {
       ...(policy?.name ? { policy: policy.name } : {}),
       instances: 0,
@@ -129,6 +152,8 @@ export class Enforcer {
       failed: 0,
       sidecarsCreated: 0,
       sidecarsRemoved: 0,
+      connectionsCut: 0,
+      keptEstablished: keepEstablished,
       durationMs: 0,
       tables: [],
     };
@@ -158,6 +183,7 @@ export class Enforcer {
     for (const id of [...this.applied.keys()]) if (!live.has(id)) this.forget(id);
 
     const byTarget = new Map(sidecars.filter((s) => live.has(s.target)).map((s) => [s.target, s]));
+    const cut = new Set<string>();
     report.tables = await Promise.all(
       instances.map(async (instance): Promise<TableStatus> => {
         const table = compileTable(policy, instance, instances);
@@ -177,6 +203,15 @@ export class Enforcer {
           await this.channel(sidecar.id).load(table.text);
           this.applied.set(instance.containerId, table.text);
           status.loaded = true;
+          if (!keepEstablished && table.mode === 'enforce') {
+            try {
+              const keys = await cutDenied(this.docker, sidecar.id, policy, instance, instances);
+              status.cut = keys.length;
+              for (const k of keys) cut.add(k);
+            } catch (err) {
+              status.cutError = (err as Error).message;
+            }
+          }
         } catch (err) {
           this.applied.delete(instance.containerId);
           status.error = (err as Error).message;
@@ -187,6 +222,7 @@ export class Enforcer {
     report.loaded = report.tables.filter((t) => t.loaded).length;
     report.failed = report.tables.filter((t) => t.error).length;
     report.unchanged = report.tables.length - report.loaded - report.failed;
+    report.connectionsCut = cut.size;
     report.durationMs = Math.round((performance.now() - start) * 10) / 10;
     return report;
   }
@@ -302,6 +338,27 @@ export class Enforcer {
       );
     }, 25);
   }
+}
+
+/**
+ * Lists the namespace's conntrack entries (through its sidecar), deletes those the policy
+ * denies, and returns the keys of the connections it cut.
+ */
+async function cutDenied(
+  docker: Docker,
+  sidecarId: string,
+  policy: Policy,
+  instance: WorkloadInstance,
+  instances: WorkloadInstance[],
+): Promise<string[]> {
+  const listed = await execIn(docker, sidecarId, ['conntrack', '-L']);
+  if (listed.exitCode !== 0)
+    throw new Error(`conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`);
+  const cuts = connectionsToCut(policy, instance, instances, parseConntrack(listed.output));
+  if (cuts.length === 0) return [];
+  const result = await execIn(docker, sidecarId, ['sh', '-c', cutScript(cuts)]);
+  const done = parseCutResults(result.output);
+  return cuts.filter((_, i) => done.has(i)).map((c) => connectionKey(c.entry));
 }
 
 interface DockerEvent {

@@ -13,6 +13,7 @@
 import type Docker from 'dockerode';
 import type { Verdict } from './evaluate';
 import { parseRuleComment, TABLE } from './compile';
+import { parseCutLine } from './cut';
 import { addressBook, listInstances } from './instances';
 import type { Sidecar } from './sidecar';
 import { Demuxer, listSidecars } from './sidecar';
@@ -53,6 +54,11 @@ export interface FlowEvent {
   verdict: Verdict;
   /** The deciding rule's id, "default", or "unknown" (a table loaded a moment ago). */
   ruleId: string;
+  /**
+   * An established connection that a policy change cut (its conntrack entry was deleted
+   * because the new policy denies it); `time` is when it was cut. See cut.ts.
+   */
+  cut?: boolean;
 }
 
 interface PacketInfo {
@@ -102,6 +108,25 @@ export class TraceParser {
       time = new Date(stamp[1]!).toISOString();
       text = stamp[2]!;
     }
+    const cut = parseCutLine(text);
+    if (cut) {
+      const { entry } = cut;
+      return {
+        time,
+        seenBy: this.seenBy,
+        direction: cut.direction,
+        src: this.names.get(entry.src) ?? entry.src,
+        dst: this.names.get(entry.dst) ?? entry.dst,
+        srcAddress: entry.src,
+        dstAddress: entry.dst,
+        protocol: entry.protocol,
+        srcPort: entry.sport,
+        port: entry.dport,
+        verdict: cut.verdict,
+        ruleId: cut.ruleId,
+        cut: true,
+      };
+    }
     const m = TRACE.exec(text);
     if (!m) return undefined;
     const [, id, chain, rest] = m as unknown as [string, string, string, string];
@@ -148,7 +173,7 @@ export class TraceParser {
 const STRENGTH: Record<Verdict, number> = { allowed: 0, audit: 1, denied: 2, rejected: 2 };
 
 function connectionKey(e: FlowEvent): string {
-  return `${e.protocol} ${e.srcAddress}:${e.srcPort ?? ''} ${e.dstAddress}:${e.port ?? ''}`;
+  return `${e.cut ? 'cut ' : ''}${e.protocol} ${e.srcAddress}:${e.srcPort ?? ''} ${e.dstAddress}:${e.port ?? ''}`;
 }
 
 /** One event per connection: of the events both ends saw, the most decisive (then the earliest). */

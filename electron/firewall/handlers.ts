@@ -26,7 +26,7 @@ import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
 import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store';
 import { NO_POLICY, runProbe } from '../probe/matrix';
 import { currentPerimeter } from '../topology/apply';
-import type { ApplyReport } from './enforcer';
+import type { ApplyOptions, ApplyReport } from './enforcer';
 import { perimeterPlan } from './perimeter';
 import { previewPolicy } from './preview';
 import { loadRouter } from './perimeter-router';
@@ -115,14 +115,19 @@ export function createFirewallService(options: {
     return withMode(parsePolicy(stored.text, stored.file), stored.mode);
   };
 
+  /** How the policy in force was applied (whether it keeps established connections). */
+  const storedOptions = async (): Promise<ApplyOptions> => ({
+    keepEstablished: (await readStoredPolicy(project))?.keepEstablished ?? false,
+  });
+
   /**
    * Puts a policy in force where this project enforces it: in each workload's namespace, or,
    * in the perimeter layout, only at the router between segments.
    */
-  const enforce = async (policy: Policy): Promise<ApplyReport> => {
+  const enforce = async (policy: Policy, applyOptions: ApplyOptions = {}): Promise<ApplyReport> => {
     const docker = await options.docker();
     const perimeter = await currentPerimeter(docker, project);
-    if (!perimeter) return (await getEnforcer()).apply(policy);
+    if (!perimeter) return (await getEnforcer()).apply(policy, applyOptions);
     enforcer?.release();
     return loadRouter(
       docker,
@@ -134,17 +139,18 @@ export function createFirewallService(options: {
   };
 
   const handlers: FirewallHandlers = {
-    'policy:apply': async ({ file, text, mode }) => {
+    'policy:apply': async ({ file, text, mode, keepEstablished }) => {
       const source = file ? path.resolve(file) : 'inline';
       const yaml = text ?? (await readPolicyFile(source));
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
-      const report = await enforce(policy);
+      const report = await enforce(policy, { keepEstablished });
       const shape = await options.currentShape?.();
       await writeStoredPolicy(project, {
         text: yaml,
         file: source,
         ...(mode ? { mode } : {}),
+        ...(keepEstablished ? { keepEstablished } : {}),
         appliedAt: new Date().toISOString(),
         ...(shape ? { deployment: shape } : {}),
       });
@@ -152,6 +158,7 @@ export function createFirewallService(options: {
         ...(policy.name ? { name: policy.name } : {}),
         file: source,
         ...(mode ? { mode } : {}),
+        ...(keepEstablished ? { keepEstablished } : {}),
         report,
       };
     },
@@ -254,12 +261,12 @@ export function createFirewallService(options: {
     reconcile: async () => {
       const policy = await inForce();
       if (!policy) return;
-      emit('firewall:reconciled', await enforce(policy));
+      emit('firewall:reconciled', await enforce(policy, await storedOptions()));
     },
     watch: async () => {
       const e = await getEnforcer();
       const policy = await inForce();
-      if (policy && !e.current()) await enforce(policy);
+      if (policy && !e.current()) await enforce(policy, await storedOptions());
       stopWatch ??= e.watch();
       return () => {
         stopWatch?.();

@@ -114,6 +114,8 @@ export async function loadRouter(
     failed: error ? 1 : 0,
     sidecarsCreated: 0,
     sidecarsRemoved: 0,
+    connectionsCut: 0,
+    keptEstablished: true,
     durationMs: Math.round(performance.now() - start),
     tables: [
       {

@@ -16,6 +16,8 @@ export interface StoredPolicy {
   file: string;
   /** The mode `apply --mode` set for every workload, if it did. */
   mode?: Mode;
+  /** The apply kept established connections (`--keep-established`); reloads keep them too. */
+  keepEstablished?: boolean;
   appliedAt: string;
   /**
    * The deployment (shape: "monolith" or "microservices") running when it was applied, if one

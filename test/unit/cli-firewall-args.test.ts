@@ -3,10 +3,17 @@ import { parseCommand, USAGE, UsageError } from '../../electron/cli/args';
 
 describe('firewall commands', () => {
   it.each([
-    [['policy', 'apply', 'p.yaml'], { name: 'policy-apply', file: 'p.yaml', json: false }],
+    [
+      ['policy', 'apply', 'p.yaml'],
+      { name: 'policy-apply', file: 'p.yaml', json: false, keepEstablished: false },
+    ],
+    [
+      ['policy', 'apply', 'p.yaml', '--keep-established'],
+      { name: 'policy-apply', file: 'p.yaml', json: false, keepEstablished: true },
+    ],
     [
       ['policy', 'apply', 'p.yaml', '--mode', 'monitor', '--json'],
-      { name: 'policy-apply', file: 'p.yaml', mode: 'monitor', json: true },
+      { name: 'policy-apply', file: 'p.yaml', mode: 'monitor', json: true, keepEstablished: false },
     ],
     [['policy', 'validate', 'p.yaml'], { name: 'policy-validate', file: 'p.yaml', json: false }],
     [['policy', 'show'], { name: 'policy-show', json: false }],
