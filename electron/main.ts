@@ -7,6 +7,8 @@ import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'elec
 import type { IpcMainInvokeEvent, WebContents } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createConnection } from './api/connection';
+import type { ConnectionHandle } from './api/connection';
 import { eventNames, methods } from './api/contract';
 import { APP_ORIGIN, handleIpcCall, isAppUrl, isStorefrontUrl } from './api/ipc';
 import { CONTENT_SECURITY_POLICY } from './api/security';
@@ -50,10 +52,38 @@ function restrict(contents: WebContents): void {
   });
 }
 
+/**
+ * One connection per window's page: its terminal sessions' output goes to that page only, and
+ * a page that goes (closed, reloaded, crashed) closes its sessions.
+ */
+function connectionOf(contents: WebContents, handles: Map<number, ConnectionHandle>): ConnectionHandle {
+  let handle = handles.get(contents.id);
+  if (handle) return handle;
+  handle = createConnection((event, payload) => {
+    if (!contents.isDestroyed()) contents.send(event, payload);
+  }, 'ipc');
+  handles.set(contents.id, handle);
+  const gone = () => {
+    handles.get(contents.id)?.close();
+    handles.delete(contents.id);
+  };
+  contents.once('destroyed', gone);
+  contents.once('render-process-gone', gone);
+  contents.once('did-navigate', gone);
+  return handle;
+}
+
 function registerIpc(services: ReturnType<typeof createServices>): void {
+  const handles = new Map<number, ConnectionHandle>();
   for (const method of Object.keys(methods)) {
     ipcMain.handle(method, (event: IpcMainInvokeEvent, input: unknown) =>
-      handleIpcCall(services.handlers, event.senderFrame?.url, method, input),
+      handleIpcCall(
+        services.handlers,
+        event.senderFrame?.url,
+        method,
+        input,
+        connectionOf(event.sender, handles).connection,
+      ),
     );
   }
   for (const event of eventNames) {
@@ -95,7 +125,10 @@ void app.whenReady().then(async () => {
     (stop) => (stopFirewall = stop),
     () => undefined, // no engine yet: the first screen says so
   );
-  app.on('will-quit', () => stopFirewall?.());
+  app.on('will-quit', () => {
+    stopFirewall?.();
+    void services.terminal.closeAll();
+  });
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();

@@ -17,6 +17,8 @@ import type { FirewallService } from './firewall/handlers';
 import { readStoredPolicy } from './firewall/store';
 import { currentDeployment } from './topology/apply';
 import { deploymentHandlers } from './topology/handlers';
+import { createTerminalService } from './terminal-handlers';
+import type { TerminalSessions } from './terminal/sessions';
 
 export interface Services {
   handlers: Handlers;
@@ -26,6 +28,8 @@ export interface Services {
   project: string;
   /** The segment firewall; a long-running process calls `firewall.watch()`. */
   firewall: FirewallService;
+  /** Terminal sessions; a process that ends closes them all (`terminal.closeAll()`). */
+  terminal: TerminalSessions;
 }
 
 export function createServices(options: { registry?: EngineRegistry; project?: string } = {}): Services {
@@ -41,9 +45,11 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     events,
     currentShape: async () => (await currentDeployment(await docker(), project))?.name,
   });
+  const terminal = createTerminalService({ docker, project });
 
   const handlers: Handlers = {
     ...firewall.handlers,
+    ...terminal.handlers,
     'engine:doctor': () => runDoctor(registry, project),
     'engine:status': async (): Promise<StatusReport> => {
       const { docker, endpoint } = await registry.get();
@@ -98,7 +104,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     }),
   };
 
-  return { handlers, events, tasks, registry, project, firewall };
+  return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions };
 }
 
 /** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */

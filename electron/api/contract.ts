@@ -16,6 +16,8 @@ import type {
 } from '../../labs/shop/src/loadgen/stats';
 import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
+import { terminalEventNames, terminalMethods } from './terminal';
+import type { TerminalEvents } from './terminal';
 
 // ---------------------------------------------------------------------------------------
 // Shared shapes
@@ -275,6 +277,7 @@ export const methods = {
   /** The totals of a finished `load:run`. */
   'load:report': method<typeof LoadReportInput, LoadReport>(LoadReportInput),
   ...firewallMethods,
+  ...terminalMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -289,7 +292,7 @@ export function isMethodName(name: unknown): name is MethodName {
 // ---------------------------------------------------------------------------------------
 // Events (main -> UI)
 
-export interface Events extends FirewallEvents {
+export interface Events extends FirewallEvents, TerminalEvents {
   /** Every change of a task: progress, and its final state. */
   'tasks:update': TaskInfo;
   /** Once a second during `load:run`. */
@@ -297,7 +300,12 @@ export interface Events extends FirewallEvents {
 }
 
 export type EventName = keyof Events;
-export const eventNames: readonly EventName[] = ['tasks:update', 'load:update', ...firewallEventNames];
+export const eventNames: readonly EventName[] = [
+  'tasks:update',
+  'load:update',
+  ...firewallEventNames,
+  ...terminalEventNames,
+];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

@@ -2,9 +2,16 @@ import type { z } from 'zod';
 import { isMethodName, methods } from './contract';
 import type { Envelope, MethodName, MethodOutput, ParsedInput } from './contract';
 import { ApiError, toErrorShape } from './errors';
+import type { Connection } from './connection';
+import { DETACHED } from './connection';
 
-/** What the services implement: one handler per method, given already-validated input. */
-export type Handlers = { [M in MethodName]: (input: ParsedInput<M>) => Promise<MethodOutput<M>> };
+/**
+ * What the services implement: one handler per method, given already-validated input and the
+ * connection that called (most handlers ignore it; terminal sessions belong to it).
+ */
+export type Handlers = {
+  [M in MethodName]: (input: ParsedInput<M>, connection: Connection) => Promise<MethodOutput<M>>;
+};
 
 /** Formats zod issues as "field: problem; field: problem". */
 export function describeIssues(error: z.ZodError): string {
@@ -32,11 +39,12 @@ export async function dispatch(
   handlers: Handlers,
   method: unknown,
   input: unknown,
+  connection: Connection = DETACHED,
 ): Promise<Envelope<unknown>> {
   try {
     const call = validateCall(method, input);
-    const handler = handlers[call.method] as (input: unknown) => Promise<unknown>;
-    return { ok: true, result: await handler(call.input) };
+    const handler = handlers[call.method] as (input: unknown, connection: Connection) => Promise<unknown>;
+    return { ok: true, result: await handler(call.input, connection) };
   } catch (err) {
     return { ok: false, error: toErrorShape(err) };
   }

@@ -2,6 +2,7 @@
  * What Electron's IPC handlers do, without Electron: accept a call only from a frame of the
  * app's own origin, then validate and dispatch it like every other transport.
  */
+import type { Connection } from './connection';
 import type { Envelope } from './contract';
 import type { Handlers } from './dispatch';
 import { dispatch } from './dispatch';
@@ -37,6 +38,7 @@ export async function handleIpcCall(
   senderUrl: string | undefined,
   method: string,
   input: unknown,
+  connection?: Connection,
 ): Promise<Envelope<unknown>> {
   if (!isAppUrl(senderUrl)) {
     return {
@@ -44,5 +46,5 @@ export async function handleIpcCall(
       error: { code: 'forbidden', message: `IPC from ${senderUrl || 'an unknown frame'} refused` },
     };
   }
-  return dispatch(handlers, method, input);
+  return dispatch(handlers, method, input, connection);
 }

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
+import { createConnection } from './connection';
 import { eventNames } from './contract';
 import type { Handlers } from './dispatch';
 import { dispatch } from './dispatch';
@@ -110,7 +111,15 @@ function serveClient(ws: WebSocket, { handlers, events }: WebServerOptions): voi
   const disposers = eventNames.map((event) =>
     events.on(event, (payload) => send({ event, payload } as ServerFrame)),
   );
-  ws.on('close', () => disposers.forEach((dispose) => dispose()));
+  // Events for this client only (a terminal's output), and what it holds, closed when it goes.
+  const { connection, close } = createConnection(
+    (event, payload) => send({ event, payload } as ServerFrame),
+    'ws',
+  );
+  ws.on('close', () => {
+    disposers.forEach((dispose) => dispose());
+    close();
+  });
   ws.on('error', () => ws.terminate());
   ws.on('message', (data) => {
     let frame: CallFrame;
@@ -122,7 +131,9 @@ function serveClient(ws: WebSocket, { handlers, events }: WebServerOptions): voi
       ws.close(1003, 'malformed frame');
       return;
     }
-    void dispatch(handlers, frame.method, frame.input).then((reply) => send({ id: frame.id, reply }));
+    void dispatch(handlers, frame.method, frame.input, connection).then((reply) =>
+      send({ id: frame.id, reply }),
+    );
   });
 }
 

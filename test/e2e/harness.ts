@@ -110,10 +110,10 @@ function tracked(services: Services): {
   const inFlight = new Set<Promise<unknown>>();
   const counts = new Map<MethodName, number>();
   const wrap =
-    (method: MethodName, handler: (input: never) => Promise<unknown>) =>
-    (input: never): Promise<unknown> => {
+    (method: MethodName, handler: (input: never, connection: never) => Promise<unknown>) =>
+    (input: never, connection: never): Promise<unknown> => {
       counts.set(method, (counts.get(method) ?? 0) + 1);
-      const call = handler(input);
+      const call = handler(input, connection);
       const forget = () => inFlight.delete(call);
       inFlight.add(call);
       call.then(forget, forget);

@@ -1,0 +1,72 @@
+/**
+ * A connection: whoever is at the other end of a transport (a browser tab over WebSocket, an
+ * Electron window over IPC, an in-process client). Most methods do not care who calls them;
+ * those that hold something for the caller (terminal sessions) send it events of its own and
+ * let go of what it held when it goes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EventName, Events } from './contract';
+
+export interface Connection {
+  /** Unique for the life of the process. */
+  readonly id: string;
+  /** Sends an event to this connection only. Dropped once it is closed. */
+  send<E extends EventName>(event: E, payload: Events[E]): void;
+  /** Runs `fn` once when the connection closes (at once if it already has). Returns a disposer. */
+  onClose(fn: () => void): () => void;
+  readonly closed: boolean;
+}
+
+/** A connection and the hook its transport calls when it goes. */
+export interface ConnectionHandle {
+  connection: Connection;
+  close(): void;
+}
+
+export function createConnection(
+  send: <E extends EventName>(event: E, payload: Events[E]) => void,
+  kind = 'c',
+): ConnectionHandle {
+  const closers = new Set<() => void>();
+  let closed = false;
+  const connection: Connection = {
+    id: `${kind}-${randomBytes(6).toString('hex')}`,
+    send(event, payload) {
+      if (!closed) send(event, payload);
+    },
+    onClose(fn) {
+      if (closed) {
+        fn();
+        return () => undefined;
+      }
+      closers.add(fn);
+      return () => closers.delete(fn);
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  return {
+    connection,
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const fn of closers) {
+        try {
+          fn();
+        } catch (err) {
+          console.error('a close hook failed:', err);
+        }
+      }
+      closers.clear();
+    },
+  };
+}
+
+/** For callers that hold nothing and listen to nothing (unit tests, one-off calls). */
+export const DETACHED: Connection = {
+  id: 'detached',
+  send: () => undefined,
+  onClose: () => () => undefined,
+  closed: false,
+};
