@@ -9,6 +9,7 @@ import { ApiError } from './api/errors';
 import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';
+import { runTerminalCommand } from './cli/terminal';
 import type { Command } from './cli/args';
 import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
@@ -39,7 +40,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   }
 
   const services = createServices();
-  const { call } = localApi(services);
+  const api = localApi(services);
+  const { call } = api;
   const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
 
   try {
@@ -105,6 +107,13 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         out.write(downSummary(report.removed.length, report.failed.length));
         return report.failed.length ? 1 : 0;
       }
+      case 'shell':
+      case 'exec':
+        try {
+          return await runTerminalCommand(api, command);
+        } finally {
+          api.close();
+        }
       case 'web':
         return await serveWeb(services, command.port, out);
       case 'up':

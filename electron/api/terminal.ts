@@ -21,7 +21,8 @@ export const MAX_COLS = 1000;
 export const MAX_ROWS = 500;
 
 const WorkloadName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a workload name like catalog');
-const SessionId = z.string().regex(/^t[0-9a-f]{16}$/, 'a terminal session id as terminal:open returned it');
+const SESSION_ID = 'a terminal session id as terminal:open returned it';
+const SessionId = z.string({ error: SESSION_ID }).regex(/^t[0-9a-f]{16}$/, SESSION_ID);
 const Cols = z.number().int().min(2).max(MAX_COLS);
 const Rows = z.number().int().min(1).max(MAX_ROWS);
 

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { FIREWALL_USAGE, parseFirewallCommand } from './firewall-args';
 import type { FirewallCommand } from './firewall-args';
+import { parseTerminalCommand, TERMINAL_USAGE } from './terminal-args';
+import type { TerminalCommand } from './terminal-args';
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { DeploymentName, LoadScenario } from '../api/contract';
 
@@ -13,6 +15,7 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 export type Command =
   | FirewallCommand
+  | TerminalCommand
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'doctor'; json: boolean }
@@ -57,6 +60,7 @@ Commands:
                                   load the storefront (R scenarios/s for D: 30, 30s or 2m);
                                   scenarios: browse, cart, checkout, account
 ${FIREWALL_USAGE}
+${TERMINAL_USAGE}
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
@@ -111,6 +115,11 @@ export function parseCommand(argv: string[]): Command {
       });
     case 'images':
       return parseImages(rest);
+    case 'shell':
+    case 'exec':
+      return parseTerminalCommand(first, rest, (message) => {
+        throw new UsageError(message);
+      });
     case 'up': {
       const { values, positionals } = parse(
         rest,

@@ -10,14 +10,13 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminalExit } from '../../electron/api/terminal';
 import { localApi } from '../../electron/api/local';
-import type { LocalApi } from '../../electron/api/local';
 import { baseImageName } from '../../electron/engine/images';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { execIn } from '../../electron/firewall/sidecar';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
 import { MAX_SESSIONS, SESSION_ENV } from '../../electron/terminal/sessions';
-import { docker, repoRoot } from './support';
+import { cli, docker, repoRoot } from './support';
 
 const project = `term-it-${process.pid}`;
 
@@ -163,6 +162,18 @@ describe('a terminal session', () => {
     expect(c.exits.get(session.id)).toMatchObject({ exitCode: 3 });
     expect(c.output.get(session.id)).toBe('postgres\n');
     expect(c.stderr.get(session.id)).toBe('oops\n');
+  });
+
+  it('`microlab exec` prints stdout and stderr apart and exits with the command’s code', async () => {
+    const result = await cli(['exec', 'shop', '--', 'sh', '-c', 'echo out; echo err >&2; exit 4'], {
+      MICROLAB_PROJECT: project,
+    });
+    expect(result).toEqual({ code: 4, stdout: 'out\n', stderr: 'err\n' });
+    const refused = await cli(['exec', 'shop', '--firewall', '--', 'nft', 'list', 'ruleset'], {
+      MICROLAB_PROJECT: project,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('has no firewall sidecar: no policy is applied to it');
   });
 
   it('ends the sessions of a connection that goes', async () => {

@@ -1,0 +1,123 @@
+/**
+ * `microlab shell` and `microlab exec`: a terminal session in the user's own terminal, over
+ * the same API the Terminal panel uses. shell puts the local terminal in raw mode (every key,
+ * Ctrl-C included, goes to the remote shell), follows its size on SIGWINCH and restores it
+ * at the end; exec prints the command's stdout and stderr apart. Both exit with the remote
+ * process's exit code, or 1 with the reason when the session ended otherwise.
+ */
+import type { LocalApi } from '../api/local';
+import type { TerminalExit } from '../api/terminal';
+import { MAX_INPUT_CHARS } from '../api/terminal';
+import type { TerminalCommand } from './terminal-args';
+
+export interface TerminalIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const defaultIo: TerminalIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+
+/** Signals that end the CLI: the session is closed (its processes killed) first. */
+const ENDING = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_CODE = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+
+export async function runTerminalCommand(
+  api: LocalApi,
+  command: TerminalCommand,
+  io: TerminalIo = defaultIo,
+): Promise<number> {
+  const target = {
+    workload: command.workload,
+    ...(command.replica !== undefined ? { replica: command.replica } : {}),
+  };
+  const as = command.firewall ? ('firewall' as const) : ('workload' as const);
+  const tty = command.name === 'shell';
+  const size = () =>
+    io.stdout.isTTY && io.stdout.columns && io.stdout.rows
+      ? { cols: Math.min(1000, Math.max(2, io.stdout.columns)), rows: Math.min(500, io.stdout.rows) }
+      : undefined;
+
+  // Output may arrive before `terminal:open` answers: keep it until the id is known.
+  let id: string | undefined;
+  const early: { id: string; data: Buffer; stderr: boolean }[] = [];
+  let exited: TerminalExit | undefined;
+  let onExit: (() => void) | undefined;
+  const write = (data: Buffer, stderr: boolean) => (stderr ? io.stderr : io.stdout).write(data);
+  const offOutput = api.on('terminal:output', (o) => {
+    const data = Buffer.from(o.data, 'base64');
+    if (id === undefined) early.push({ id: o.id, data, stderr: o.stream === 'stderr' });
+    else if (o.id === id) write(data, o.stream === 'stderr');
+  });
+  const offExit = api.on('terminal:exit', (end) => {
+    if (id !== undefined && end.id !== id) return;
+    exited = end;
+    onExit?.();
+  });
+
+  const cleanups: (() => void)[] = [offOutput, offExit];
+  let signalled: keyof typeof SIGNAL_CODE | undefined;
+  try {
+    const initial = size();
+    const session = await api.call('terminal:open', {
+      target,
+      as,
+      tty,
+      ...(initial ?? {}),
+      ...(command.name === 'exec' ? { command: command.command } : {}),
+    });
+    id = session.id;
+    for (const e of early.splice(0)) if (e.id === id) write(e.data, e.stderr);
+    const sessionId = session.id;
+
+    for (const signal of ENDING) {
+      const handler = () => {
+        signalled = signal;
+        void api.call('terminal:close', { id: sessionId }).catch(() => undefined);
+      };
+      process.on(signal, handler);
+      cleanups.push(() => process.off(signal, handler));
+    }
+
+    if (tty) {
+      const { stdin } = io;
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        cleanups.push(() => stdin.setRawMode(false));
+      }
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        for (let i = 0; i < text.length; i += MAX_INPUT_CHARS)
+          void api
+            .call('terminal:input', { id: sessionId, data: text.slice(i, i + MAX_INPUT_CHARS) })
+            .catch(() => undefined);
+      };
+      // Input that is not a terminal ends like one: Ctrl-D at the start of a line.
+      const onEnd = () =>
+        void api.call('terminal:input', { id: sessionId, data: '\x04' }).catch(() => undefined);
+      stdin.on('data', onData);
+      stdin.on('end', onEnd);
+      stdin.resume();
+      cleanups.push(() => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+      });
+      const onResize = () => {
+        const s = size();
+        if (s) void api.call('terminal:resize', { id: sessionId, ...s }).catch(() => undefined);
+      };
+      io.stdout.on('resize', onResize);
+      cleanups.push(() => io.stdout.off('resize', onResize));
+    }
+
+    if (!exited) await new Promise<void>((resolve) => (onExit = resolve));
+  } finally {
+    for (const cleanup of cleanups.reverse()) cleanup();
+  }
+  if (signalled) return SIGNAL_CODE[signalled];
+  const end = exited!;
+  if (end.exitCode !== undefined) return end.exitCode;
+  io.stderr.write(`\r\nmicrolab: ${command.name} ${command.workload}: ${end.reason}\n`);
+  return 1;
+}
