@@ -6,19 +6,17 @@
  */
 import type { PerimeterLayout } from '../topology/perimeter';
 import type { PortSpec, Workload } from '../topology/workload';
-import type { Verdict } from './evaluate';
-import { evaluate } from './evaluate';
+import type { FlowVerdict, Verdict } from './evaluate';
+import { evaluate, modeOf, segmentsOf, uniqueWorkloads } from './evaluate';
 import { perimeterVerdicts } from './perimeter';
-import type { Policy } from './policy';
+import type { Mode, Policy } from './policy';
 
-/** One flow: src -> dst:port, what the candidate decides, and what the policy in force decides. */
-export interface PreviewFlow {
-  src: string;
-  dst: string;
-  port: PortSpec;
-  verdict: Verdict;
-  /** The deciding rule's id, "default", or "_same-segment" behind a perimeter (nothing decides). */
-  ruleId: string;
+/**
+ * One flow: src -> dst:port, what the candidate decides (its `decision.ruleId` is the deciding
+ * rule, "default", or "_same-segment" behind a perimeter, where nothing decides), and what the
+ * policy in force decides.
+ */
+export interface PreviewFlow extends FlowVerdict {
   inForce: { verdict: Verdict; ruleId: string };
   /** The verdict differs from the one in force. */
   changed: boolean;
@@ -27,29 +25,27 @@ export interface PreviewFlow {
 export interface PolicyPreview {
   /** Where the policy would be enforced: on every workload (flat) or at the perimeter router. */
   layout: 'flat' | 'perimeter';
-  /** The running workloads (one per name), sorted. */
-  workloads: string[];
+  /** The running workloads (one per name, sorted), their segments and mode under the candidate. */
+  workloads: { name: string; segments: string[]; mode: Mode }[];
   flows: PreviewFlow[];
   /** How many flows change verdict if the candidate is applied. */
   changed: number;
 }
 
-function verdicts(policy: Policy, workloads: Workload[], perimeter: PerimeterLayout | undefined) {
+function verdicts(
+  policy: Policy,
+  workloads: Workload[],
+  perimeter: PerimeterLayout | undefined,
+): FlowVerdict[] {
   if (perimeter)
     return perimeterVerdicts(policy, perimeter, workloads).map((f) => ({
       src: f.src,
       dst: f.dst,
       port: f.port,
+      decision: f.decision,
       verdict: f.verdict,
-      ruleId: f.decision.ruleId,
     }));
-  return evaluate(policy, workloads).map((f) => ({
-    src: f.src,
-    dst: f.dst,
-    port: f.port,
-    verdict: f.verdict,
-    ruleId: f.decision.ruleId,
-  }));
+  return evaluate(policy, workloads);
 }
 
 /**
@@ -71,13 +67,17 @@ export function previewPolicy(
   const flows = next.map((f): PreviewFlow => {
     const old = before.get(key(f));
     const inForceVerdict = old
-      ? { verdict: old.verdict, ruleId: old.ruleId }
+      ? { verdict: old.verdict, ruleId: old.decision.ruleId }
       : { verdict: f.verdict, ruleId: '' };
     return { ...f, inForce: inForceVerdict, changed: inForceVerdict.verdict !== f.verdict };
   });
   return {
     layout: perimeter ? 'perimeter' : 'flat',
-    workloads: [...new Set(workloads.map((w) => w.name))].sort(),
+    workloads: uniqueWorkloads(workloads).map((w) => ({
+      name: w.name,
+      segments: segmentsOf(candidate, w),
+      mode: modeOf(candidate, w) as Mode,
+    })),
     flows,
     changed: flows.filter((f) => f.changed).length,
   };

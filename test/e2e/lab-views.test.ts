@@ -128,6 +128,64 @@ describe('the lab views', () => {
     expect(errors).toEqual([]);
   });
 
+  it('the policy editor completes, explains, underlines problems and shows the expected matrix as you type', async () => {
+    await openTab('Firewall');
+    const applies = harness.calls('policy:apply');
+    const editor = card('Apply a policy');
+    const text = editor.getByRole('textbox', { name: 'Policy text' });
+    await text.click();
+
+    // Completion from the policy schema: the values a key takes.
+    await page.keyboard.type('defaultAction: ');
+    await page.keyboard.press('Control+Space');
+    const options = page.getByRole('listbox');
+    await options.waitFor({ timeout: 10_000 });
+    expect(await options.getByRole('option').allInnerTexts()).toEqual(['allow', 'deny', 'reject']);
+    await options.getByRole('option', { name: 'deny' }).click();
+    // ...and, under a selector, the labels of the running workloads.
+    await page.keyboard.type('\nsegments:\n  data: { selector: { ');
+    await page.keyboard.press('Control+Space');
+    await options.getByRole('option', { name: 'tier' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+    expect(await text.innerText()).toContain('defaultAction: deny');
+
+    // Hover: what a key means, from the schema.
+    await editor.locator('.cm-line', { hasText: 'defaultAction' }).getByText('defaultAction').hover();
+    const tooltip = page.locator('.cm-tooltip-hover');
+    await tooltip.waitFor({ timeout: 10_000 });
+    expect(await tooltip.innerText()).toContain('One of: allow, deny, reject');
+
+    // Problems underlined at their place as you type, before any button.
+    await text.fill(MALFORMED);
+    await expect.poll(() => editor.locator('.cm-lintRange-error').count(), WAIT).toBe(2);
+    expect(await editor.innerText()).toContain('2 problems underlined');
+    expect(await editor.getByRole('table', { name: 'Expected matrix' }).count()).toBe(0);
+
+    // A valid text: its expected matrix against what runs, before it is applied.
+    await text.fill(SEGMENTED);
+    const expected = editor.getByRole('table', { name: 'Expected matrix' });
+    await expected.waitFor({ timeout: 30_000 });
+    const cellOf = (src: string, dst: string) =>
+      expected
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: src }) })
+        .locator(`td[data-rule]`)
+        .filter({ hasText: dst === 'shop-db' ? 'app-to-data' : 'default' });
+    expect(await cellOf('shop', 'shop-db').getAttribute('data-verdict')).toBe('allowed');
+    expect(await cellOf('shop-db', 'shop').getAttribute('data-verdict')).toBe('denied');
+    // No policy is in force yet: the denied flow changes verdict.
+    expect(await cellOf('shop-db', 'shop').getAttribute('data-changed')).toBe('true');
+    expect(await editor.getByRole('status').filter({ hasText: 'If applied' }).innerText()).toContain(
+      '1 of 2 flows blocked, 1 change verdict',
+    );
+    expect(await editor.innerText()).toContain('· valid');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'firewall-editor-preview.png'), fullPage: true });
+    // Nothing was applied.
+    expect(harness.calls('policy:apply')).toBe(applies);
+    expect((await harness.call('policy:show', {})).source).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
   it('applies a segmented policy, and the matrix shows expected and observed agree', async () => {
     await openTab('Firewall');
     const editor = card('Apply a policy');
@@ -211,10 +269,9 @@ describe('the lab views', () => {
 
     // A click on a problem puts the cursor on its line.
     await problems.getByRole('button', { name: /^Line 12,/ }).click();
-    const selected = await editor
-      .getByRole('textbox')
-      .evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd));
-    expect(selected).toBe('permit');
+    // The code editor mirrors its selection in the page's; the problems are underlined too.
+    await expect.poll(() => page.evaluate(() => window.getSelection()?.toString()), WAIT).toBe('permit');
+    await expect.poll(() => editor.locator('.cm-lintRange-error').count(), WAIT).toBe(issues.length);
 
     // Nothing changed: no apply was sent, and the policy in force is the one before.
     expect(harness.calls('policy:apply')).toBe(applies);

@@ -34,13 +34,21 @@ describe('policy preview (the expected matrix before apply)', () => {
     // a replica of api counts once
     const preview = previewPolicy(CANDIDATE, NO_POLICY, [web, api, { ...api }, db]);
     expect(preview.layout).toBe('flat');
-    expect(preview.workloads).toEqual(['api', 'db', 'web']);
+    expect(preview.workloads).toEqual([
+      { name: 'api', segments: ['api'], mode: 'enforce' },
+      { name: 'db', segments: ['db'], mode: 'enforce' },
+      { name: 'web', segments: ['web'], mode: 'enforce' },
+    ]);
     expect(preview.flows).toHaveLength(6);
     const flow = (src: string, dst: string) => preview.flows.find((f) => f.src === src && f.dst === dst)!;
-    expect(flow('web', 'api')).toMatchObject({ verdict: 'allowed', ruleId: 'web-api', changed: false });
+    expect(flow('web', 'api')).toMatchObject({
+      verdict: 'allowed',
+      decision: { action: 'allow', ruleId: 'web-api' },
+      changed: false,
+    });
     expect(flow('web', 'db')).toMatchObject({
       verdict: 'denied',
-      ruleId: 'default',
+      decision: { action: 'deny', ruleId: 'default' },
       inForce: { verdict: 'allowed', ruleId: 'default' },
       changed: true,
     });
@@ -50,7 +58,7 @@ describe('policy preview (the expected matrix before apply)', () => {
   it('the same policy as the one in force changes nothing', () => {
     const preview = previewPolicy(CANDIDATE, CANDIDATE, [web, api, db]);
     expect(preview.changed).toBe(0);
-    expect(preview.flows.every((f) => f.inForce.ruleId === f.ruleId)).toBe(true);
+    expect(preview.flows.every((f) => f.inForce.ruleId === f.decision.ruleId)).toBe(true);
   });
 
   it('behind a perimeter, flows inside one segment meet no rule', () => {
@@ -66,10 +74,10 @@ describe('policy preview (the expected matrix before apply)', () => {
     const denyAll = parsePolicy('defaultAction: deny\n');
     const preview = previewPolicy(denyAll, NO_POLICY, workloads, layout);
     expect(preview.layout).toBe('perimeter');
-    const inside = preview.flows.filter((f) => f.ruleId === SAME_SEGMENT);
+    const inside = preview.flows.filter((f) => f.decision.ruleId === SAME_SEGMENT);
     expect(inside.length).toBeGreaterThan(0);
     expect(inside.every((f) => f.verdict === 'allowed' && !f.changed)).toBe(true);
-    const crossing = preview.flows.filter((f) => f.ruleId !== SAME_SEGMENT);
+    const crossing = preview.flows.filter((f) => f.decision.ruleId !== SAME_SEGMENT);
     expect(crossing.every((f) => f.verdict === 'denied' && f.changed)).toBe(true);
   });
 });

@@ -60,7 +60,13 @@ export function FirewallView({
         </div>
       )}
       <div className="column">
-        <PolicyEditorCard api={api} {...(running ? { running } : {})} onApplied={onChanged} />
+        <PolicyEditorCard
+          api={api}
+          {...(running ? { running } : {})}
+          workloads={status.value?.workloads ?? []}
+          refreshKey={`${policyKey}|${deploymentKey}`}
+          onApplied={onChanged}
+        />
       </div>
       <div className="column">
         <Card

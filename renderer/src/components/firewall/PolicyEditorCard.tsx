@@ -1,13 +1,22 @@
-import { useCallback, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { ChangeEvent } from 'react';
-import type { Api, DeploymentName } from '../../../../electron/api/contract';
-import type { PolicyApplyResult, PolicyIssue, ShippedPolicyInfo } from '../../../../electron/api/firewall';
+import type { Api, DeploymentName, WorkloadStatus } from '../../../../electron/api/contract';
+import type {
+  PolicyApplyResult,
+  PolicyIssue,
+  PolicyPreview,
+  ShippedPolicyInfo,
+} from '../../../../electron/api/firewall';
 import type { UiError } from '../../errors';
 import { toUiError } from '../../errors';
 import { plural } from '../../format';
 import { useLoader } from '../../hooks/useLoader';
 import { Card } from '../Card';
 import { ErrorNotice } from '../ErrorNotice';
+import { ExpectedMatrix } from './ExpectedMatrix';
+import type { PolicyCodeEditorHandle } from './PolicyCodeEditor';
+import { PolicyCodeEditor } from './PolicyCodeEditor';
+import type { DeploymentVocabulary } from './policy-language';
 
 type ModeChoice = 'policy' | 'off' | 'monitor' | 'enforce';
 
@@ -53,20 +62,42 @@ function groupShipped(list: ShippedPolicyInfo[], running: DeploymentName | undef
     .filter((g) => g.policies.length > 0);
 }
 
+/** The workload names and selector labels (with their values) of what runs, for completion. */
+function vocabularyOf(workloads: WorkloadStatus[]): DeploymentVocabulary {
+  const labels: Record<string, Set<string>> = {};
+  for (const w of workloads) for (const [k, v] of Object.entries(w.labels)) (labels[k] ??= new Set()).add(v);
+  return {
+    workloads: [...new Set(workloads.map((w) => w.workload))].sort(),
+    labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, [...v].sort()])),
+  };
+}
+
+/** The last validation of the text as typed (the editor's lint pass). */
+type Live = { text: string; issues: PolicyIssue[] } | { text: string; error: UiError };
+
 /**
  * A policy to apply: one shipped with the labs (picked from a list grouped by deployment,
- * its header's first line shown), or a text pasted or opened from a file; a mode; and
- * Validate / Apply. Apply validates first: a policy with issues is never sent to be applied,
- * and its issues are listed with line and column (for a text, a click puts the cursor there).
+ * its header's first line shown, and copied into the editor on request), or a text typed,
+ * pasted or opened from a file in a code editor that completes keys and values, explains
+ * them on hover and underlines problems as you type; a mode; and Validate / Apply. While the
+ * text is valid, its expected matrix against what runs now is shown before it is applied.
+ * Apply validates first: a policy with issues is never sent to be applied, and its issues are
+ * listed with line and column (a click puts the cursor there).
  */
 export function PolicyEditorCard({
   api,
   running,
+  workloads = [],
+  refreshKey = '',
   onApplied,
 }: {
   api: Api;
   /** The deployment running, whose policies come first. */
   running?: DeploymentName;
+  /** The running workloads: completion offers their names and labels. */
+  workloads?: WorkloadStatus[];
+  /** Changes when the policy in force or the running containers change: the expected matrix is computed again. */
+  refreshKey?: string;
   onApplied: () => void;
 }) {
   const [text, setText] = useState('');
@@ -76,10 +107,56 @@ export function PolicyEditorCard({
   const [mode, setMode] = useState<ModeChoice>('policy');
   const [busy, setBusy] = useState<'validating' | 'applying'>();
   const [outcome, setOutcome] = useState<Outcome>();
-  const editor = useRef<HTMLTextAreaElement>(null);
+  const editor = useRef<PolicyCodeEditorHandle>(null);
   const shipped = useLoader(useCallback(() => api.call('policy:list', {}), [api]));
   const chosen = shipped.value?.find((p) => p.file === picked);
   const source = chosen ? { file: chosen.file } : { text };
+  const [live, setLive] = useState<Live>();
+  const [preview, setPreview] = useState<{
+    key: string;
+    loading: boolean;
+    value?: PolicyPreview;
+    error?: UiError;
+  }>();
+  const workloadKey = workloads.map((w) => `${w.container}:${JSON.stringify(w.labels)}`).join('|');
+  // The vocabulary changes only when the workloads do (status polls bring fresh objects).
+  const vocabulary = useMemo(() => vocabularyOf(workloads), [workloadKey]);
+
+  const lint = useCallback(
+    async (draft: string): Promise<PolicyIssue[]> => {
+      try {
+        const result = await api.call('policy:validate', { text: draft });
+        setLive({ text: draft, issues: result.issues });
+        return result.issues;
+      } catch (err) {
+        setLive({ text: draft, error: toUiError(err) });
+        return [];
+      }
+    },
+    [api],
+  );
+
+  // The expected matrix of what would be applied: a shipped file, or the text once it validates.
+  const liveValid = live && 'issues' in live && live.issues.length === 0 && live.text === text;
+  const previewSource = chosen
+    ? { file: chosen.file }
+    : liveValid && text.trim() !== ''
+      ? { text }
+      : undefined;
+  const previewKey = previewSource ? JSON.stringify([previewSource, mode, refreshKey]) : '';
+  useEffect(() => {
+    if (!previewKey) return;
+    const [input, modeChoice] = JSON.parse(previewKey) as [{ file: string } | { text: string }, ModeChoice];
+    let current = true;
+    setPreview((p) => ({ key: previewKey, loading: true, ...(p?.value ? { value: p.value } : {}) }));
+    api.call('policy:evaluate', { ...input, ...(modeChoice === 'policy' ? {} : { mode: modeChoice }) }).then(
+      (value) => current && setPreview({ key: previewKey, loading: false, value }),
+      (err: unknown) => current && setPreview({ key: previewKey, loading: false, error: toUiError(err) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, previewKey]);
 
   const validate = async (): Promise<boolean> => {
     const result = await api.call('policy:validate', source);
@@ -141,17 +218,11 @@ export function PolicyEditorCard({
   };
 
   const titleId = useId();
-  const goTo = (issue: PolicyIssue) => {
-    const area = editor.current;
-    if (!area) return;
-    const lines = text.split('\n');
-    const lineIndex = Math.min(Math.max(issue.line, 1), lines.length) - 1;
-    let offset = 0;
-    for (let i = 0; i < lineIndex; i++) offset += lines[i]!.length + 1;
-    const start = offset + Math.max(0, Math.min(issue.column - 1, lines[lineIndex]!.length));
-    area.focus();
-    area.setSelectionRange(start, offset + lines[lineIndex]!.length);
-  };
+  const goTo = (issue: PolicyIssue) => editor.current?.select(issue.line, issue.column);
+  const onText = useCallback((next: string) => {
+    setText(next);
+    setFileName(undefined);
+  }, []);
 
   const empty = !chosen && text.trim() === '';
   const groups = groupShipped(shipped.value ?? [], running);
@@ -200,27 +271,41 @@ export function PolicyEditorCard({
             {running && chosen.deployment && chosen.deployment !== running
               ? ` (the ${running} runs now: its workloads may not match this policy's selectors)`
               : ''}
-            . Its text shows under “Policy in force” once applied.
+            . Its text shows under “Policy in force” once applied.{' '}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setText(chosen.text);
+                setFileName(chosen.name);
+                setPicked('');
+                setOutcome(undefined);
+              }}
+            >
+              Edit a copy
+            </button>
           </p>
         </div>
       ) : (
-        <label className="field">
+        <div className="field">
           <span className="field-label">
             Policy text (YAML){fileName && <span className="muted"> · from {fileName}</span>}
+            <LiveState live={live} text={text} />
           </span>
-          <textarea
+          <PolicyCodeEditor
             ref={editor}
-            className="editor"
-            spellCheck={false}
-            rows={14}
             value={text}
+            onChange={onText}
+            validate={lint}
+            vocabulary={vocabulary}
             placeholder={PLACEHOLDER}
-            onChange={(e) => {
-              setText(e.currentTarget.value);
-              setFileName(undefined);
-            }}
+            label="Policy text"
           />
-        </label>
+          <p className="muted small">
+            Ctrl+Space completes keys and values; hover a key for what it means; problems are underlined as
+            you type.
+          </p>
+        </div>
       )}
       <div className="actions-row">
         <label className="inline-field">
@@ -254,7 +339,28 @@ export function PolicyEditorCard({
       {outcome?.kind === 'invalid' && <Issues issues={outcome.issues} onGoTo={goTo} />}
       {outcome?.kind === 'error' && <ErrorNotice title={outcome.action} error={outcome.error} />}
       {outcome?.kind === 'applied' && <Applied result={outcome.result} />}
+      {previewSource && preview?.key === previewKey && preview.error && (
+        <ErrorNotice title="The expected matrix could not be computed" error={preview.error} />
+      )}
+      {previewSource && preview?.value && preview.value.flows.length > 0 && (
+        <ExpectedMatrix preview={preview.value} stale={preview.loading || preview.key !== previewKey} />
+      )}
+      {previewSource && preview?.value?.flows.length === 0 && (
+        <p className="muted small">The expected matrix of this policy shows here once a deployment runs.</p>
+      )}
     </Card>
+  );
+}
+
+/** What the last pass over the text as typed found. */
+function LiveState({ live, text }: { live?: Live; text: string }) {
+  if (!live || live.text !== text || text.trim() === '') return null;
+  if ('error' in live)
+    return <span className="live-state live-state-unknown"> · not checked: {live.error.message}</span>;
+  return live.issues.length === 0 ? (
+    <span className="live-state live-state-ok"> · valid</span>
+  ) : (
+    <span className="live-state live-state-bad"> · {plural(live.issues.length, 'problem')} underlined</span>
   );
 }
 

@@ -1,0 +1,99 @@
+import type { PolicyPreview, PreviewFlow } from '../../../../electron/api/firewall';
+
+/** The rule id of a flow inside one segment behind a perimeter: nothing decides it. */
+const SAME_SEGMENT = '_same-segment';
+
+/**
+ * The expected matrix of a policy not applied yet: what it would decide for each flow between
+ * the workloads running now (rows: sources; columns: destination:port), with the flows whose
+ * verdict would change marked and what they are now.
+ */
+export function ExpectedMatrix({ preview, stale }: { preview: PolicyPreview; stale: boolean }) {
+  const sources = [...new Set(preview.flows.map((f) => f.src))].sort();
+  const columns = [
+    ...new Map(
+      preview.flows.map((f) => [`${f.dst}:${f.port.port}/${f.port.protocol}`, { dst: f.dst, port: f.port }]),
+    ).entries(),
+  ].sort(([, a], [, b]) => a.dst.localeCompare(b.dst) || a.port.port - b.port.port);
+  const find = (src: string, key: string) =>
+    preview.flows.find((f) => f.src === src && `${f.dst}:${f.port.port}/${f.port.protocol}` === key);
+  const blocked = preview.flows.filter((f) => f.verdict === 'denied' || f.verdict === 'rejected').length;
+  return (
+    <section
+      className={`expected ${stale ? 'expected-stale' : ''}`}
+      aria-label="Expected matrix of this text"
+    >
+      <p className="expected-summary" role="status" aria-live="polite">
+        <strong>If applied:</strong> {blocked} of {preview.flows.length} flows blocked,{' '}
+        {preview.changed === 0 ? 'no verdict changes' : `${preview.changed} change verdict`}
+        {preview.layout === 'perimeter' ? ' (enforced at the perimeter router)' : ''}
+        {stale && <span className="muted"> · updating…</span>}
+      </p>
+      <div className="matrix-scroll">
+        <table className="matrix matrix-expected" aria-label="Expected matrix">
+          <thead>
+            <tr>
+              <th scope="col" className="matrix-corner">
+                from \ to
+              </th>
+              {columns.map(([key, c]) => (
+                <th scope="col" key={key}>
+                  <span className="mono">{c.dst}</span>
+                  <span className="matrix-port">
+                    :{c.port.port}
+                    {c.port.protocol === 'udp' ? '/udp' : ''}
+                  </span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {sources.map((src) => (
+              <tr key={src}>
+                <th scope="row" className="mono">
+                  {src}
+                </th>
+                {columns.map(([key]) => (
+                  <ExpectedCell key={key} flow={find(src, key)} />
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="legend">
+        <span className="legend-item muted">
+          Expected by the evaluator for the text above, before anything is applied. A marked cell changes
+          verdict; hover it for the rule.
+        </span>
+      </p>
+    </section>
+  );
+}
+
+function ExpectedCell({ flow }: { flow?: PreviewFlow }) {
+  if (!flow) return <td className="cell cell-none">—</td>;
+  const ruleId = flow.decision.ruleId;
+  const inside = ruleId === SAME_SEGMENT;
+  const title = [
+    `${flow.src} → ${flow.dst}:${flow.port.port}/${flow.port.protocol}`,
+    inside ? 'same segment: never reaches the perimeter firewall' : `rule ${ruleId}: ${flow.verdict}`,
+    flow.changed ? `now: ${flow.inForce.verdict} (rule ${flow.inForce.ruleId})` : 'unchanged',
+  ].join('\n');
+  return (
+    <td
+      className={`cell verdict-${flow.verdict} ${flow.changed ? 'cell-changed' : ''}`}
+      title={title}
+      data-verdict={flow.verdict}
+      data-rule={ruleId}
+      data-changed={String(flow.changed)}
+    >
+      <span className="cell-observed">
+        {flow.changed ? '▲ ' : ''}
+        {flow.verdict}
+      </span>
+      {flow.changed && <span className="cell-expected">now {flow.inForce.verdict}</span>}
+      <span className="cell-rule mono">{inside ? 'same segment' : ruleId}</span>
+    </td>
+  );
+}
