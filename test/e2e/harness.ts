@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../../electron/api/contract';
 import type { Handlers } from '../../electron/api/dispatch';
 import { localApi } from '../../electron/api/local';
@@ -175,4 +175,17 @@ export async function openLab(): Promise<LabSession> {
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Replaces the text of a code editor (CodeMirror) as a student would: select all, delete,
+ * then the new text typed in. (Playwright's `fill` replaces a contenteditable's DOM through the
+ * browser's editing commands, which write inline styles that the app's CSP refuses.)
+ */
+export async function setEditorText(textbox: Locator, text: string): Promise<void> {
+  await textbox.click();
+  const page = textbox.page();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.insertText(text);
 }

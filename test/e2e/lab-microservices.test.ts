@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness, LabSession } from './harness';
-import { openLab, SCREENSHOTS } from './harness';
+import { openLab, SCREENSHOTS, setEditorText } from './harness';
 
 const WAIT = { timeout: 60_000, interval: 250 };
 
@@ -216,7 +216,7 @@ describe('the microservices in the lab views', () => {
   it('colours the calls by the policy in force, and logs the flows it denies', async () => {
     await page.getByRole('tab', { name: 'Firewall' }).click();
     const editor = card('Apply a policy');
-    await editor.getByRole('textbox').fill(PCI_ISOLATED);
+    await setEditorText(editor.getByRole('textbox', { name: 'Policy text' }), PCI_ISOLATED);
     await editor.getByRole('button', { name: 'Apply' }).click();
     await editor.getByRole('status').filter({ hasText: 'Applied pci-isolated' }).waitFor({ timeout: 60_000 });
 

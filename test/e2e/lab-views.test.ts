@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness, LabSession } from './harness';
-import { openLab, SCREENSHOTS } from './harness';
+import { openLab, SCREENSHOTS, setEditorText } from './harness';
 
 /** Status is polled every 3 s; a deployment's health checks take a few seconds more. */
 const WAIT = { timeout: 60_000, interval: 250 };
@@ -141,7 +141,9 @@ describe('the lab views', () => {
     const options = page.getByRole('listbox');
     await options.waitFor({ timeout: 10_000 });
     expect(await options.getByRole('option').allInnerTexts()).toEqual(['allow', 'deny', 'reject']);
-    await options.getByRole('option', { name: 'deny' }).click();
+    await page.keyboard.press('ArrowDown');
+    expect(await options.getByRole('option', { selected: true }).innerText()).toBe('deny');
+    await page.keyboard.press('Enter');
     // ...and, under a selector, the labels of the running workloads.
     await page.keyboard.type('\nsegments:\n  data: { selector: { ');
     await page.keyboard.press('Control+Space');
@@ -156,27 +158,28 @@ describe('the lab views', () => {
     expect(await tooltip.innerText()).toContain('One of: allow, deny, reject');
 
     // Problems underlined at their place as you type, before any button.
-    await text.fill(MALFORMED);
+    await setEditorText(text, MALFORMED);
     await expect.poll(() => editor.locator('.cm-lintRange-error').count(), WAIT).toBe(2);
     expect(await editor.innerText()).toContain('2 problems underlined');
     expect(await editor.getByRole('table', { name: 'Expected matrix' }).count()).toBe(0);
 
     // A valid text: its expected matrix against what runs, before it is applied.
-    await text.fill(SEGMENTED);
+    await setEditorText(text, SEGMENTED);
     const expected = editor.getByRole('table', { name: 'Expected matrix' });
     await expected.waitFor({ timeout: 30_000 });
-    const cellOf = (src: string, dst: string) =>
-      expected
-        .getByRole('row')
-        .filter({ has: page.getByRole('rowheader', { name: src }) })
-        .locator(`td[data-rule]`)
-        .filter({ hasText: dst === 'shop-db' ? 'app-to-data' : 'default' });
+    const cellOf = (src: string, dst: string) => expected.locator(`td[data-src="${src}"][data-dst="${dst}"]`);
     expect(await cellOf('shop', 'shop-db').getAttribute('data-verdict')).toBe('allowed');
+    expect(await cellOf('shop', 'shop-db').getAttribute('data-rule')).toBe('app-to-data');
     expect(await cellOf('shop-db', 'shop').getAttribute('data-verdict')).toBe('denied');
+    expect(await cellOf('shop-db', 'shop').getAttribute('data-rule')).toBe('default');
     // No policy is in force yet: the denied flow changes verdict.
     expect(await cellOf('shop-db', 'shop').getAttribute('data-changed')).toBe('true');
+    // What the services' evaluator says, as the summary says it.
+    const preview = await harness.call('policy:evaluate', { text: SEGMENTED });
+    const blocked = preview.flows.filter((f) => f.verdict === 'denied').length;
+    expect(blocked).toBe(preview.flows.length - 1);
     expect(await editor.getByRole('status').filter({ hasText: 'If applied' }).innerText()).toContain(
-      '1 of 2 flows blocked, 1 change verdict',
+      `${blocked} of ${preview.flows.length} flows blocked, ${preview.changed} change verdict`,
     );
     expect(await editor.innerText()).toContain('· valid');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'firewall-editor-preview.png'), fullPage: true });
@@ -189,7 +192,7 @@ describe('the lab views', () => {
   it('applies a segmented policy, and the matrix shows expected and observed agree', async () => {
     await openTab('Firewall');
     const editor = card('Apply a policy');
-    await editor.getByRole('textbox').fill(SEGMENTED);
+    await setEditorText(editor.getByRole('textbox', { name: 'Policy text' }), SEGMENTED);
     await editor.getByRole('combobox', { name: 'Mode' }).selectOption('enforce');
     await editor.getByRole('button', { name: 'Apply' }).click();
     const applied = editor
@@ -251,7 +254,7 @@ describe('the lab views', () => {
     const before = await harness.call('policy:show', {});
     const applies = harness.calls('policy:apply');
     const editor = card('Apply a policy');
-    await editor.getByRole('textbox').fill(MALFORMED);
+    await setEditorText(editor.getByRole('textbox', { name: 'Policy text' }), MALFORMED);
     await editor.getByRole('button', { name: 'Apply' }).click();
 
     const problems = editor.getByRole('alert');
@@ -269,8 +272,14 @@ describe('the lab views', () => {
 
     // A click on a problem puts the cursor on its line.
     await problems.getByRole('button', { name: /^Line 12,/ }).click();
-    // The code editor mirrors its selection in the page's; the problems are underlined too.
-    await expect.poll(() => page.evaluate(() => window.getSelection()?.toString()), WAIT).toBe('permit');
+    // The code editor (in a shadow root) mirrors its selection in the DOM; the problems are underlined too.
+    const selection = () =>
+      page.evaluate(() => {
+        const root = document.querySelector('.code-editor')?.shadowRoot as
+          (ShadowRoot & { getSelection?: () => Selection | null }) | null | undefined;
+        return root?.getSelection?.()?.toString();
+      });
+    await expect.poll(selection, WAIT).toBe('permit');
     await expect.poll(() => editor.locator('.cm-lintRange-error').count(), WAIT).toBe(issues.length);
 
     // Nothing changed: no apply was sent, and the policy in force is the one before.

@@ -84,6 +84,9 @@ function ExpectedCell({ flow }: { flow?: PreviewFlow }) {
     <td
       className={`cell verdict-${flow.verdict} ${flow.changed ? 'cell-changed' : ''}`}
       title={title}
+      data-src={flow.src}
+      data-dst={flow.dst}
+      data-port={flow.port.port}
       data-verdict={flow.verdict}
       data-rule={ruleId}
       data-changed={String(flow.changed)}

@@ -40,6 +40,48 @@ export interface PolicyCodeEditorHandle {
   select(line: number, column: number): void;
 }
 
+/**
+ * The editor's look. CodeMirror injects its styles at run time, which the app's CSP
+ * (style-src 'self') refuses as inline <style> elements; inside a shadow root they become
+ * constructed style sheets, which the CSP does not govern. So the editor lives in a shadow
+ * root, and its look (in the app's colours, which inherit into it) is defined here.
+ */
+const THEME = EditorView.theme({
+  '&': {
+    minHeight: '260px',
+    maxHeight: '520px',
+    fontSize: '12.5px',
+    color: 'var(--text)',
+    background: 'var(--surface-sunken)',
+    border: '1px solid var(--border-strong)',
+    borderRadius: '6px',
+  },
+  '&.cm-focused': { outline: '2px solid var(--accent)', outlineOffset: '-1px' },
+  '.cm-scroller': { fontFamily: 'var(--font-mono)', lineHeight: '1.45', minHeight: '258px' },
+  '.cm-content': { caretColor: 'var(--text)' },
+  '.cm-gutters': {
+    background: 'var(--surface-sunken)',
+    color: 'var(--skip)',
+    borderRight: '1px solid var(--border)',
+    borderRadius: '6px 0 0 6px',
+  },
+  '.cm-activeLine, .cm-activeLineGutter': { background: 'rgb(127 127 127 / 8%)' },
+  '.cm-placeholder': { color: 'var(--skip)' },
+  '.cm-tooltip': {
+    color: 'var(--text)',
+    background: 'var(--surface)',
+    border: '1px solid var(--border-strong)',
+    borderRadius: '6px',
+    fontFamily: 'var(--font)',
+  },
+  '.cm-tooltip-autocomplete > ul > li[aria-selected]': {
+    background: 'var(--accent)',
+    color: 'var(--accent-text)',
+  },
+  '.cm-policy-hover': { maxWidth: '360px', padding: '6px 8px', fontSize: '12px' },
+  '.cm-policy-hover p': { margin: '4px 0 0' },
+});
+
 /** Where an issue's line and column are in the text, and the token that starts there. */
 export function issueRange(doc: Text, issue: { line: number; column: number }): { from: number; to: number } {
   const line = doc.line(Math.min(Math.max(issue.line, 1), doc.lines));
@@ -97,8 +139,10 @@ export function PolicyCodeEditor({
       },
       { delay: LINT_DELAY_MS },
     );
+    const shadow = host.current!.shadowRoot ?? host.current!.attachShadow({ mode: 'open' });
     const editor = new EditorView({
-      parent: host.current!,
+      parent: shadow,
+      root: shadow,
       state: EditorState.create({
         doc: value,
         extensions: [
@@ -111,6 +155,7 @@ export function PolicyCodeEditor({
           closeBrackets(),
           highlightActiveLine(),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          THEME,
           yaml(),
           yamlLanguage.data.of({ autocomplete: policyCompletion(() => latest.current.vocabulary) }),
           autocompletion(),
@@ -118,7 +163,6 @@ export function PolicyCodeEditor({
           lint,
           lintGutter(),
           placeholderText(placeholder),
-          EditorState.tabSize.of(2),
           keymap.of([
             ...closeBracketsKeymap,
             ...defaultKeymap,
