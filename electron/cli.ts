@@ -96,6 +96,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'flows':
       case 'counters':
       case 'probe':
+      case 'blast-radius':
         return await runFirewallCommand(command, call, services, out, err);
       case 'down': {
         const report = await call('resources:down', { images: command.images });

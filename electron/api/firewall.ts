@@ -12,6 +12,7 @@ import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
 import type { StoredPolicy } from '../firewall/store';
 import type { PolicyPreview, PreviewFlow } from '../firewall/preview';
 import type { ProbeReport } from '../probe/matrix';
+import type { BlastRadius } from '../probe/blast-radius';
 
 export type {
   CountersReport,
@@ -24,6 +25,7 @@ export type {
   PolicyPreview,
   PreviewFlow,
   ProbeReport,
+  BlastRadius,
 };
 
 const MAX_TEXT = 256 * 1024;
@@ -75,6 +77,13 @@ const FlowsList = z
 const FlowsFollow = z.object({ enabled: z.boolean() }).strict();
 const ProbeRun = z.object({ timeoutSeconds: z.number().int().min(1).max(10).optional() }).strict();
 const NoInput = z.object({}).strict();
+const BlastRadiusInput = z
+  .object({
+    workload: Name,
+    /** Seconds a denied probe waits before it counts as timed out (fractions allowed). */
+    timeoutSeconds: z.number().min(0.2).max(10).optional(),
+  })
+  .strict();
 
 export interface PolicyApplyResult {
   name?: string;
@@ -141,6 +150,13 @@ export const firewallMethods = {
   'firewall:counters': method<typeof NoInput, CountersReport>(NoInput),
   /** The reachability matrix: expected (evaluator) next to observed (probes). */
   'probe:run': method<typeof ProbeRun, ProbeReport>(ProbeRun),
+  /**
+   * If `workload` were compromised: every port of every other workload, expected (evaluator)
+   * and observed (probes from inside its namespace), with the deciding rule, and the count
+   * "reaches N of M workloads (K databases)". Behind a perimeter, same-segment flows count too.
+   * Throws `unknown-workload` when no such workload runs.
+   */
+  'blast:radius': method<typeof BlastRadiusInput, BlastRadius>(BlastRadiusInput),
 } as const;
 
 export interface FirewallEvents {

@@ -110,6 +110,7 @@ export function parseCommand(argv: string[]): Command {
     case 'flows':
     case 'counters':
     case 'probe':
+    case 'blast-radius':
       return parseFirewallCommand(first, rest, (message) => {
         throw new UsageError(message);
       });

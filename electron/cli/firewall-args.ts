@@ -1,5 +1,6 @@
 /**
- * The firewall's CLI grammar: policy apply|validate|show|explain, flows, counters, probe.
+ * The firewall's CLI grammar: policy apply|validate|show|explain, flows, counters, probe,
+ * blast-radius.
  * Pure, like args.ts, which hands these commands over (with its UsageError, so this file
  * does not import args.ts back).
  */
@@ -22,7 +23,8 @@ export type FirewallCommand =
   | { name: 'policy-explain'; src: string; dst: string; port: number; protocol: 'tcp' | 'udp'; json: boolean }
   | { name: 'flows'; follow: boolean; json: boolean; since?: string; limit?: number }
   | { name: 'counters'; json: boolean }
-  | { name: 'probe'; json: boolean; timeout?: number };
+  | { name: 'probe'; json: boolean; timeout?: number }
+  | { name: 'blast-radius'; workload: string; json: boolean; timeout?: number };
 
 export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] [--keep-established] [--json]
                                   validate a policy and put it in force on every workload
@@ -36,7 +38,11 @@ export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] 
   flows [--follow] [--json] [--since TIME] [--limit N]
                                   one line per new connection: verdict and deciding rule
   counters [--json]               packets and bytes per rule
-  probe [--json] [--timeout S]    reachability matrix: expected against observed, mismatches flagged`;
+  probe [--json] [--timeout S]    reachability matrix: expected against observed, mismatches flagged
+  blast-radius WORKLOAD [--json] [--timeout S]
+                                  if WORKLOAD were compromised: every workload and port it reaches,
+                                  expected and observed from inside it, with the deciding rule
+                                  (S: seconds a denied probe waits, 0.2 to 10, default 0.5)`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -96,9 +102,32 @@ export function parseFirewallCommand(first: string, rest: string[], fail: Fail):
       const timeout = positiveInt(fail, '--timeout', values.timeout, 10);
       return { name: 'probe', json: Boolean(values.json), ...(timeout !== undefined ? { timeout } : {}) };
     }
+    case 'blast-radius': {
+      const { values, positionals } = parse(fail, rest, { ...json, timeout: { type: 'string' } }, 1);
+      const workload = positionals[0];
+      if (!workload) fail('blast-radius needs a WORKLOAD, e.g. jumpbox');
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(workload))
+        fail(`WORKLOAD is a workload's name (as in \`microlab status\`), not ${JSON.stringify(workload)}`);
+      const timeout = seconds(fail, '--timeout', values.timeout);
+      return {
+        name: 'blast-radius',
+        workload,
+        json: Boolean(values.json),
+        ...(timeout !== undefined ? { timeout } : {}),
+      };
+    }
     default:
       fail(`unknown command ${JSON.stringify(first)}`);
   }
+}
+
+/** Seconds from 0.2 to 10, fractions allowed. */
+function seconds(fail: Fail, flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0.2 || n > 10)
+    fail(`${flag} must be seconds from 0.2 to 10, not ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parsePolicy([sub, ...rest]: string[], fail: Fail): FirewallCommand {

@@ -11,6 +11,7 @@ import type { Explanation } from '../firewall/evaluate';
 import type { FlowEvent } from '../firewall/flows';
 import { formatPortRange } from '../firewall/policy';
 import type { ProbeReport } from '../probe/matrix';
+import type { BlastRadius } from '../probe/blast-radius';
 import type { Services } from '../services';
 import type { FirewallCommand } from './firewall-args';
 
@@ -107,7 +108,35 @@ export async function runFirewallCommand(
       else out.write(formatProbe(result));
       return result.mismatches ? 1 : 0;
     }
+    case 'blast-radius': {
+      const result = await call('blast:radius', {
+        workload: command.workload,
+        ...(command.timeout ? { timeoutSeconds: command.timeout } : {}),
+      });
+      if (command.json) print(result);
+      else out.write(formatBlastRadius(result));
+      return result.mismatches ? 1 : 0;
+    }
   }
+}
+
+/** The summary, then one line per reachable workload and port (expected or observed), then the rest in one line. */
+export function formatBlastRadius(r: BlastRadius): string {
+  const reachable = r.flows.filter((f) => f.expected === 'connected' || f.observed === 'connected');
+  const width = Math.max(8, ...reachable.map((f) => `${f.workload}:${f.port.port}`.length));
+  const lines = [
+    `${r.summary}; expected ${r.expected.reached.length} (${r.expected.databases} database${r.expected.databases === 1 ? '' : 's'})${r.mismatches ? `; ${r.mismatches} MISMATCH${r.mismatches === 1 ? '' : 'ES'}` : ''}`,
+    ...reachable.map(
+      (f) =>
+        `${f.match ? '✔' : '✘'} ${`${f.workload}:${f.port.port}`.padEnd(width)}  expected ${f.expected.padEnd(9)} observed ${f.observed.padEnd(9)} ${f.ruleId}${f.database ? '  (database)' : ''}`,
+    ),
+  ];
+  const unreached = [...new Set(r.flows.map((f) => f.workload))].filter(
+    (w) => !reachable.some((f) => f.workload === w),
+  );
+  if (unreached.length) lines.push(`not reached: ${unreached.join(', ')}`);
+  lines.push(`(${r.durationMs} ms)`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatApply(name: string, mode: string | undefined, r: ApplyReport): string {

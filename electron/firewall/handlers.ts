@@ -25,6 +25,7 @@ import type { Mode, Policy, PolicyIssue } from './policy';
 import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
 import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store';
 import { NO_POLICY, runProbe } from '../probe/matrix';
+import { runBlastRadius } from '../probe/blast-radius';
 import { currentPerimeter } from '../topology/apply';
 import type { ApplyOptions, ApplyReport } from './enforcer';
 import { perimeterPlan } from './perimeter';
@@ -251,6 +252,22 @@ export function createFirewallService(options: {
       const perimeter = await currentPerimeter(docker, project);
       return runProbe(docker, project, await inForce(), {
         timeoutSeconds,
+        ...(perimeter ? { plan: perimeterPlan(perimeter.layout) } : {}),
+      });
+    },
+    'blast:radius': async ({ workload, timeoutSeconds }) => {
+      const docker = await options.docker();
+      const workloads = uniqueWorkloads(await listInstances(docker, project));
+      if (!workloads.some((w) => w.name === workload))
+        throw new ApiError(
+          'unknown-workload',
+          `no running workload "${workload}"`,
+          workloads.length ? `Running: ${workloads.map((x) => x.name).join(', ')}.` : 'Nothing is running.',
+        );
+      const perimeter = await currentPerimeter(docker, project);
+      return runBlastRadius(docker, project, await inForce(), workload, {
+        workloads,
+        ...(timeoutSeconds ? { timeoutSeconds } : {}),
         ...(perimeter ? { plan: perimeterPlan(perimeter.layout) } : {}),
       });
     },

@@ -52,10 +52,14 @@ export function expectedOutcome(verdict: Verdict): Outcome {
 /** A policy with no rules and mode off: what "no policy in force" means. */
 export const NO_POLICY: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
 
-/** Probes "ADDRESS PORT" pairs in parallel; prints "EXIT ADDRESS PORT MESSAGE" lines. */
+/**
+ * Probes "ADDRESS PORT" pairs in parallel; prints "EXIT ADDRESS PORT MESSAGE" lines. The
+ * timeout may be fractional (coreutils' `timeout` bounds each attempt; nc's own `-w` takes
+ * whole seconds only); an attempt it ends exits 124 and reads "timed out".
+ */
 const SCRIPT = `t=$1; shift
 while [ $# -ge 2 ]; do
-  (out=$(nc -z -v -w "$t" "$1" "$2" 2>&1); code=$?; printf '%s %s %s %s\\n' "$code" "$1" "$2" "$(printf '%s' "$out" | tr '\\n' ' ')") &
+  (out=$(timeout "$t" nc -z -v -w 10 "$1" "$2" 2>&1); code=$?; [ "$code" = 124 ] && out="$out timed out"; printf '%s %s %s %s\\n' "$code" "$1" "$2" "$(printf '%s' "$out" | tr '\\n' ' ')") &
   shift 2
 done
 wait`;
@@ -107,7 +111,13 @@ export async function runProbe(
   {
     timeoutSeconds = 1,
     plan: makePlan = microsegmentationPlan,
-  }: { timeoutSeconds?: number; plan?: (policy: Policy, instances: WorkloadInstance[]) => ProbePlan } = {},
+    sources: only,
+  }: {
+    timeoutSeconds?: number;
+    plan?: (policy: Policy, instances: WorkloadInstance[]) => ProbePlan;
+    /** Probe from these workloads only (by name); every workload when absent. */
+    sources?: string[];
+  } = {},
 ): Promise<ProbeReport> {
   const start = performance.now();
   const effective = policy ?? NO_POLICY;
@@ -117,7 +127,9 @@ export async function runProbe(
   ]);
   const workloads = uniqueWorkloads(instances);
   const plan = makePlan(effective, instances);
-  const sources = workloads.map((w) => instances.find((i) => i.name === w.name)!);
+  const sources = workloads
+    .filter((w) => !only || only.includes(w.name))
+    .map((w) => instances.find((i) => i.name === w.name)!);
 
   const results = await Promise.all(
     sources.map(async (src) => {

@@ -36,6 +36,11 @@ describe('firewall commands', () => {
     [['counters', '--json'], { name: 'counters', json: true }],
     [['probe'], { name: 'probe', json: false }],
     [['probe', '--json', '--timeout', '2'], { name: 'probe', json: true, timeout: 2 }],
+    [['blast-radius', 'jumpbox'], { name: 'blast-radius', workload: 'jumpbox', json: false }],
+    [
+      ['blast-radius', 'payments-db', '--json', '--timeout', '0.5'],
+      { name: 'blast-radius', workload: 'payments-db', json: true, timeout: 0.5 },
+    ],
   ])('%j', (argv, command) => {
     expect(parseCommand(argv)).toEqual(command);
   });
@@ -53,6 +58,12 @@ describe('firewall commands', () => {
     [['flows', '--limit', '0'], /--limit must be a whole number/],
     [['probe', '--timeout', '60'], /--timeout must be a whole number from 1 to 10/],
     [['counters', '--bogus'], /Unknown option '--bogus'/],
+    [['blast-radius'], /blast-radius needs a WORKLOAD/],
+    [['blast-radius', 'jumpbox', 'shop'], /unexpected argument "shop"/],
+    [['blast-radius', 'Jump Box'], /WORKLOAD is a workload's name/],
+    [['blast-radius', 'jumpbox', '--timeout', '0.1'], /--timeout must be seconds from 0.2 to 10/],
+    [['blast-radius', 'jumpbox', '--timeout', 'soon'], /--timeout must be seconds/],
+    [['blast-radius', 'jumpbox', '--verbose'], /Unknown option '--verbose'/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);
@@ -65,6 +76,7 @@ describe('firewall commands', () => {
       'flows [--follow]',
       'counters',
       'probe [--json]',
+      'blast-radius WORKLOAD [--json]',
     ])
       expect(USAGE).toContain(words);
   });
