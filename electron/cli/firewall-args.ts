@@ -42,7 +42,7 @@ export const FIREWALL_USAGE = `  policy apply FILE [--mode monitor|enforce|off] 
   blast-radius WORKLOAD [--json] [--timeout S]
                                   if WORKLOAD were compromised: every workload and port it reaches,
                                   expected and observed from inside it, with the deciding rule
-                                  (S: seconds a denied probe waits, 0.2 to 10, default 0.5)`;
+                                  (S: seconds a denied probe waits, 0.2 to 10, default 1)`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

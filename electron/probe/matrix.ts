@@ -53,13 +53,14 @@ export function expectedOutcome(verdict: Verdict): Outcome {
 export const NO_POLICY: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
 
 /**
- * Probes "ADDRESS PORT" pairs in parallel; prints "EXIT ADDRESS PORT MESSAGE" lines. The
- * timeout may be fractional (coreutils' `timeout` bounds each attempt; nc's own `-w` takes
- * whole seconds only); an attempt it ends exits 124 and reads "timed out".
+ * Probes "ADDRESS PORT" pairs in parallel; prints "EXIT ADDRESS PORT MESSAGE" lines. A whole
+ * number of seconds is nc's own connect timeout (`-w`, which takes whole seconds only); a
+ * fractional one bounds each attempt with coreutils' `timeout` (which also counts nc's start,
+ * so it is less forgiving on a busy machine), and an attempt it ends reads "timed out".
  */
 const SCRIPT = `t=$1; shift
 while [ $# -ge 2 ]; do
-  (out=$(timeout "$t" nc -z -v -w 10 "$1" "$2" 2>&1); code=$?; [ "$code" = 124 ] && out="$out timed out"; printf '%s %s %s %s\\n' "$code" "$1" "$2" "$(printf '%s' "$out" | tr '\\n' ' ')") &
+  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; printf '%s %s %s %s\\n' "$code" "$1" "$2" "$(printf '%s' "$out" | tr '\\n' ' ')") &
   shift 2
 done
 wait`;
