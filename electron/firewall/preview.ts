@@ -17,6 +17,8 @@ import type { Mode, Policy } from './policy';
  * policy in force decides.
  */
 export interface PreviewFlow extends FlowVerdict {
+  /** The deciding rule's id (decision.ruleId, at the top for the labs' checks and messages). */
+  ruleId: string;
   inForce: { verdict: Verdict; ruleId: string };
   /** The verdict differs from the one in force. */
   changed: boolean;
@@ -69,7 +71,7 @@ export function previewPolicy(
     const inForceVerdict = old
       ? { verdict: old.verdict, ruleId: old.decision.ruleId }
       : { verdict: f.verdict, ruleId: '' };
-    return { ...f, inForce: inForceVerdict, changed: inForceVerdict.verdict !== f.verdict };
+    return { ...f, ruleId: f.decision.ruleId, inForce: inForceVerdict, changed: inForceVerdict.verdict !== f.verdict };
   });
   return {
     layout: perimeter ? 'perimeter' : 'flat',
