@@ -20,7 +20,10 @@ import { createServices, reconcileOnStart } from './services';
 
 const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
 
-/** Exit codes: 0 fine, 1 a check or task failed, 2 usage or engine error, 130 canceled. */
+/**
+ * Exit codes: 0 fine, 1 a check or task failed (a policy that does not validate, whether
+ * validated or applied), 2 usage or engine error, 130 canceled.
+ */
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   let command: Command;
   try {
@@ -162,6 +165,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     }
   } catch (e) {
     const error = e instanceof ApiError ? e : new ApiError('internal', (e as Error).message);
+    if (error.code === 'policy-invalid') {
+      // The same lines and the same code as `policy validate`: one fault, one answer.
+      err.write(`${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      return 1;
+    }
     err.write(`microlab: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
     return 2;
   }

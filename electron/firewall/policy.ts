@@ -42,10 +42,25 @@ const RULE_ID = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
 const PORT_TEXT = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp))?$/;
 
 const identifier = (what: string) =>
-  z.string().regex(IDENT, {
+  z.string({ error: `${what} is a name (letters, digits, _ . -)` }).regex(IDENT, {
     error: (issue) =>
       `${what} ${JSON.stringify(issue.input)} is not a safe name (letters, digits, _ . -, at most 63, starting with a letter or digit)`,
   });
+
+/** Free text of at most `max` characters. */
+const text = (max: number) =>
+  z
+    .string({ error: 'a description is text' })
+    .max(max, { error: `a description is at most ${max} characters` });
+
+/**
+ * A port number as text, 1-65535, for the JSON Schema: there the pattern itself keeps ports in
+ * range, where the validator checks the numbers after the pattern matched (parsePort) and says
+ * which one is out of range.
+ */
+const PORT_NUMBER =
+  '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+const PORT_TEXT_SCHEMA = `^${PORT_NUMBER}(?:-${PORT_NUMBER})?(?:/(?:tcp|udp))?$`;
 
 export const MODES = ['off', 'monitor', 'enforce'] as const;
 export const ACTIONS = ['allow', 'deny', 'reject'] as const;
@@ -53,29 +68,44 @@ export type Mode = (typeof MODES)[number];
 export type Action = (typeof ACTIONS)[number];
 
 const ModeSchema = z.enum(MODES, { error: 'mode is one of off, monitor, enforce' });
-const ActionSchema = z.enum(ACTIONS, { error: 'action is one of allow, deny, reject' });
+const ActionSchema = z.enum(ACTIONS, {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'a rule needs "action": allow, deny or reject'
+      : 'action is one of allow, deny, reject',
+});
 
 const Selector = z
-  .record(identifier('label key'), identifier('label value'))
+  .record(identifier('label key'), identifier('label value'), {
+    error: 'a selector is a map of labels, e.g. { tier: db }',
+  })
   .refine((s) => Object.keys(s).length > 0, 'a selector needs at least one label')
-  .meta({ description: 'Workloads whose selector labels all have these values (io.microlab.label.<key>).' });
+  .meta({
+    description: 'Workloads whose selector labels all have these values (io.microlab.label.<key>).',
+    minProperties: 1,
+  });
 
 const SegmentSchema = z
-  .strictObject({
-    description: z.string().max(500).optional(),
-    selector: Selector.optional(),
-    workloads: z
-      .array(identifier('workload name'))
-      .max(500)
-      .optional()
-      .meta({ description: 'Workloads by name (io.microlab.workload).' }),
-    mode: ModeSchema.optional().meta({
-      description: "Overrides the policy's mode for this segment's workloads.",
-    }),
-  })
-  .refine((s) => s.selector !== undefined || (s.workloads?.length ?? 0) > 0, {
+  .strictObject(
+    {
+      description: text(500).optional(),
+      selector: Selector.optional(),
+      workloads: z
+        .array(identifier('workload name'), { error: 'workloads is a list of workload names' })
+        .min(1, { error: 'a list of workloads needs at least one name' })
+        .max(500, { error: 'a segment lists at most 500 workloads' })
+        .optional()
+        .meta({ description: 'Workloads by name (io.microlab.workload).' }),
+      mode: ModeSchema.optional().meta({
+        description: "Overrides the policy's mode for this segment's workloads.",
+      }),
+    },
+    { error: 'a segment is a map: { selector: {...} } or { workloads: [...] }, and optionally mode' },
+  )
+  .refine((s) => s.selector !== undefined || s.workloads !== undefined, {
     error: 'a segment needs a selector or a list of workloads',
-  });
+  })
+  .meta({ anyOf: [{ required: ['selector'] }, { required: ['workloads'] }] });
 
 const PeerSchema = z
   .union([
@@ -86,7 +116,14 @@ const PeerSchema = z
   ])
   .meta({ description: 'any, { segment: NAME }, { selector: { KEY: VALUE } } or { workload: NAME }' });
 
-const PeersSchema = z.union([PeerSchema, z.array(PeerSchema).min(1).max(100)]);
+const peers = (side: 'from' | 'to') =>
+  z.union([
+    PeerSchema,
+    z
+      .array(PeerSchema)
+      .min(1, { error: `"${side}" needs at least one peer (use any for every peer)` })
+      .max(100, { error: `"${side}" lists at most 100 peers` }),
+  ]);
 
 const PortSchema = z
   .union([
@@ -94,43 +131,90 @@ const PortSchema = z
       .int()
       .min(1, { error: (issue) => `port ${String(issue.input)} is out of range 1-65535` })
       .max(65535, { error: (issue) => `port ${String(issue.input)} is out of range 1-65535` }),
-    z.string().regex(PORT_TEXT, {
-      error: (issue) =>
-        `port ${JSON.stringify(issue.input)} is not 8080, "8080/tcp" or a range "9000-9100/udp"`,
-    }),
+    z
+      .string()
+      .regex(PORT_TEXT, {
+        error: (issue) =>
+          `port ${JSON.stringify(issue.input)} is not 8080, "8080/tcp" or a range "9000-9100/udp"`,
+      })
+      .meta({ pattern: PORT_TEXT_SCHEMA }),
   ])
   .meta({ description: 'A port (1-65535) or a range, tcp unless "/udp": 8080, "8080/udp", "9000-9100"' });
 
-const RuleSchema = z.strictObject({
-  id: z.string().regex(RULE_ID, {
-    error: (issue) =>
-      `rule id ${JSON.stringify(issue.input)} is not a safe id (letters, digits, _ . -, at most 63, starting with a letter)`,
-  }),
-  description: z.string().max(500).optional(),
-  from: PeersSchema,
-  to: PeersSchema,
-  ports: z
-    .array(PortSchema)
-    .min(1)
-    .max(100)
-    .optional()
-    .meta({ description: 'Omitted: every port and protocol.' }),
-  action: ActionSchema,
-  priority: z.int().min(0).max(1_000_000).default(1000),
-  log: z.boolean().default(true),
-});
+const requiredIn =
+  (field: string, what: string) =>
+  (issue: { input: unknown }): string =>
+    issue.input === undefined ? `a rule needs "${field}"` : what;
+
+const RuleSchema = z.strictObject(
+  {
+    id: z
+      .string({ error: requiredIn('id', 'a rule id is a name (letters, digits, _ . -)') })
+      .regex(RULE_ID, {
+        error: (issue) =>
+          `rule id ${JSON.stringify(issue.input)} is not a safe id (letters, digits, _ . -, at most 63, starting with a letter)`,
+      })
+      .meta({ not: { enum: [...RESERVED_IDS] } }),
+    description: text(500).optional(),
+    from: peers('from'),
+    to: peers('to'),
+    ports: z
+      .array(PortSchema, { error: 'ports is a list of ports, e.g. [8080, "53/udp"]' })
+      .min(1, { error: 'list the ports the rule is about, or leave "ports" out for every port' })
+      .max(100, { error: 'a rule lists at most 100 ports' })
+      .optional()
+      .meta({ description: 'Omitted: every port and protocol.' }),
+    action: ActionSchema,
+    priority: z
+      .int({ error: 'priority is a whole number from 0 to 1000000 (lower first)' })
+      .min(0, { error: 'priority is a whole number from 0 to 1000000 (lower first)' })
+      .max(1_000_000, { error: 'priority is a whole number from 0 to 1000000 (lower first)' })
+      .default(1000),
+    log: z.boolean({ error: 'log is true or false' }).default(true),
+  },
+  { error: 'a rule is a map: { id, from, to, ports, action, priority }' },
+);
 
 export const PolicySchema = z
-  .strictObject({
-    $schema: z.string().max(500).optional(),
-    name: identifier('policy name').optional(),
-    description: z.string().max(2000).optional(),
-    mode: ModeSchema.default('enforce'),
-    defaultAction: ActionSchema.default('deny'),
-    segments: z.record(identifier('segment name'), SegmentSchema).default({}),
-    rules: z.array(RuleSchema).max(MAX_RULES).default([]),
-  })
-  .meta({ title: 'MicroLab segment firewall policy' });
+  .strictObject(
+    {
+      $schema: z.string({ error: '$schema is the path of policy.schema.json' }).max(500).optional(),
+      name: identifier('policy name').optional(),
+      description: text(2000).optional(),
+      mode: ModeSchema.default('enforce'),
+      defaultAction: ActionSchema.default('deny'),
+      segments: z
+        .record(identifier('segment name'), SegmentSchema, {
+          error: 'segments is a map of segment names to segments',
+        })
+        .default({}),
+      rules: z
+        .array(RuleSchema, { error: 'rules is a list of rules' })
+        .max(MAX_RULES, { error: `a policy has at most ${MAX_RULES} rules` })
+        .default([]),
+    },
+    { error: 'a policy is a map of fields: mode, defaultAction, segments, rules, name, description' },
+  )
+  .meta({
+    title: 'MicroLab segment firewall policy',
+    description:
+      'Checked in full by `microlab policy validate` (and the editor, through it): references between parts of the file (rule peers naming segments, unique rule ids, port ranges running forwards and not overlapping in a rule) are beyond this schema.',
+  });
+
+/** Anything the schema above did not word itself, in the policy's own terms (never zod's defaults). */
+function fallbackMessage(issue: z.core.$ZodRawIssue): string {
+  const where = issue.path?.length ? `"${issue.path.join('.')}"` : 'the policy';
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? `${where} is missing` : `${where} should be ${issue.expected}`;
+    case 'too_small':
+      return `${where} is too short (at least ${String(issue.minimum)})`;
+    case 'too_big':
+      return `${where} is too long (at most ${String(issue.maximum)})`;
+    default:
+      return `${where} is not valid here`;
+  }
+}
 
 export type PolicyInput = z.input<typeof PolicySchema>;
 
@@ -443,7 +527,7 @@ export function parsePolicy(text: string, file = 'policy.yaml'): Policy {
       return at(pos.line, pos.col, issue.path.join('.'), issue.message);
     });
 
-  const parsed = PolicySchema.safeParse(data);
+  const parsed = PolicySchema.safeParse(data, { error: fallbackMessage });
   if (!parsed.success) throw new PolicyError(place(flattenIssues(parsed.error.issues)));
   const semantic = semanticIssues(parsed.data);
   if (semantic.length) throw new PolicyError(place(semantic));

@@ -40,7 +40,7 @@ describe('a policy belongs to a shape', () => {
     await ok(['down']);
 
     const up = await ok(['up', 'monolith', '--port', '0']);
-    expect(up).toMatch(/monolith is up: 2 containers healthy/);
+    expect(up).toMatch(/monolith is up: \d+ containers healthy/);
     expect(up).toContain(
       'the policy microservices-segmented.yaml was applied to the microservices and is set aside',
     );
@@ -62,9 +62,7 @@ describe('a policy belongs to a shape', () => {
       workloads: { name: string; mode: string }[];
     };
     expect(show.source?.deployment).toBe('monolith');
-    expect(show.workloads.map((w) => [w.name, w.mode])).toEqual([
-      ['shop', 'enforce'],
-      ['shop-db', 'enforce'],
-    ]);
+    const mode = (name: string) => show.workloads.find((w) => w.name === name)?.mode;
+    expect([mode('shop'), mode('shop-db')]).toEqual(['enforce', 'enforce']);
   });
 });
