@@ -119,14 +119,28 @@ export function uniqueWorkloads(workloads: Workload[]): Workload[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Every flow between two different workloads to each port the destination exposes. */
+/** How many replicas of each workload `workloads` holds (instances of one workload share its name). */
+export function replicaCounts(workloads: Workload[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const w of workloads) counts.set(w.name, (counts.get(w.name) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Every flow to each port the destination exposes: between two different workloads, and from
+ * a workload to itself when it runs more than one replica (to the firewall each replica is a
+ * host of its own, so the policy decides whether siblings reach each other; a replica reaching
+ * itself goes over loopback, which every table allows, so a single replica has no such flow).
+ * Pass the running instances (replicas share a name) to get the replica pairs.
+ */
 export function evaluate(policy: Policy, workloads: Workload[]): FlowVerdict[] {
   const list = uniqueWorkloads(workloads);
+  const replicas = replicaCounts(workloads);
   const modes = new Map(list.map((w) => [w.name, modeOf(policy, w)]));
   const flows: FlowVerdict[] = [];
   for (const src of list) {
     for (const dst of list) {
-      if (src.name === dst.name) continue;
+      if (src.name === dst.name && (replicas.get(src.name) ?? 0) < 2) continue;
       for (const port of dst.ports) {
         const decision = decide(policy, src, dst, port);
         flows.push({
@@ -177,14 +191,36 @@ function describePeers(peers: Peer[]): string {
     .join(' or ');
 }
 
-export function explain(policy: Policy, src: Workload, dst: Workload, port: PortSpec): Explanation {
+/**
+ * Why `src -> dst:port` gets its verdict. `src` and `dst` may be the same workload: then the
+ * flow is between two of its replicas, and `replicas` (how many run now) says whether there is
+ * a sibling to reach.
+ */
+export function explain(
+  policy: Policy,
+  src: Workload,
+  dst: Workload,
+  port: PortSpec,
+  { replicas }: { replicas?: number } = {},
+): Explanation {
   const srcInfo = { name: src.name, segments: segmentsOf(policy, src), mode: modeOf(policy, src) };
   const dstInfo = { name: dst.name, segments: segmentsOf(policy, dst), mode: modeOf(policy, dst) };
   const portText = `${port.port}/${port.protocol}`;
-  const text = [
-    `${src.name} is in ${srcInfo.segments.length ? `segments ${srcInfo.segments.join(', ')}` : 'no segment'} (mode ${srcInfo.mode})`,
-    `${dst.name} is in ${dstInfo.segments.length ? `segments ${dstInfo.segments.join(', ')}` : 'no segment'} (mode ${dstInfo.mode})`,
-  ];
+  const text =
+    src.name === dst.name
+      ? [
+          `${src.name} to ${dst.name}: from one replica to another (each replica is a host of its own to the firewall, so the policy decides; a replica reaching itself goes over loopback and is always allowed)`,
+          ...(replicas !== undefined && replicas < 2
+            ? [`${src.name} runs ${replicas} replica now: this applies once it runs more`]
+            : replicas !== undefined
+              ? [`${src.name} runs ${replicas} replicas`]
+              : []),
+          `${src.name} is in ${srcInfo.segments.length ? `segments ${srcInfo.segments.join(', ')}` : 'no segment'} (mode ${srcInfo.mode})`,
+        ]
+      : [
+          `${src.name} is in ${srcInfo.segments.length ? `segments ${srcInfo.segments.join(', ')}` : 'no segment'} (mode ${srcInfo.mode})`,
+          `${dst.name} is in ${dstInfo.segments.length ? `segments ${dstInfo.segments.join(', ')}` : 'no segment'} (mode ${dstInfo.mode})`,
+        ];
   const rules: RuleConsideration[] = [];
   let decision: Decision | undefined;
   for (const rule of policy.rules) {

@@ -18,7 +18,7 @@ import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
 import { readCounters } from './counters';
 import { Enforcer } from './enforcer';
-import { evaluate, explain, modeOf, segmentsOf, uniqueWorkloads, withMode } from './evaluate';
+import { evaluate, explain, modeOf, replicaCounts, segmentsOf, uniqueWorkloads, withMode } from './evaluate';
 import { followFlows, listFlows } from './flows';
 import { listInstances } from './instances';
 import type { Mode, Policy, PolicyIssue } from './policy';
@@ -197,7 +197,7 @@ export function createFirewallService(options: {
           mode: modeOf(effective, w) as Mode,
           instances: instances.filter((i) => i.name === w.name).length,
         })),
-        flows: evaluate(effective, workloads),
+        flows: evaluate(effective, instances),
       };
     },
     'policy:evaluate': async ({ file, text, mode }) => {
@@ -215,7 +215,8 @@ export function createFirewallService(options: {
       const policy = await inForce();
       if (!policy)
         throw new ApiError('no-policy', 'no policy is in force', 'Apply one: `microlab policy apply FILE`.');
-      const workloads = uniqueWorkloads(await listInstances(await options.docker(), project));
+      const instances = await listInstances(await options.docker(), project);
+      const workloads = uniqueWorkloads(instances);
       const find = (name: string) => {
         const w = workloads.find((x) => x.name === name);
         if (!w)
@@ -226,7 +227,13 @@ export function createFirewallService(options: {
           );
         return w;
       };
-      return explain(policy, find(src), find(dst), { port, protocol: protocol ?? 'tcp' });
+      return explain(
+        policy,
+        find(src),
+        find(dst),
+        { port, protocol: protocol ?? 'tcp' },
+        src === dst ? { replicas: replicaCounts(instances).get(src) ?? 0 } : {},
+      );
     },
     'flows:list': async (query) => listFlows(await options.docker(), project, query),
     'flows:follow': async ({ enabled }) => {

@@ -51,7 +51,8 @@ function verdicts(
 }
 
 /**
- * Every flow between `workloads` (replicas share a name and count once) under `candidate`,
+ * Every flow between `workloads` (the running instances: replicas share a name, and replicas
+ * of one workload are a flow of their own when it runs more than one) under `candidate`,
  * each beside its verdict under `inForce` (pass the "no policy" policy when none is).
  * `perimeter` set: only flows between segments meet the policy.
  */

@@ -1,6 +1,7 @@
 /**
- * The reachability matrix: from every workload to every instance of every other workload,
- * on each port it exposes, what the evaluator expects next to what a real connection attempt
+ * The reachability matrix: from every workload to every instance of every other workload, and
+ * to every other replica of its own (siblings are hosts of their own to the firewall), on each
+ * port it exposes, what the evaluator expects next to what a real connection attempt
  * observes. The attempt runs inside the source's network namespace, from its firewall
  * sidecar (or, without one, a throwaway container in the same namespace), so the source's
  * egress rules and the destination's ingress rules both apply, and app images need no tools.
@@ -24,6 +25,8 @@ export type Observed = Outcome | 'error' | 'untested';
 
 export interface ProbeCell {
   src: string;
+  /** The source replica the probe ran from. */
+  srcContainer: string;
   dst: string;
   /** The destination replica probed, and the address used. */
   dstContainer: string;
@@ -136,7 +139,7 @@ export async function runProbe(
     sources.map(async (src) => {
       const targets: Target[] = [];
       for (const dst of instances) {
-        if (dst.name === src.name) continue;
+        if (dst.containerId === src.containerId) continue;
         const address = plan.address(src, dst);
         if (!address) continue;
         for (const port of dst.ports) {
@@ -144,6 +147,7 @@ export async function runProbe(
           targets.push({
             cell: {
               src: src.name,
+              srcContainer: src.containerName,
               dst: dst.name,
               dstContainer: dst.containerName,
               address,

@@ -148,9 +148,10 @@ afterAll(async () => {
 describe('segment firewall on synthetic workloads', () => {
   it('with no policy, everything reaches everything', async () => {
     const report = await runProbe(docker, project, undefined);
-    // One source per workload, every replica of the others: web -> api x2 (2 ports) + db = 5,
-    // api -> web + db = 2, db -> web + api x2 (2 ports) = 5.
-    expect(report.cells).toHaveLength(12);
+    // One source per workload, every replica of the others and its own other replicas:
+    // web -> api x2 (2 ports) + db = 5, api -> web + db + its sibling api-2 (2 ports) = 4,
+    // db -> web + api x2 (2 ports) = 5.
+    expect(report.cells).toHaveLength(14);
     expectMatrixMatches(report);
     expect(new Set(report.cells.map((c) => c.observed))).toEqual(new Set(['connected']));
   });
@@ -218,7 +219,8 @@ describe('segment firewall on synthetic workloads', () => {
       await enforcer.reconcile();
       const report = await runProbe(docker, project, policy);
       expectMatrixMatches(report);
-      expect(report.cells.filter((c) => c.dstContainer === `${project}-api-3`).length).toBe(2 * 2);
+      // from web and db, and from its sibling api-1, on both of api's ports
+      expect(report.cells.filter((c) => c.dstContainer === `${project}-api-3`).length).toBe(3 * 2);
     } finally {
       stop();
     }
@@ -273,6 +275,57 @@ describe('segment firewall on synthetic workloads', () => {
       /port 0 is out of range/,
     );
     expect(outcomes(await runProbe(docker, project, policy))).toEqual(outcomes(before));
+  });
+
+  it('replicas of one workload: the policy decides whether siblings reach each other, and the matrix, show and explain say so', async () => {
+    const l = lab(project);
+    try {
+      // SEGMENTED has no rule from api to api: the default denies it, between two hosts like any other
+      await l.call('policy:apply', { text: SEGMENTED });
+      const denied = await l.call('probe:run', {});
+      expectMatrixMatches(denied);
+      const siblings = denied.cells.filter((c) => c.src === 'api' && c.dst === 'api');
+      // from api-1 to each other replica (api-2, and api-3 if an earlier test left it), both ports
+      expect(siblings.length).toBeGreaterThanOrEqual(2);
+      expect(siblings.filter((c) => c.dstContainer === `${project}-api-2`).map((c) => c.port.port)).toEqual([
+        8080, 9000,
+      ]);
+      for (const c of siblings)
+        expect([c.srcContainer, c.observed, c.ruleId]).toEqual([`${project}-api-1`, 'timeout', 'default']);
+      const show = await l.call('policy:show', {});
+      expect(show.flows.filter((f) => f.src === 'api' && f.dst === 'api').map((f) => f.verdict)).toEqual([
+        'denied',
+        'denied',
+      ]);
+      // a workload with one replica has no such flow (it reaches itself over loopback)
+      expect(show.flows.some((f) => f.src === f.dst && f.src !== 'api')).toBe(false);
+      const why = await l.call('policy:explain', { src: 'api', dst: 'api', port: 8080 });
+      expect(why.verdict).toBe('denied');
+      expect(why.text[0]).toMatch(/^api to api: from one replica to another/);
+      expect(why.text[1]).toMatch(/^api runs [23] replicas$/);
+
+      // one rule lets siblings talk, and only on the port it names
+      await l.call('policy:apply', {
+        text: `${SEGMENTED}  - { id: api-siblings, from: { segment: api }, to: { segment: api }, ports: [9000], action: allow }
+`,
+      });
+      const allowed = await l.call('probe:run', {});
+      expectMatrixMatches(allowed);
+      expect(
+        allowed.cells
+          .filter((c) => c.src === 'api' && c.dstContainer === `${project}-api-2`)
+          .map((c) => [c.port.port, c.observed]),
+      ).toEqual([
+        [8080, 'timeout'],
+        [9000, 'connected'],
+      ]);
+      expect((await l.call('policy:explain', { src: 'api', dst: 'api', port: 9000 })).decision).toEqual({
+        action: 'allow',
+        ruleId: 'api-siblings',
+      });
+    } finally {
+      l.services.firewall.close();
+    }
   });
 
   it('policy clear removes every table and forgets the policy', async () => {

@@ -150,4 +150,27 @@ rules:
     expect(e.decision).toEqual({ action: 'deny', ruleId: 'default' });
     expect(e.text).toContain('no rule matches 9999/tcp: the default action deny applies');
   });
+
+  it('adds the flows between replicas of one workload when it runs more than one, and explains them', () => {
+    const single = evaluate(SEGMENTED, all);
+    expect(single.some((f) => f.src === f.dst)).toBe(false);
+    const scaled = evaluate(SEGMENTED, [...all, payments]);
+    expect(
+      scaled.filter((f) => f.src === f.dst).map((f) => [f.src, f.port.port, f.verdict, f.decision.ruleId]),
+    ).toEqual([
+      ['payments', 8080, 'denied', 'default'],
+      ['payments', 9090, 'rejected', 'no-admin'],
+    ]);
+    expect(scaled.length).toBe(single.length + 2);
+    const why = explain(SEGMENTED, payments, payments, tcp(9090), { replicas: 2 });
+    expect(why.decision).toEqual({ action: 'reject', ruleId: 'no-admin' });
+    expect(why.text.slice(0, 3)).toEqual([
+      'payments to payments: from one replica to another (each replica is a host of its own to the firewall, so the policy decides; a replica reaching itself goes over loopback and is always allowed)',
+      'payments runs 2 replicas',
+      'payments is in segments api, payments (mode enforce)',
+    ]);
+    expect(explain(SEGMENTED, payments, payments, tcp(8080), { replicas: 1 }).text[1]).toBe(
+      'payments runs 1 replica now: this applies once it runs more',
+    );
+  });
 });

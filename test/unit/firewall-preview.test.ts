@@ -31,7 +31,7 @@ rules:
 
 describe('policy preview (the expected matrix before apply)', () => {
   it('gives every flow its verdict under the candidate beside the verdict in force', () => {
-    // a replica of api counts once
+    // two replicas of api: one workload, and the flow between its replicas is one of the flows
     const preview = previewPolicy(CANDIDATE, NO_POLICY, [web, api, { ...api }, db]);
     expect(preview.layout).toBe('flat');
     expect(preview.workloads).toEqual([
@@ -39,7 +39,7 @@ describe('policy preview (the expected matrix before apply)', () => {
       { name: 'db', segments: ['db'], mode: 'enforce' },
       { name: 'web', segments: ['web'], mode: 'enforce' },
     ]);
-    expect(preview.flows).toHaveLength(6);
+    expect(preview.flows).toHaveLength(7);
     const flow = (src: string, dst: string) => preview.flows.find((f) => f.src === src && f.dst === dst)!;
     expect(flow('web', 'api')).toMatchObject({
       verdict: 'allowed',
@@ -52,7 +52,12 @@ describe('policy preview (the expected matrix before apply)', () => {
       inForce: { verdict: 'allowed', ruleId: 'default' },
       changed: true,
     });
-    expect(preview.changed).toBe(4);
+    expect(flow('api', 'api')).toMatchObject({
+      verdict: 'denied',
+      decision: { action: 'deny', ruleId: 'default' },
+      changed: true,
+    });
+    expect(preview.changed).toBe(5);
   });
 
   it('the same policy as the one in force changes nothing', () => {
