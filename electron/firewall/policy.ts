@@ -105,7 +105,8 @@ const SegmentSchema = z
   .refine((s) => s.selector !== undefined || s.workloads !== undefined, {
     error: 'a segment needs a selector or a list of workloads',
   })
-  .meta({ anyOf: [{ required: ['selector'] }, { required: ['workloads'] }] });
+  // For the JSON Schema: a segment without a selector needs its list of workloads.
+  .meta({ if: { not: { required: ['selector'] } }, then: { required: ['workloads'] } });
 
 const PeerSchema = z
   .union([
