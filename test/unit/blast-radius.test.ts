@@ -24,6 +24,7 @@ function cellsFor(file: string, deployment: keyof typeof deployments): ProbeCell
     const expected = expectedOutcome(f.verdict);
     return {
       src: f.src,
+      srcContainer: `${f.src}-1`,
       dst: f.dst,
       dstContainer: `${f.dst}-1`,
       address: '198.19.0.9',
@@ -40,6 +41,7 @@ function cellsFor(file: string, deployment: keyof typeof deployments): ProbeCell
 const cell = (dst: string, port: number, observed: ProbeCell['observed'], more: Partial<ProbeCell> = {}) =>
   ({
     src: 'jumpbox',
+    srcContainer: 'jumpbox-1',
     dst,
     dstContainer: `${dst}-1`,
     address: '198.19.0.9',
