@@ -10,6 +10,7 @@ import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';
 import { runTerminalCommand } from './cli/terminal';
+import { runLabCommand } from './cli/lab';
 import type { Command } from './cli/args';
 import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
@@ -101,6 +102,20 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'probe':
       case 'blast-radius':
         return await runFirewallCommand(command, call, services, out, err);
+      case 'lab-list':
+      case 'lab-start':
+      case 'lab-status':
+      case 'lab-check':
+      case 'lab-hint':
+      case 'lab-solve':
+      case 'lab-reset':
+      case 'lab-next':
+      case 'lab-do':
+      case 'lab-answer':
+      case 'lab-summary':
+      case 'lab-export':
+      case 'class-summary':
+        return await runLabCommand(command, call, (start) => followTask(services, start, out, err), out);
       case 'down': {
         const report = await call('resources:down', { images: command.images });
         for (const r of report.removed) out.write(`removed ${r.kind} ${r.name}\n`);

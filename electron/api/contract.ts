@@ -18,6 +18,34 @@ import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
 import type { TerminalEvents } from './terminal';
+import {
+  ClassSummary,
+  LabsAction,
+  LabsAnswer,
+  LabsExport,
+  LabsGet,
+  LabsRead,
+  LabsReset,
+  LabsSave,
+  LabsStart,
+} from './labs';
+import type {
+  CheckReport,
+  ClassRow,
+  HintReply,
+  LabDetail,
+  LabList,
+  LabProgress,
+  LabStatus,
+  LabSummary,
+  LabTable,
+  ProgressExport,
+  StepProgress,
+} from './labs';
+
+export type * from './labs';
+export type * from './firewall';
+export { LAB_APPS, LAB_CHECK_KINDS, LAB_NETWORKS, LAB_VIEWS } from './labs';
 
 // ---------------------------------------------------------------------------------------
 // Shared shapes
@@ -133,6 +161,10 @@ export interface WorkloadStatus {
   /** The workload (shared by replicas, also its DNS name): "catalog", "catalog-db". */
   workload: string;
   container: string;
+  /** Docker's container id, when it started (ISO) and its image id: a container's identity. */
+  id?: string;
+  startedAt?: string;
+  image?: string;
   deployment: DeploymentName;
   kind: WorkloadKind;
   /** Docker's state: running, exited, ... */
@@ -243,6 +275,56 @@ const LoadRun = z
   .strict();
 const LoadReportInput = z.object({ taskId: z.string().min(1).max(100) }).strict();
 
+/**
+ * The guided labs (issue 9; shapes and errors in ./labs.ts). One lab is active per project;
+ * check, hint, solve, reset, next and action act on its current step. Start, solve, reset and
+ * action are tasks (they may redeploy, apply a policy or run a load).
+ */
+const labMethods = {
+  /** Every lab on the map with the student's progress, and the lab files that did not load. */
+  'labs:list': method<typeof NoInput, LabList>(NoInput),
+  /** One lab in full: intro, steps (text, actions, checks, questions), claims, workspace. */
+  'labs:get': method<typeof LabsGet, LabDetail>(LabsGet),
+  /**
+   * Makes the lab active and brings deployment, layout and policy to its start (or, with
+   * `step`, to step N's start by running the earlier steps' solves).
+   */
+  'labs:start': method<typeof LabsStart, TaskInfo>(LabsStart),
+  /** The active lab, its current step and progress. */
+  'labs:status': method<typeof NoInput, LabStatus>(NoInput),
+  /** Runs the current step's checks against the real state; a pass records the step's measures. */
+  'labs:check': method<typeof NoInput, CheckReport>(NoInput),
+  /** Reveals the current step's next hint (counted in progress). */
+  'labs:hint': method<typeof NoInput, HintReply>(NoInput),
+  /** "Show me": brings the state to the step's goal, then checks; recorded as solved-by-help. */
+  'labs:solve': method<typeof NoInput, TaskInfo>(NoInput),
+  /**
+   * Restores the deployment, scale, versions and policy of step N's start (default: the lab's
+   * start) and makes N current; nothing else of the user's is touched.
+   */
+  'labs:reset': method<typeof LabsReset, TaskInfo>(LabsReset),
+  /** Moves to the next step once the current one passed or was solved (else `step-not-done`). */
+  'labs:next': method<typeof NoInput, LabStatus>(NoInput),
+  /** Runs one of the current step's action buttons (a `terminal` action is the UI's: `ui-action`). */
+  'labs:action': method<typeof LabsAction, TaskInfo>(LabsAction),
+  /** Records the student's answer to a question of the current step (a `quiz` check reads it). */
+  'labs:answer': method<typeof LabsAnswer, StepProgress>(LabsAnswer),
+  /** A file of a lab's workspace (where the student writes policies); absolute path and text. */
+  'labs:read': method<typeof LabsRead, { file: string; text: string }>(LabsRead),
+  /** Writes a file of a lab's workspace; returns its absolute path (what `policy:apply` takes). */
+  'labs:save': method<typeof LabsSave, { file: string }>(LabsSave),
+  /** Every lab's progress. */
+  'labs:progress': method<typeof NoInput, LabProgress[]>(NoInput),
+  /** A lab's claims next to the student's own numbers. */
+  'labs:summary': method<typeof LabsGet, LabSummary>(LabsGet),
+  /** The 2×2 table (plus perimeter and capstone), filled from every lab so far. */
+  'labs:table': method<typeof NoInput, LabTable>(NoInput),
+  /** Writes the progress as JSON to `file` and as CSV beside it (same name, .csv). */
+  'labs:export': method<typeof LabsExport, ProgressExport>(LabsExport),
+  /** Reads exported progress files (one per student) into one table of students × labs × steps. */
+  'labs:class': method<typeof ClassSummary, ClassRow[]>(ClassSummary),
+} as const;
+
 export const methods = {
   'engine:doctor': method<typeof NoInput, DoctorReport>(NoInput),
   'engine:status': method<typeof NoInput, StatusReport>(NoInput),
@@ -278,6 +360,7 @@ export const methods = {
   'load:report': method<typeof LoadReportInput, LoadReport>(LoadReportInput),
   ...firewallMethods,
   ...terminalMethods,
+  ...labMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;

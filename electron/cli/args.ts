@@ -8,6 +8,8 @@ import { FIREWALL_USAGE, parseFirewallCommand } from './firewall-args';
 import type { FirewallCommand } from './firewall-args';
 import { parseTerminalCommand, TERMINAL_USAGE } from './terminal-args';
 import type { TerminalCommand } from './terminal-args';
+import { LAB_USAGE, parseLabCommand } from './lab-args';
+import type { LabCommand } from './lab-args';
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { DeploymentName, LoadScenario } from '../api/contract';
 
@@ -16,6 +18,7 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export type Command =
   | FirewallCommand
   | TerminalCommand
+  | LabCommand
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'doctor'; json: boolean }
@@ -61,6 +64,7 @@ Commands:
                                   scenarios: browse, cart, checkout, account
 ${FIREWALL_USAGE}
 ${TERMINAL_USAGE}
+${LAB_USAGE}
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
@@ -119,6 +123,11 @@ export function parseCommand(argv: string[]): Command {
     case 'shell':
     case 'exec':
       return parseTerminalCommand(first, rest, (message) => {
+        throw new UsageError(message);
+      });
+    case 'lab':
+    case 'class':
+      return parseLabCommand(first, rest, (message) => {
         throw new UsageError(message);
       });
     case 'up': {

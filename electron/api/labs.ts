@@ -1,0 +1,353 @@
+/**
+ * The guided labs' part of the API contract (issue 9): list, open, start, check, hint, solve,
+ * reset, next, progress, summary and the 2×2 table. Spread into `methods` in contract.ts.
+ *
+ * A lab is a file, labs/guides/<id>/lab.yaml (its format and JSON Schema: electron/labs/format.ts
+ * and labs/guides/lab.schema.json). One lab is *active* per project at a time: `labs:start`
+ * makes it so, and check, hint, solve, reset and next act on its current step.
+ *
+ * Long work (bringing the deployment and policy to a step's start, a solve that runs a load)
+ * is a task: those methods return a TaskInfo at once and report through `tasks:update`; the
+ * task's `result` is one line. Checks are quick (≤ a few seconds) and answer directly.
+ *
+ * Errors (ApiError codes): `unknown-lab`, `lab-invalid` (the file has problems; message lists
+ * them), `no-active-lab`, `unknown-step`, `unknown-action`, `step-not-done` (`labs:next` before
+ * the step's checks passed or it was solved), `workspace-file` (bad workspace file name).
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------
+// Shapes
+
+export const LAB_APPS = ['monolith', 'microservices'] as const;
+export const LAB_NETWORKS = ['flat', 'segmented', 'perimeter'] as const;
+export type LabApp = (typeof LAB_APPS)[number];
+export type LabNetwork = (typeof LAB_NETWORKS)[number];
+
+/** Where a lab sits on the map: the application's architecture × the network's. */
+export interface LabQuadrant {
+  app: LabApp;
+  network: LabNetwork;
+}
+
+/** A lab file that does not load: each problem at its file:line:column. */
+export interface LabLoadError {
+  /** The lab's folder name under labs/guides (its id when it loads). */
+  id: string;
+  /** Path of the lab file. */
+  file: string;
+  issues: LabIssue[];
+}
+
+export interface LabIssue {
+  file: string;
+  /** 1-based. */
+  line: number;
+  column: number;
+  /** Dotted path in the file, e.g. "steps.2.checks.0.kind"; "" for the whole file. */
+  path: string;
+  message: string;
+}
+
+export type LabState = 'not-started' | 'in-progress' | 'completed';
+
+/** One lab on the map. */
+export interface LabInfo {
+  id: string;
+  title: string;
+  /** One or two sentences: what the student shows. */
+  summary: string;
+  /** Estimated time, minutes. */
+  minutes: number;
+  quadrant: LabQuadrant;
+  /** Place on the map (1 = first). */
+  order: number;
+  /** How many steps. */
+  steps: number;
+  state: LabState;
+  /** Steps whose checks passed (by the student) / solved with "Show me". */
+  stepsPassed: number;
+  stepsSolved: number;
+}
+
+export interface LabList {
+  labs: LabInfo[];
+  /** Lab files that did not load; the others still do. */
+  errors: LabLoadError[];
+}
+
+/**
+ * What a step's button does. `terminal` opens a terminal in a workload (or its firewall
+ * sidecar) and, with `command`, types it there: the UI's to carry out (`labs:action` refuses
+ * it with code `ui-action`); the others run through `labs:action` as a task.
+ */
+export type LabAction =
+  | {
+      kind: 'apply-policy';
+      /** a shipped policy (labs/policies), the lab's folder, or "workspace:NAME" */ policy: string;
+      mode?: 'off' | 'monitor' | 'enforce';
+    }
+  | { kind: 'clear-policy' }
+  | { kind: 'up'; deployment: 'monolith' | 'microservices'; layout?: 'flat' | 'perimeter' }
+  | { kind: 'scale'; service: string; replicas: number }
+  | { kind: 'upgrade'; service: string; version: number }
+  | {
+      kind: 'load';
+      /** scenarios/s */ rate: number;
+      /** seconds */ duration: number;
+      mix?: Record<string, number>;
+      /** run it while the next action runs (e.g. an upgrade under load) */ background?: boolean;
+    }
+  | { kind: 'exec'; workload: string; command: string[] }
+  | { kind: 'terminal'; workload: string; firewall?: boolean; command?: string }
+  | {
+      kind: 'workspace';
+      /** copies a file of the lab's folder into the workspace (a skeleton to complete) */ file: string;
+      as?: string;
+    }
+  | { kind: 'answer'; question: string; answer: string };
+
+export interface LabActionInfo {
+  /** Unique within the step. */
+  id: string;
+  /** The button's text. */
+  label: string;
+  action: LabAction;
+}
+
+/** A check as the guide shows it before it runs. */
+export interface LabCheckInfo {
+  id: string;
+  kind: LabCheckKind;
+  /** What it verifies, one line. */
+  description: string;
+}
+
+export const LAB_CHECK_KINDS = [
+  'deployment',
+  'replicas',
+  'unchanged',
+  'policy',
+  'flow',
+  'blast-radius',
+  'counter',
+  'flow-log',
+  'load',
+  'policy-file',
+  'quiz',
+] as const;
+export type LabCheckKind = (typeof LAB_CHECK_KINDS)[number];
+
+/** A question whose answer a `quiz` check reads (the UI shows an input for it). */
+export interface LabQuestion {
+  id: string;
+  /** Markdown. */
+  text: string;
+  /** Offered answers; absent: free text. */
+  choices?: string[];
+}
+
+export interface LabStepInfo {
+  /** 1-based. */
+  index: number;
+  id: string;
+  title: string;
+  /** Markdown: why, what to do, what to observe. */
+  text: string;
+  actions: LabActionInfo[];
+  checks: LabCheckInfo[];
+  questions: LabQuestion[];
+  /** How many hints there are (revealed one by one with `labs:hint`). */
+  hints: number;
+  /** What the step records for the summary. */
+  measures: { id: string; label: string; unit: string }[];
+  /** The live views the step needs beside the guide. */
+  views: LabView[];
+}
+
+export const LAB_VIEWS = ['graph', 'matrix', 'flows', 'terminal', 'load', 'editor', 'counters'] as const;
+export type LabView = (typeof LAB_VIEWS)[number];
+
+/** A claim of the lab, backed by measurements. */
+export interface LabClaim {
+  text: string;
+  /** Ids of measures (any step) shown next to it. */
+  measures: string[];
+}
+
+/** A whole lab, to open it. */
+export interface LabDetail extends Omit<LabInfo, 'steps'> {
+  /** Markdown shown before step 1, and after the last (with the summary). */
+  intro: string;
+  finish: string;
+  setup: { deployment: 'monolith' | 'microservices'; layout: 'flat' | 'perimeter'; policy?: string };
+  steps: LabStepInfo[];
+  claims: LabClaim[];
+  /** The lab's workspace folder (policies the student writes), and its files. */
+  workspace: { dir: string; files: string[] };
+}
+
+export type StepOutcome = 'pending' | 'passed' | 'solved';
+
+/** One recorded number. */
+export interface Measurement {
+  id: string;
+  label: string;
+  unit: string;
+  value: number;
+  /** Where it came from, one line: "blast:radius jumpbox, observed". */
+  source: string;
+  at: string;
+}
+
+export interface StepProgress {
+  outcome: StepOutcome;
+  /** `labs:check` runs on this step. */
+  attempts: number;
+  hintsShown: number;
+  /** First time the step became current, and when it passed or was solved (ISO). */
+  startedAt?: string;
+  doneAt?: string;
+  /** Seconds from start to done, while the lab was open. */
+  seconds?: number;
+  measurements: Measurement[];
+  answers: Record<string, string>;
+}
+
+export interface LabProgress {
+  lab: string;
+  state: LabState;
+  startedAt?: string;
+  completedAt?: string;
+  /** By step id. */
+  steps: Record<string, StepProgress>;
+}
+
+/** The active lab and where the student is. Absent `lab`: no lab active. */
+export interface LabStatus {
+  lab?: string;
+  title?: string;
+  /** 1-based current step, and how many steps. */
+  step?: number;
+  steps?: number;
+  stepId?: string;
+  /** The current step's progress. */
+  current?: StepProgress;
+  progress?: LabProgress;
+}
+
+export interface CheckResult {
+  id: string;
+  kind: LabCheckKind;
+  description: string;
+  passed: boolean;
+  /**
+   * Why, naming the fact: "catalog -> payments-db:5432 connected; the step expects it blocked",
+   * or, when the state could not be read, "cannot read the flow log: the engine is not
+   * reachable" (never a pass by default).
+   */
+  message: string;
+  /** How long the check took, ms. */
+  durationMs: number;
+}
+
+export interface CheckReport {
+  lab: string;
+  step: number;
+  stepId: string;
+  passed: boolean;
+  results: CheckResult[];
+  /** Measurements recorded by this run (when it passed). */
+  measurements: Measurement[];
+  /** Measures that could not be read, each with the reason. */
+  notRecorded: string[];
+  /** The step's outcome after this run. */
+  outcome: StepOutcome;
+}
+
+export interface HintReply {
+  lab: string;
+  step: number;
+  /** 1-based: which hint this is, of how many. */
+  index: number;
+  of: number;
+  /** Markdown. */
+  text: string;
+  /** Every hint shown so far, in order. */
+  shown: string[];
+}
+
+/** A claim with the student's own numbers. */
+export interface SummaryClaim {
+  text: string;
+  measurements: Measurement[];
+  /** Every measure it names was recorded. */
+  backed: boolean;
+}
+
+export interface LabSummary {
+  lab: string;
+  title: string;
+  quadrant: LabQuadrant;
+  state: LabState;
+  finish: string;
+  claims: SummaryClaim[];
+  steps: {
+    id: string;
+    title: string;
+    outcome: StepOutcome;
+    attempts: number;
+    hintsShown: number;
+    seconds?: number;
+  }[];
+}
+
+/** The 2×2 table (and the perimeter and capstone beyond it), filled from completed labs. */
+export interface LabTable {
+  cells: {
+    app: LabApp;
+    network: LabNetwork;
+    labs: { id: string; title: string; state: LabState; claims: SummaryClaim[] }[];
+  }[];
+}
+
+/** `labs:export` wrote these files. */
+export interface ProgressExport {
+  json: string;
+  csv: string;
+}
+
+/** One row per student × lab × step: what an instructor grades from. */
+export interface ClassRow {
+  student: string;
+  lab: string;
+  step: string;
+  outcome: StepOutcome;
+  attempts: number;
+  hintsShown: number;
+  seconds?: number;
+  measurements: Record<string, number>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Methods
+
+const LabId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a lab id like monolith-flat');
+const StepNumber = z.number().int().min(1).max(100);
+const FilePath = z.string().trim().min(1, 'a file path is required').max(4096);
+const WorkspaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\.ya?ml$/, 'a file name like my-policy.yaml (no folders)');
+export const LabsGet = z.object({ lab: LabId }).strict();
+export const LabsStart = z.object({ lab: LabId, step: StepNumber.optional() }).strict();
+export const LabsReset = z.object({ step: StepNumber.optional() }).strict();
+export const LabsAction = z.object({ action: z.string().min(1).max(63) }).strict();
+export const LabsAnswer = z
+  .object({ question: z.string().min(1).max(63), answer: z.string().trim().min(1).max(500) })
+  .strict();
+export const LabsSave = z
+  .object({ lab: LabId, file: WorkspaceName, text: z.string().max(256 * 1024) })
+  .strict();
+export const LabsRead = z.object({ lab: LabId, file: WorkspaceName }).strict();
+export const LabsExport = z.object({ file: FilePath }).strict();
+export const ClassSummary = z.object({ files: z.array(FilePath).min(1).max(1000) }).strict();

@@ -1,0 +1,189 @@
+/**
+ * The labs' CLI commands, over the same API as the app. `lab check` exits 0 when every check of
+ * the current step passes and 1 when one fails; commands that start a task (start, solve, reset,
+ * do) show its progress and exit 1 when it fails. With --json, the API's answer as it is
+ * (`lab list --json`: an array of labs; `lab status --json`: at least {lab, step, steps}).
+ */
+import path from 'node:path';
+import type {
+  CheckReport,
+  ClassRow,
+  LabList,
+  LabStatus,
+  LabSummary,
+  MethodInput,
+  MethodName,
+  MethodOutput,
+  TaskInfo,
+} from '../api/contract';
+import type { LabCommand } from './lab-args';
+
+type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
+type Out = NodeJS.WritableStream;
+/** Shows a task's progress until it ends; returns the exit code (0, 1, 130). */
+type Follow = (start: () => Promise<TaskInfo>) => Promise<number>;
+
+export async function runLabCommand(
+  command: LabCommand,
+  call: Call,
+  follow: Follow,
+  out: Out,
+): Promise<number> {
+  const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
+  switch (command.name) {
+    case 'lab-list': {
+      const list = await call('labs:list', {});
+      if (command.json) print(list.labs);
+      else out.write(formatList(list));
+      return list.errors.length ? 1 : 0;
+    }
+    case 'lab-start':
+      return follow(() =>
+        call('labs:start', { lab: command.lab, ...(command.step ? { step: command.step } : {}) }),
+      );
+    case 'lab-status': {
+      const status = await call('labs:status', {});
+      if (command.json) print(status.lab ? status : { lab: null, step: null, steps: null });
+      else out.write(await formatStatus(status, call));
+      return 0;
+    }
+    case 'lab-check': {
+      const report = await call('labs:check', {});
+      if (command.json) print(report);
+      else out.write(formatCheck(report));
+      return report.passed ? 0 : 1;
+    }
+    case 'lab-hint': {
+      const hint = await call('labs:hint', {});
+      out.write(`Hint ${hint.index} of ${hint.of}: ${hint.text}\n`);
+      return 0;
+    }
+    case 'lab-solve':
+      return follow(() => call('labs:solve', {}));
+    case 'lab-reset':
+      return follow(() => call('labs:reset', command.step ? { step: command.step } : {}));
+    case 'lab-next': {
+      const status = await call('labs:next', {});
+      out.write(await formatStatus(status, call));
+      return 0;
+    }
+    case 'lab-do':
+      return follow(() => call('labs:action', { action: command.action }));
+    case 'lab-answer': {
+      await call('labs:answer', { question: command.question, answer: command.answer });
+      out.write(`Answer to "${command.question}" recorded; \`microlab lab check\` checks it.\n`);
+      return 0;
+    }
+    case 'lab-summary': {
+      const lab = command.lab ?? (await call('labs:status', {})).lab;
+      if (!lab) {
+        out.write('No lab is active: name one, `microlab lab summary ID`.\n');
+        return 1;
+      }
+      const summary = await call('labs:summary', { lab });
+      if (command.json) print(summary);
+      else out.write(formatSummary(summary));
+      return 0;
+    }
+    case 'lab-export': {
+      const written = await call('labs:export', { file: path.resolve(command.file) });
+      out.write(`wrote ${written.json} and ${written.csv}\n`);
+      return 0;
+    }
+    case 'class-summary': {
+      const rows = await call('labs:class', { files: command.files.map((f) => path.resolve(f)) });
+      if (command.json) print(rows);
+      else out.write(formatClass(rows));
+      return 0;
+    }
+  }
+}
+
+const OUTCOME = { passed: '✔', solved: '?', pending: ' ' } as const;
+
+function formatList(list: LabList): string {
+  const lines = list.labs.map(
+    (l) =>
+      `${String(l.order).padStart(2)}. ${l.id.padEnd(26)} ${`${l.quadrant.app} × ${l.quadrant.network}`.padEnd(28)} ${String(l.minutes).padStart(3)} min  ${l.stepsPassed + l.stepsSolved}/${l.steps} steps  ${l.state}\n      ${l.title}`,
+  );
+  for (const e of list.errors) {
+    lines.push(`✘ ${e.id}: this lab file does not load`);
+    for (const i of e.issues) lines.push(`    ${i.file}:${i.line}:${i.column}: ${i.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function formatStatus(status: LabStatus, call: Call): Promise<string> {
+  if (!status.lab)
+    return 'No lab is active. `microlab lab list` shows them; `microlab lab start ID` starts one.\n';
+  const detail = await call('labs:get', { lab: status.lab });
+  const step = detail.steps[(status.step ?? 1) - 1]!;
+  const lines = [
+    `${detail.title}: step ${status.step} of ${status.steps} — ${step.title} (${status.current?.outcome ?? 'pending'}, ${status.current?.attempts ?? 0} checks run)`,
+    '',
+    step.text.trim(),
+    '',
+  ];
+  if (step.actions.length) {
+    lines.push('Actions (`microlab lab do ID`):');
+    for (const a of step.actions)
+      lines.push(
+        `  ${a.id.padEnd(16)} ${a.label}${a.action.kind === 'terminal' ? ' (in the app, or `microlab shell`)' : ''}`,
+      );
+  }
+  if (step.questions.length) {
+    lines.push('Questions (`microlab lab answer ID ANSWER`):');
+    for (const q of step.questions)
+      lines.push(`  ${q.id.padEnd(16)} ${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}`);
+  }
+  lines.push('Checks (`microlab lab check`):', ...step.checks.map((c) => `  - ${c.description}`));
+  if (detail.workspace.files.length || step.views.includes('editor'))
+    lines.push(`Workspace: ${detail.workspace.dir}`);
+  return lines.join('\n') + '\n';
+}
+
+function formatCheck(report: CheckReport): string {
+  const lines = report.results.map((r) => `${r.passed ? '✔' : '✘'} ${r.description}\n    ${r.message}`);
+  for (const m of report.measurements) lines.push(`  recorded: ${m.label}: ${m.value} ${m.unit}`);
+  for (const m of report.notRecorded) lines.push(`  not recorded: ${m}`);
+  lines.push(
+    report.passed
+      ? `Step ${report.step} ${report.outcome === 'solved' ? 'checks pass (solved with help)' : 'passed'}. \`microlab lab next\` moves on.`
+      : `Step ${report.step}: not yet.`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function formatSummary(summary: LabSummary): string {
+  const lines = [
+    `${summary.title} (${summary.quadrant.app} × ${summary.quadrant.network}): ${summary.state}`,
+    '',
+  ];
+  for (const c of summary.claims) {
+    lines.push(`${c.backed ? '✔' : '·'} ${c.text}`);
+    for (const m of c.measurements) lines.push(`    ${m.label}: ${m.value} ${m.unit}`);
+    if (!c.measurements.length) lines.push('    (not measured yet)');
+  }
+  lines.push('', 'Steps:');
+  for (const s of summary.steps)
+    lines.push(
+      `  [${OUTCOME[s.outcome]}] ${s.title}  ${s.attempts} checks, ${s.hintsShown} hints${s.seconds !== undefined ? `, ${s.seconds} s` : ''}`,
+    );
+  lines.push('  (✔ passed, ? solved with help)');
+  return lines.join('\n') + '\n';
+}
+
+function formatClass(rows: ClassRow[]): string {
+  const lines = [
+    `${'STUDENT'.padEnd(16)} ${'LAB'.padEnd(26)} ${'STEP'.padEnd(14)} ${'OUTCOME'.padEnd(8)} CHECKS HINTS  MEASUREMENTS`,
+    ...rows.map(
+      (r) =>
+        `${r.student.padEnd(16)} ${r.lab.padEnd(26)} ${r.step.padEnd(14)} ${r.outcome.padEnd(8)} ${String(r.attempts).padStart(6)} ${String(r.hintsShown).padStart(5)}  ${Object.entries(
+          r.measurements,
+        )
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,167 @@
+/**
+ * What a step's buttons and its solve do, through the API only: apply or clear a policy, start
+ * a deployment, scale, upgrade, run a load (in the background while the next entries run, e.g.
+ * an upgrade under load), run a command in a workload, copy a skeleton into the workspace,
+ * answer a question. `terminal` is the UI's (it opens a terminal panel).
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadReport, LoadScenario } from '../api/contract';
+import { ApiError } from '../api/errors';
+import type { LabClient } from './client';
+import { runTask } from './client';
+import { actionOf } from './format';
+import type { ActionEntry } from './format';
+
+/** Runs one command in a workload's first replica; output is stdout and stderr together. */
+export type ExecFn = (workload: string, command: string[]) => Promise<{ exitCode: number; output: string }>;
+
+export interface ActionContext {
+  client: LabClient;
+  labDir: string;
+  workspaceDir: string;
+  resolvePolicy(ref: string): string;
+  exec?: ExecFn;
+  recordLoad(report: LoadReport): Promise<void>;
+  recordAnswer(question: string, answer: string): Promise<void>;
+  /** Progress for the task running the entries. */
+  progress?(message: string): void;
+}
+
+/** One line saying what an entry does, for task progress and the CLI. */
+export function describeAction(entry: ActionEntry): string {
+  const { kind, spec } = actionOf(entry);
+  switch (kind) {
+    case 'apply-policy':
+      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}`;
+    case 'clear-policy':
+      return 'remove the policy in force';
+    case 'up':
+      return `start the ${String(spec.deployment)}${spec.layout === 'perimeter' ? ' behind the perimeter' : ''}`;
+    case 'scale':
+      return `scale ${String(spec.service)} to ${String(spec.replicas)}`;
+    case 'upgrade':
+      return `upgrade ${String(spec.service)} to version ${String(spec.version)}`;
+    case 'load':
+      return `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
+    case 'exec':
+      return `run \`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)}`;
+    case 'terminal':
+      return `open a terminal in ${String(spec.workload)}${spec.firewall ? "'s firewall" : ''}`;
+    case 'workspace':
+      return `copy ${String(spec.file)} into the workspace${spec.as ? ` as ${String(spec.as)}` : ''}`;
+    case 'answer':
+      return `answer "${String(spec.question)}"`;
+  }
+}
+
+async function runLoad(
+  ctx: ActionContext,
+  spec: Record<string, unknown>,
+): Promise<() => Promise<LoadReport>> {
+  const task = await ctx.client.call('load:run', {
+    rate: spec.rate as number,
+    duration: spec.duration as number,
+    ...(spec.mix ? { mix: spec.mix as Partial<Record<LoadScenario, number>> } : {}),
+  });
+  return async () => {
+    const final = await ctx.client.wait(task.id);
+    if (final.state !== 'succeeded')
+      throw new ApiError(
+        final.error?.code ?? final.state,
+        `the load ${final.state}: ${final.error?.message ?? ''}`,
+      );
+    const report = await ctx.client.call('load:report', { taskId: task.id });
+    await ctx.recordLoad(report);
+    return report;
+  };
+}
+
+/** Runs entries in order; background loads run alongside the entries after them. Returns one line. */
+export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Promise<string> {
+  const done: string[] = [];
+  const background: (() => Promise<LoadReport>)[] = [];
+  try {
+    for (const entry of entries) {
+      const { kind, spec } = actionOf(entry);
+      ctx.progress?.(describeAction(entry));
+      switch (kind) {
+        case 'apply-policy':
+          await ctx.client.call('policy:apply', {
+            file: ctx.resolvePolicy(spec.policy as string),
+            ...(spec.mode ? { mode: spec.mode as 'off' | 'monitor' | 'enforce' } : {}),
+          });
+          break;
+        case 'clear-policy':
+          await ctx.client.call('policy:clear', {});
+          break;
+        case 'up':
+          await runTask(ctx.client, 'deploy:up', {
+            deployment: spec.deployment as 'monolith' | 'microservices',
+            ...(spec.layout ? { layout: spec.layout as 'flat' | 'perimeter' } : {}),
+          });
+          break;
+        case 'scale':
+          await runTask(ctx.client, 'deploy:scale', {
+            service: spec.service as string,
+            replicas: spec.replicas as number,
+          });
+          break;
+        case 'upgrade':
+          await runTask(ctx.client, 'deploy:upgrade', {
+            service: spec.service as string,
+            version: spec.version as number,
+          });
+          break;
+        case 'load': {
+          const finish = await runLoad(ctx, spec);
+          if (spec.background) background.push(finish);
+          else {
+            const report = await finish();
+            const all = report.endpoints.find((e) => e.endpoint === 'all');
+            done.push(
+              `load: ${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, p95 ${all?.p95 ?? 0} ms`,
+            );
+            continue;
+          }
+          break;
+        }
+        case 'exec': {
+          if (!ctx.exec)
+            throw new ApiError('no-exec', 'running a command in a workload needs the terminal service');
+          const result = await ctx.exec(spec.workload as string, spec.command as string[]);
+          if (result.exitCode !== 0)
+            throw new ApiError(
+              'exec-failed',
+              `\`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
+            );
+          break;
+        }
+        case 'terminal':
+          throw new ApiError('ui-action', `"${describeAction(entry)}" is done in the app's terminal panel`);
+        case 'workspace': {
+          await mkdir(ctx.workspaceDir, { recursive: true });
+          const target = path.join(
+            ctx.workspaceDir,
+            (spec.as as string | undefined) ?? (spec.file as string),
+          );
+          await copyFile(path.join(ctx.labDir, spec.file as string), target);
+          break;
+        }
+        case 'answer':
+          await ctx.recordAnswer(spec.question as string, spec.answer as string);
+          break;
+      }
+      done.push(describeAction(entry));
+    }
+  } finally {
+    // A background load always ends and is recorded, even when an entry after it failed.
+    const results = await Promise.allSettled(background.map((finish) => finish()));
+    for (const r of results)
+      if (r.status === 'fulfilled') {
+        const all = r.value.endpoints.find((e) => e.endpoint === 'all');
+        done.push(`load: ${all?.count ?? 0} requests, ${all?.errors ?? 0} errors`);
+      }
+  }
+  return done.join('; ');
+}

@@ -1,0 +1,361 @@
+/**
+ * The lab format: labs/guides/<id>/lab.yaml, validated by the zod schema below (published as
+ * labs/guides/lab.schema.json, kept equal by a test). Pure: no Node APIs beyond types, no I/O.
+ *
+ *   id: monolith-flat
+ *   title: Monolith, flat network
+ *   summary: Lateral movement is free …
+ *   minutes: 20
+ *   quadrant: { app: monolith, network: flat }
+ *   setup: { deployment: monolith, layout: flat, policy: flat-observed.yaml }
+ *   intro: |  Markdown
+ *   steps:
+ *     - id: find-the-keys
+ *       title: …
+ *       text: |  Markdown: why, what to do, what to observe
+ *       views: [terminal]
+ *       actions: [{ id: shell, label: Open a terminal in the jumpbox, terminal: { workload: jumpbox } }]
+ *       questions: [{ id: password, text: … }]
+ *       checks: [{ kind: quiz, question: password, accept: [shop] }]
+ *       hints: [ "first, short", "more precise", "almost the answer" ]
+ *       solve: [{ answer: { question: password, answer: shop } }]
+ *       measure: [{ id: blast-flat, label: …, unit: workloads, from: { blast-radius: jumpbox } }]
+ *   claims: [{ text: …, measures: [blast-flat] }]
+ *   finish: |  Markdown
+ *
+ * An action is written `{ id, label, <kind>: {...} }` (one kind key); so is a solve entry,
+ * without id and label. A check is `{ kind: …, ...its fields }`.
+ */
+import { z } from 'zod';
+import { LAB_APPS, LAB_NETWORKS, LAB_VIEWS } from '../api/labs';
+
+const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+const id = (what: string) =>
+  z.string().regex(ID, {
+    error: (issue) =>
+      `${what} ${JSON.stringify(issue.input)} is not an id (lower-case letters, digits and -, at most 63)`,
+  });
+const workload = z.string().regex(NAME, {
+  error: (issue) => `${JSON.stringify(issue.input)} is not a workload name`,
+});
+const policyRef = z.string().min(1).max(200).meta({
+  description:
+    'A policy file: a name in labs/policies (monolith-segmented.yaml), a file in the lab folder, or "workspace:NAME" for the student\'s own',
+});
+const port = z.int().min(1).max(65535);
+const seconds = z.number().positive().max(600);
+const markdown = z.string().max(20_000);
+const mode = z.enum(['off', 'monitor', 'enforce'], { error: 'mode is one of off, monitor, enforce' });
+const deployment = z.enum(['monolith', 'microservices'], {
+  error: 'deployment is monolith or microservices',
+});
+const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
+const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z.int().min(0).max(1000));
+
+// ---------------------------------------------------------------------------------------
+// Actions: what a button (or a solve) does
+
+export const ActionKinds = {
+  'apply-policy': z.strictObject({ policy: policyRef, mode: mode.optional() }),
+  'clear-policy': z.strictObject({}),
+  up: z.strictObject({ deployment, layout: layout.optional() }),
+  scale: z.strictObject({ service: workload, replicas: z.int().min(1).max(10) }),
+  upgrade: z.strictObject({ service: workload, version: z.int().min(1).max(2) }),
+  load: z.strictObject({
+    rate: z.number().positive().max(500).meta({ description: 'scenarios started per second' }),
+    duration: z.number().min(1).max(300).meta({ description: 'seconds' }),
+    mix: mix.optional(),
+    background: z.boolean().optional().meta({
+      description: 'keep running while the next entries of the same solve run (an upgrade under load)',
+    }),
+  }),
+  exec: z.strictObject({ workload, command: z.array(z.string().max(2000)).min(1).max(50) }),
+  terminal: z.strictObject({
+    workload,
+    firewall: z.boolean().optional(),
+    command: z.string().max(2000).optional(),
+  }),
+  workspace: z.strictObject({
+    file: z
+      .string()
+      .regex(NAME)
+      .meta({ description: "a file of the lab's folder, copied into the workspace" }),
+    as: z.string().regex(NAME).optional(),
+  }),
+  answer: z.strictObject({ question: id('question id'), answer: z.string().min(1).max(500) }),
+} as const;
+export type ActionKind = keyof typeof ActionKinds;
+export const ACTION_KINDS = Object.keys(ActionKinds) as ActionKind[];
+
+/** One kind key and its fields, e.g. `{ scale: { service: catalog, replicas: 3 } }`. */
+const oneAction = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const kinds = Object.keys(value).filter((k) => k in ActionKinds);
+  if (kinds.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an action has exactly one of ${ACTION_KINDS.join(', ')}${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
+    });
+    return;
+  }
+  const kind = kinds[0] as ActionKind;
+  const result = ActionKinds[kind].safeParse(value[kind]);
+  if (!result.success)
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: [kind, ...issue.path] });
+});
+
+const actionMeta = {
+  id: id('action id'),
+  label: z.string().min(1).max(120),
+};
+
+const ActionSchema = z
+  .looseObject(actionMeta)
+  .superRefine((value, ctx) => {
+    const rest = Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'id' && k !== 'label'));
+    const result = oneAction.safeParse(rest);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom' });
+  })
+  .meta({ description: '{ id, label, <kind>: {...} }, kind one of ' + ACTION_KINDS.join(', ') });
+
+// ---------------------------------------------------------------------------------------
+// Checks: each reads real state through the API
+
+const common = {
+  id: id('check id').optional(),
+  description: z.string().max(300).optional().meta({ description: 'What it verifies (default: generated)' }),
+  timeout: seconds
+    .optional()
+    .meta({ description: 'seconds; the check fails when its state is not read by then' }),
+};
+
+const blocked = z.enum(['connected', 'blocked'], { error: 'observed is connected or blocked' });
+const verdict = z.enum(['allowed', 'denied', 'rejected', 'audit'], {
+  error: 'verdict is allowed, denied, rejected or audit',
+});
+const count = z.strictObject({
+  min: z.int().min(0).optional(),
+  max: z.int().min(0).optional(),
+  equals: z.int().min(0).optional(),
+});
+
+export const CheckSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('deployment'), ...common, deployment, layout: layout.optional() }),
+    z.strictObject({
+      kind: z.literal('replicas'),
+      ...common,
+      workload,
+      count: z.int().min(0).max(10).optional(),
+      version: z.int().min(1).max(2).optional(),
+      healthy: z.boolean().default(true),
+    }),
+    z.strictObject({
+      kind: z.literal('unchanged'),
+      ...common,
+      workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
+      except: z.array(workload).optional(),
+      since: z.enum(['step', 'lab']).default('step'),
+    }),
+    z.strictObject({
+      kind: z.literal('policy'),
+      ...common,
+      policy: z.union([policyRef, z.literal('none')]).optional(),
+      workloads: z.record(workload, mode).optional().meta({ description: 'the mode in force per workload' }),
+    }),
+    z.strictObject({
+      kind: z.literal('flow'),
+      ...common,
+      src: workload,
+      dst: workload,
+      port,
+      observed: blocked.optional(),
+      verdict: verdict.optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('blast-radius'),
+      ...common,
+      workload,
+      workloads: count.optional().meta({ description: 'how many other workloads it reaches (observed)' }),
+      databases: count.optional(),
+      includes: z.array(workload).optional(),
+      excludes: z.array(workload).optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('counter'),
+      ...common,
+      rule: z.string().regex(NAME),
+      min: z.int().min(1).default(1).meta({ description: 'packets counted since the step started' }),
+    }),
+    z.strictObject({
+      kind: z.literal('flow-log'),
+      ...common,
+      src: workload.optional(),
+      dst: workload.optional(),
+      port: port.optional(),
+      verdict: verdict.optional(),
+      rule: z.string().regex(NAME).optional(),
+    }),
+    z.strictObject({
+      kind: z.literal('load'),
+      ...common,
+      endpoints: z.array(z.string().max(100)).min(1).optional().meta({ description: 'default: all' }),
+      maxErrors: z.int().min(0).optional(),
+      minRequests: z.int().min(0).default(1),
+      maxP95: z.number().positive().optional().meta({ description: 'ms' }),
+      run: z
+        .strictObject({
+          rate: z.number().positive().max(500),
+          duration: z.number().min(1).max(60),
+          mix: mix.optional(),
+        })
+        .optional()
+        .meta({ description: "a short load of its own; default: the last load run since the step's start" }),
+    }),
+    z.strictObject({
+      kind: z.literal('policy-file'),
+      ...common,
+      file: z.string().regex(NAME).meta({ description: "a file in the lab's workspace" }),
+      matches: policyRef.meta({ description: "its expected matrix must equal this policy's" }),
+    }),
+    z.strictObject({
+      kind: z.literal('quiz'),
+      ...common,
+      question: id('question id'),
+      accept: z
+        .array(z.string().min(1).max(500))
+        .min(1)
+        .meta({ description: 'accepted answers (case and spaces ignored)' }),
+    }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? `unknown check kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind)}: one of deployment, replicas, unchanged, policy, flow, blast-radius, counter, flow-log, load, policy-file, quiz`
+        : undefined,
+  },
+);
+export type LabCheck = z.output<typeof CheckSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Measures: numbers recorded into progress when a step passes
+
+export const MeasureSources = {
+  'blast-radius': z.strictObject({
+    workload,
+    count: z.enum(['workloads', 'databases']).default('workloads'),
+  }),
+  load: z.strictObject({
+    endpoints: z.array(z.string().max(100)).min(1).optional(),
+    except: z.array(z.string().max(100)).optional(),
+    stat: z.enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99']),
+  }),
+  memory: z.strictObject({ workloads: z.array(workload).min(1).optional() }),
+  replaced: z.strictObject({ since: z.enum(['step', 'lab']).default('step') }),
+  replicas: z.strictObject({ workload }),
+  counter: z.strictObject({ rule: z.string().regex(NAME) }),
+  attempts: z.strictObject({}),
+} as const;
+export type MeasureSourceKind = keyof typeof MeasureSources;
+
+const MeasureSchema = z.strictObject({
+  id: id('measure id'),
+  label: z.string().min(1).max(200),
+  unit: z.string().max(30),
+  from: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    const kinds = Object.keys(value);
+    const kind = kinds[0] as MeasureSourceKind;
+    if (kinds.length !== 1 || !(kind in MeasureSources)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a measure comes from exactly one of ${Object.keys(MeasureSources).join(', ')}`,
+      });
+      return;
+    }
+    const result = MeasureSources[kind].safeParse(value[kind]);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: [kind, ...issue.path] });
+  }),
+});
+
+// ---------------------------------------------------------------------------------------
+// The lab
+
+const StepSchema = z.strictObject({
+  id: id('step id'),
+  title: z.string().min(1).max(200),
+  text: markdown,
+  views: z.array(z.enum(LAB_VIEWS)).default([]),
+  actions: z.array(ActionSchema).max(20).default([]),
+  questions: z
+    .array(
+      z.strictObject({
+        id: id('question id'),
+        text: markdown,
+        choices: z.array(z.string().min(1).max(200)).min(2).optional(),
+      }),
+    )
+    .default([]),
+  checks: z.array(CheckSchema).min(1, 'a step needs at least one check').max(30),
+  hints: z.array(markdown).max(10).default([]),
+  solve: z.array(oneAction).min(1, 'a step needs a solve (what "Show me" does)').max(30),
+  measure: z.array(MeasureSchema).max(20).default([]),
+});
+
+export const LabSchema = z
+  .strictObject({
+    $schema: z.string().max(500).optional(),
+    id: id('lab id'),
+    title: z.string().min(1).max(200),
+    summary: z.string().min(1).max(1000),
+    minutes: z.int().min(1).max(600),
+    order: z.int().min(1).max(100),
+    quadrant: z.strictObject({ app: z.enum(LAB_APPS), network: z.enum(LAB_NETWORKS) }),
+    setup: z.strictObject({
+      deployment,
+      layout: layout.default('flat'),
+      policy: z.union([policyRef, z.literal('none')]).default('none'),
+    }),
+    intro: markdown.default(''),
+    steps: z.array(StepSchema).min(1, 'a lab needs at least one step').max(30),
+    claims: z
+      .array(
+        z.strictObject({
+          text: z.string().min(1).max(1000),
+          measures: z.array(id('measure id')).default([]),
+        }),
+      )
+      .default([]),
+    finish: markdown.default(''),
+  })
+  .meta({ title: 'MicroLab guided lab' });
+
+export type Lab = z.output<typeof LabSchema>;
+export type LabStep = Lab['steps'][number];
+export type LabMeasure = LabStep['measure'][number];
+/** An action as written: one kind key with its fields (plus id and label on a button). */
+export type ActionEntry = Record<string, unknown>;
+
+/** The kind and fields of an action entry (already validated). */
+export function actionOf(entry: ActionEntry): { kind: ActionKind; spec: Record<string, unknown> } {
+  const kind = Object.keys(entry).find((k) => k in ActionKinds) as ActionKind;
+  return { kind, spec: ActionKinds[kind].parse(entry[kind]) as Record<string, unknown> };
+}
+
+/** The kind and fields of a measure's `from`. */
+export function measureSourceOf(from: Record<string, unknown>): {
+  kind: MeasureSourceKind;
+  spec: Record<string, unknown>;
+} {
+  const kind = Object.keys(from)[0] as MeasureSourceKind;
+  return { kind, spec: MeasureSources[kind].parse(from[kind]) as Record<string, unknown> };
+}
+
+/** The JSON Schema editors use to complete lab files (labs/guides/lab.schema.json). */
+export function labJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(LabSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

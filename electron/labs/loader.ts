@@ -1,0 +1,273 @@
+/**
+ * Loads the labs: every labs/guides/<id>/lab.yaml, parsed with positions and validated by the
+ * lab schema (format.ts) and by what a schema cannot say (references to steps, questions,
+ * measures, workloads and policies). A broken file becomes a LabLoadError with each problem
+ * at file:line:column; the other labs still load.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
+import type { z } from 'zod';
+import type { LabIssue, LabLoadError } from '../api/labs';
+import { actionOf, LabSchema } from './format';
+import type { Lab } from './format';
+
+/** Larger lab files are refused before parsing. */
+export const MAX_LAB_BYTES = 256 * 1024;
+
+/** What a lab may refer to: the workloads of each deployment and the shipped policies. */
+export interface LabReferences {
+  workloads: Record<'monolith' | 'microservices', string[]>;
+  /** File names in labs/policies. */
+  policies: string[];
+}
+
+/** A lab that loaded, and where its files are. */
+export interface LoadedLab {
+  lab: Lab;
+  dir: string;
+  file: string;
+}
+
+export interface LoadedLabs {
+  labs: LoadedLab[];
+  errors: LabLoadError[];
+}
+
+interface PathIssue {
+  path: (string | number)[];
+  message: string;
+  atKey?: boolean;
+}
+
+function flatten(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): PathIssue[] {
+  const out: PathIssue[] = [];
+  for (const issue of issues) {
+    const p = [...prefix, ...issue.path].map((x) => (typeof x === 'symbol' ? String(x) : x));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        out.push({ path: [...p, key], message: `unknown field "${key}"`, atKey: true });
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length === 1) {
+      out.push(...flatten(issue.errors[0]!, p));
+      continue;
+    }
+    out.push({ path: p, message: issue.message });
+  }
+  return out;
+}
+
+function nodeAt(
+  doc: ReturnType<typeof parseDocument>,
+  p: (string | number)[],
+  atKey: boolean,
+): Node | undefined {
+  for (let n = p.length; n >= 0; n--) {
+    const sub = p.slice(0, n);
+    if (atKey && n === p.length && n > 0) {
+      const parent = doc.getIn(sub.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((x) => isPair(x) && isScalar(x.key) && x.key.value === sub.at(-1));
+        if (pair && isNode(pair.key)) return pair.key;
+      }
+      continue;
+    }
+    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
+    if (isNode(node)) return node;
+  }
+  return undefined;
+}
+
+/** Checks what the schema cannot: unique ids, references to questions, measures, workloads, policies. */
+function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferences | undefined): PathIssue[] {
+  const issues: PathIssue[] = [];
+  if (lab.id !== folder)
+    issues.push({ path: ['id'], message: `the lab id "${lab.id}" differs from its folder name "${folder}"` });
+  const stepIds = new Set<string>();
+  const measureIds = new Set<string>();
+  const workloads = refs ? new Set(refs.workloads[lab.setup.deployment]) : undefined;
+  const workspace = new Set<string>();
+  const checkPolicy = (p: (string | number)[], policy: string) => {
+    if (policy === 'none' || !refs) return;
+    if (policy.startsWith('workspace:')) {
+      if (!workspace.has(policy.slice('workspace:'.length)))
+        issues.push({ path: p, message: `no earlier step puts "${policy.slice(10)}" into the workspace` });
+      return;
+    }
+    if (!refs.policies.includes(policy) && !existsSync(path.join(dir, path.basename(policy))))
+      issues.push({ path: p, message: `no policy "${policy}" in labs/policies or in the lab's folder` });
+  };
+  const checkWorkload = (p: (string | number)[], name: unknown) => {
+    if (typeof name === 'string' && workloads && !workloads.has(name))
+      issues.push({
+        path: p,
+        message: `no workload "${name}" in the ${lab.setup.deployment} (it has ${[...workloads].join(', ')})`,
+      });
+  };
+  checkPolicy(['setup', 'policy'], lab.setup.policy);
+
+  lab.steps.forEach((step, s) => {
+    if (stepIds.has(step.id))
+      issues.push({ path: ['steps', s, 'id'], message: `step id "${step.id}" is used twice` });
+    stepIds.add(step.id);
+    const questions = new Set(step.questions.map((q) => q.id));
+    const entries: [string, Record<string, unknown>][] = [
+      ...step.actions.map((a, i) => [`actions.${i}`, a] as [string, Record<string, unknown>]),
+      ...step.solve.map((a, i) => [`solve.${i}`, a] as [string, Record<string, unknown>]),
+    ];
+    const actionIds = new Set<string>();
+    step.actions.forEach((a, i) => {
+      if (actionIds.has(a.id))
+        issues.push({ path: ['steps', s, 'actions', i, 'id'], message: `action id "${a.id}" is used twice` });
+      actionIds.add(a.id);
+    });
+    for (const [where, entry] of entries) {
+      const at = ['steps', s, ...where.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x))];
+      const { kind, spec } = actionOf(entry);
+      if (kind === 'workspace') workspace.add((spec.as as string | undefined) ?? (spec.file as string));
+      if (kind === 'workspace' && !existsSync(path.join(dir, spec.file as string)))
+        issues.push({
+          path: [...at, kind, 'file'],
+          message: `no file "${String(spec.file)}" in the lab's folder`,
+        });
+      if (kind === 'apply-policy') checkPolicy([...at, kind, 'policy'], spec.policy as string);
+      if (kind === 'answer' && !questions.has(spec.question as string))
+        issues.push({
+          path: [...at, kind, 'question'],
+          message: `no question "${String(spec.question)}" in this step`,
+        });
+      for (const key of ['workload', 'service'] as const)
+        if (key in spec && !(kind === 'up')) checkWorkload([...at, kind, key], spec[key]);
+    }
+    const checkIds = new Set<string>();
+    step.checks.forEach((check, c) => {
+      const at = ['steps', s, 'checks', c];
+      if (check.id) {
+        if (checkIds.has(check.id))
+          issues.push({ path: [...at, 'id'], message: `check id "${check.id}" is used twice` });
+        checkIds.add(check.id);
+      }
+      if (check.kind === 'quiz' && !questions.has(check.question))
+        issues.push({ path: [...at, 'question'], message: `no question "${check.question}" in this step` });
+      if (check.kind === 'policy' && check.policy) checkPolicy([...at, 'policy'], check.policy);
+      if (check.kind === 'policy-file') checkPolicy([...at, 'matches'], check.matches);
+      for (const key of ['workload', 'src', 'dst'] as const)
+        if (key in check) checkWorkload([...at, key], (check as Record<string, unknown>)[key]);
+      for (const key of ['workloads', 'except', 'includes', 'excludes'] as const) {
+        const list = (check as Record<string, unknown>)[key];
+        if (Array.isArray(list)) list.forEach((w, i) => checkWorkload([...at, key, i], w));
+        else if (list && typeof list === 'object' && check.kind === 'policy')
+          Object.keys(list).forEach((w) => checkWorkload([...at, key, w], w));
+      }
+    });
+    step.measure.forEach((m, i) => {
+      if (measureIds.has(m.id))
+        issues.push({
+          path: ['steps', s, 'measure', i, 'id'],
+          message: `measure id "${m.id}" is used twice`,
+        });
+      measureIds.add(m.id);
+    });
+  });
+  lab.claims.forEach((claim, c) =>
+    claim.measures.forEach((m, i) => {
+      if (!measureIds.has(m))
+        issues.push({ path: ['claims', c, 'measures', i], message: `no step measures "${m}"` });
+    }),
+  );
+  return issues;
+}
+
+/** Thrown by parseLab: every problem with its position. */
+export class LabFileError extends Error {
+  constructor(readonly issues: LabIssue[]) {
+    super(issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'));
+    this.name = 'LabFileError';
+  }
+}
+
+/**
+ * Parses and validates one lab file's text. `dir` is the lab's folder (for files it names),
+ * `refs` what it may refer to (omit to skip reference checks). Throws a LabFileError listing
+ * every problem at file:line:column.
+ */
+export function parseLab(text: string, file: string, dir: string, refs?: LabReferences): Lab {
+  const at = (line: number, column: number, p: string, message: string): LabIssue => ({
+    file,
+    line,
+    column,
+    path: p,
+    message,
+  });
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_LAB_BYTES)
+    throw new LabFileError([
+      at(1, 1, '', `the file is ${bytes} bytes; a lab may be at most ${MAX_LAB_BYTES}`),
+    ]);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+  });
+  if (doc.errors.length)
+    throw new LabFileError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        return at(pos.line, pos.col, '', `bad YAML: ${e.message.split('\n')[0]}`);
+      }),
+    );
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new LabFileError([at(1, 1, '', `bad YAML: ${(err as Error).message}`)]);
+  }
+  if (data === null || data === undefined) throw new LabFileError([at(1, 1, '', 'the lab file is empty')]);
+  const place = (issues: PathIssue[]) =>
+    issues
+      .map((issue) => {
+        const node = nodeAt(doc, issue.path, issue.atKey ?? false);
+        const pos = lines.linePos(node?.range?.[0] ?? 0);
+        return at(pos.line, pos.col, issue.path.join('.'), issue.message);
+      })
+      .sort((a, b) => a.line - b.line || a.column - b.column);
+  const parsed = LabSchema.safeParse(data);
+  if (!parsed.success) throw new LabFileError(place(flatten(parsed.error.issues)));
+  const semantic = semanticIssues(parsed.data, dir, path.basename(dir), refs);
+  if (semantic.length) throw new LabFileError(place(semantic));
+  return parsed.data;
+}
+
+/** Loads every labs/guides/<id>/lab.yaml under `guidesDir`, sorted by `order`. */
+export async function loadLabs(guidesDir: string, refs?: LabReferences): Promise<LoadedLabs> {
+  let folders: string[];
+  try {
+    folders = (await readdir(guidesDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { labs: [], errors: [] };
+    throw err;
+  }
+  const labs: LoadedLab[] = [];
+  const errors: LabLoadError[] = [];
+  for (const folder of folders) {
+    const dir = path.join(guidesDir, folder);
+    const file = path.join(dir, 'lab.yaml');
+    if (!existsSync(file)) continue;
+    try {
+      labs.push({ lab: parseLab(await readFile(file, 'utf8'), file, dir, refs), dir, file });
+    } catch (err) {
+      if (!(err instanceof LabFileError)) throw err;
+      errors.push({ id: folder, file, issues: err.issues });
+    }
+  }
+  labs.sort((a, b) => a.lab.order - b.lab.order || a.lab.id.localeCompare(b.lab.id));
+  return { labs, errors };
+}

@@ -1,0 +1,115 @@
+/**
+ * A step's `measure` entries: numbers read from real state when the step passes (or is
+ * solved), recorded into progress with unit and label for the lab's summary.
+ */
+import type { LoadReport, Measurement } from '../api/contract';
+import { measureSourceOf } from './format';
+import type { LabMeasure } from './format';
+import type { Snapshot } from './progress';
+import { endpointsOf, packetsByRule, packetsSince } from './state';
+import type { StateReader } from './state';
+
+export interface MeasureContext {
+  state: StateReader;
+  stepStart: Snapshot;
+  labStart: Snapshot;
+  loads: LoadReport[];
+  attempts: number;
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+async function read(m: LabMeasure, ctx: MeasureContext): Promise<{ value: number; source: string }> {
+  const { kind, spec } = measureSourceOf(m.from);
+  switch (kind) {
+    case 'blast-radius': {
+      const r = await ctx.state.reach(spec.workload as string);
+      const databases = spec.count === 'databases';
+      return {
+        value: databases ? r.databases.length : r.reached.length,
+        source: `probes from ${String(spec.workload)}: ${(databases ? r.databases : r.reached).join(', ') || 'nothing'} (of ${r.total})`,
+      };
+    }
+    case 'load': {
+      const report = ctx.loads.at(-1);
+      if (!report) throw new Error('no load ran in this step');
+      const endpoints = endpointsOf(
+        report,
+        spec.endpoints as string[] | undefined,
+        spec.except as string[] | undefined,
+      );
+      if (!endpoints.length) throw new Error('the load made no request to the endpoints measured');
+      const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99';
+      const value =
+        stat === 'errors' || stat === 'count' || stat === 'rps'
+          ? endpoints.reduce((s, e) => s + e[stat], 0)
+          : Math.max(...endpoints.map((e) => e[stat]));
+      return {
+        value: round(value),
+        source: `load ${report.rate}/s for ${report.duration} s on the ${report.deployment}: ${endpoints.map((e) => e.endpoint).join(', ')}`,
+      };
+    }
+    case 'memory': {
+      const status = await ctx.state.deployment();
+      const chosen = status.workloads.filter(
+        (w) => !spec.workloads || (spec.workloads as string[]).includes(w.workload),
+      );
+      const bytes = chosen.reduce((s, w) => s + (w.memoryBytes ?? 0), 0);
+      return {
+        value: round(bytes / 1024 / 1024),
+        source: `memory of ${chosen.length} container${chosen.length === 1 ? '' : 's'}: ${chosen.map((w) => w.container).join(', ')}`,
+      };
+    }
+    case 'replaced': {
+      const before = (spec.since === 'lab' ? ctx.labStart : ctx.stepStart).containers;
+      const status = await ctx.state.deployment();
+      const replaced = before.filter((c) => {
+        const now = status.workloads.find((w) => w.container === c.container);
+        return !now || now.id !== c.id || now.startedAt !== c.startedAt;
+      });
+      return {
+        value: replaced.length,
+        source: `containers replaced or restarted since the ${String(spec.since)} started: ${replaced.map((c) => c.container).join(', ') || 'none'}`,
+      };
+    }
+    case 'replicas': {
+      const status = await ctx.state.deployment();
+      const n = status.workloads.filter((w) => w.workload === spec.workload).length;
+      return { value: n, source: `replicas of ${String(spec.workload)}` };
+    }
+    case 'counter': {
+      const now = packetsByRule(await ctx.state.counterReport());
+      return {
+        value: packetsSince(now, ctx.stepStart.counters, spec.rule as string),
+        source: `packets counted by rule ${String(spec.rule)} in this step`,
+      };
+    }
+    case 'attempts':
+      return { value: ctx.attempts, source: 'check runs in this step' };
+  }
+}
+
+/** Reads every measure; one that cannot be read is left out and named in `missing`. */
+export async function takeMeasures(
+  measures: LabMeasure[],
+  ctx: MeasureContext,
+): Promise<{ measurements: Measurement[]; missing: string[] }> {
+  const measurements: Measurement[] = [];
+  const missing: string[] = [];
+  for (const m of measures) {
+    try {
+      const { value, source } = await read(m, ctx);
+      measurements.push({
+        id: m.id,
+        label: m.label,
+        unit: m.unit,
+        value,
+        source,
+        at: new Date().toISOString(),
+      });
+    } catch (err) {
+      missing.push(`${m.label}: ${(err as Error).message}`);
+    }
+  }
+  return { measurements, missing };
+}

@@ -1,0 +1,97 @@
+/**
+ * Bringing the shop back to a recorded state: the deployment and layout, each workload's
+ * replicas and version, and the policy in force. Only what differs is changed (a deployment
+ * that already runs in the right shape is not restarted), and nothing else is touched.
+ */
+import { readFile } from 'node:fs/promises';
+import type { LabClient } from './client';
+import { runTask } from './client';
+import type { Snapshot } from './progress';
+
+/** The state a lab's setup describes: a fresh deployment (one replica each, version 1) and a policy. */
+export interface Target {
+  deployment: 'monolith' | 'microservices';
+  layout: 'flat' | 'perimeter';
+  /** Replicas per workload; absent workloads: 1. */
+  replicas: Record<string, number>;
+  /** Version per app workload; absent: "1". */
+  versions: Record<string, string>;
+  /** The policy to put in force (absent: none). `file` is used when its text still matches. */
+  policy?: { text: string; file: string; mode?: 'off' | 'monitor' | 'enforce' };
+}
+
+export function targetOf(snapshot: Snapshot): Target | undefined {
+  if (!snapshot.deployment) return undefined;
+  return {
+    deployment: snapshot.deployment,
+    layout: snapshot.layout ?? 'flat',
+    replicas: snapshot.replicas,
+    versions: snapshot.versions,
+    ...(snapshot.policy ? { policy: snapshot.policy } : {}),
+  };
+}
+
+/** Brings the state to `target`; returns what it changed, one phrase each. */
+export async function restore(
+  client: LabClient,
+  target: Target,
+  progress: (message: string) => void = () => {},
+): Promise<string[]> {
+  const changed: string[] = [];
+  let status = await client.call('deploy:status', {});
+  const shapeDiffers =
+    status.deployment !== target.deployment || (status.layout ?? 'flat') !== target.layout || !status.healthy;
+  if (shapeDiffers) {
+    progress(`starting the ${target.deployment}`);
+    await runTask(client, 'deploy:up', {
+      deployment: target.deployment,
+      ...(target.layout === 'perimeter' ? { layout: 'perimeter' as const } : {}),
+    });
+    changed.push(
+      `started the ${target.deployment}${target.layout === 'perimeter' ? ' behind the perimeter' : ''}`,
+    );
+    status = await client.call('deploy:status', {});
+  }
+  const counts = new Map<string, number>();
+  for (const w of status.workloads) counts.set(w.workload, (counts.get(w.workload) ?? 0) + 1);
+  for (const w of status.workloads.filter(
+    (x, i, all) => all.findIndex((y) => y.workload === x.workload) === i,
+  )) {
+    const want = target.replicas[w.workload] ?? 1;
+    if (w.scalable && counts.get(w.workload) !== want) {
+      progress(`scaling ${w.workload} to ${want}`);
+      await runTask(client, 'deploy:scale', { service: w.workload, replicas: want });
+      changed.push(`scaled ${w.workload} to ${want}`);
+    }
+  }
+  status = await client.call('deploy:status', {});
+  for (const name of new Set(
+    status.workloads.filter((w) => w.upgradable && w.version).map((w) => w.workload),
+  )) {
+    const want = target.versions[name] ?? '1';
+    if (status.workloads.some((w) => w.workload === name && w.version !== want)) {
+      progress(`bringing ${name} to version ${want}`);
+      await runTask(client, 'deploy:upgrade', { service: name, version: Number(want) });
+      changed.push(`${name} back to version ${want}`);
+    }
+  }
+  const show = await client.call('policy:show', {});
+  const current = show.source;
+  const same =
+    current && target.policy && current.text === target.policy.text && current.mode === target.policy.mode;
+  if (!target.policy && current) {
+    progress('removing the policy');
+    await client.call('policy:clear', {});
+    changed.push('removed the policy');
+  } else if (target.policy && (!same || shapeDiffers)) {
+    const { file, text, mode } = target.policy;
+    progress('applying the policy');
+    const onDisk = file !== 'inline' ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
+    await client.call('policy:apply', {
+      ...(onDisk === text ? { file } : { text }),
+      ...(mode ? { mode } : {}),
+    });
+    changed.push('applied the policy of that moment');
+  }
+  return changed;
+}

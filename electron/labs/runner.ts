@@ -1,0 +1,552 @@
+/**
+ * The lab runner: one active lab per project, its current step, and what the student does with
+ * it (start, check, hint, solve, reset, next, actions, answers, workspace files). It reads and
+ * changes the shop only through the API client (the calls the UI makes), keeps progress on
+ * disk (progress.ts), and runs long work as tasks.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type {
+  CheckReport,
+  CheckResult,
+  HintReply,
+  LabDetail,
+  LabInfo,
+  LabList,
+  LabProgress,
+  LabStatus,
+  LabSummary,
+  LabTable,
+  ProgressExport,
+  LoadReport,
+  StepProgress,
+  TaskInfo,
+} from '../api/contract';
+import { ApiError } from '../api/errors';
+import { describeAction, runEntries } from './actions';
+import type { ActionContext, ExecFn } from './actions';
+import { describeCheck, runCheck } from './checks';
+import type { LabClient } from './client';
+import { actionOf } from './format';
+import type { Lab, LabStep } from './format';
+import type { LabReferences, LoadedLab } from './loader';
+import { loadLabs } from './loader';
+import { takeMeasures } from './measures';
+import { labProgress, stepProgress } from './progress';
+import type { ActiveLab, ProgressFile, ProgressStore, Snapshot } from './progress';
+import { restore } from './restore';
+import { StateReader, takeSnapshot } from './state';
+import { exportProgress, summarize, table } from './summary';
+
+export interface TaskStarter {
+  (
+    kind: string,
+    title: string,
+    steps: number,
+    work: (progress: (step: number, message: string) => void) => Promise<string>,
+  ): TaskInfo;
+}
+
+export interface RunnerOptions {
+  client: LabClient;
+  /** labs/guides and labs/policies. */
+  guidesDir: string;
+  policiesDir: string;
+  /** Where each lab's workspace folder goes (<root>/<lab id>). */
+  workspaceRoot: string;
+  store: ProgressStore;
+  references: () => LabReferences;
+  startTask: TaskStarter;
+  exec?: ExecFn;
+}
+
+const EMPTY: Snapshot = {
+  at: new Date(0).toISOString(),
+  replicas: {},
+  versions: {},
+  containers: [],
+  counters: {},
+};
+
+export class LabRunner {
+  constructor(private readonly o: RunnerOptions) {}
+
+  private async labs() {
+    return loadLabs(this.o.guidesDir, this.o.references());
+  }
+
+  private async find(id: string): Promise<LoadedLab> {
+    const { labs, errors } = await this.labs();
+    const found = labs.find((l) => l.lab.id === id);
+    if (found) return found;
+    const broken = errors.find((e) => e.id === id);
+    if (broken)
+      throw new ApiError(
+        'lab-invalid',
+        broken.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'),
+        'Fix the lab file; the other labs still open.',
+      );
+    throw new ApiError('unknown-lab', `no lab "${id}"`, `Labs: ${labs.map((l) => l.lab.id).join(', ')}.`);
+  }
+
+  private async active(
+    data?: ProgressFile,
+  ): Promise<{ data: ProgressFile; active: ActiveLab; loaded: LoadedLab; step: LabStep }> {
+    data ??= await this.o.store.read();
+    const active = data.active;
+    if (!active)
+      throw new ApiError('no-active-lab', 'no lab is active', 'Start one: `microlab lab start ID`.');
+    const loaded = await this.find(active.lab);
+    const step = loaded.lab.steps[active.step - 1];
+    if (!step) throw new ApiError('unknown-step', `lab ${active.lab} has no step ${active.step}`);
+    return { data, active, loaded, step };
+  }
+
+  workspaceDir(lab: string): string {
+    return path.join(this.o.workspaceRoot, lab);
+  }
+
+  /** Absolute path of a policy reference: workspace:NAME, a file in the lab's folder, or a shipped policy. */
+  resolvePolicy(loaded: LoadedLab, ref: string): string {
+    if (ref.startsWith('workspace:')) return path.join(this.workspaceDir(loaded.lab.id), ref.slice(10));
+    const local = path.join(loaded.dir, path.basename(ref));
+    return existsSync(local) ? local : path.join(this.o.policiesDir, path.basename(ref));
+  }
+
+  private info(lab: Lab, progress: LabProgress | undefined): LabInfo {
+    const steps = lab.steps.map((s) => progress?.steps[s.id]?.outcome ?? 'pending');
+    return {
+      id: lab.id,
+      title: lab.title,
+      summary: lab.summary,
+      minutes: lab.minutes,
+      quadrant: lab.quadrant,
+      order: lab.order,
+      steps: lab.steps.length,
+      state: progress?.state ?? 'not-started',
+      stepsPassed: steps.filter((s) => s === 'passed').length,
+      stepsSolved: steps.filter((s) => s === 'solved').length,
+    };
+  }
+
+  async list(): Promise<LabList> {
+    const [{ labs, errors }, data] = await Promise.all([this.labs(), this.o.store.read()]);
+    return { labs: labs.map((l) => this.info(l.lab, data.labs[l.lab.id])), errors };
+  }
+
+  async get(id: string): Promise<LabDetail> {
+    const loaded = await this.find(id);
+    const { lab } = loaded;
+    const data = await this.o.store.read();
+    const info: Omit<LabInfo, 'steps'> & { steps?: number } = this.info(lab, data.labs[id]);
+    delete info.steps;
+    const dir = this.workspaceDir(id);
+    const files = existsSync(dir) ? (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+    return {
+      ...info,
+      intro: lab.intro,
+      finish: lab.finish,
+      setup: {
+        deployment: lab.setup.deployment,
+        layout: lab.setup.layout,
+        ...(lab.setup.policy !== 'none' ? { policy: lab.setup.policy } : {}),
+      },
+      steps: lab.steps.map((s, i) => ({
+        index: i + 1,
+        id: s.id,
+        title: s.title,
+        text: s.text,
+        actions: s.actions.map((a) => {
+          const { kind, spec } = actionOf(a);
+          return {
+            id: a.id,
+            label: a.label,
+            action: { kind, ...spec } as LabDetail['steps'][number]['actions'][number]['action'],
+          };
+        }),
+        checks: s.checks.map((c, j) => ({
+          id: c.id ?? `${c.kind}-${j + 1}`,
+          kind: c.kind,
+          description: describeCheck(c),
+        })),
+        questions: s.questions.map((q) => ({
+          id: q.id,
+          text: q.text,
+          ...(q.choices ? { choices: q.choices } : {}),
+        })),
+        hints: s.hints.length,
+        measures: s.measure.map((m) => ({ id: m.id, label: m.label, unit: m.unit })),
+        views: s.views,
+      })),
+      claims: lab.claims,
+      workspace: { dir, files },
+    };
+  }
+
+  async status(): Promise<LabStatus> {
+    const data = await this.o.store.read();
+    if (!data.active) return {};
+    const { active, loaded, step } = await this.active(data);
+    return {
+      lab: active.lab,
+      title: loaded.lab.title,
+      step: active.step,
+      steps: loaded.lab.steps.length,
+      stepId: step.id,
+      current: data.labs[active.lab]?.steps[step.id] ?? stepProgress(data, active.lab, step.id),
+      progress: labProgress(data, active.lab),
+    };
+  }
+
+  private actionContext(loaded: LoadedLab, progress: (m: string) => void): ActionContext {
+    return {
+      client: this.o.client,
+      labDir: loaded.dir,
+      workspaceDir: this.workspaceDir(loaded.lab.id),
+      resolvePolicy: (ref) => this.resolvePolicy(loaded, ref),
+      ...(this.o.exec ? { exec: this.o.exec } : {}),
+      recordLoad: (report) => this.recordLoad(report),
+      recordAnswer: async (question, answer) => {
+        await this.answer(question, answer);
+      },
+      progress,
+    };
+  }
+
+  private async recordLoad(report: LoadReport): Promise<void> {
+    await this.o.store.update((data) => {
+      data.active?.loads.push({ ...report, endedAt: new Date().toISOString() });
+      if (data.active && data.active.loads.length > 20)
+        data.active.loads.splice(0, data.active.loads.length - 20);
+    });
+  }
+
+  /** Makes step `n` current from the state as it is now: records its start snapshot. */
+  private async enterStep(lab: string, n: number, snapshot: Snapshot, labStart?: Snapshot): Promise<void> {
+    const loaded = await this.find(lab);
+    const step = loaded.lab.steps[n - 1]!;
+    await this.o.store.update((data) => {
+      const now = new Date().toISOString();
+      if (!data.active || data.active.lab !== lab)
+        data.active = { lab, step: n, since: now, snapshots: {}, loads: [] };
+      data.active.step = n;
+      data.active.since = now;
+      data.active.snapshots[step.id] = snapshot;
+      if (labStart) data.active.labStart = labStart;
+      const record = labProgress(data, lab);
+      if (record.state === 'not-started') record.state = 'in-progress';
+      record.startedAt ??= now;
+      stepProgress(data, lab, step.id).startedAt ??= now;
+    });
+  }
+
+  /** Starts (or restarts) a lab; with `step`, jumps to that step's start by solving the earlier ones. */
+  start(id: string, stepNumber?: number): Promise<TaskInfo> {
+    return this.find(id).then((loaded) => {
+      const { lab } = loaded;
+      const target = stepNumber ?? 1;
+      if (target > lab.steps.length)
+        throw new ApiError('unknown-step', `lab ${id} has ${lab.steps.length} steps, not ${target}`);
+      return this.o.startTask('labs:start', `Start lab ${lab.title}`, target + 1, async (progress) => {
+        progress(
+          1,
+          `setting up: the ${lab.setup.deployment}${lab.setup.layout === 'perimeter' ? ' behind the perimeter' : ''}`,
+        );
+        const policy =
+          lab.setup.policy === 'none'
+            ? undefined
+            : { file: this.resolvePolicy(loaded, lab.setup.policy), text: '' };
+        if (policy) policy.text = await readFile(policy.file, 'utf8');
+        const changed = await restore(
+          this.o.client,
+          {
+            deployment: lab.setup.deployment,
+            layout: lab.setup.layout,
+            replicas: {},
+            versions: {},
+            ...(policy ? { policy } : {}),
+          },
+          (m) => progress(1, m),
+        );
+        await this.o.store.update((data) => {
+          delete data.active;
+        });
+        const labStart = await takeSnapshot(this.o.client);
+        await this.enterStep(id, 1, labStart, labStart);
+        for (let n = 1; n < target; n++) {
+          const step = lab.steps[n - 1]!;
+          progress(n + 1, `step ${n}: ${step.title}`);
+          await this.solveCurrent(loaded, step, (m) => progress(n + 1, `step ${n}: ${m}`));
+          await this.enterStep(id, n + 1, await takeSnapshot(this.o.client));
+        }
+        return `lab ${id} at step ${target} of ${lab.steps.length}${changed.length ? ` (${changed.join(', ')})` : ' (the shop was already in shape)'}`;
+      });
+    });
+  }
+
+  /** Runs the current step's checks; on a pass, records the outcome and the measures. */
+  async check(): Promise<CheckReport> {
+    const { data, active, loaded, step } = await this.active();
+    return this.checkStep(loaded, step, active, data, 'passed');
+  }
+
+  private async checkStep(
+    loaded: LoadedLab,
+    step: LabStep,
+    active: ActiveLab,
+    data: ProgressFile,
+    outcomeOnPass: 'passed' | 'solved',
+  ): Promise<CheckReport> {
+    const stepStart = active.snapshots[step.id] ?? EMPTY;
+    const loads = active.loads.filter((l) => l.endedAt >= stepStart.at);
+    const state = new StateReader(this.o.client);
+    const record = stepProgress(data, active.lab, step.id);
+    const results: CheckResult[] = [];
+    for (const [i, check] of step.checks.entries())
+      results.push(
+        await runCheck(check, i, {
+          client: this.o.client,
+          state,
+          stepStart,
+          labStart: active.labStart ?? EMPTY,
+          answers: record.answers,
+          loads,
+          resolvePolicy: (ref) => this.resolvePolicy(loaded, ref),
+          workspaceFile: (name) => path.join(this.workspaceDir(loaded.lab.id), name),
+          runLoad: async (spec) => {
+            let report: LoadReport | undefined;
+            await runEntries([{ load: spec }], {
+              ...this.actionContext(loaded, () => {}),
+              recordLoad: async (r) => {
+                report = r;
+                await this.recordLoad(r);
+              },
+            });
+            return report!;
+          },
+        }),
+      );
+    const passed = results.every((r) => r.passed);
+    const measured = passed
+      ? await takeMeasures(step.measure, {
+          state,
+          stepStart,
+          labStart: active.labStart ?? EMPTY,
+          loads: (await this.o.store.read()).active?.loads.filter((l) => l.endedAt >= stepStart.at) ?? loads,
+          attempts: record.attempts + 1,
+        })
+      : { measurements: [], missing: [] };
+    const outcome = await this.o.store.update((fresh) => {
+      const r = stepProgress(fresh, active.lab, step.id);
+      if (outcomeOnPass === 'passed') r.attempts += 1;
+      if (passed) {
+        const now = new Date();
+        if (r.outcome === 'pending') {
+          r.outcome = outcomeOnPass;
+          r.doneAt = now.toISOString();
+          if (r.startedAt) r.seconds = Math.round((now.getTime() - Date.parse(r.startedAt)) / 1000);
+        }
+        const ids = new Set(measured.measurements.map((m) => m.id));
+        r.measurements = [...r.measurements.filter((m) => !ids.has(m.id)), ...measured.measurements];
+        const lp = labProgress(fresh, active.lab);
+        if (
+          loaded.lab.steps.every(
+            (s) => (fresh.labs[active.lab]?.steps[s.id]?.outcome ?? 'pending') !== 'pending',
+          )
+        ) {
+          lp.state = 'completed';
+          lp.completedAt ??= now.toISOString();
+        }
+      }
+      return r.outcome;
+    });
+    return {
+      lab: active.lab,
+      step: active.step,
+      stepId: step.id,
+      passed,
+      results,
+      measurements: measured.measurements,
+      notRecorded: measured.missing,
+      outcome,
+    };
+  }
+
+  async hint(): Promise<HintReply> {
+    const { active, step } = await this.active();
+    if (!step.hints.length) throw new ApiError('no-hint', `step ${active.step} has no hints`);
+    const shown = await this.o.store.update((data) => {
+      const r = stepProgress(data, active.lab, step.id);
+      r.hintsShown = Math.min(step.hints.length, r.hintsShown + 1);
+      return r.hintsShown;
+    });
+    return {
+      lab: active.lab,
+      step: active.step,
+      index: shown,
+      of: step.hints.length,
+      text: step.hints[shown - 1]!,
+      shown: step.hints.slice(0, shown),
+    };
+  }
+
+  private async solveCurrent(
+    loaded: LoadedLab,
+    step: LabStep,
+    progress: (m: string) => void,
+  ): Promise<CheckReport> {
+    await runEntries(step.solve, this.actionContext(loaded, progress));
+    progress('checking');
+    const { data, active } = await this.active();
+    const report = await this.checkStep(loaded, step, active, data, 'solved');
+    if (!report.passed)
+      throw new ApiError(
+        'solve-failed',
+        `after "Show me", step ${active.step} still fails: ${report.results
+          .filter((r) => !r.passed)
+          .map((r) => r.message)
+          .join('; ')}`,
+      );
+    return report;
+  }
+
+  async solve(): Promise<TaskInfo> {
+    const { loaded, step, active } = await this.active();
+    return this.o.startTask(
+      'labs:solve',
+      `Show me: ${step.title}`,
+      step.solve.length + 1,
+      async (progress) => {
+        let n = 0;
+        const report = await this.solveCurrent(loaded, step, (m) =>
+          progress(Math.min(++n, step.solve.length + 1), m),
+        );
+        return `step ${active.step} solved: ${report.results.length} checks pass`;
+      },
+    );
+  }
+
+  async reset(stepNumber?: number): Promise<TaskInfo> {
+    const { active, loaded } = await this.active();
+    const n = stepNumber ?? 1;
+    const step = loaded.lab.steps[n - 1];
+    if (!step)
+      throw new ApiError('unknown-step', `lab ${active.lab} has ${loaded.lab.steps.length} steps, not ${n}`);
+    const snapshot = n === 1 ? (active.labStart ?? active.snapshots[step.id]) : active.snapshots[step.id];
+    if (!snapshot?.deployment) return this.start(active.lab, n);
+    return this.o.startTask('labs:reset', `Reset to step ${n}: ${step.title}`, 2, async (progress) => {
+      progress(1, 'restoring');
+      const changed = await restore(
+        this.o.client,
+        {
+          deployment: snapshot.deployment!,
+          layout: snapshot.layout ?? 'flat',
+          replicas: snapshot.replicas,
+          versions: snapshot.versions,
+          ...(snapshot.policy ? { policy: snapshot.policy } : {}),
+        },
+        (m) => progress(1, m),
+      );
+      progress(2, "recording the step's start");
+      const fresh = await takeSnapshot(this.o.client);
+      await this.enterStep(active.lab, n, fresh, n === 1 ? fresh : undefined);
+      return `step ${n} of ${active.lab} ready${changed.length ? `: ${changed.join(', ')}` : ' (nothing had changed)'}`;
+    });
+  }
+
+  async next(): Promise<LabStatus> {
+    const { data, active, loaded, step } = await this.active();
+    const outcome = data.labs[active.lab]?.steps[step.id]?.outcome ?? 'pending';
+    if (outcome === 'pending')
+      throw new ApiError(
+        'step-not-done',
+        `step ${active.step} (${step.title}) has not passed yet`,
+        'Run Check, or use Show me.',
+      );
+    if (active.step >= loaded.lab.steps.length)
+      throw new ApiError(
+        'lab-complete',
+        `${loaded.lab.title}: that was the last step`,
+        'See the summary: `microlab lab summary`.',
+      );
+    await this.enterStep(active.lab, active.step + 1, await takeSnapshot(this.o.client));
+    return this.status();
+  }
+
+  async action(id: string): Promise<TaskInfo> {
+    const { loaded, step } = await this.active();
+    const entry = step.actions.find((a) => a.id === id);
+    if (!entry)
+      throw new ApiError(
+        'unknown-action',
+        `this step has no action "${id}"`,
+        step.actions.length ? `Actions: ${step.actions.map((a) => a.id).join(', ')}.` : undefined,
+      );
+    const { kind } = actionOf(entry);
+    if (kind === 'terminal')
+      throw new ApiError(
+        'ui-action',
+        `"${describeAction(entry)}" is done in the app's terminal panel`,
+        'Or use `microlab shell`.',
+      );
+    const { label } = entry;
+    const rest = Object.fromEntries(Object.entries(entry).filter(([k]) => k !== 'id' && k !== 'label'));
+    return this.o.startTask('labs:action', label, 1, async (progress) =>
+      runEntries(
+        [rest],
+        this.actionContext(loaded, (m) => progress(1, m)),
+      ),
+    );
+  }
+
+  async answer(question: string, answer: string): Promise<StepProgress> {
+    const { active, step } = await this.active();
+    if (!step.questions.some((q) => q.id === question))
+      throw new ApiError('unknown-question', `step ${active.step} has no question "${question}"`);
+    return this.o.store.update((data) => {
+      const r = stepProgress(data, active.lab, step.id);
+      r.answers[question] = answer;
+      return r;
+    });
+  }
+
+  async readWorkspace(lab: string, file: string): Promise<{ file: string; text: string }> {
+    await this.find(lab);
+    const full = path.join(this.workspaceDir(lab), file);
+    try {
+      return { file: full, text: await readFile(full, 'utf8') };
+    } catch {
+      throw new ApiError('workspace-file', `no file ${file} in the workspace of ${lab}`);
+    }
+  }
+
+  async saveWorkspace(lab: string, file: string, text: string): Promise<{ file: string }> {
+    await this.find(lab);
+    const full = path.join(this.workspaceDir(lab), file);
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, text);
+    return { file: full };
+  }
+
+  async progress(): Promise<LabProgress[]> {
+    return Object.values((await this.o.store.read()).labs);
+  }
+
+  async summary(id: string): Promise<LabSummary> {
+    const { lab } = await this.find(id);
+    return summarize(lab, (await this.o.store.read()).labs[id]);
+  }
+
+  async table(): Promise<LabTable> {
+    const [{ labs }, data] = await Promise.all([this.labs(), this.o.store.read()]);
+    return table(
+      labs.map((l) => l.lab),
+      data,
+    );
+  }
+
+  async export(file: string): Promise<ProgressExport> {
+    return exportProgress(await this.o.store.read(), file);
+  }
+}
