@@ -317,7 +317,7 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
             .slice(0, 4)
             .map(
               (f) =>
-                `${key(f)} ${f.verdict} (rule ${f.ruleId}); the step expects ${want.get(key(f)) ?? 'no such flow'}`,
+                `${key(f)} ${f.verdict} (rule ${f.decision.ruleId}); the step expects ${want.get(key(f)) ?? 'no such flow'}`,
             )
             .join('; ')}${differ.length > 4 ? `; and ${differ.length - 4} more` : ''}`,
         );
