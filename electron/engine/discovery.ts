@@ -1,7 +1,9 @@
 /**
  * Where is the Docker engine? The same places the docker CLI and the desktop engines use,
- * in this order: DOCKER_HOST, the current Docker context, then each platform's well-known
- * sockets (Docker Engine, Docker Desktop, Colima, Podman, rootless Docker).
+ * in this order: DOCKER_HOST, the chosen Docker context (DOCKER_CONTEXT, else the current
+ * context), then each platform's well-known sockets (Docker Engine, Docker Desktop, Colima,
+ * Podman, rootless Docker). As with the docker CLI, an engine asked for (DOCKER_HOST or a
+ * context) is the only one tried: a broken one is an error, never a silent fallback.
  *
  * Pure: the environment and the file system are passed in, so every platform can be tested
  * from any platform.
@@ -9,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { EngineEndpoint } from '../api/contract';
+import { ApiError } from '../api/errors';
 
 export interface DiscoveryInput {
   env: Record<string, string | undefined>;
@@ -21,16 +24,46 @@ export interface DiscoveryInput {
 export interface Candidate extends EngineEndpoint {
   /** When true, this candidate was asked for explicitly and nothing else is tried. */
   explicit?: boolean;
+  /** The Docker context it comes from, and how that context was chosen. */
+  context?: { name: string; how: ContextChoice };
+}
+
+/** How a Docker context was chosen: the DOCKER_CONTEXT variable, or `docker context use` (config.json). */
+export type ContextChoice = 'DOCKER_CONTEXT' | 'current context';
+
+/**
+ * A Docker context that was chosen but cannot be used (it does not exist, or has no Docker
+ * endpoint). The docker CLI refuses to fall back to another engine in that case, and so do we:
+ * the `engine-context` error names the context, says how it was chosen and how to fix it.
+ */
+export class ContextError extends ApiError {
+  constructor(name: string, how: ContextChoice, problem: string) {
+    super(
+      'engine-context',
+      `Docker context "${name}" (chosen by ${how === 'DOCKER_CONTEXT' ? 'DOCKER_CONTEXT' : 'the current context in the docker config.json'}): ${problem}`,
+      how === 'DOCKER_CONTEXT'
+        ? `\`docker context ls\` lists the contexts there are: set DOCKER_CONTEXT to one of them, or unset it to use the current one.`
+        : `\`docker context ls\` lists the contexts there are: choose one with \`docker context use NAME\` (\`docker context use default\` for the local engine).`,
+    );
+    this.name = 'ContextError';
+  }
 }
 
 function dockerConfigDir(input: DiscoveryInput, join: typeof path.join): string {
   return input.env.DOCKER_CONFIG ?? join(input.home, '.docker');
 }
 
-/** The endpoint of the selected Docker context, if one other than "default" is selected. */
+/**
+ * The endpoint of the chosen Docker context (DOCKER_CONTEXT, else the config's currentContext),
+ * or undefined when none other than "default" is chosen. Like the docker CLI, a chosen context
+ * is the only engine tried.
+ *
+ * Throws ContextError (code engine-context) when the chosen context does not exist or has no
+ * Docker endpoint.
+ */
 export function contextEndpoint(input: DiscoveryInput, join = path.join): Candidate | undefined {
   let name = input.env.DOCKER_CONTEXT;
-  let how = 'DOCKER_CONTEXT';
+  let how: ContextChoice = 'DOCKER_CONTEXT';
   if (!name) {
     const config = input.readFile(join(dockerConfigDir(input, join), 'config.json'));
     if (config) {
@@ -51,29 +84,36 @@ export function contextEndpoint(input: DiscoveryInput, join = path.join): Candid
     'meta.json',
   );
   const meta = input.readFile(metaFile);
-  if (!meta) return undefined;
+  if (meta === undefined) throw new ContextError(name, how, `context not found (no ${metaFile})`);
+  let host: string | undefined;
   try {
-    const host = (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: string } } }).Endpoints?.docker?.Host;
-    if (!host) return undefined;
-    return { address: host, source: `docker context "${name}" (${how})`, explicit: how === 'DOCKER_CONTEXT' };
+    host = (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: string } } }).Endpoints?.docker?.Host;
   } catch {
-    return undefined;
+    throw new ContextError(name, how, `its description ${metaFile} is not JSON`);
   }
+  if (!host) throw new ContextError(name, how, 'it has no Docker endpoint');
+  return {
+    address: host,
+    source: `docker context "${name}" (${how})`,
+    explicit: true,
+    context: { name, how },
+  };
 }
 
-/** Every place to try, most specific first, without duplicates. */
+/**
+ * Every place to try, most specific first, without duplicates: DOCKER_HOST alone, else the
+ * chosen Docker context alone, else the platform's usual sockets. Throws ContextError for a
+ * chosen context that cannot be used.
+ */
 export function candidateEndpoints(input: DiscoveryInput): Candidate[] {
   const join = input.platform === 'win32' ? path.win32.join : path.posix.join;
   const { env, home } = input;
   if (env.DOCKER_HOST) return [{ address: env.DOCKER_HOST, source: 'DOCKER_HOST', explicit: true }];
 
-  const found: Candidate[] = [];
   const context = contextEndpoint(input, join);
-  if (context) {
-    if (context.explicit) return [context];
-    found.push(context);
-  }
+  if (context) return [context];
 
+  const found: Candidate[] = [];
   const unix = (file: string, source: string) => found.push({ address: `unix://${file}`, source });
   if (input.platform === 'win32') {
     found.push({ address: 'npipe:////./pipe/docker_engine', source: 'Docker Desktop (named pipe)' });

@@ -20,6 +20,8 @@ export interface Attempt {
   endpoint: EngineEndpoint;
   error: string;
   code?: string;
+  /** The Docker context the endpoint came from, if it did. */
+  context?: Candidate['context'];
 }
 
 const PING_TIMEOUT_MS = 3000;
@@ -39,6 +41,16 @@ export function createClient(address: string, timeout?: number): Docker {
 
 async function tryCandidate(candidate: Candidate): Promise<{ engine?: Engine; attempt?: Attempt }> {
   const endpoint: EngineEndpoint = { address: candidate.address, source: candidate.source };
+  const found = await reach(candidate, endpoint);
+  return found.attempt && candidate.context
+    ? { attempt: { ...found.attempt, context: candidate.context } }
+    : found;
+}
+
+async function reach(
+  candidate: Candidate,
+  endpoint: EngineEndpoint,
+): Promise<{ engine?: Engine; attempt?: Attempt }> {
   let target;
   try {
     target = parseAddress(candidate.address);
@@ -110,9 +122,27 @@ export class EngineRegistry {
   }
 }
 
+/**
+ * The `engine-unreachable` error: every endpoint tried and why each failed. When the one
+ * endpoint tried was a Docker context's (a chosen context is the only one tried, as with the
+ * docker CLI), the message and the hint name the context.
+ */
 export function engineUnreachable(attempts: Attempt[], platform: NodeJS.Platform): ApiError {
   const tried = attempts.map((a) => `${a.endpoint.address} (${a.endpoint.source}): ${a.error}`).join('; ');
   const code = attempts.find((a) => a.code === 'EACCES')?.code ?? attempts.find((a) => a.code)?.code;
+  const context = attempts.length === 1 ? attempts[0]!.context : undefined;
+  if (context) {
+    const a = attempts[0]!;
+    return new ApiError(
+      'engine-unreachable',
+      `Cannot connect to the Docker engine of context "${context.name}" (${context.how}) at ${a.endpoint.address}: ${a.error}.`,
+      `Start the engine that context points at, or choose another: ${
+        context.how === 'DOCKER_CONTEXT'
+          ? 'set DOCKER_CONTEXT to one that `docker context ls` lists, or unset it'
+          : '`docker context use default` for the local engine (`docker context ls` lists them all)'
+      }.`,
+    );
+  }
   return new ApiError(
     'engine-unreachable',
     `Docker engine not reachable. Tried ${tried || 'nothing'}.`,

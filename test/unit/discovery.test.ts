@@ -23,7 +23,7 @@ describe('candidateEndpoints', () => {
     expect(found).toEqual([{ address: 'tcp://10.0.0.5:2375', source: 'DOCKER_HOST', explicit: true }]);
   });
 
-  it('tries the current Docker context first, then the platform sockets', () => {
+  it('uses the current Docker context alone, like the docker CLI', () => {
     const files = {
       '/home/ada/.docker/config.json': JSON.stringify({ currentContext: 'colima' }),
       [contextMeta('/home/ada', 'colima')]: JSON.stringify({
@@ -31,15 +31,40 @@ describe('candidateEndpoints', () => {
         Endpoints: { docker: { Host: 'unix:///home/ada/.colima/default/docker.sock' } },
       }),
     };
-    const found = candidateEndpoints(input({ platform: 'darwin', files }));
-    expect(found[0]).toEqual({
-      address: 'unix:///home/ada/.colima/default/docker.sock',
-      source: 'docker context "colima" (current context)',
-      explicit: false,
-    });
-    // the same socket is not tried twice
-    expect(found.filter((c) => c.address === found[0]!.address)).toHaveLength(1);
-    expect(found.map((c) => c.source)).toContain('Docker Desktop');
+    expect(candidateEndpoints(input({ platform: 'darwin', files }))).toEqual([
+      {
+        address: 'unix:///home/ada/.colima/default/docker.sock',
+        source: 'docker context "colima" (current context)',
+        explicit: true,
+        context: { name: 'colima', how: 'current context' },
+      },
+    ]);
+  });
+
+  it('refuses a DOCKER_CONTEXT that does not exist, naming it, with a fix (no fallback)', () => {
+    const metaFile = contextMeta('/home/ada', 'nope');
+    expect(() => candidateEndpoints(input({ env: { DOCKER_CONTEXT: 'nope' } }))).toThrow(
+      expect.objectContaining({
+        code: 'engine-context',
+        message: `Docker context "nope" (chosen by DOCKER_CONTEXT): context not found (no ${metaFile})`,
+        hint: expect.stringMatching(/`docker context ls` .* set DOCKER_CONTEXT to one of them, or unset it/),
+      }),
+    );
+  });
+
+  it('refuses a current context that does not exist or has no Docker endpoint', () => {
+    const config = { '/home/ada/.docker/config.json': JSON.stringify({ currentContext: 'gone' }) };
+    expect(() => candidateEndpoints(input({ files: config }))).toThrow(
+      expect.objectContaining({
+        code: 'engine-context',
+        message: expect.stringContaining(
+          'Docker context "gone" (chosen by the current context in the docker config.json): context not found',
+        ),
+        hint: expect.stringContaining('`docker context use default`'),
+      }),
+    );
+    const empty = { ...config, [contextMeta('/home/ada', 'gone')]: JSON.stringify({ Endpoints: {} }) };
+    expect(() => candidateEndpoints(input({ files: empty }))).toThrow(/"gone" .*: it has no Docker endpoint/);
   });
 
   it('uses DOCKER_CONTEXT alone when it names a context', () => {
@@ -50,7 +75,12 @@ describe('candidateEndpoints', () => {
     };
     const found = candidateEndpoints(input({ env: { DOCKER_CONTEXT: 'remote' }, files }));
     expect(found).toEqual([
-      { address: 'ssh://ada@lab-host', source: 'docker context "remote" (DOCKER_CONTEXT)', explicit: true },
+      {
+        address: 'ssh://ada@lab-host',
+        source: 'docker context "remote" (DOCKER_CONTEXT)',
+        explicit: true,
+        context: { name: 'remote', how: 'DOCKER_CONTEXT' },
+      },
     ]);
   });
 

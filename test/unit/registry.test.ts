@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,5 +61,30 @@ describe('EngineRegistry', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     await expect(registry.get()).resolves.toMatchObject({ endpoint: { address: `unix://${socket}` } });
+  });
+
+  it('a context whose endpoint is broken: the error names the context and its address, and nothing else is tried', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'microlab-home-'));
+    const socket = path.join(home, 'gone.sock');
+    const meta = path.join(home, '.docker/contexts/meta', createHash('sha256').update('lab').digest('hex'));
+    await mkdir(meta, { recursive: true });
+    await writeFile(
+      path.join(meta, 'meta.json'),
+      JSON.stringify({ Endpoints: { docker: { Host: `unix://${socket}` } } }),
+    );
+    await writeFile(path.join(home, '.docker/config.json'), JSON.stringify({ currentContext: 'lab' }));
+    const registry = new EngineRegistry({ HOME: home }, 'linux');
+    await expect(registry.get()).rejects.toMatchObject({
+      code: 'engine-unreachable',
+      message: `Cannot connect to the Docker engine of context "lab" (current context) at unix://${socket}: no socket there.`,
+      hint: expect.stringContaining('`docker context use default`'),
+    });
+    // DOCKER_CONTEXT naming no context: the same refusal as the docker CLI's, before any connection
+    await expect(
+      new EngineRegistry({ HOME: home, DOCKER_CONTEXT: 'nope' }, 'linux').get(),
+    ).rejects.toMatchObject({
+      code: 'engine-context',
+      message: expect.stringContaining('Docker context "nope" (chosen by DOCKER_CONTEXT): context not found'),
+    });
   });
 });
