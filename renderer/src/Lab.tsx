@@ -6,6 +6,8 @@ import { Header } from './components/Header';
 import type { ViewName } from './components/Tabs';
 import { Tabs } from './components/Tabs';
 import { FirstScreen } from './FirstScreen';
+import { TerminalDock } from './terminal/TerminalDock';
+import { TerminalProvider } from './terminal/TerminalContext';
 import type { Loaded } from './hooks/useLoader';
 import { useLoader } from './hooks/useLoader';
 import { useInterval } from './hooks/useInterval';
@@ -55,7 +57,7 @@ export function Lab({ api }: { api: Api }) {
   );
 
   return (
-    <>
+    <TerminalProvider api={api}>
       <Header engine={engineState(doctor)} />
       <Tabs view={view} onChange={setView} deployment={deployment.value} />
       <TabPanel name="first" view={view}>
@@ -83,7 +85,8 @@ export function Lab({ api }: { api: Api }) {
       <TabPanel name="load" view={view}>
         <LoadView api={api} status={deployment} onOpen={setView} />
       </TabPanel>
-    </>
+      <TerminalDock />
+    </TerminalProvider>
   );
 }
 

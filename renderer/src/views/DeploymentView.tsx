@@ -12,6 +12,7 @@ import { CallError } from '../components/CallError';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { Storefront } from '../components/Storefront';
 import { TaskPanel } from '../components/TaskPanel';
+import { OpenTerminalButtons } from '../terminal/OpenTerminalButtons';
 import { formatBytes, plural } from '../format';
 import { useAction } from '../hooks/useAction';
 import type { Loaded } from '../hooks/useLoader';
@@ -351,6 +352,7 @@ function WorkloadRow({
             Upgrade to v2
           </button>
         )}
+        <OpenTerminalButtons workload={g.name} />
       </td>
     </tr>
   );
