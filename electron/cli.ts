@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { DoctorReport, ImageInfo, StatusReport, TaskInfo } from './api/contract';
 import { localApi } from './api/local';
-import { ApiError } from './api/errors';
+import { ApiError } from './errors';
 import { startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';

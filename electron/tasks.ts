@@ -4,9 +4,40 @@
  * canceled. Every change is published as a `tasks:update` event.
  */
 import { randomUUID } from 'node:crypto';
-import type { TaskInfo, TaskProgress } from './api/contract';
-import { ApiError, toErrorShape } from './api/errors';
-import type { EventBus } from './api/events';
+import type { ApiErrorShape } from './errors';
+import { ApiError, toErrorShape } from './errors';
+
+export type TaskState = 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface TaskProgress {
+  /** 1-based index of the current step, and how many steps there are. */
+  step: number;
+  steps: number;
+  message: string;
+  bytes?: number;
+  totalBytes?: number;
+}
+
+export interface TaskInfo {
+  id: string;
+  kind: string;
+  title: string;
+  state: TaskState;
+  progress: TaskProgress;
+  startedAt: string;
+  endedAt?: string;
+  error?: ApiErrorShape;
+  /** A short human summary of the outcome, e.g. "bootstrapped offline with debootstrap". */
+  result?: string;
+}
+
+/**
+ * Where a task's changes go: the API's event bus fits (its `tasks:update` stream); the floor
+ * only needs this one method of it.
+ */
+export interface TaskUpdates {
+  emit(event: 'tasks:update', task: TaskInfo): void;
+}
 
 export interface TaskContext {
   signal: AbortSignal;
@@ -23,7 +54,7 @@ export class TaskManager {
     { info: TaskInfo; controller: AbortController; done: Promise<TaskInfo> }
   >();
 
-  constructor(private readonly events: EventBus) {}
+  constructor(private readonly events: TaskUpdates) {}
 
   /** Starts `work` as a task and returns it at once, running. */
   start(kind: string, title: string, steps: number, work: (ctx: TaskContext) => Promise<string>): TaskInfo {

@@ -14,6 +14,30 @@ import type {
   EndpointStats as LoadEndpointStats,
   Scenario as LoadScenario,
 } from '../../labs/shop/src/loadgen/stats';
+import type { ApiErrorShape } from '../errors';
+import type {
+  CheckStatus,
+  DoctorCheck,
+  DoctorReport,
+  DownReport,
+  EngineEndpoint,
+  ImageInfo,
+  LabeledResource,
+  StatusReport,
+} from '../engine/types';
+import type { TaskInfo, TaskProgress, TaskState } from '../tasks';
+import type {
+  Call,
+  DeploymentName,
+  DeploymentStatus,
+  Layout,
+  LoadReport,
+  LoadUpdate,
+  WorkloadHealth,
+  WorkloadKind,
+  WorkloadStatus,
+} from '../topology/types';
+import { LAYOUTS } from '../topology/types';
 import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
@@ -48,169 +72,32 @@ export type * from './firewall';
 export { LAB_APPS, LAB_CHECK_KINDS, LAB_NETWORKS, LAB_VIEWS } from './labs';
 
 // ---------------------------------------------------------------------------------------
-// Shared shapes
+// Shared shapes: each defined by the layer that produces it, carried here unchanged
 
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
-
-export interface DoctorCheck {
-  id: 'engine' | 'version' | 'host' | 'disk' | 'images' | 'nftables' | 'subnets';
-  title: string;
-  status: CheckStatus;
-  /** One line: what was found. */
-  summary: string;
-  /** Facts behind the summary, shown as a small table. */
-  details?: Record<string, string>;
-  /** What to do about a warn or fail, for the user's platform. */
-  hint?: string;
-}
-
-export interface EngineEndpoint {
-  /** How dockerode reaches it: a unix socket or named pipe path, or a tcp/ssh URL. */
-  address: string;
-  /** How it was found: "DOCKER_HOST", "docker context colima", "default socket", ... */
-  source: string;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  endpoint?: EngineEndpoint;
-  checks: DoctorCheck[];
-  platform: string;
-}
-
-export interface ImageInfo {
-  /** repository:tag, e.g. microlab/base:0.1.0 */
-  name: string;
-  role: string;
-  present: boolean;
-  id?: string;
-  sizeBytes?: number;
-  created?: string;
-  /** Whether the labs need it (and so whether `images prepare` provides it). */
-  required: boolean;
-}
-
-export interface LabeledResource {
-  kind: 'container' | 'network' | 'volume' | 'image';
-  id: string;
-  name: string;
-  project: string;
-  role?: string;
-  workload?: string;
-  state?: string;
-}
-
-export interface StatusReport {
-  endpoint: EngineEndpoint;
-  engineVersion: string;
-  project: string;
-  images: ImageInfo[];
-  resources: LabeledResource[];
-}
-
-/**
- * What a cleanup removed, and what it could not remove: `error` says why in MicroLab's words
- * (a network still used by a container MicroLab did not start names that container), `hint`
- * what to do.
- */
-export interface DownReport {
-  removed: LabeledResource[];
-  failed: { resource: LabeledResource; error: string; hint?: string }[];
-}
-
-export type TaskState = 'running' | 'succeeded' | 'failed' | 'canceled';
-
-export interface TaskProgress {
-  /** 1-based index of the current step, and how many steps there are. */
-  step: number;
-  steps: number;
-  message: string;
-  bytes?: number;
-  totalBytes?: number;
-}
-
-export interface TaskInfo {
-  id: string;
-  kind: string;
-  title: string;
-  state: TaskState;
-  progress: TaskProgress;
-  startedAt: string;
-  endedAt?: string;
-  error?: ApiErrorShape;
-  /** A short human summary of the outcome, e.g. "bootstrapped offline with debootstrap". */
-  result?: string;
-}
-
-export interface ApiErrorShape {
-  code: string;
-  message: string;
-  hint?: string;
-}
-
-// ---------------------------------------------------------------------------------------
-// Deployments of the shop and load (issue 3)
-
-export type DeploymentName = 'monolith' | 'microservices';
-export type WorkloadHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
-/** What a workload runs: the shop (in a role), Postgres, or a tool box that runs nothing (the jumpbox). */
-export type WorkloadKind = 'app' | 'postgres' | 'tool';
-
-/** One container of a deployment (a replica of a workload). */
-export interface WorkloadStatus {
-  /** The workload (shared by replicas, also its DNS name): "catalog", "catalog-db". */
-  workload: string;
-  container: string;
-  /** Docker's container id, when it started (ISO) and its image id: a container's identity. */
-  id?: string;
-  startedAt?: string;
-  image?: string;
-  deployment: DeploymentName;
-  kind: WorkloadKind;
-  /** Docker's state: running, exited, ... */
-  state: string;
-  /** Docker's health check; a container that is not running is unhealthy. */
-  health: WorkloadHealth;
-  /** Its address on the lab network. */
-  ip?: string;
-  /** Its address on each network, by network name. */
-  addresses: Record<string, string>;
-  memoryBytes?: number;
-  /** SHOP_VERSION of an app container. */
-  version?: string;
-  /** Selector labels (app, service, tier, segment). */
-  labels: Record<string, string>;
-  /** What may be done to it: `deploy:scale`, `deploy:upgrade`; `entry` serves the storefront. */
-  scalable: boolean;
-  upgradable: boolean;
-  entry: boolean;
-}
-
-/** One call of the shop's call graph: `src` connects to `dst` on `port`. */
-export interface Call {
-  src: string;
-  dst: string;
-  port: number;
-}
-
-/** flat: every workload on one lab network; perimeter: a network per segment, one router between them. */
-export const LAYOUTS = ['flat', 'perimeter'] as const;
-export type Layout = (typeof LAYOUTS)[number];
-
-export interface DeploymentStatus {
-  project: string;
-  /** The deployment running, if any. */
-  deployment?: DeploymentName;
-  layout?: Layout;
-  /** The running deployment's call graph, from its declaration. */
-  calls: Call[];
-  /** Where the storefront is, e.g. http://127.0.0.1:8480/ */
-  storefront?: string;
-  /** Every container running and healthy. */
-  healthy: boolean;
-  workloads: WorkloadStatus[];
-  networks: { name: string; subnet: string; internal: boolean }[];
-}
+export type {
+  ApiErrorShape,
+  Call,
+  CheckStatus,
+  DeploymentName,
+  DeploymentStatus,
+  DoctorCheck,
+  DoctorReport,
+  DownReport,
+  EngineEndpoint,
+  ImageInfo,
+  LabeledResource,
+  Layout,
+  LoadReport,
+  LoadUpdate,
+  StatusReport,
+  TaskInfo,
+  TaskProgress,
+  TaskState,
+  WorkloadHealth,
+  WorkloadKind,
+  WorkloadStatus,
+};
+export { LAYOUTS };
 
 /**
  * The load generator's vocabulary (scenarios, default mix, per-endpoint figures) is defined
@@ -220,29 +107,6 @@ export interface DeploymentStatus {
  */
 export { DEFAULT_LOAD_MIX, LOAD_SCENARIOS };
 export type { LoadEndpointStats, LoadScenario };
-
-/** Once a second while a load runs: that second's figures. */
-export interface LoadUpdate {
-  taskId: string;
-  elapsed: number;
-  duration: number;
-  window: LoadEndpointStats[];
-}
-
-export interface LoadReport {
-  taskId: string;
-  deployment: DeploymentName;
-  rate: number;
-  duration: number;
-  mix: Partial<Record<LoadScenario, number>>;
-  elapsed: number;
-  /** Scenarios started, and those not started because too many were in flight. */
-  started: number;
-  dropped: number;
-  /** Totals per endpoint, then "all". */
-  endpoints: LoadEndpointStats[];
-  errorSamples: string[];
-}
 
 // ---------------------------------------------------------------------------------------
 // Methods

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { isMethodName, methods } from './contract';
 import type { Envelope, MethodName, MethodOutput, ParsedInput } from './contract';
-import { ApiError, toErrorShape } from './errors';
+import { ApiError, toErrorShape } from '../errors';
 import type { Connection } from './connection';
 import { DETACHED } from './connection';
 

@@ -6,7 +6,7 @@ import type { EventName, Events, MethodInput, MethodName, MethodOutput, TaskInfo
 import { createConnection } from './connection';
 import type { Handlers } from './dispatch';
 import { dispatch } from './dispatch';
-import { ApiError, fromErrorShape } from './errors';
+import { ApiError, fromErrorShape } from '../errors';
 import type { TaskManager } from '../tasks';
 
 export interface LocalApi {

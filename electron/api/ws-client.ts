@@ -4,8 +4,8 @@
  * constructor as a parameter and imports nothing from Node.
  */
 import type { Api, EventName, Events, MethodInput, MethodName, MethodOutput } from './contract';
-import { fromErrorShape } from './errors';
-import { ApiError } from './errors';
+import { fromErrorShape } from '../errors';
+import { ApiError } from '../errors';
 import type { CallFrame, ServerFrame } from './ws-protocol';
 import { TOKEN_PARAM, WS_PATH } from './ws-protocol';
 

@@ -4,7 +4,7 @@
  * `reconcile` runs at start and removes throwaways a crash may have left behind.
  */
 import type Docker from 'dockerode';
-import type { DownReport, LabeledResource } from '../api/contract';
+import type { DownReport, LabeledResource } from './types';
 import { IMAGE_LABEL, LABEL, projectFilter } from './labels';
 
 function labelsOf(labels: Record<string, string> | undefined, project: string) {

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { EngineEndpoint } from '../api/contract';
-import { ApiError } from '../api/errors';
+import type { EngineEndpoint } from './types';
+import { ApiError } from '../errors';
 
 export interface DiscoveryInput {
   env: Record<string, string | undefined>;

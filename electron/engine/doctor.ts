@@ -4,8 +4,8 @@
  */
 import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import type { DoctorCheck, DoctorReport } from '../api/contract';
-import { ApiError } from '../api/errors';
+import type { DoctorCheck, DoctorReport } from './types';
+import { ApiError } from '../errors';
 import { runToCompletion } from './containers';
 import { baseImageName, listImages } from './images';
 import { LABEL, labelsFor } from './labels';

@@ -6,8 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import Docker from 'dockerode';
-import type { EngineEndpoint } from '../api/contract';
-import { ApiError } from '../api/errors';
+import type { EngineEndpoint } from './types';
+import { ApiError } from '../errors';
 import type { Candidate } from './discovery';
 import { candidateEndpoints, parseAddress, unreachableHint } from './discovery';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type * as Esbuild from 'esbuild';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { TaskContext } from '../tasks';
 import { labsDir } from '../paths';
 import { APP_VERSION, IMAGE_LABEL, imageLabelsFor } from './labels';

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
 import type { PerimeterLayout } from '../topology/perimeter';

@@ -7,9 +7,8 @@
  * reaches the router, so no rule of the policy applies to it. `perimeterVerdicts` says so
  * flow by flow, next to what per-workload enforcement would decide.
  */
-import type { ProbePlan } from '../probe/matrix';
 import type { PerimeterLayout } from '../topology/perimeter';
-import type { PortSpec, Workload, WorkloadInstance } from '../topology/workload';
+import type { PortSpec, Workload } from '../topology/workload';
 import { ruleComment } from './compile';
 import type { Decision, Verdict } from './evaluate';
 import { decide, modeOf, uniqueWorkloads, verdictOf } from './evaluate';
@@ -31,7 +30,8 @@ export interface PerimeterVerdict {
   microsegmented: Verdict;
 }
 
-function segmentOf(layout: PerimeterLayout, name: string): string | undefined {
+/** The segment a workload is placed in, by the layout. */
+export function segmentOf(layout: PerimeterLayout, name: string): string | undefined {
   return layout.workloads.find((w) => w.name === name)?.segment;
 }
 
@@ -63,33 +63,6 @@ export function perimeterVerdicts(
     }
   }
   return out;
-}
-
-/**
- * How the reachability matrix probes a perimeter: within a segment, directly (and nothing
- * decides); across, through the proxy address on the caller's network (the router decides).
- */
-export function perimeterPlan(layout: PerimeterLayout) {
-  return (policy: Policy, _instances: WorkloadInstance[]): ProbePlan => ({
-    address: (src, dst) => {
-      const srcSegment = segmentOf(layout, src.name);
-      if (srcSegment === segmentOf(layout, dst.name)) {
-        for (const [network, address] of Object.entries(dst.addresses))
-          if (src.addresses[network]) return address;
-        return undefined;
-      }
-      return layout.proxies.find((p) => p.workload === dst.name && p.segment === srcSegment)?.address;
-    },
-    decide: (src, dst, port) => {
-      if (segmentOf(layout, src.name) === segmentOf(layout, dst.name))
-        return { verdict: 'allowed', ruleId: SAME_SEGMENT };
-      const decision = decide(policy, src, dst, port);
-      return {
-        verdict: verdictOf(decision.action, modeOf(policy, src), modeOf(policy, dst)),
-        ruleId: decision.ruleId,
-      };
-    },
-  });
 }
 
 function statement(verdict: Verdict, protocol: string): string {

@@ -25,7 +25,7 @@
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar } from 'yaml';
 import type { Node } from 'yaml';
 import { z } from 'zod';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { Protocol } from '../topology/workload';
 
 /** Larger policy files are refused before parsing. */

@@ -72,7 +72,12 @@ export function previewPolicy(
     const inForceVerdict = old
       ? { verdict: old.verdict, ruleId: old.decision.ruleId }
       : { verdict: f.verdict, ruleId: '' };
-    return { ...f, ruleId: f.decision.ruleId, inForce: inForceVerdict, changed: inForceVerdict.verdict !== f.verdict };
+    return {
+      ...f,
+      ruleId: f.decision.ruleId,
+      inForce: inForceVerdict,
+      changed: inForceVerdict.verdict !== f.verdict,
+    };
   });
   return {
     layout: perimeter ? 'perimeter' : 'flat',

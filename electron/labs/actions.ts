@@ -7,7 +7,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadReport, LoadScenario } from '../api/contract';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { LabClient } from './client';
 import { runTask } from './client';
 import { actionOf } from './format';

@@ -4,7 +4,7 @@
  * The runner reaches the engine, the firewall and the probes only through these calls.
  */
 import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../api/contract';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 
 export interface LabClient {
   call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;

@@ -23,7 +23,7 @@ import type {
   StepProgress,
   TaskInfo,
 } from '../api/contract';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import { describeAction, runEntries } from './actions';
 import type { ActionContext, ExecFn } from './actions';
 import { describeCheck, runCheck } from './checks';

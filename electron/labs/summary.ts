@@ -15,7 +15,7 @@ import type {
   SummaryClaim,
 } from '../api/contract';
 import { LAB_APPS, LAB_NETWORKS } from '../api/labs';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';
 

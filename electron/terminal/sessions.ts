@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { ResolvedTarget, TerminalRole, TerminalTarget } from './target';
 import { resolveTarget } from './target';
 

@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import { LABEL } from '../engine/labels';
 
 /** A workload instance by workload name and replica number (1-based), or a container by name or id. */

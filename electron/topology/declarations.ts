@@ -11,7 +11,7 @@
  * Beside the shop, both deployments hold the neighbours every data centre has (below): an
  * operator's jumpbox and a reporting job. A segment is isolated *from* something.
  */
-import type { DeploymentName, Layout, WorkloadKind } from '../api/contract';
+import type { DeploymentName, Layout, WorkloadKind } from './types';
 import type { PortSpec } from './workload';
 
 export interface HealthCheck {

@@ -4,9 +4,13 @@
  * It prints a JSON line a second, re-emitted as `load:update`, and a summary at the end.
  */
 import { PassThrough } from 'node:stream';
-import type { LoadEndpointStats, LoadReport, LoadScenario, LoadUpdate } from '../api/contract';
-import { DEFAULT_LOAD_MIX } from '../api/contract';
-import { ApiError } from '../api/errors';
+import type {
+  EndpointStats as LoadEndpointStats,
+  Scenario as LoadScenario,
+} from '../../labs/shop/src/loadgen/stats';
+import { DEFAULT_MIX as DEFAULT_LOAD_MIX } from '../../labs/shop/src/loadgen/stats';
+import type { LoadReport, LoadUpdate } from './types';
+import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
 import type { TaskContext } from '../tasks';

@@ -3,7 +3,7 @@
  * browser transport, with the token taken from the page's address. Components never know which.
  */
 import type { Api, Bridge, MethodName } from '../../electron/api/contract';
-import { fromErrorShape } from '../../electron/api/errors';
+import { fromErrorShape } from '../../electron/errors';
 import { connectWsApi } from '../../electron/api/ws-client';
 import { TOKEN_PARAM } from '../../electron/api/ws-protocol';
 

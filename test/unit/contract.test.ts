@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { methods } from '../../electron/api/contract';
 import type { Handlers } from '../../electron/api/dispatch';
 import { dispatch, validateCall } from '../../electron/api/dispatch';
-import { ApiError } from '../../electron/api/errors';
+import { ApiError } from '../../electron/errors';
 
 /** Handlers that echo what they were given, so the tests see what validation let through. */
 const echo = new Proxy({} as Handlers, {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listShippedPolicies } from '../../electron/firewall/handlers';
+import { listShippedPolicies } from '../../electron/services/firewall';
 
 const dir = path.resolve(import.meta.dirname, '..', '..', 'labs', 'policies');
 

@@ -8,7 +8,7 @@ import { createConnection } from '../../electron/api/connection';
 import { dispatch, validateCall } from '../../electron/api/dispatch';
 import type { Handlers } from '../../electron/api/dispatch';
 import { MAX_COLS, MAX_INPUT_CHARS, MAX_ROWS } from '../../electron/api/terminal';
-import { ApiError } from '../../electron/api/errors';
+import { ApiError } from '../../electron/errors';
 
 const ID = 't0123456789abcdef';
 

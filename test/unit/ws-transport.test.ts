@@ -9,7 +9,7 @@ import { connectWsApi } from '../../electron/api/ws-client';
 import type { SocketConstructor } from '../../electron/api/ws-client';
 import type { WebServer } from '../../electron/api/ws-server';
 import { startWebServer, tokensMatch } from '../../electron/api/ws-server';
-import { ApiError } from '../../electron/api/errors';
+import { ApiError } from '../../electron/errors';
 
 const Socket = WebSocket as unknown as SocketConstructor;
 

@@ -4,10 +4,10 @@
  * connection's going closes it (and kills its processes in the container).
  */
 import type Docker from 'dockerode';
-import type { Connection } from './api/connection';
-import type { Handlers } from './api/dispatch';
-import { ApiError } from './api/errors';
-import { TerminalSessions } from './terminal/sessions';
+import type { Connection } from '../api/connection';
+import type { Handlers } from '../api/dispatch';
+import { ApiError } from '../errors';
+import { TerminalSessions } from '../terminal/sessions';
 
 type TerminalHandlers = Pick<
   Handlers,

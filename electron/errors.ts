@@ -1,4 +1,14 @@
-import type { ApiErrorShape } from './contract';
+/**
+ * The floor's errors, shared by every layer: what a service throws for the user, and the one
+ * plain shape it crosses a transport in.
+ */
+
+/** An error as it crosses a transport: a stable code, the message, and an optional hint. */
+export interface ApiErrorShape {
+  code: string;
+  message: string;
+  hint?: string;
+}
 
 /**
  * An error meant for the user: a stable code, a message that says what and where, and, when

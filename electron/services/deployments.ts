@@ -4,12 +4,14 @@
 import type Docker from 'dockerode';
 import type { DeploymentName, LoadReport } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { EventBus } from '../api/events';
 import type { TaskManager } from '../tasks';
-import { currentDeployment, down, scale, status, up, upgrade, UP_STEPS } from './apply';
-import { DEFAULT_STOREFRONT_PORT } from './declarations';
-import { runLoad } from './load';
+import { findRouter, startRouter } from '../firewall/perimeter-router';
+import type { Target } from '../topology/apply';
+import { currentDeployment, down, scale, status, up, upgrade, UP_STEPS } from '../topology/apply';
+import { DEFAULT_STOREFRONT_PORT } from '../topology/declarations';
+import { runLoad } from '../topology/load';
 
 type DeploymentMethods =
   | 'deploy:up'
@@ -37,9 +39,10 @@ export function deploymentHandlers(deps: {
   beforeUp?: (deployment: DeploymentName, running: DeploymentName | undefined) => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
   const { tasks, events, project, afterStart, beforeUp } = deps;
-  const target = async () => ({
+  const target = async (): Promise<Target> => ({
     docker: await deps.docker(),
     project,
+    perimeter: { find: findRouter, start: startRouter },
     ...(afterStart ? { afterStart } : {}),
   });
   const reports = new Map<string, LoadReport>();

@@ -1,6 +1,6 @@
 /**
  * The firewall's services: the handlers behind `policy:*`, `flows:*`, `firewall:counters`
- * and `probe:run`, over one Enforcer per project. services.ts spreads them in.
+ * and `probe:run`, over one Enforcer per project. services/index.ts spreads them in.
  *
  * The policy in force is kept on disk (store.ts) so any MicroLab process knows it; the
  * kernel keeps the rules. A long-running process (the app, `microlab web`) also calls
@@ -12,25 +12,34 @@ import type Docker from 'dockerode';
 import type { z } from 'zod';
 import type { FirewallEvents, PolicyShow, firewallMethods } from '../api/firewall';
 import type { ShippedPolicyInfo } from '../api/firewall';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import { labsDir } from '../paths';
 import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
-import { readCounters } from './counters';
-import { Enforcer } from './enforcer';
-import { evaluate, explain, modeOf, replicaCounts, segmentsOf, uniqueWorkloads, withMode } from './evaluate';
-import { followFlows, listFlows } from './flows';
-import { listInstances } from './instances';
-import type { Mode, Policy, PolicyIssue } from './policy';
-import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from './policy';
-import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store';
+import { readCounters } from '../firewall/counters';
+import { Enforcer } from '../firewall/enforcer';
+import {
+  evaluate,
+  explain,
+  modeOf,
+  replicaCounts,
+  segmentsOf,
+  uniqueWorkloads,
+  withMode,
+} from '../firewall/evaluate';
+import { followFlows, listFlows } from '../firewall/flows';
+import { listInstances } from '../firewall/instances';
+import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
+import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from '../firewall/policy';
+import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from '../firewall/store';
 import { NO_POLICY, runProbe } from '../probe/matrix';
 import { runBlastRadius } from '../probe/blast-radius';
-import { currentPerimeter } from '../topology/apply';
-import type { ApplyOptions, ApplyReport } from './enforcer';
-import { perimeterPlan } from './perimeter';
-import { previewPolicy } from './preview';
-import { loadRouter } from './perimeter-router';
+import { perimeterInForce } from '../topology/apply';
+import type { PerimeterLayout } from '../topology/perimeter';
+import type { ApplyOptions, ApplyReport } from '../firewall/enforcer';
+import { perimeterPlan } from '../probe/perimeter-plan';
+import { previewPolicy } from '../firewall/preview';
+import { findRouter, loadRouter } from '../firewall/perimeter-router';
 
 type Methods = typeof firewallMethods;
 export type FirewallHandlers = {
@@ -82,6 +91,19 @@ export async function listShippedPolicies(dir: string): Promise<ShippedPolicyInf
       return { file: path.join(dir, name), name, ...(deployment ? { deployment } : {}), title, text };
     }),
   );
+}
+
+/** The perimeter in force in the project: its running router and its layout. */
+async function currentPerimeter(
+  docker: Docker,
+  project: string,
+): Promise<{ routerId: string; routerName: string; layout: PerimeterLayout } | undefined> {
+  const [router, layout] = await Promise.all([
+    findRouter(docker, project),
+    perimeterInForce(docker, project),
+  ]);
+  if (!router || router.State !== 'running' || !layout) return undefined;
+  return { routerId: router.Id, routerName: router.Names[0]?.replace(/^\//, '') ?? router.Id, layout };
 }
 
 export function createFirewallService(options: {

@@ -1,0 +1,94 @@
+/**
+ * The layer rule of DESIGN.md / README "How it is built", checked by `npm run lint`:
+ *
+ *   edges (cli, main.ts, preload.ts, bench)  ->  services/  ->  api/  ->  labs runner
+ *     ->  probe/  ->  firewall/  ->  topology/ (domain)  ->  engine/  ->  floor (errors, paths, tasks)
+ *
+ * Dependencies point down only, and there is no circle anywhere (type-only imports count).
+ * test/unit/layers.test.ts proves each rule fires on a small fixture.
+ */
+const FLOOR = '^electron/(errors|paths|tasks)\\.ts$';
+const EDGES = '^(electron/(cli\\.ts|cli/|main\\.ts|preload\\.ts)|bench/)';
+const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A circle in the imports is a design bug: break it with a narrow interface or by moving a type down.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'floor-imports-nothing-above',
+      comment: 'errors, paths and tasks are imported by all and import none of the layers above (give them a narrow interface).',
+      severity: 'error',
+      from: { path: FLOOR },
+      to: { path: '^(electron|renderer|labs)/', pathNot: FLOOR },
+    },
+    {
+      name: 'domain-never-imports-api',
+      comment: 'engine, topology, firewall and probe never import the API, the services, the labs runner or an edge: the contract imports their types.',
+      severity: 'error',
+      from: { path: DOMAIN },
+      to: { path: ['^electron/(api|services|labs)/', EDGES] },
+    },
+    {
+      name: 'engine-stays-below-the-domain',
+      comment: 'engine/ knows Docker, not deployments, firewalls or probes.',
+      severity: 'error',
+      from: { path: '^electron/engine/' },
+      to: { path: '^electron/(topology|firewall|probe)/' },
+    },
+    {
+      name: 'topology-never-imports-firewall',
+      comment: 'topology does not know how a workload is filtered: the firewall is given to it (Target.afterStart, Target.perimeter).',
+      severity: 'error',
+      from: { path: '^electron/topology/' },
+      to: { path: '^electron/(firewall|probe)/' },
+    },
+    {
+      name: 'firewall-meets-topology-narrowly',
+      comment: 'firewall sees topology only through the workloads and their addresses (topology/workload.ts) and the perimeter layout (topology/perimeter.ts).',
+      severity: 'error',
+      from: { path: '^electron/firewall/' },
+      to: { path: '^electron/topology/', pathNot: '^electron/topology/(workload|perimeter)\\.ts$' },
+    },
+    {
+      name: 'firewall-never-imports-probe',
+      comment: 'the probe builds on the firewall (its evaluator, its sidecars), not the other way round.',
+      severity: 'error',
+      from: { path: '^electron/firewall/' },
+      to: { path: '^electron/probe/' },
+    },
+    {
+      name: 'api-never-imports-services',
+      comment: 'the contract and its transports know the handlers only by their type (Handlers).',
+      severity: 'error',
+      from: { path: '^electron/api/' },
+      to: { path: ['^electron/services/', EDGES] },
+    },
+    {
+      name: 'nothing-imports-an-edge',
+      comment: 'cli, main.ts, preload.ts and bench parse, print and wire; nothing below them imports them.',
+      severity: 'error',
+      from: { path: '^(electron|renderer)/', pathNot: EDGES },
+      to: { path: EDGES },
+    },
+    {
+      name: 'renderer-only-through-the-contract',
+      comment: 'the renderer talks only to the typed API (and the shared errors), never to the main process modules.',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { path: '^electron/', pathNot: ['^electron/api/', FLOOR] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|release|node_modules)/' },
+    tsPreCompilationDeps: true,
+    moduleSystems: ['es6', 'cjs'],
+  },
+};

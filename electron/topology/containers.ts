@@ -1,0 +1,165 @@
+/**
+ * A replica's container: created from its workload's declaration, started, waited on until
+ * healthy, and retired gracefully.
+ */
+import type Docker from 'dockerode';
+import { ApiError } from '../errors';
+import { labelsFor } from '../engine/labels';
+import { shopImageName } from '../engine/shop-image';
+import { throwIfAborted } from '../tasks';
+import type { Deployment, WorkloadSpec } from './declarations';
+import { STOREFRONT_ALIAS } from './declarations';
+import type { Target } from './running';
+import { isGone, LAYOUT_LABEL, networkName } from './running';
+import { workloadLabels } from './workload';
+
+const HEALTH_TIMEOUT_MS = 120_000;
+
+const STOP_TIMEOUT_S = 10;
+
+export async function createReplica(
+  { docker, project }: Target,
+  d: Deployment,
+  spec: WorkloadSpec,
+  name: string,
+  options: { version?: string; port: number },
+): Promise<Docker.Container> {
+  const env = { ...spec.env };
+  if (options.version && spec.kind === 'app') env.SHOP_VERSION = options.version;
+  const lab = spec.networks.find((n) => n !== 'edge')!;
+  const primary = spec.publish !== undefined ? 'edge' : lab;
+  const endpoint = (network: string) => ({
+    Aliases: aliases(network),
+    ...(spec.addresses?.[network] ? { IPAMConfig: { IPv4Address: spec.addresses[network] } } : {}),
+  });
+  const aliases = (network: string) => (network === 'edge' ? [STOREFRONT_ALIAS, spec.name] : [spec.name]);
+  const h = spec.health;
+  const container = await docker.createContainer({
+    name,
+    Image: shopImageName(),
+    Hostname: name.slice(0, 63),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.user ? { User: spec.user } : {}),
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    Labels: {
+      ...labelsFor(project, 'workload', { workload: spec.name }),
+      ...workloadLabels({ name: spec.name, labels: spec.labels, ports: spec.ports }, d.name),
+      [LAYOUT_LABEL]: d.layout,
+    },
+    ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.port}/${p.protocol}`, {}])),
+    Healthcheck: {
+      Test: h.test,
+      Interval: h.intervalMs * 1e6,
+      Timeout: h.timeoutMs * 1e6,
+      Retries: h.retries,
+      StartPeriod: h.startPeriodMs * 1e6,
+    },
+    StopTimeout: STOP_TIMEOUT_S,
+    HostConfig: {
+      NetworkMode: networkName(project, primary),
+      Memory: spec.resources.memoryMb * 1024 * 1024,
+      MemorySwap: spec.resources.memoryMb * 1024 * 1024,
+      NanoCpus: Math.round(spec.resources.cpus * 1e9),
+      PidsLimit: spec.resources.pids,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ShmSize: 64 * 1024 * 1024,
+      ...(spec.extraHosts?.length ? { ExtraHosts: spec.extraHosts } : {}),
+      ...(spec.publish !== undefined
+        ? {
+            PortBindings: {
+              [`${spec.publish}/tcp`]: [
+                { HostIp: '127.0.0.1', HostPort: options.port ? String(options.port) : '' },
+              ],
+            },
+          }
+        : {}),
+    },
+    NetworkingConfig: {
+      EndpointsConfig: { [networkName(project, primary)]: endpoint(primary) },
+    },
+  });
+  for (const network of spec.networks.filter((n) => n !== primary)) {
+    await docker
+      .getNetwork(networkName(project, network))
+      .connect({ Container: container.id, EndpointConfig: endpoint(network) });
+  }
+  return container;
+}
+
+export async function startContainer(container: Docker.Container): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    // 304: already started.
+    if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+  }
+}
+
+/** Stops gracefully (SIGTERM: the app drains), then removes. */
+export async function retire(docker: Docker, id: string): Promise<void> {
+  const container = docker.getContainer(id);
+  await container.stop({ t: STOP_TIMEOUT_S }).catch((err: unknown) => {
+    const code = (err as { statusCode?: number }).statusCode;
+    if (code !== 304 && code !== 404) throw err;
+  });
+  await container.remove({ force: true, v: true }).catch((err: unknown) => {
+    if (!isGone(err)) throw err;
+  });
+}
+
+async function lastLogs(docker: Docker, id: string): Promise<string> {
+  try {
+    const buffer = (await docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
+    let out = '';
+    for (let offset = 0; offset + 8 <= buffer.length;) {
+      const size = buffer.readUInt32BE(offset + 4);
+      out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
+      offset += 8 + size;
+    }
+    return out.trim().split('\n').slice(-3).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/** Waits until every container is healthy; fails at once if one exits. */
+export async function waitHealthy(
+  docker: Docker,
+  ids: string[],
+  signal: AbortSignal,
+  onProgress?: (healthy: number, total: number) => void,
+): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let reported = -1;
+  for (;;) {
+    throwIfAborted(signal);
+    const infos = await Promise.all(ids.map((id) => docker.getContainer(id).inspect()));
+    const dead = infos.find((i) => !i.State.Running);
+    if (dead) {
+      const logs = await lastLogs(docker, dead.Id);
+      throw new ApiError(
+        'workload-exited',
+        `${dead.Name.replace(/^\//, '')} stopped (exit code ${dead.State.ExitCode})${logs ? `: ${logs}` : ''}`,
+        'See its logs with `docker logs`; `microlab up` starts it again.',
+      );
+    }
+    const healthy = infos.filter((i) => i.State.Health?.Status === 'healthy').length;
+    if (healthy !== reported) onProgress?.(healthy, ids.length);
+    reported = healthy;
+    if (healthy === ids.length) return;
+    if (Date.now() > deadline) {
+      const slow = infos.filter((i) => i.State.Health?.Status !== 'healthy');
+      const why = slow
+        .map(
+          (i) =>
+            `${i.Name.replace(/^\//, '')}: ${i.State.Health?.Log?.at(-1)?.Output?.trim() ?? 'no check yet'}`,
+        )
+        .join('; ');
+      throw new ApiError('unhealthy', `not healthy after ${HEALTH_TIMEOUT_MS / 1000}s: ${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Conflicts and networks: the storefront's port, the lab subnets (a free /24 of the pool per
+ * declared network), and creating and removing the deployment's networks.
+ */
+import net from 'node:net';
+import type Docker from 'dockerode';
+import { ApiError } from '../errors';
+import { LABEL, labelsFor } from '../engine/labels';
+import { conflicts, formatCidr, hostRoutes, overlaps, parseCidr, subnetPool } from '../engine/subnets';
+import type { Deployment } from './declarations';
+import { NETWORK_LABEL, networkName } from './running';
+
+/** Whether a TCP port on 127.0.0.1 is free on this machine. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function checkPort(docker: Docker, port: number): Promise<void> {
+  if (port === 0) return;
+  const running = await docker.listContainers();
+  const holder = running.find((c) => c.Ports.some((p) => p.PublicPort === port));
+  if (holder) {
+    throw new ApiError(
+      'port-in-use',
+      `port ${port} on 127.0.0.1 is already published by container ${holder.Names[0]?.replace(/^\//, '')}`,
+      `Stop that container, or choose another port: \`microlab up <deployment> --port ${port + 1}\`.`,
+    );
+  }
+  if (!(await portFree(port))) {
+    throw new ApiError(
+      'port-in-use',
+      `port ${port} on 127.0.0.1 is in use by another program on this machine`,
+      `Stop that program, or choose another port: \`microlab up <deployment> --port ${port + 1}\`.`,
+    );
+  }
+}
+
+/** The first /24 of the pool that overlaps no Docker network and no route of the host. */
+export function pickSubnet(pool: string, taken: { cidr: string; by: string }[]): string | undefined {
+  const poolCidr = parseCidr(pool);
+  const bits = Math.max(24, poolCidr.bits);
+  const count = 2 ** (bits - poolCidr.bits);
+  const takenCidrs = taken.map((t) => parseCidr(t.cidr));
+  for (let i = 0; i < count; i++) {
+    const candidate = { base: (poolCidr.base + i * 2 ** (32 - bits)) >>> 0, bits };
+    if (!takenCidrs.some((t) => overlaps(t, candidate))) return formatCidr(candidate);
+  }
+  return undefined;
+}
+
+export async function takenSubnets(docker: Docker): Promise<{ cidr: string; by: string }[]> {
+  const networks = await docker.listNetworks();
+  const taken = networks.flatMap((n) =>
+    (n.IPAM?.Config ?? [])
+      .filter((c) => c.Subnet && !c.Subnet.includes(':'))
+      .map((c) => ({ cidr: c.Subnet!, by: `Docker network ${n.Name}` })),
+  );
+  const ours = taken.map((t) => t.cidr);
+  const routes = conflicts(subnetPool(), hostRoutes(), ours).map((r) => ({ cidr: r.cidr, by: r.via }));
+  return [...taken, ...routes];
+}
+
+export async function ensureNetworks(docker: Docker, project: string, d: Deployment): Promise<void> {
+  for (const spec of d.networks) {
+    const name = networkName(project, spec.name);
+    const existing = (await docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
+    if (existing) {
+      if (existing.Labels?.[LABEL.project] !== project) {
+        throw new ApiError(
+          'network-conflict',
+          `a Docker network named ${name} exists and MicroLab did not create it`,
+          `Remove it (\`docker network rm ${name}\`) or use another project name (MICROLAB_PROJECT).`,
+        );
+      }
+      continue;
+    }
+    const pool = subnetPool();
+    for (let attempt = 0; ; attempt++) {
+      const taken = await takenSubnets(docker);
+      const subnet = pickSubnet(pool, taken);
+      if (!subnet) {
+        throw new ApiError(
+          'subnet-conflict',
+          `no free /24 left in the lab subnet pool ${pool} for network ${name} (taken: ${taken
+            .filter((t) => overlaps(parseCidr(t.cidr), parseCidr(pool)))
+            .map((t) => `${t.cidr} by ${t.by}`)
+            .join(', ')})`,
+          'Run `microlab down` in projects you no longer use, or set MICROLAB_SUBNET_POOL to a free range such as 198.19.0.0/16.',
+        );
+      }
+      try {
+        await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: spec.internal,
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+          Options: spec.internal ? {} : { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
+          Labels: { ...labelsFor(project, 'network'), [NETWORK_LABEL]: spec.name },
+        });
+        break;
+      } catch (err) {
+        // Another project took the same subnet a moment ago: pick again.
+        if (attempt < 3 && /overlap/i.test((err as Error).message)) continue;
+        throw err;
+      }
+    }
+  }
+}
+
+/** Removes the project's deployment networks that `unwanted` names (best effort: one still in use stays). */
+export async function removeNetworks(
+  docker: Docker,
+  project: string,
+  unwanted: (name: string) => boolean,
+): Promise<void> {
+  const networks = await docker.listNetworks({
+    filters: { label: [`${LABEL.project}=${project}`, NETWORK_LABEL] },
+  });
+  await Promise.all(
+    networks
+      .filter((n) => unwanted(n.Name))
+      .map((n) =>
+        docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+  );
+}

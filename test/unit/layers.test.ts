@@ -1,0 +1,86 @@
+/**
+ * The layer rule (.dependency-cruiser.cjs, run by `npm run lint` on the real tree) fires:
+ * dependency-cruiser, with the project's own configuration, on a fixture that breaks each
+ * rule once and holds two circles (test/fixtures/layers).
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const fixture = path.join(root, 'test/fixtures/layers');
+const bin = path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+
+interface Violation {
+  from: string;
+  to: string;
+  rule: { name: string; severity: string };
+}
+
+/** Runs dependency-cruiser on the fixture with the project's configuration. */
+function cruise(outputType: 'err' | 'json') {
+  const config = path.join(root, '.dependency-cruiser.cjs');
+  return spawnSync(
+    process.execPath,
+    [bin, '--config', config, '--output-type', outputType, 'electron', 'renderer'],
+    { cwd: fixture, encoding: 'utf8' },
+  );
+}
+
+// Each run of dependency-cruiser takes seconds on a busy machine.
+const CRUISE_MS = 120_000;
+
+describe('the layer rule', () => {
+  let violations: Violation[] = [];
+  let asLint: ReturnType<typeof cruise>;
+  beforeAll(() => {
+    const report = JSON.parse(cruise('json').stdout) as { summary: { violations: Violation[] } };
+    violations = report.summary.violations;
+    asLint = cruise('err');
+  }, CRUISE_MS);
+  const broken = (rule: string) =>
+    violations
+      .filter((v) => v.rule.name === rule)
+      .map((v) => `${v.from} -> ${v.to}`)
+      .sort();
+
+  it('fails the check as `npm run lint` runs it: non-zero exit, the rule named', () => {
+    expect(asLint.status).not.toBe(0);
+    expect(asLint.stdout).toContain('no-circular');
+    expect(violations.every((v) => v.rule.severity === 'error')).toBe(true);
+  });
+
+  it('finds both circles (one violation each), type-only imports included', () => {
+    expect(broken('no-circular')).toEqual([
+      'electron/api/contract.ts -> electron/engine/types.ts',
+      'electron/firewall/router.ts -> electron/topology/apply.ts',
+    ]);
+  });
+
+  it('names each layer violation by its rule', () => {
+    expect(broken('floor-imports-nothing-above')).toEqual(['electron/errors.ts -> electron/api/contract.ts']);
+    expect(broken('domain-never-imports-api')).toEqual([
+      'electron/probe/matrix.ts -> electron/api/contract.ts',
+    ]);
+    expect(broken('engine-stays-below-the-domain')).toEqual([
+      'electron/engine/deploy.ts -> electron/topology/apply.ts',
+    ]);
+    expect(broken('topology-never-imports-firewall')).toEqual([
+      'electron/topology/apply.ts -> electron/firewall/router.ts',
+    ]);
+    expect(broken('firewall-meets-topology-narrowly')).toEqual([
+      'electron/firewall/router.ts -> electron/topology/apply.ts',
+    ]);
+    expect(broken('firewall-never-imports-probe')).toEqual([
+      'electron/firewall/router.ts -> electron/probe/matrix.ts',
+    ]);
+    expect(broken('api-never-imports-services')).toEqual([
+      'electron/api/local.ts -> electron/cli.ts',
+      'electron/api/local.ts -> electron/services/index.ts',
+    ]);
+    expect(broken('nothing-imports-an-edge')).toEqual(['electron/api/local.ts -> electron/cli.ts']);
+    expect(broken('renderer-only-through-the-contract')).toEqual([
+      'renderer/app.ts -> electron/probe/matrix.ts',
+    ]);
+  });
+});
