@@ -1,8 +1,9 @@
 /**
  * The firewall's cost on the real shop (the microservices deployment, in a project of its
  * own): the load generator's throughput with the segmented policy enforced against mode off,
- * as a ratio in the same run (rounds alternate, so drift on a shared machine hits both), and
- * the full reachability matrix probe under the segmented policy.
+ * as a ratio in the same run (rounds alternate, so drift on a shared machine hits both), the
+ * full reachability matrix probe under the segmented policy, and the blast radius of one
+ * workload (the jumpbox), expected and observed, under the same policy.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -90,6 +91,31 @@ export async function benchShopFirewall(): Promise<void> {
     console.log(
       `matrix mismatches over ${PROBES} probes: ${mismatches} (target: 0; time target under 3000 ms)`,
     );
+
+    // The blast radius of one workload: the matrix restricted to the jumpbox's row.
+    const matrix = { name: 'full matrix probe', unit: 'ms', samples: durations };
+    for (const timeoutSeconds of [1, 0.5]) {
+      const times: number[] = [];
+      let differ = 0;
+      let summary = '';
+      for (let i = 0; i < PROBES; i++) {
+        const r = await call('blast:radius', { workload: 'jumpbox', timeoutSeconds });
+        times.push(r.durationMs);
+        differ += r.mismatches;
+        summary = r.summary;
+      }
+      report(
+        {
+          name: `blast radius of the jumpbox, segmented (drops time out at ${timeoutSeconds} s)`,
+          unit: 'ms',
+          samples: times,
+        },
+        matrix,
+      );
+      console.log(
+        `  ${summary}; expected and observed differ on ${differ} ports over ${PROBES} runs (target: 0; time target under 1000 ms)`,
+      );
+    }
   } finally {
     services.firewall.close();
     await call('resources:down', {}).catch(() => undefined);

@@ -22,8 +22,13 @@ export interface WorkloadGroup {
   upgradable: boolean;
 }
 
-/** Columns of the graph, left to right: who is called first. */
-const TIER_RANK: Record<string, number> = { web: 0, app: 1, api: 1, db: 2 };
+/** Columns of the graph, left to right: who is called first. The neighbours come last in lists. */
+const TIER_RANK: Record<string, number> = { web: 0, app: 1, api: 1, db: 2, ops: 3, analytics: 3 };
+
+/** The shop's neighbours (the operator's jumpbox, the reporting job): callers from beside the shop. */
+export function isNeighbour(g: { tier: string }): boolean {
+  return g.tier === 'ops' || g.tier === 'analytics';
+}
 
 export function tierRank(tier: string): number {
   return TIER_RANK[tier] ?? 1;

@@ -18,7 +18,8 @@ import type { EngineRegistry } from '../../electron/engine/registry';
 import type { Services } from '../../electron/services';
 import { createServices, reconcileOnStart } from '../../electron/services';
 
-export const PROJECT = 'microlab-e2e';
+/** The project the e2e tests run in (MICROLAB_E2E_PROJECT sets another, e.g. beside a run of someone else's). */
+export const PROJECT = process.env.MICROLAB_E2E_PROJECT ?? 'microlab-e2e';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
 const STATIC_DIR = path.join(REPO_ROOT, 'dist', 'renderer');

@@ -39,6 +39,9 @@ const CALLS = [
   'orders->catalog',
   'orders->payments',
   ...['cart', 'catalog', 'orders', 'payments', 'users'].map((s) => `${s}->${s}-db`),
+  // the neighbours: the operator checks the storefront, the reporting job reads the orders
+  'jumpbox->gateway',
+  'reporting->orders',
 ];
 
 describe('the microservices in the lab views', () => {
@@ -331,6 +334,51 @@ describe('the microservices in the lab views', () => {
     expect(errors).toEqual([]);
   });
 
+  const graphNode = (name: string) => page.getByTestId('deployment-graph').getByTestId(`rf__node-${name}`);
+  const blastOf = (name: string) => graphNode(name).locator('.wl').getAttribute('data-blast');
+  const blastSummary = () => card('Call graph').getByRole('status', { name: 'Blast radius' }).innerText();
+
+  it('picks the jumpbox as compromised: what it reaches lights up, the rest greys out, and a policy switch updates it', async () => {
+    await page.getByRole('tab', { name: 'Deployment' }).click();
+    const picker = card('Call graph').getByRole('combobox', { name: 'Compromised workload' });
+    await picker.selectOption('jumpbox');
+    await expect
+      .poll(blastSummary, { ...WAIT, timeout: 120_000 })
+      .toMatch(
+        /^jumpbox reaches 1 of 12 workloads \(0 databases\) observed from inside it; the policy expects the same\.$/,
+      );
+    expect(await blastOf('jumpbox')).toBe('source');
+    expect(await blastOf('gateway')).toBe('reached');
+    for (const name of ['orders', 'payments-db', 'reporting', 'users-db'])
+      expect(await blastOf(name)).toBe('dim');
+    const graph = page.getByTestId('deployment-graph');
+    expect(await graph.getAttribute('data-compromised')).toBe('jumpbox');
+    expect(await graph.getByTestId('rf__edge-blast:jumpbox->gateway').count()).toBe(1);
+    expect(await graph.getByTestId('rf__edge-orders->payments').getAttribute('class')).toContain('edge-dim');
+    // The API says the same, probed from inside the jumpbox.
+    const api = await harness.call('blast:radius', { workload: 'jumpbox' });
+    expect(api.observed).toEqual({ reached: ['gateway'], databases: 0 });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-blast-radius.png'), fullPage: true });
+
+    // A flat policy: the jumpbox reaches everything, the five databases included.
+    const flat = (await harness.call('policy:list', {})).find((p) => p.name === 'microservices-flat.yaml')!;
+    await harness.call('policy:apply', { file: flat.file });
+    await expect
+      .poll(blastSummary, { ...WAIT, timeout: 120_000 })
+      .toMatch(/^jumpbox reaches 12 of 12 workloads \(5 databases\)/);
+    expect(await blastOf('payments-db')).toBe('reached');
+    expect(await graph.getByTestId('rf__edge-blast:jumpbox->payments-db').count()).toBe(1);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'deployment-blast-radius-flat.png'),
+      fullPage: true,
+    });
+
+    await picker.selectOption('');
+    await expect.poll(() => graph.getAttribute('data-compromised'), WAIT).toBe(null);
+    expect(await graph.locator('[data-blast]').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('starts the microservices behind one perimeter firewall from the UI', async () => {
     await page.getByRole('tab', { name: 'Deployment' }).click();
     const deployment = card('Deployment');
@@ -412,6 +460,24 @@ describe('the microservices in the lab views', () => {
     expect(await legend.getByText('inside a segment: not seen by the firewall').count()).toBe(1);
     expect(await legend.getByText('Segment networks', { exact: true }).count()).toBe(1);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-perimeter.png'), fullPage: true });
+
+    // The same compromised jumpbox behind the perimeter: its whole segment (shop) is open to
+    // it, three databases included, whatever the policy says; the router still stops the rest.
+    const picker = card('Call graph').getByRole('combobox', { name: 'Compromised workload' });
+    await picker.selectOption('jumpbox');
+    await expect
+      .poll(blastSummary, { ...WAIT, timeout: 120_000 })
+      .toMatch(
+        /^jumpbox reaches 8 of 12 workloads \(3 databases\) observed from inside it; the policy expects the same\.$/,
+      );
+    for (const name of ['orders-db', 'catalog', 'reporting', 'gateway'])
+      expect(await blastOf(name)).toBe('reached');
+    for (const name of ['payments', 'payments-db', 'users-db']) expect(await blastOf(name)).toBe('dim');
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, 'deployment-blast-radius-perimeter.png'),
+      fullPage: true,
+    });
+    await picker.selectOption('');
 
     // Remove the policy: the router lets everything pass, and nothing is in force.
     await page.getByRole('tab', { name: 'Firewall' }).click();

@@ -2,9 +2,9 @@ import { Handle, MarkerType, Position, ReactFlow, useNodesState } from '@xyflow/
 import type { BuiltInEdge, Node, NodeProps } from '@xyflow/react';
 import { memo, useEffect } from 'react';
 import type { Call, Layout, WorkloadHealth } from '../../../electron/api/contract';
-import type { PolicyShow } from '../../../electron/api/firewall';
+import type { BlastRadius, PolicyShow } from '../../../electron/api/firewall';
 import type { WorkloadGroup } from '../workloads';
-import { tierRank } from '../workloads';
+import { GAP, layOut, NODE_WIDTH, ROW } from './graph-layout';
 
 /** What decides a call: the policy's verdict, no policy, or (behind a perimeter) nothing ever sees it. */
 type Verdict = PolicyShow['flows'][number]['verdict'] | 'none' | 'unseen';
@@ -16,16 +16,11 @@ type WorkloadData = {
   segment: string;
   colour: number;
   browser?: boolean;
+  /** With a compromised workload: it, what it reaches (observed), or out of its reach. */
+  blast?: 'source' | 'reached' | 'dim';
 };
 type WorkloadNode = Node<WorkloadData, 'workload'>;
 
-/** As wide as `.wl` in styles.css. */
-const NODE_WIDTH = 180;
-/** The gap between sub-columns, the narrowest: where edges turn. */
-const GAP = 56;
-const SUB_COLUMN = NODE_WIDTH + GAP;
-const COLUMN = NODE_WIDTH + 90;
-const ROW = 76;
 const PALETTE = 8;
 const BROWSER = '_browser';
 /** The perimeter layout's router (not a workload of the shop, so not in the status). */
@@ -41,6 +36,10 @@ const nodeTypes = { workload: memo(WorkloadBox) };
  * coloured by what the policy in force decides for that call; behind a perimeter, a call
  * inside a segment never reaches the firewall, and is drawn as such. Laid out, not
  * simulated: the same deployment always looks the same.
+ *
+ * With a `blast` radius (a workload picked as compromised), the workloads it reaches, as
+ * probes from inside it observed, light up with an edge from it to each; the rest greys out.
+ * A click on a workload calls `onPick` with its name.
  */
 export function DeploymentGraph({
   groups,
@@ -48,12 +47,16 @@ export function DeploymentGraph({
   layout: networkLayout = 'flat',
   policy,
   storefront,
+  blast,
+  onPick,
 }: {
   groups: WorkloadGroup[];
   calls: Call[];
   layout?: Layout;
   policy?: PolicyShow;
   storefront?: string;
+  blast?: BlastRadius;
+  onPick?: (workload: string) => void;
 }) {
   if (groups.length === 0) {
     return <p className="placeholder">The graph appears when a deployment runs.</p>;
@@ -72,6 +75,9 @@ export function DeploymentGraph({
   const byName = new Map(groups.map((g) => [g.name, g]));
   const calls = declared.filter((c) => byName.has(c.src) && byName.has(c.dst));
   const layout = layOut(groups, calls);
+  const reached = new Set(blast?.observed.reached);
+  const blastOf = (name: string): WorkloadData['blast'] =>
+    !blast ? undefined : name === blast.source ? 'source' : reached.has(name) ? 'reached' : 'dim';
 
   const nodes: WorkloadNode[] = [];
   const entry = groups.find((g) => g.entry);
@@ -86,6 +92,7 @@ export function DeploymentGraph({
         segment: 'outside',
         colour: -1,
         browser: true,
+        ...(blast ? { blast: 'dim' as const } : {}),
       },
     });
   }
@@ -95,7 +102,14 @@ export function DeploymentGraph({
       id: g.name,
       type: 'workload',
       position: layout.get(g.name)!,
-      data: { name: g.name, detail: describe(g), health: g.health, segment, colour: colourOf(segment) },
+      data: {
+        name: g.name,
+        detail: describe(g),
+        health: g.health,
+        segment,
+        colour: colourOf(segment),
+        ...(blast ? { blast: blastOf(g.name) } : {}),
+      },
     });
   }
 
@@ -110,6 +124,22 @@ export function DeploymentGraph({
     if (verdict === 'unseen') unseen++;
     edges.push(edge(src, dst, verdict, verdict === 'unseen' ? '' : (flow?.decision.ruleId ?? ''), at));
   }
+  if (blast) {
+    for (const e of edges) e.className += ' edge-dim';
+    for (const dst of blast.observed.reached) {
+      if (!byName.has(dst) || !byName.has(blast.source)) continue;
+      const flows = blast.flows.filter((f) => f.workload === dst);
+      edges.push({
+        id: `blast:${blast.source}->${dst}`,
+        source: blast.source,
+        target: dst,
+        className: `edge edge-reach${flows.some((f) => !f.match) ? ' edge-reach-mismatch' : ''}`,
+        zIndex: 5,
+        markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14 },
+        data: { ports: flows.filter((f) => f.observed === 'connected').map((f) => f.port.port) },
+      });
+    }
+  }
   const rows = Math.max(...[...layout.values()].map((p) => p.y)) / ROW + 1;
 
   return (
@@ -119,10 +149,16 @@ export function DeploymentGraph({
         className={`graph ${rows > 2 ? 'graph-tall' : 'graph-short'}`}
         data-testid="deployment-graph"
         data-layout={networkLayout}
+        {...(blast ? { 'data-compromised': blast.source } : {})}
         aria-label={`Call graph of the ${deployment}${perimeter ? ' behind a perimeter firewall' : ''}`}
         role="figure"
       >
-        <Canvas key={`${deployment}:${networkLayout}:${nodes.length}`} nodes={nodes} edges={edges} />
+        <Canvas
+          key={`${deployment}:${networkLayout}:${nodes.length}`}
+          nodes={nodes}
+          edges={edges}
+          {...(onPick ? { onPick } : {})}
+        />
       </div>
       <Legend
         segments={segments}
@@ -174,7 +210,15 @@ function PerimeterBanner({
  * React Flow hides a node (and its edges) until it is measured again, which a node whose size
  * did not change never is.
  */
-function Canvas({ nodes: computed, edges }: { nodes: WorkloadNode[]; edges: BuiltInEdge[] }) {
+function Canvas({
+  nodes: computed,
+  edges,
+  onPick,
+}: {
+  nodes: WorkloadNode[];
+  edges: BuiltInEdge[];
+  onPick?: (workload: string) => void;
+}) {
   const [nodes, setNodes, onNodesChange] = useNodesState(computed);
   // Compared by content: a poll that changes nothing changes nothing here either.
   const content = JSON.stringify(computed);
@@ -192,6 +236,7 @@ function Canvas({ nodes: computed, edges }: { nodes: WorkloadNode[]; edges: Buil
       nodes={nodes}
       edges={edges}
       onNodesChange={onNodesChange}
+      {...(onPick ? { onNodeClick: (_: unknown, n: WorkloadNode) => n.id !== BROWSER && onPick(n.id) } : {})}
       nodeTypes={nodeTypes}
       fitView
       fitViewOptions={{ padding: 0.12, maxZoom: 1 }}
@@ -211,6 +256,7 @@ function Canvas({ nodes: computed, edges }: { nodes: WorkloadNode[]; edges: Buil
 function describe(g: WorkloadGroup): string {
   const parts = [g.replicas.length === 1 ? '1 replica' : `${g.replicas.length} replicas`];
   if (g.kind === 'postgres') parts.push('postgres');
+  else if (g.kind === 'tool') parts.push(g.tier === 'ops' ? 'operator' : 'tools');
   else if (g.versions.length) parts.push(g.versions.map((v) => `v${v}`).join('+'));
   return parts.join(' · ');
 }
@@ -244,74 +290,12 @@ function edge(
   };
 }
 
-/**
- * Where each workload goes. Columns by tier (the entry, the services, the databases); inside a
- * tier, a workload called by another of the same tier sits in a sub-column to its right (by
- * the longest chain of such calls), so every call runs left to right. Each service has a row
- * of its own and its database sits on that row; the entry is on the middle row. Calls are
- * drawn as orthogonal edges: they turn in the gaps between columns and run along the callee's
- * row, where no other node is, so no edge crosses a node.
- */
-function layOut(
-  groups: WorkloadGroup[],
-  calls: { src: string; dst: string }[],
-): Map<string, { x: number; y: number }> {
-  const byName = new Map(groups.map((g) => [g.name, g]));
-  const depth = new Map<string, number>();
-  const depthOf = (name: string, seen: Set<string> = new Set()): number => {
-    const known = depth.get(name);
-    if (known !== undefined) return known;
-    if (seen.has(name)) return 0;
-    seen.add(name);
-    const g = byName.get(name)!;
-    const callers = calls.filter((c) => c.dst === name && byName.get(c.src)?.tier === g.tier);
-    const d = Math.max(0, ...callers.map((c) => depthOf(c.src, seen) + 1));
-    depth.set(name, d);
-    return d;
-  };
-  for (const g of groups) depthOf(g.name);
-
-  const ranks = [...new Set(groups.map((g) => tierRank(g.tier)))].sort((a, b) => a - b);
-  const rankOf = (g: WorkloadGroup) => tierRank(g.tier);
-  // The entry's tier is centred; with three tiers or more, the last (the databases) follows
-  // the rows of its callers; every other workload has a row of its own.
-  const centred = (g: WorkloadGroup) => ranks.length > 1 && rankOf(g) === ranks[0];
-  const aligned = (g: WorkloadGroup) => ranks.length > 2 && rankOf(g) === ranks.at(-1);
-  const rowed = groups
-    .filter((g) => !centred(g) && !aligned(g))
-    .sort((a, b) => depth.get(a.name)! - depth.get(b.name)! || a.name.localeCompare(b.name));
-  const rowOf = new Map<string, number>();
-  rowed.forEach((g, i) => rowOf.set(g.name, i));
-  let spare = rowed.length;
-  for (const g of groups.filter(aligned)) {
-    const caller = calls.find((c) => c.dst === g.name && rowOf.has(c.src));
-    rowOf.set(g.name, caller ? rowOf.get(caller.src)! : spare++);
-  }
-  const rows = Math.max(1, ...[...rowOf.values()].map((r) => r + 1));
-  const center = ((rows - 1) / 2) * ROW;
-
-  const positions = new Map<string, { x: number; y: number }>();
-  let x = COLUMN; // column 0 is the browser
-  for (const rank of ranks) {
-    const tier = groups.filter((g) => rankOf(g) === rank);
-    const width = Math.max(...tier.map((g) => depth.get(g.name)!));
-    for (const g of tier) {
-      const row = centred(g) ? undefined : rowOf.get(g.name);
-      positions.set(g.name, {
-        x: x + depth.get(g.name)! * SUB_COLUMN,
-        y: row === undefined ? center : row * ROW,
-      });
-    }
-    x += width * SUB_COLUMN + COLUMN;
-  }
-  return positions;
-}
-
 function WorkloadBox({ data }: NodeProps<WorkloadNode>) {
   return (
     <div
-      className={`wl ${data.browser ? 'wl-browser' : `seg-${data.colour}`}`}
+      className={`wl ${data.browser ? 'wl-browser' : `seg-${data.colour}`}${data.blast ? ` wl-blast-${data.blast}` : ''}`}
       aria-label={`${data.name}${data.health ? `, ${data.health}` : ''}`}
+      {...(data.blast ? { 'data-blast': data.blast } : {})}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="wl-head">

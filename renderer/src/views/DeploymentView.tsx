@@ -7,6 +7,7 @@ import type {
   Layout,
 } from '../../../electron/api/contract';
 import type { PolicyShow } from '../../../electron/api/firewall';
+import { BlastRadiusBar, useBlastRadius } from '../components/BlastRadiusBar';
 import { Card } from '../components/Card';
 import { CallError } from '../components/CallError';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -79,12 +80,21 @@ export function DeploymentView({
   const scale = useTask(api, 'deploy:scale', onChanged);
   const upgrade = useTask(api, 'deploy:upgrade', onChanged);
   const stop = useAction<DownReport>(onChanged);
+  const [compromised, setCompromised] = useState<string | undefined>();
 
   const current = status.value;
   const running = current?.deployment;
   const runningLayout = running ? (current.layout ?? 'flat') : undefined;
   const busy = up.starting || up.task?.state === 'running';
   const groups = groupWorkloads(current);
+  // The blast radius is probed again when the deployment, its layout, its health or the policy changes.
+  const source = policy.value?.source;
+  const picked = compromised && groups.some((g) => g.name === compromised) ? compromised : undefined;
+  const blast = useBlastRadius(
+    api,
+    picked,
+    `${running ?? ''}:${runningLayout ?? ''}:${current?.healthy ? 'healthy' : 'not healthy'}:${source ? `${source.file}@${source.appliedAt}` : 'no policy'}`,
+  );
   const { start: startUp } = up;
   const onStart = useCallback(() => {
     stop.clear();
@@ -167,6 +177,7 @@ export function DeploymentView({
       </div>
       <div className="span-all">
         <Card title="Call graph">
+          <BlastRadiusBar groups={groups} compromised={picked} onPick={setCompromised} blast={blast} />
           {active && (
             <Suspense fallback={<p className="placeholder">Drawing the graph…</p>}>
               <DeploymentGraph
@@ -175,6 +186,10 @@ export function DeploymentView({
                 {...(current?.layout ? { layout: current.layout } : {})}
                 policy={policy.value}
                 {...(current?.storefront ? { storefront: current.storefront } : {})}
+                {...(picked && blast.value?.source === picked && !blast.running
+                  ? { blast: blast.value }
+                  : {})}
+                onPick={setCompromised}
               />
             </Suspense>
           )}
