@@ -125,7 +125,7 @@ describe('the microservices in the lab views', () => {
     });
     expect(crossings).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it('scales a service and upgrades another, as followed tasks', async () => {
     const status = card('Status');
@@ -377,7 +377,7 @@ describe('the microservices in the lab views', () => {
     await expect.poll(() => graph.getAttribute('data-compromised'), WAIT).toBe(null);
     expect(await graph.locator('[data-blast]').count()).toBe(0);
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it('starts the microservices behind one perimeter firewall from the UI', async () => {
     await page.getByRole('tab', { name: 'Deployment' }).click();
@@ -418,7 +418,7 @@ describe('the microservices in the lab views', () => {
     expect(await banner.innerText()).toContain('edge, identity, pci, shop');
     expect(await page.getByTestId('deployment-graph').getAttribute('data-layout')).toBe('perimeter');
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it('applies the same policy at the perimeter: same-segment flows pass unseen, then removes it', async () => {
     const { matrixCard, verdict } = await applyShippedAndProbe();
@@ -491,5 +491,5 @@ describe('the microservices in the lab views', () => {
     expect(await inForce.getByRole('button', { name: 'Remove policy' }).isDisabled()).toBe(true);
     await expect.poll(() => matrixCard.getByRole('table').count(), WAIT).toBe(0);
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 });
