@@ -1,17 +1,19 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal.
  */
 import { benchDeployments } from './deployments';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 import { benchShopFirewall } from './shop-firewall';
+import { benchTerminal } from './terminal';
 
 const sections: Record<string, () => Promise<void>> = {
   foundation: benchFoundation,
   deployments: benchDeployments,
   firewall: benchFirewall,
   'shop-firewall': benchShopFirewall,
+  terminal: benchTerminal,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

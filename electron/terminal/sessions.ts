@@ -9,6 +9,7 @@
  * kills whatever is left (SIGKILL). Descendants inherit the variable, background jobs too.
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -18,7 +19,7 @@ import { resolveTarget } from './target';
 
 /** At most this many sessions at once, over every connection: each holds an exec and a stream. */
 export const MAX_SESSIONS = 12;
-/** Output is sent at most every FLUSH_MS, or as soon as FLUSH_BYTES have gathered. */
+/** Output after a quiet spell is sent at once; then at most every FLUSH_MS, or as soon as FLUSH_BYTES have gathered. */
 export const FLUSH_MS = 16;
 export const FLUSH_BYTES = 64 * 1024;
 /** The environment variable that marks a session's processes. */
@@ -77,7 +78,7 @@ interface Session {
   exec: Docker.Exec;
   stream: Duplex;
   sink: SessionSink;
-  batch: { stdout: Buffer[]; stderr: Buffer[]; bytes: number; timer?: NodeJS.Timeout };
+  batch: { stdout: Buffer[]; stderr: Buffer[]; bytes: number; timer?: NodeJS.Timeout; sentAt: number };
   /** The size on its way to the engine, the one waiting, the last applied, and who waits for them. */
   resize: { busy: boolean; next?: TerminalSize; last?: TerminalSize; waiters: (() => void)[] };
   closing?: Promise<void>;
@@ -156,7 +157,7 @@ export class TerminalSessions {
         exec,
         stream,
         sink,
-        batch: { stdout: [], stderr: [], bytes: 0 },
+        batch: { stdout: [], stderr: [], bytes: 0, sentAt: 0 },
         resize: { busy: false, waiters: [] },
         ended: false,
       };
@@ -231,11 +232,17 @@ export class TerminalSessions {
     stream.once('end', () => void this.finished(session, docker, error));
   }
 
+  /**
+   * Output after a quiet spell goes out at once (an echo, a prompt: the keystroke round trip
+   * pays no batching delay); output that follows within FLUSH_MS is gathered and sent every
+   * FLUSH_MS, or as soon as FLUSH_BYTES are there (a flood: `cat` of a big file).
+   */
   private collect(session: Session, chunk: Buffer, which: 'stdout' | 'stderr'): void {
     const batch = session.batch;
     batch[which].push(chunk);
     batch.bytes += chunk.length;
-    if (batch.bytes >= FLUSH_BYTES) this.flush(session);
+    const now = performance.now();
+    if (batch.bytes >= FLUSH_BYTES || (!batch.timer && now - batch.sentAt >= FLUSH_MS)) this.flush(session);
     else batch.timer ??= setTimeout(() => this.flush(session), FLUSH_MS);
   }
 
@@ -244,6 +251,7 @@ export class TerminalSessions {
     if (batch.timer) clearTimeout(batch.timer);
     batch.timer = undefined;
     batch.bytes = 0;
+    batch.sentAt = performance.now();
     for (const which of ['stderr', 'stdout'] as const) {
       if (!batch[which].length) continue;
       const data = Buffer.concat(batch[which]);

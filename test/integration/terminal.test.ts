@@ -176,6 +176,31 @@ describe('a terminal session', () => {
     expect(refused.stderr).toContain('has no firewall sidecar: no policy is applied to it');
   });
 
+  it('delivers 10 MB of output without losing a byte, with and without a TTY', async () => {
+    const c = client(services);
+    const MB10 = 10 * 1024 * 1024;
+    const bytes = new Map<string, number>();
+    c.api.on('terminal:output', ({ id, data }) =>
+      bytes.set(id, (bytes.get(id) ?? 0) + Buffer.from(data, 'base64').length),
+    );
+    const plain = await c.api.call('terminal:open', {
+      target: { workload: 'shop' },
+      command: ['head', '-c', String(MB10), '/dev/zero'],
+      tty: false,
+    });
+    await c.until('the end of 10 MB', () => c.exits.has(plain.id), 120_000);
+    expect(bytes.get(plain.id)).toBe(MB10);
+    // Through the TTY: 10 MB of "x" (no newline to translate), then a marker.
+    const tty = await c.api.call('terminal:open', {
+      target: { workload: 'shop' },
+      command: ['sh', '-c', `head -c ${MB10} /dev/zero | tr '\\0' x; echo; echo END`],
+    });
+    await c.until('the end of 10 MB through the TTY', () => c.exits.has(tty.id), 120_000);
+    const text = c.output.get(tty.id) ?? '';
+    expect(text.length).toBe(MB10 + '\r\nEND\r\n'.length);
+    expect(text.endsWith('x\r\nEND\r\n')).toBe(true);
+  });
+
   it('ends the sessions of a connection that goes', async () => {
     const c = client(services);
     const session = await c.api.call('terminal:open', { target: { workload: 'shop' } });
