@@ -126,7 +126,7 @@ describe('the lab views', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'deployment-monolith.png'), fullPage: true });
     // Nothing blocked by the CSP (React Flow's stylesheet is a file), no script errors.
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it('the policy editor completes, explains, underlines problems and shows the expected matrix as you type', async () => {
     await openTab('Firewall');
