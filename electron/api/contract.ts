@@ -27,6 +27,7 @@ import type {
 } from '../engine/types';
 import type { TaskInfo, TaskProgress, TaskState } from '../tasks';
 import type {
+  BalancerStatus,
   Call,
   DeploymentName,
   DeploymentStatus,
@@ -76,6 +77,7 @@ export { LAB_APPS, LAB_CHECK_KINDS, LAB_NETWORKS, LAB_VIEWS } from './labs';
 
 export type {
   ApiErrorShape,
+  BalancerStatus,
   Call,
   CheckStatus,
   DeploymentName,

@@ -19,7 +19,12 @@ export function formatDeployment(status: DeploymentStatus): string {
       (w) =>
         `  ${w.container.padEnd(34)} ${w.state.padEnd(8)} ${w.health.padEnd(9)} ${(w.ip ?? '-').padEnd(15)} ${mb(w.memoryBytes).padStart(7)}  ${w.version ?? ''}`,
     ),
-    `  ${status.workloads.length} containers, ${mb(total)} in all; networks: ${status.networks.map((n) => `${n.name} ${n.subnet}${n.internal ? ' (internal)' : ''}`).join(', ')}`,
+    ...(status.balancer
+      ? [
+          `  ${status.balancer.container.padEnd(34)} ${status.balancer.state.padEnd(8)} ${status.balancer.health.padEnd(9)} ${'-'.padEnd(15)} ${mb(status.balancer.memoryBytes).padStart(7)}  load balancer in front of every ${status.balancer.target}`,
+        ]
+      : []),
+    `  ${status.workloads.length + (status.balancer ? 1 : 0)} containers, ${mb(total + (status.balancer?.memoryBytes ?? 0))} in all; networks: ${status.networks.map((n) => `${n.name} ${n.subnet}${n.internal ? ' (internal)' : ''}`).join(', ')}`,
   ];
   return lines.join('\n') + '\n';
 }

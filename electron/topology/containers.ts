@@ -22,8 +22,10 @@ export async function createReplica(
   d: Deployment,
   spec: WorkloadSpec,
   name: string,
-  options: { version?: string; port: number },
+  options: { version?: string; port: number; behindBalancer?: boolean },
 ): Promise<Docker.Container> {
+  // Behind the monolith's balancer a replica publishes nothing and is not the storefront.
+  if (options.behindBalancer) spec = { ...spec, publish: undefined };
   const env = { ...spec.env };
   if (options.version && spec.kind === 'app') env.SHOP_VERSION = options.version;
   const lab = spec.networks.find((n) => n !== 'edge')!;
@@ -32,7 +34,8 @@ export async function createReplica(
     Aliases: aliases(network),
     ...(spec.addresses?.[network] ? { IPAMConfig: { IPv4Address: spec.addresses[network] } } : {}),
   });
-  const aliases = (network: string) => (network === 'edge' ? [STOREFRONT_ALIAS, spec.name] : [spec.name]);
+  const aliases = (network: string) =>
+    network === 'edge' && !options.behindBalancer ? [STOREFRONT_ALIAS, spec.name] : [spec.name];
   const h = spec.health;
   const container = await docker.createContainer({
     name,

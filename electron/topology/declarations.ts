@@ -56,6 +56,12 @@ export interface WorkloadSpec {
   scalable: boolean;
   /** A container port published on 127.0.0.1 (the storefront). */
   publish?: number;
+  /**
+   * The storefront's workload may still scale: past one replica a load balancer takes its
+   * published port and its storefront name, and the replicas share its DNS name behind it
+   * (balancer.ts). The monolith's app, which scales only as a whole.
+   */
+  balanced?: boolean;
   /** Fixed IPv4 addresses by network, and hosts-file entries ("name:address"): the perimeter layout's. */
   addresses?: Record<string, string>;
   extraHosts?: string[];
@@ -254,6 +260,9 @@ export const monolith: Deployment = {
         resources: { memoryMb: 256, cpus: 1, pids: 100 },
         dependsOn: ['shop-db'],
         publish: APP_PORT,
+        // It scales only as a whole, behind a load balancer (topology/balancer.ts).
+        scalable: true,
+        balanced: true,
       },
     ),
     postgres('shop-db', { service: 'shop', segment: 'data' }),
@@ -330,8 +339,8 @@ export function validateDeployment(d: Deployment): string[] {
     for (const n of w.networks) if (!networks.has(n)) problems.push(`${w.name} joins unknown network ${n}`);
     if (!w.networks.some((n) => n !== 'edge')) problems.push(`${w.name} is on no lab network`);
     if (w.replicas < 1) problems.push(`${w.name} has no replicas`);
-    if (w.publish !== undefined && w.scalable)
-      problems.push(`${w.name} publishes a port and cannot be scaled`);
+    if (w.publish !== undefined && w.scalable && !w.balanced)
+      problems.push(`${w.name} publishes a port and cannot be scaled (unless behind a balancer)`);
     if (w.publish !== undefined && !w.networks.includes('edge'))
       problems.push(`${w.name} publishes a port but is not on the edge network`);
     if (Object.keys(w.labels).length === 0) problems.push(`${w.name} has no selector labels`);

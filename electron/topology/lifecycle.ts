@@ -10,6 +10,7 @@ import { LABEL } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
+import { findBalancer, removeBalancer } from './balancer';
 import { createReplica, startContainer, waitHealthy } from './containers';
 import { deployments, startOrder } from './declarations';
 import { checkPort, ensureNetworks, removeNetworks } from './networks';
@@ -63,6 +64,7 @@ export async function up(
     await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
     existing = existing.filter((c) => !others.includes(c));
     await removeRouter(target);
+    await removeBalancer(docker, project);
     await removeSidecars(docker, project);
     await removeNetworks(
       docker,
@@ -70,7 +72,13 @@ export async function up(
       (network) => !declared.networks.some((n) => networkName(project, n.name) === network),
     );
   }
-  const entryRunning = existing.some((c) => c.Labels[LABEL.workload] === d.entry && c.State === 'running');
+  // A balancer stands only in front of running replicas: with none left, the entry publishes again.
+  const lb = await findBalancer(docker, project);
+  const behindBalancer = Boolean(lb) && existing.some((c) => c.Labels[LABEL.workload] === d.entry);
+  if (lb && !behindBalancer) await removeBalancer(docker, project);
+  const entryRunning =
+    (behindBalancer && lb!.State === 'running') ||
+    existing.some((c) => c.Labels[LABEL.workload] === d.entry && c.State === 'running');
   if (!entryRunning) await checkPort(docker, options.port);
 
   say(2, 'creating networks');
@@ -136,13 +144,16 @@ export async function up(
     );
     await target.afterStart?.();
   }
-  const ids = [...byWorkload.values()].flat();
+  if (behindBalancer) await startContainer(docker.getContainer(lb!.Id));
+  const ids = [...byWorkload.values()].flat().concat(behindBalancer ? [lb!.Id] : []);
   say(4, 'waiting until every workload is healthy');
   await waitHealthy(docker, ids, ctx.signal, (healthy, total) =>
     say(4, `${healthy}/${total} workloads healthy`),
   );
   say(5, 'done');
-  const url = storefrontOf(await docker.getContainer(byWorkload.get(d.entry)![0]!).inspect());
+  const url = storefrontOf(
+    await docker.getContainer(behindBalancer ? lb!.Id : byWorkload.get(d.entry)![0]!).inspect(),
+  );
   return `${name} is up: ${ids.length} containers healthy; the storefront is at ${url ?? '(not published)'}`;
 }
 
@@ -174,8 +185,12 @@ async function removeRouter({ docker, project, perimeter }: Target): Promise<voi
 /** Removes the deployment's containers (and the perimeter firewall, if any), then its networks. */
 export async function down({ docker, project, perimeter }: Target): Promise<DownReport> {
   const report: DownReport = { removed: [], failed: [] };
-  const router = await perimeter?.find(docker, project);
-  const containers = [...(await deploymentContainers(docker, project)), ...(router ? [router] : [])];
+  const [router, lb] = await Promise.all([perimeter?.find(docker, project), findBalancer(docker, project)]);
+  const containers = [
+    ...(await deploymentContainers(docker, project)),
+    ...(router ? [router] : []),
+    ...(lb ? [lb] : []),
+  ];
   const resource = (kind: LabeledResource['kind'], id: string, name: string): LabeledResource => ({
     kind,
     id,

@@ -1,6 +1,7 @@
 /**
  * `scale` and `upgrade`: add or remove replicas of a service (they share its DNS name), and
- * replace them one by one (rolling); the storefront's workload restarts instead.
+ * replace them one by one (rolling); the storefront's workload restarts instead, unless it
+ * runs behind the monolith's load balancer (balancer.ts), where it rolls like the others.
  */
 import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
@@ -8,16 +9,20 @@ import { ApiError } from '../errors';
 import { LABEL } from '../engine/labels';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
+import { createBalancer, findBalancer } from './balancer';
 import { createReplica, retire, startContainer, waitHealthy } from './containers';
 import type { Deployment, WorkloadSpec } from './declarations';
+import { APP_PORT } from './declarations';
 import type { Target } from './running';
 import {
   containerName,
   currentDeployment,
   deploymentContainers,
   envOf,
+  networkName,
   replicaOf,
   requireDeployment,
+  storefrontOf,
 } from './running';
 
 /** The perimeter pins every workload to one address (its hosts entries elsewhere name it). */
@@ -49,6 +54,15 @@ async function replicasOf(docker: Docker, project: string, workload: string): Pr
     .sort((a, b) => replicaOf(a, project, workload) - replicaOf(b, project, workload));
 }
 
+/** The monolith's app may be named "app" as well as by its workload ("shop"). */
+export const MONOLITH_APP_ALIAS = 'app';
+
+/**
+ * Sets the number of replicas of a workload. Microservices: they share its DNS name and
+ * callers re-resolve it every second. The monolith's app scales only as a whole, behind a
+ * load balancer that takes the storefront's place (balancer.ts) once it runs more than one;
+ * asking to scale one of its modules says so.
+ */
 export async function scale(
   target: Target,
   service: string,
@@ -58,29 +72,44 @@ export async function scale(
   const { docker, project } = target;
   const d = requireDeployment(await currentDeployment(docker, project));
   refuseInPerimeter(d, 'scaled');
-  const spec = specFor(d, service);
+  if (d.name === 'monolith' && d.modules[service] && d.modules[service] !== service) {
+    throw new ApiError(
+      'not-scalable',
+      `${service} is a module inside the monolith's ${d.modules[service]}: it cannot be scaled alone`,
+      `The monolith scales as a whole (that is one of the differences the labs measure): \`microlab scale ${d.entry} ${replicas}\` runs ${replicas} copies of the whole app; the microservices scale ${service} alone.`,
+    );
+  }
+  const spec = specFor(d, d.name === 'monolith' && service === MONOLITH_APP_ALIAS ? d.entry : service);
   if (!spec.scalable) {
     throw new ApiError(
       'not-scalable',
       `${service} cannot be scaled in the ${d.name}${spec.kind === 'postgres' ? ' (a database has one primary)' : spec.publish !== undefined ? ' (it publishes the storefront port)' : ''}`,
-      d.name === 'monolith'
-        ? 'The monolith scales as a whole: that is one of the differences the labs measure. Try the microservices.'
-        : `Scalable: ${d.workloads
-            .filter((w) => w.scalable)
-            .map((w) => w.name)
-            .join(', ')}.`,
+      `Scalable: ${d.workloads
+        .filter((w) => w.scalable)
+        .map((w) => w.name)
+        .join(', ')}.`,
     );
   }
-  const current = await replicasOf(docker, project, service);
+  const name = spec.name;
+  const current = await replicasOf(docker, project, name);
   const version = current[0]
     ? envOf(await docker.getContainer(current[0].Id).inspect(), 'SHOP_VERSION')
     : undefined;
+  const lb = spec.balanced ? await findBalancer(docker, project) : undefined;
+  if (spec.balanced && !lb && replicas > 1 && current.length === 1)
+    return placeBalancer(target, d, spec, current[0]!, replicas, version, ctx);
+  const behindBalancer = Boolean(lb);
+  if (lb && lb.State !== 'running') await startContainer(docker.getContainer(lb.Id));
   if (replicas > current.length) {
-    const next = Math.max(0, ...current.map((c) => replicaOf(c, project, service))) + 1;
-    ctx.progress({ step: 1, message: `starting ${replicas - current.length} more ${service}` });
+    const next = Math.max(0, ...current.map((c) => replicaOf(c, project, name))) + 1;
+    ctx.progress({ step: 1, message: `starting ${replicas - current.length} more ${name}` });
     const created = await Promise.all(
       Array.from({ length: replicas - current.length }, (_, i) =>
-        createReplica(target, d, spec, containerName(project, service, next + i), { version, port: 0 }),
+        createReplica(target, d, spec, containerName(project, name, next + i), {
+          version,
+          port: 0,
+          behindBalancer,
+        }),
       ),
     );
     await Promise.all(created.map((c) => startContainer(c)));
@@ -93,11 +122,61 @@ export async function scale(
     );
   } else if (replicas < current.length) {
     const extra = current.slice(replicas);
-    ctx.progress({ step: 1, message: `stopping ${extra.length} ${service} (draining)` });
+    ctx.progress({ step: 1, message: `stopping ${extra.length} ${name} (draining)` });
     await Promise.all(extra.map((c) => retire(docker, c.Id)));
   }
   ctx.progress({ step: 2, message: 'done' });
-  return `${service}: ${replicas} replica${replicas === 1 ? '' : 's'} (was ${current.length})`;
+  return `${name}: ${replicas} replica${replicas === 1 ? '' : 's'}${behindBalancer ? ' behind the load balancer' : ''} (was ${current.length})`;
+}
+
+/**
+ * The monolith's first scale-out: `replicas` copies of the whole app, then the balancer takes
+ * the storefront's port and name from the single replica that held them. New replicas start
+ * (and pass their readiness) first; the old one then drains and goes, and the balancer binds
+ * the port it freed, so the storefront is away only for that hand-over (about a second).
+ * The replacement for the old replica starts as `<name>-next` and takes its name afterwards.
+ */
+async function placeBalancer(
+  target: Target,
+  d: Deployment,
+  spec: WorkloadSpec,
+  old: ContainerInfo,
+  replicas: number,
+  version: string | undefined,
+  ctx: TaskContext,
+): Promise<string> {
+  const { docker, project } = target;
+  const info = await docker.getContainer(old.Id).inspect();
+  const hostPort = Number(info.NetworkSettings.Ports?.[`${APP_PORT}/tcp`]?.[0]?.HostPort ?? 0);
+  const oldName = containerName(project, spec.name, replicaOf(old, project, spec.name) || 1);
+  ctx.progress({
+    step: 1,
+    message: `starting ${replicas} copies of the whole ${spec.name} behind a load balancer`,
+  });
+  const created = await Promise.all(
+    Array.from({ length: replicas }, (_, i) =>
+      createReplica(target, d, spec, i === 0 ? `${oldName}-next` : containerName(project, spec.name, i + 1), {
+        version,
+        port: 0,
+        behindBalancer: true,
+      }),
+    ),
+  );
+  await Promise.all(created.map((c) => startContainer(c)));
+  await target.afterStart?.();
+  await waitHealthy(
+    docker,
+    created.map((c) => c.id),
+    ctx.signal,
+  );
+  ctx.progress({ step: 2, message: `the load balancer takes the storefront from ${oldName}` });
+  const lb = await createBalancer(docker, project, spec, networkName(project, 'edge'), hostPort);
+  await retire(docker, old.Id);
+  await startContainer(lb);
+  await created[0]!.rename({ name: oldName });
+  await waitHealthy(docker, [lb.id], ctx.signal);
+  const url = storefrontOf(await lb.inspect());
+  return `${spec.name}: ${replicas} replicas behind the load balancer (was 1); the storefront stays at ${url ?? '(not published)'}`;
 }
 
 export async function upgrade(
@@ -117,7 +196,8 @@ export async function upgrade(
     throw new ApiError('not-deployed', `${spec.name} is not running`, 'Run `microlab up` first.');
   const started = Date.now();
 
-  if (spec.publish !== undefined) {
+  const behindBalancer = Boolean(spec.balanced && (await findBalancer(docker, project)));
+  if (spec.publish !== undefined && !behindBalancer) {
     // The storefront's workload publishes the port: one at a time, so it restarts.
     const old = current[0]!;
     const info = await docker.getContainer(old.Id).inspect();
@@ -149,7 +229,11 @@ export async function upgrade(
     const replica = replicaOf(old, project, spec.name);
     const name = containerName(project, spec.name, replica);
     ctx.progress({ step: i + 1, message: `replacing ${name} with version ${version}` });
-    const fresh = await createReplica(target, d, spec, `${name}-next`, { version: String(version), port: 0 });
+    const fresh = await createReplica(target, d, spec, `${name}-next`, {
+      version: String(version),
+      port: 0,
+      behindBalancer,
+    });
     await startContainer(fresh);
     await target.afterStart?.();
     await waitHealthy(docker, [fresh.id], ctx.signal);

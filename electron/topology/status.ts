@@ -15,7 +15,15 @@ import {
   networkName,
   storefrontOf,
 } from './running';
-import type { Call, DeploymentName, DeploymentStatus, WorkloadHealth, WorkloadStatus } from './types';
+import { findBalancer } from './balancer';
+import type {
+  BalancerStatus,
+  Call,
+  DeploymentName,
+  DeploymentStatus,
+  WorkloadHealth,
+  WorkloadStatus,
+} from './types';
 import { workloadFromLabels, WORKLOAD_LABEL } from './workload';
 
 function healthOf(info: ContainerInspectInfo): WorkloadHealth {
@@ -38,6 +46,35 @@ async function memoryOf(docker: Docker, id: string): Promise<number | undefined>
   }
 }
 
+/** The monolith's load balancer, as `status` reports it (and the storefront it serves). */
+async function balancerStatus(
+  docker: Docker,
+  id: string,
+): Promise<
+  { state: string; health: WorkloadHealth; storefront?: string; status: BalancerStatus } | undefined
+> {
+  const info = await docker
+    .getContainer(id)
+    .inspect()
+    .catch(() => undefined);
+  if (!info) return undefined;
+  const health = healthOf(info);
+  const storefront = storefrontOf(info);
+  const memoryBytes = info.State.Running ? await memoryOf(docker, id) : undefined;
+  return {
+    state: info.State.Status,
+    health,
+    ...(storefront ? { storefront } : {}),
+    status: {
+      container: info.Name.replace(/^\//, ''),
+      target: info.Config.Labels[LABEL.workload]?.replace(/-lb$/, '') ?? '',
+      state: info.State.Status,
+      health,
+      ...(memoryBytes !== undefined ? { memoryBytes } : {}),
+    },
+  };
+}
+
 /** Who calls whom: a workload depends on exactly the workloads it calls. */
 export function callGraph(d: Deployment): Call[] {
   return d.workloads.flatMap((w) =>
@@ -55,7 +92,10 @@ function labAddress(addresses: Record<string, string>, edge: string): string | u
 }
 
 export async function status({ docker, project }: Target): Promise<DeploymentStatus> {
-  const containers = await deploymentContainers(docker, project);
+  const [containers, lb] = await Promise.all([
+    deploymentContainers(docker, project),
+    findBalancer(docker, project),
+  ]);
   const name = containers[0]?.Labels[WORKLOAD_LABEL.deployment] as DeploymentName | undefined;
   const d = declarationOf(containers[0]);
   const infos = await Promise.all(
@@ -99,6 +139,8 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
     }),
   );
   workloads.sort((a, b) => a.container.localeCompare(b.container, 'en', { numeric: true }));
+  const balancer = lb ? await balancerStatus(docker, lb.Id) : undefined;
+  if (balancer?.state === 'running') storefront = balancer.storefront;
   const networks = await docker.listNetworks({
     filters: { label: [`${LABEL.project}=${project}`, NETWORK_LABEL] },
   });
@@ -108,8 +150,12 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
     ...(d ? { layout: d.layout } : {}),
     calls: d ? callGraph(d) : [],
     ...(storefront ? { storefront } : {}),
-    healthy: workloads.length > 0 && workloads.every((w) => w.health === 'healthy'),
+    healthy:
+      workloads.length > 0 &&
+      workloads.every((w) => w.health === 'healthy') &&
+      (!balancer || balancer.health === 'healthy'),
     workloads,
+    ...(balancer ? { balancer: balancer.status } : {}),
     networks: networks
       .map((n) => ({
         name: n.Name,

@@ -66,7 +66,21 @@ export interface DeploymentStatus {
   /** Every container running and healthy. */
   healthy: boolean;
   workloads: WorkloadStatus[];
+  /**
+   * The load balancer in front of the monolith's replicas, once it runs more than one (it
+   * then holds the storefront's port): not a workload, so it is not in `workloads`.
+   */
+  balancer?: BalancerStatus;
   networks: { name: string; subnet: string; internal: boolean }[];
+}
+
+/** The monolith's load balancer: its container, the workload it spreads requests over, its state and memory (bytes). */
+export interface BalancerStatus {
+  container: string;
+  target: string;
+  state: string;
+  health: WorkloadHealth;
+  memoryBytes?: number;
 }
 
 /** Once a second while a load runs: that second's figures. */

@@ -7,7 +7,8 @@
  * Every process answers /healthz (alive) and /readyz (its database and the services it
  * calls answer). The process that owns the orders (the monolith, or the orders service) also
  * answers `GET /internal/orders/totals` for the reporting job (SHOP_ROLE=reporting), a
- * neighbour that reads them every few seconds.
+ * neighbour that reads them every few seconds. SHOP_ROLE=balancer is the monolith's load
+ * balancer when it runs several replicas (balancer.ts).
  */
 import type { Cart } from './domains/cart';
 import { cartMethods, CartStore } from './domains/cart';
@@ -19,6 +20,7 @@ import type { Payments } from './domains/payments';
 import { paymentsMethods, PaymentsStore } from './domains/payments';
 import type { Users } from './domains/users';
 import { usersMethods, UsersStore } from './domains/users';
+import { startBalancer } from './balancer';
 import { gatewayRoutes } from './gateway';
 import { runLoad } from './loadgen/run';
 import { ServiceClient } from './lib/client';
@@ -57,7 +59,7 @@ interface Wiring {
   db?: Db;
 }
 
-function wire(r: Exclude<Role, 'loadgen'>, router: Router): Wiring {
+function wire(r: Exclude<Role, 'loadgen' | 'balancer'>, router: Router): Wiring {
   if (r === 'reporting') {
     let ready: () => Promise<void> = () => Promise.reject(new Error('not started'));
     return {
@@ -143,6 +145,7 @@ async function main(): Promise<void> {
     await runLoad();
     process.exit(0);
   }
+  if (r === 'balancer') return startBalancer();
   const router = new Router();
   let initialized = false;
   router.on('GET', '/healthz', async () => ({ status: 'ok', role: r, version: versionString() }));

@@ -9,6 +9,7 @@ export const ROLES = [
   'users',
   'loadgen',
   'reporting',
+  'balancer',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
