@@ -103,7 +103,7 @@ describe('scaling the monolith', () => {
     expect(status.workloads.some((w) => w.container.endsWith('-lb'))).toBe(false);
 
     // every copy serves the storefront's requests (the load generator reaches it by name on the edge)
-    const done = await startLoad({ rate: 30, duration: 5, mix: { browse: 1 } });
+    const done = await startLoad({ rate: 10, duration: 6, mix: { browse: 1 } });
     const report = await done();
     expect(report.endpoints.find((e) => e.endpoint === 'all')?.errors).toBe(0);
     for (const r of replicas) expect(await requestsServed(r.container, '/api/products')).toBeGreaterThan(0);
@@ -127,7 +127,7 @@ describe('scaling the monolith', () => {
   });
 
   it('a rolling upgrade behind the balancer redeploys every copy of the whole app, and no request fails', async () => {
-    const done = await startLoad({ rate: 20, duration: 20, mix: { browse: 2, account: 1 } });
+    const done = await startLoad({ rate: 5, duration: 20, mix: { browse: 2, account: 1 } });
     const result = await l.run('deploy:upgrade', { service: 'shop', version: 2 });
     expect(result).toMatch(/^shop: 3 replicas rolled to version 2 in /);
     const report = await done();
