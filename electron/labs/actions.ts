@@ -9,19 +9,17 @@ import path from 'node:path';
 import type { LoadReport, LoadScenario } from '../api/contract';
 import { ApiError } from '../errors';
 import type { LabClient } from './client';
-import { runTask } from './client';
+import { execIn, runTask } from './client';
 import { actionOf } from './format';
 import type { ActionEntry } from './format';
-
-/** Runs one command in a workload's first replica; output is stdout and stderr together. */
-export type ExecFn = (workload: string, command: string[]) => Promise<{ exitCode: number; output: string }>;
 
 export interface ActionContext {
   client: LabClient;
   labDir: string;
   workspaceDir: string;
   resolvePolicy(ref: string): string;
-  exec?: ExecFn;
+  /** The storefront's port for an `up` (absent: the default). */
+  port?: number;
   recordLoad(report: LoadReport): Promise<void>;
   recordAnswer(question: string, answer: string): Promise<void>;
   /** Progress for the task running the entries. */
@@ -99,6 +97,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           await runTask(ctx.client, 'deploy:up', {
             deployment: spec.deployment as 'monolith' | 'microservices',
             ...(spec.layout ? { layout: spec.layout as 'flat' | 'perimeter' } : {}),
+            ...(ctx.port !== undefined ? { port: ctx.port } : {}),
           });
           break;
         case 'scale':
@@ -127,9 +126,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           break;
         }
         case 'exec': {
-          if (!ctx.exec)
-            throw new ApiError('no-exec', 'running a command in a workload needs the terminal service');
-          const result = await ctx.exec(spec.workload as string, spec.command as string[]);
+          const result = await execIn(ctx.client, spec.workload as string, spec.command as string[]);
           if (result.exitCode !== 0)
             throw new ApiError(
               'exec-failed',

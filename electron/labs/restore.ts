@@ -18,6 +18,8 @@ export interface Target {
   versions: Record<string, string>;
   /** The policy to put in force (absent: none). `file` is used when its text still matches. */
   policy?: { text: string; file: string; mode?: 'off' | 'monitor' | 'enforce' };
+  /** The storefront's port when the deployment must be started (absent: the default; 0: any free). */
+  port?: number;
 }
 
 export function targetOf(snapshot: Snapshot): Target | undefined {
@@ -46,6 +48,7 @@ export async function restore(
     await runTask(client, 'deploy:up', {
       deployment: target.deployment,
       ...(target.layout === 'perimeter' ? { layout: 'perimeter' as const } : {}),
+      ...(target.port !== undefined ? { port: target.port } : {}),
     });
     changed.push(
       `started the ${target.deployment}${target.layout === 'perimeter' ? ' behind the perimeter' : ''}`,

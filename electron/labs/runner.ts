@@ -25,7 +25,7 @@ import type {
 } from '../api/contract';
 import { ApiError } from '../errors';
 import { describeAction, runEntries } from './actions';
-import type { ActionContext, ExecFn } from './actions';
+import type { ActionContext } from './actions';
 import { describeCheck, runCheck } from './checks';
 import type { LabClient } from './client';
 import { actionOf } from './format';
@@ -58,7 +58,8 @@ export interface RunnerOptions {
   store: ProgressStore;
   references: () => LabReferences;
   startTask: TaskStarter;
-  exec?: ExecFn;
+  /** The storefront's port when a lab starts the shop (absent: the default; 0: any free one). */
+  port?: number;
 }
 
 const EMPTY: Snapshot = {
@@ -205,7 +206,7 @@ export class LabRunner {
       labDir: loaded.dir,
       workspaceDir: this.workspaceDir(loaded.lab.id),
       resolvePolicy: (ref) => this.resolvePolicy(loaded, ref),
-      ...(this.o.exec ? { exec: this.o.exec } : {}),
+      ...(this.o.port !== undefined ? { port: this.o.port } : {}),
       recordLoad: (report) => this.recordLoad(report),
       recordAnswer: async (question, answer) => {
         await this.answer(question, answer);
@@ -445,6 +446,7 @@ export class LabRunner {
           replicas: snapshot.replicas,
           versions: snapshot.versions,
           ...(snapshot.policy ? { policy: snapshot.policy } : {}),
+          ...(this.o.port !== undefined ? { port: this.o.port } : {}),
         },
         (m) => progress(1, m),
       );

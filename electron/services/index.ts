@@ -149,7 +149,7 @@ function createLabRunner(handlers: () => Handlers, tasks: TaskManager, project: 
   });
   const root = path.join(stateDir(), project, 'labs');
   return new LabRunner({
-    client: { call: api.call, wait: (id) => tasks.wait(id) },
+    client: { call: api.call, on: api.on, wait: (id) => tasks.wait(id) },
     guidesDir: path.join(labsDir(), 'guides'),
     policiesDir: path.join(labsDir(), 'policies'),
     workspaceRoot: path.join(root, 'workspace'),
@@ -161,6 +161,7 @@ function createLabRunner(handlers: () => Handlers, tasks: TaskManager, project: 
       },
       policies: readdirSync(path.join(labsDir(), 'policies')).filter((n) => n.endsWith('.yaml')),
     }),
+    ...(process.env.MICROLAB_LAB_PORT ? { port: Number(process.env.MICROLAB_LAB_PORT) } : {}),
     startTask: (kind, title, steps, work) =>
       tasks.start(kind, title, steps, (ctx) => work((step, message) => ctx.progress({ step, message }))),
   });

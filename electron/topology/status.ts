@@ -123,6 +123,9 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
       workloads.push({
         workload: workload.name,
         container: info.Name.replace(/^\//, ''),
+        id: info.Id,
+        ...(info.State.StartedAt ? { startedAt: info.State.StartedAt } : {}),
+        image: info.Image,
         deployment: info.Config.Labels[WORKLOAD_LABEL.deployment] as DeploymentName,
         kind: spec?.kind ?? 'app',
         state: info.State.Status,
