@@ -248,15 +248,19 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
           );
     }
     case 'flow-log': {
-      const events = await ctx.client.call('flows:list', { since: ctx.stepStart.at });
-      const hit = events.find(
-        (e) =>
-          (!check.src || e.src === check.src) &&
-          (!check.dst || e.dst === check.dst) &&
-          (!check.port || e.port === check.port) &&
-          (!check.verdict || e.verdict === check.verdict) &&
-          (!check.rule || e.ruleId === check.rule),
-      );
+      const match = (e: { src: string; dst: string; port?: number; verdict: string; ruleId: string }) =>
+        (!check.src || e.src === check.src) &&
+        (!check.dst || e.dst === check.dst) &&
+        (!check.port || e.port === check.port) &&
+        (!check.verdict || e.verdict === check.verdict) &&
+        (!check.rule || e.ruleId === check.rule);
+      const until = Date.now() + check.within * 1000;
+      let events = await ctx.client.call('flows:list', { since: ctx.stepStart.at });
+      while (!events.some(match) && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        events = await ctx.client.call('flows:list', { since: ctx.stepStart.at });
+      }
+      const hit = events.find(match);
       const want = `${check.src ?? 'any'} -> ${check.dst ?? 'any'}${check.port ? `:${check.port}` : ''}${check.verdict ? ` ${check.verdict}` : ''}${check.rule ? ` by ${check.rule}` : ''}`;
       return hit
         ? pass(
@@ -284,9 +288,10 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       }
       const errors = endpoints.reduce((s, e) => s + e.errors, 0);
       const requests = endpoints.reduce((s, e) => s + e.count, 0);
+      const samples = report.errorSamples.length ? ` (${report.errorSamples.slice(0, 2).join('; ')})` : '';
       return problems.length
         ? fail(
-            `${problems.join('; ')}; the step expects${check.maxErrors !== undefined ? ` at most ${check.maxErrors} errors` : ''}${check.maxP95 ? ` p95 under ${check.maxP95} ms` : ''} per endpoint`,
+            `${problems.join('; ')}${samples}; the step expects${check.maxErrors !== undefined ? ` at most ${check.maxErrors} errors` : ''}${check.maxP95 ? ` p95 under ${check.maxP95} ms` : ''} per endpoint`,
           )
         : pass(
             `${requests} requests on ${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}, ${errors} errors`,

@@ -198,6 +198,12 @@ export const CheckSchema = z.discriminatedUnion(
       port: port.optional(),
       verdict: verdict.optional(),
       rule: z.string().regex(NAME).optional(),
+      within: z
+        .number()
+        .min(0)
+        .max(60)
+        .default(0)
+        .meta({ description: 'seconds to keep looking for the event (a job that calls every few seconds)' }),
     }),
     z.strictObject({
       kind: z.literal('load'),
@@ -251,7 +257,9 @@ export const MeasureSources = {
   load: z.strictObject({
     endpoints: z.array(z.string().max(100)).min(1).optional(),
     except: z.array(z.string().max(100)).optional(),
-    stat: z.enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99']),
+    stat: z.enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99', 'failing']).meta({
+      description: 'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error',
+    }),
   }),
   memory: z.strictObject({ workloads: z.array(workload).min(1).optional() }),
   replaced: z.strictObject({ since: z.enum(['step', 'lab']).default('step') }),

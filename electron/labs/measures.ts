@@ -39,7 +39,14 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<{ value: number
         spec.except as string[] | undefined,
       );
       if (!endpoints.length) throw new Error('the load made no request to the endpoints measured');
-      const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99';
+      const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99' | 'failing';
+      if (stat === 'failing') {
+        const failing = endpoints.filter((e) => e.errors > 0);
+        return {
+          value: failing.length,
+          source: `endpoints with errors under load ${report.rate}/s for ${report.duration} s: ${failing.map((e) => `${e.endpoint} (${e.errors} of ${e.count})`).join(', ') || 'none'}`,
+        };
+      }
       const value =
         stat === 'errors' || stat === 'count' || stat === 'rps'
           ? endpoints.reduce((s, e) => s + e[stat], 0)

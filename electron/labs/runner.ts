@@ -267,6 +267,7 @@ export class LabRunner {
             replicas: {},
             versions: {},
             ...(policy ? { policy } : {}),
+            ...(this.o.port !== undefined ? { port: this.o.port } : {}),
           },
           (m) => progress(1, m),
         );
