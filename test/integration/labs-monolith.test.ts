@@ -61,7 +61,11 @@ describe('labs 1 and 2 on the real engine', () => {
   it('lab 1: the CLI lists the labs as JSON, starts lab 1 and says where the student is', async () => {
     const list = await cli(['lab', 'list', '--json'], env);
     expect(list.code).toBe(0);
-    const labs = JSON.parse(list.stdout) as { id: string; quadrant: { app: string; network: string }; steps: number }[];
+    const labs = JSON.parse(list.stdout) as {
+      id: string;
+      quadrant: { app: string; network: string };
+      steps: number;
+    }[];
     expect(labs.find((x) => x.id === 'monolith-flat')).toMatchObject({
       title: 'Monolith, flat network',
       quadrant: { app: 'monolith', network: 'flat' },
@@ -109,7 +113,7 @@ describe('labs 1 and 2 on the real engine', () => {
     expect((await l.call('labs:status', {})).step).toBe(1);
   });
 
-  it('the 2×2 table holds both monolith labs with the student\'s numbers', async () => {
+  it("the 2×2 table holds both monolith labs with the student's numbers", async () => {
     const table = await l.call('labs:table', {});
     const flat = table.cells.find((c) => c.app === 'monolith' && c.network === 'flat')?.labs[0];
     const seg = table.cells.find((c) => c.app === 'monolith' && c.network === 'segmented')?.labs[0];

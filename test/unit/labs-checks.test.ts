@@ -1,0 +1,86 @@
+/**
+ * A check that cannot read its state fails and says so (never a pass by default); one that
+ * does not get its state in time fails naming its timeout. The API client here is a fake edge
+ * (the engine is what is missing), the checks are the real ones.
+ */
+import { describe, expect, it } from 'vitest';
+import { ApiError } from '../../electron/api/errors';
+import { runCheck } from '../../electron/labs/checks';
+import type { CheckContext } from '../../electron/labs/checks';
+import type { LabClient } from '../../electron/labs/client';
+import { CheckSchema } from '../../electron/labs/format';
+import { StateReader } from '../../electron/labs/state';
+
+const EMPTY = { at: new Date(0).toISOString(), replicas: {}, versions: {}, containers: [], counters: {} };
+
+function context(client: LabClient): CheckContext {
+  return {
+    client,
+    state: new StateReader(client),
+    stepStart: EMPTY,
+    labStart: EMPTY,
+    answers: {},
+    loads: [],
+    resolvePolicy: (ref) => ref,
+    workspaceFile: (name) => name,
+    runLoad: () => Promise.reject(new Error('no engine')),
+  };
+}
+
+const engineGone: LabClient = {
+  call: () =>
+    Promise.reject(
+      new ApiError('engine-unreachable', 'cannot reach the Docker engine at /var/run/docker.sock'),
+    ),
+  on: () => () => undefined,
+  wait: () => Promise.reject(new Error('no task')),
+};
+
+const never: LabClient = {
+  call: () => new Promise(() => undefined),
+  on: () => () => undefined,
+  wait: () => new Promise(() => undefined),
+};
+
+describe('lab checks without their state', () => {
+  for (const raw of [
+    { kind: 'deployment', deployment: 'monolith' },
+    { kind: 'flow', src: 'catalog', dst: 'payments-db', port: 5432, observed: 'blocked' },
+    { kind: 'blast-radius', workload: 'jumpbox', databases: { equals: 0 } },
+    { kind: 'policy', policy: 'none' },
+    { kind: 'counter', rule: 'app-to-db' },
+    { kind: 'flow-log', src: 'jumpbox' },
+    { kind: 'replicas', workload: 'catalog', count: 3 },
+  ]) {
+    it(`${raw.kind}: fails, saying the engine is not reachable`, async () => {
+      const result = await runCheck(CheckSchema.parse(raw), 0, context(engineGone));
+      expect(result.passed).toBe(false);
+      expect(result.message).toMatch(
+        /^cannot read the state this check needs: cannot reach the Docker engine/,
+      );
+    });
+  }
+
+  it('a check that gets no answer fails at its timeout', async () => {
+    const result = await runCheck(
+      CheckSchema.parse({ kind: 'deployment', deployment: 'monolith', timeout: 0.2 }),
+      0,
+      context(never),
+    );
+    expect(result).toMatchObject({
+      passed: false,
+      message: 'the state was not read within 0.2 s (is the engine busy or gone?)',
+    });
+  });
+
+  it('a quiz with no answer fails; a load check with no load fails', async () => {
+    const quiz = await runCheck(
+      CheckSchema.parse({ kind: 'quiz', question: 'q', accept: ['a'] }),
+      0,
+      context(engineGone),
+    );
+    expect(quiz).toMatchObject({ passed: false, message: 'no answer to "q" yet' });
+    const load = await runCheck(CheckSchema.parse({ kind: 'load', maxErrors: 0 }), 0, context(engineGone));
+    expect(load).toMatchObject({ passed: false, message: 'no load has run since the step started' });
+  });
+});
