@@ -17,17 +17,9 @@ import type { FirewallService } from './firewall';
 import { readStoredPolicy } from '../firewall/store';
 import { currentDeployment } from '../topology/apply';
 import { deploymentHandlers } from './deployments';
+import { createLabRunner, labHandlers } from './labs';
 import { createTerminalService } from './terminal';
 import type { TerminalSessions } from '../terminal/sessions';
-import { stateDir } from '../firewall/store';
-import { deployments } from '../topology/declarations';
-import { labsDir } from '../paths';
-import { localApi } from '../api/local';
-import { LabRunner } from '../labs/runner';
-import { ProgressStore } from '../labs/progress';
-import { classRows } from '../labs/summary';
-import { readdirSync } from 'node:fs';
-import os from 'node:os';
 
 export interface Services {
   handlers: Handlers;
@@ -95,24 +87,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'tasks:cancel': async ({ id }) => tasks.cancel(id),
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
-    'labs:list': () => labs.list(),
-    'labs:get': ({ lab }) => labs.get(lab),
-    'labs:start': ({ lab, step }) => labs.start(lab, step),
-    'labs:status': () => labs.status(),
-    'labs:check': () => labs.check(),
-    'labs:hint': () => labs.hint(),
-    'labs:solve': () => labs.solve(),
-    'labs:reset': ({ step }) => labs.reset(step),
-    'labs:next': () => labs.next(),
-    'labs:action': ({ action }) => labs.action(action),
-    'labs:answer': ({ question, answer }) => labs.answer(question, answer),
-    'labs:read': ({ lab, file }) => labs.readWorkspace(lab, file),
-    'labs:save': ({ lab, file, text }) => labs.saveWorkspace(lab, file, text),
-    'labs:progress': () => labs.progress(),
-    'labs:summary': ({ lab }) => labs.summary(lab),
-    'labs:table': () => labs.table(),
-    'labs:export': ({ file }) => labs.export(file),
-    'labs:class': async ({ files }) => classRows(files),
+    ...labHandlers(labs),
     ...deploymentHandlers({
       docker,
       tasks,
@@ -133,38 +108,6 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   };
 
   return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions };
-}
-
-/**
- * The lab runner, calling the services through the same dispatcher as every transport (so the
- * labs cannot reach around the product). Progress and workspaces live in the user's state
- * directory, per project.
- */
-function createLabRunner(handlers: () => Handlers, tasks: TaskManager, project: string): LabRunner {
-  const api = localApi({
-    get handlers() {
-      return handlers();
-    },
-    tasks,
-  });
-  const root = path.join(stateDir(), project, 'labs');
-  return new LabRunner({
-    client: { call: api.call, on: api.on, wait: (id) => tasks.wait(id) },
-    guidesDir: path.join(labsDir(), 'guides'),
-    policiesDir: path.join(labsDir(), 'policies'),
-    workspaceRoot: path.join(root, 'workspace'),
-    store: new ProgressStore(path.join(root, 'progress.json'), os.userInfo().username),
-    references: () => ({
-      workloads: {
-        monolith: deployments.monolith.workloads.map((w) => w.name),
-        microservices: deployments.microservices.workloads.map((w) => w.name),
-      },
-      policies: readdirSync(path.join(labsDir(), 'policies')).filter((n) => n.endsWith('.yaml')),
-    }),
-    ...(process.env.MICROLAB_LAB_PORT ? { port: Number(process.env.MICROLAB_LAB_PORT) } : {}),
-    startTask: (kind, title, steps, work) =>
-      tasks.start(kind, title, steps, (ctx) => work((step, message) => ctx.progress({ step, message }))),
-  });
 }
 
 /** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */

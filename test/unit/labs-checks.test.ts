@@ -4,7 +4,7 @@
  * (the engine is what is missing), the checks are the real ones.
  */
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../electron/api/errors';
+import { ApiError } from '../../electron/errors';
 import { runCheck } from '../../electron/labs/checks';
 import type { CheckContext } from '../../electron/labs/checks';
 import type { LabClient } from '../../electron/labs/client';
