@@ -19,9 +19,11 @@ import { resolveTarget } from './target';
 
 /** At most this many sessions at once, over every connection: each holds an exec and a stream. */
 export const MAX_SESSIONS = 12;
-/** Output after a quiet spell is sent at once; then at most every FLUSH_MS, or as soon as FLUSH_BYTES have gathered. */
+/** Small output and output after a quiet spell go at once; a flood every FLUSH_MS, or as soon as FLUSH_BYTES gather. */
 export const FLUSH_MS = 16;
 export const FLUSH_BYTES = 64 * 1024;
+/** Output this small (an echo, a prompt) is interactive: it is never held back. */
+const SMALL_BYTES = 1024;
 /** The environment variable that marks a session's processes. */
 export const SESSION_ENV = 'MICROLAB_TERMINAL';
 
@@ -78,7 +80,14 @@ interface Session {
   exec: Docker.Exec;
   stream: Duplex;
   sink: SessionSink;
-  batch: { stdout: Buffer[]; stderr: Buffer[]; bytes: number; timer?: NodeJS.Timeout; sentAt: number };
+  batch: {
+    stdout: Buffer[];
+    stderr: Buffer[];
+    bytes: number;
+    timer?: NodeJS.Timeout;
+    sentAt: number;
+    lastBytes: number;
+  };
   /** The size on its way to the engine, the one waiting, the last applied, and who waits for them. */
   resize: { busy: boolean; next?: TerminalSize; last?: TerminalSize; waiters: (() => void)[] };
   closing?: Promise<void>;
@@ -157,7 +166,7 @@ export class TerminalSessions {
         exec,
         stream,
         sink,
-        batch: { stdout: [], stderr: [], bytes: 0, sentAt: 0 },
+        batch: { stdout: [], stderr: [], bytes: 0, sentAt: 0, lastBytes: 0 },
         resize: { busy: false, waiters: [] },
         ended: false,
       };
@@ -233,16 +242,18 @@ export class TerminalSessions {
   }
 
   /**
-   * Output after a quiet spell goes out at once (an echo, a prompt: the keystroke round trip
-   * pays no batching delay); output that follows within FLUSH_MS is gathered and sent every
-   * FLUSH_MS, or as soon as FLUSH_BYTES are there (a flood: `cat` of a big file).
+   * Small output goes out at once when nothing is waiting (an echo, a prompt: typing pays no
+   * batching delay, however fast); so does the first output after a quiet spell. Output that
+   * keeps coming in bigger pieces (a flood: `cat` of a big file) is gathered and sent every
+   * FLUSH_MS, or as soon as FLUSH_BYTES are there.
    */
   private collect(session: Session, chunk: Buffer, which: 'stdout' | 'stderr'): void {
     const batch = session.batch;
     batch[which].push(chunk);
     batch.bytes += chunk.length;
-    const now = performance.now();
-    if (batch.bytes >= FLUSH_BYTES || (!batch.timer && now - batch.sentAt >= FLUSH_MS)) this.flush(session);
+    const interactive = batch.bytes <= SMALL_BYTES && batch.lastBytes <= SMALL_BYTES;
+    const quiet = performance.now() - batch.sentAt >= FLUSH_MS;
+    if (batch.bytes >= FLUSH_BYTES || (!batch.timer && (interactive || quiet))) this.flush(session);
     else batch.timer ??= setTimeout(() => this.flush(session), FLUSH_MS);
   }
 
@@ -250,6 +261,7 @@ export class TerminalSessions {
     const batch = session.batch;
     if (batch.timer) clearTimeout(batch.timer);
     batch.timer = undefined;
+    batch.lastBytes = batch.bytes;
     batch.bytes = 0;
     batch.sentAt = performance.now();
     for (const which of ['stderr', 'stdout'] as const) {
