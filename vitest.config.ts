@@ -17,6 +17,20 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      // MicroLab on Podman: only when a Podman service is named (.ci/run runs it as its own step).
+      ...(process.env.MICROLAB_PODMAN_HOST
+        ? [
+            {
+              test: {
+                name: 'podman',
+                include: ['test/podman/**/*.test.ts'],
+                fileParallelism: false,
+                testTimeout: 300_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
       {
         test: {
           name: 'e2e',

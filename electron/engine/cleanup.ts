@@ -122,24 +122,33 @@ export async function networkRemovalFailure(
   };
 }
 
-/** Removes in dependency order: containers first (they hold networks and volumes), images last. */
+/**
+ * Removes in dependency order: firewall sidecars first (they share a workload's network
+ * namespace, and Podman refuses to remove a container others depend on), then the other
+ * containers (they hold networks and volumes), images last.
+ */
 async function removeAll(docker: Docker, project: string, resources: LabeledResource[]): Promise<DownReport> {
   const report: DownReport = { removed: [], failed: [] };
-  for (const kind of ['container', 'network', 'volume', 'image'] as const) {
+  const sidecar = (r: LabeledResource) => r.kind === 'container' && r.role === 'firewall';
+  const waves: ((r: LabeledResource) => boolean)[] = [
+    sidecar,
+    ...(['container', 'network', 'volume', 'image'] as const).map(
+      (kind) => (r: LabeledResource) => r.kind === kind && !sidecar(r),
+    ),
+  ];
+  for (const wave of waves) {
     await Promise.all(
-      resources
-        .filter((r) => r.kind === kind)
-        .map(async (r) => {
-          try {
-            await remove(docker, r);
-            report.removed.push(r);
-          } catch (err) {
-            if (isGone(err)) report.removed.push(r);
-            else if (r.kind === 'network')
-              report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
-            else report.failed.push({ resource: r, error: (err as Error).message });
-          }
-        }),
+      resources.filter(wave).map(async (r) => {
+        try {
+          await remove(docker, r);
+          report.removed.push(r);
+        } catch (err) {
+          if (isGone(err)) report.removed.push(r);
+          else if (r.kind === 'network')
+            report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
+          else report.failed.push({ resource: r, error: (err as Error).message });
+        }
+      }),
     );
   }
   return report;

@@ -44,14 +44,23 @@ function imagesDir(): string {
   return path.join(labsDir(), 'images');
 }
 
+/**
+ * An image's name as the labs spell it: Podman names an image without a registry
+ * `localhost/microlab/base:0.1.0` (and may spell Docker Hub's `docker.io/...`) where Docker
+ * says `microlab/base:0.1.0`; both engines find it by the short name.
+ */
+export function shortImageName(tag: string): string {
+  return tag.replace(/^(localhost|docker\.io)\//, '');
+}
+
 export async function listImages(docker: Docker): Promise<ImageInfo[]> {
   const labeled = await docker.listImages({ filters: { label: [IMAGE_LABEL.project] } });
   const byName = new Map<string, ImageInfo>();
   for (const image of labeled) {
     for (const tag of image.RepoTags ?? []) {
       if (tag === '<none>:<none>') continue;
-      byName.set(tag, {
-        name: tag,
+      byName.set(shortImageName(tag), {
+        name: shortImageName(tag),
         role: image.Labels?.[IMAGE_LABEL.role] ?? 'unknown',
         present: true,
         id: image.Id,

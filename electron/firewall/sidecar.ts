@@ -198,6 +198,10 @@ export class SidecarChannel {
         stderr: true,
         hijack: true,
       })) as NodeJS.ReadWriteStream;
+      // Podman passes the attach request's JSON body on to the process's input, ahead of the
+      // first line written: end that line here, so the first "BEGIN" starts a line of its own
+      // (Docker sends nothing; the empty line is dropped when "BEGIN" empties the file).
+      stream.write('\n');
       const demux = new Demuxer();
       let rest = '';
       stream.on('data', (chunk: Buffer) => {

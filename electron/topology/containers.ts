@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
+import { isPodman, runHealthcheck } from '../engine/podman';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
 import type { Deployment, WorkloadSpec } from './declarations';
@@ -15,7 +16,8 @@ import { workloadLabels } from './workload';
 
 const HEALTH_TIMEOUT_MS = 120_000;
 
-const STOP_TIMEOUT_S = 10;
+const PODMAN_CHECK_EVERY_MS = 1000;
+export const STOP_TIMEOUT_S = 10;
 
 export async function createReplica(
   { docker, project }: Target,
@@ -137,8 +139,15 @@ export async function waitHealthy(
 ): Promise<void> {
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let reported = -1;
+  // Podman without systemd never runs health checks by itself (engine/podman.ts): run them here, once a second.
+  const podman = await isPodman(docker);
+  let lastChecks = 0;
   for (;;) {
     throwIfAborted(signal);
+    if (podman && Date.now() - lastChecks >= PODMAN_CHECK_EVERY_MS) {
+      lastChecks = Date.now();
+      await Promise.all(ids.map((id) => runHealthcheck(docker, id)));
+    }
     const infos = await Promise.all(ids.map((id) => docker.getContainer(id).inspect()));
     const dead = infos.find((i) => !i.State.Running);
     if (dead) {

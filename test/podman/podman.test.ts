@@ -1,0 +1,75 @@
+/**
+ * MicroLab on Podman, through its Docker-compatible API (`podman system service`): doctor, the
+ * monolith, a segmented policy and the reachability probe, on the real engine.
+ *
+ * Runs only as its own vitest project, when MICROLAB_PODMAN_HOST names the service's socket
+ * (`MICROLAB_PODMAN_HOST=unix:///run/podman-microlab.sock npx vitest run --project podman`;
+ * .ci/run starts the service, loads the lab images into it and runs this step).
+ * The lab networks come from MICROLAB_SUBNET_POOL (default here 10.213.0.0/16), away from the
+ * Docker engine's pool (198.18.0.0/15) on the same machine.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localApi } from '../../electron/api/local';
+import { EngineRegistry } from '../../electron/engine/registry';
+import { labsDir } from '../../electron/paths';
+import { createServices } from '../../electron/services';
+
+const host = process.env.MICROLAB_PODMAN_HOST;
+if (!host)
+  throw new Error(
+    'MICROLAB_PODMAN_HOST is not set: it names the Podman service socket this test runs against',
+  );
+process.env.MICROLAB_SUBNET_POOL ??= '10.213.0.0/16';
+process.env.MICROLAB_STATE_DIR = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-podman-'));
+
+const services = createServices({
+  project: 'microlab-it-podman',
+  registry: new EngineRegistry({ ...process.env, DOCKER_HOST: host, DOCKER_CONTEXT: undefined }),
+});
+const api = localApi(services);
+
+describe('MicroLab on Podman', () => {
+  // Everything the project left on Podman goes: containers, sidecars, networks.
+  beforeAll(async () => {
+    await api.call('resources:down', {});
+  });
+  afterAll(async () => {
+    await api.call('resources:down', {});
+  });
+
+  it('doctor finds Podman ready: engine, images, the sidecar firewall', async () => {
+    const report = await api.call('engine:doctor', {});
+    expect(report.endpoint?.address).toBe(host);
+    expect(report.checks.find((c) => c.id === 'version')?.summary).toMatch(/Podman/);
+    // The subnet check is left out: Podman 4.3's netavark keeps a removed network's bridge (and
+    // its route) until the machine restarts, so a second run here finds its own old routes.
+    const failed = report.checks.filter((c) => c.status === 'fail' && c.id !== 'subnets');
+    expect(failed.map((c) => `${c.title}: ${c.summary}`)).toEqual([]);
+  });
+
+  it('runs the monolith healthy, and its storefront answers', async () => {
+    await api.run('deploy:up', { deployment: 'monolith', port: 0 });
+    const status = await api.call('deploy:status', {});
+    expect(status.healthy).toBe(true);
+    expect(status.workloads.map((w) => w.health)).not.toContain('starting');
+    const reply = await fetch(status.storefront!);
+    expect(reply.status).toBe(200);
+  });
+
+  it('loads a segmented policy in every workload and the probe observes what it expects', async () => {
+    const applied = await api.call('policy:apply', {
+      file: path.join(labsDir(), 'policies', 'monolith-segmented.yaml'),
+    });
+    expect(applied.report.failed).toBe(0);
+    expect(applied.report.loaded).toBe(applied.report.instances);
+    const probe = await api.call('probe:run', {});
+    expect(probe.cells.length).toBeGreaterThan(0);
+    expect(
+      probe.cells.filter((c) => !c.match).map((c) => `${c.src} -> ${c.dst}:${c.port.port} ${c.observed}`),
+    ).toEqual([]);
+    expect(probe.cells.some((c) => c.observed === 'timeout')).toBe(true);
+  });
+});
