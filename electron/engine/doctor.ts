@@ -8,9 +8,9 @@ import type { DoctorCheck, DoctorReport } from './types';
 import { ApiError } from '../errors';
 import { runToCompletion } from './containers';
 import { baseImageName, listImages } from './images';
-import { LABEL, labelsFor } from './labels';
+import { labelsFor } from './labels';
 import type { EngineRegistry } from './registry';
-import { conflicts, hostRoutes, subnetPool } from './subnets';
+import { fullPoolHint, planSubnets, subnetPool, takenRanges } from './subnets';
 
 const GiB = 1024 ** 3;
 const MIN_API_VERSION = '1.41';
@@ -261,31 +261,33 @@ async function nftablesCheck(docker: Docker, project: string) {
   }
 }
 
+/**
+ * Networks a deployment needs at most (the perimeter layout: one per segment, and the edge):
+ * below this many free ones, the doctor warns that the perimeter may not fit.
+ */
+const NETWORKS_AT_MOST = 8;
+/** And the flat layout's two (lab, edge): fewer free, and `up` cannot place them. */
+const NETWORKS_AT_LEAST = 2;
+
+/** The same planner `up` uses (engine/subnets.ts): the doctor fails exactly when `up` could not place its networks. */
 async function subnetsCheck(docker: Docker) {
-  const pool = subnetPool();
-  const networks = await docker.listNetworks();
-  const ours = networks
-    .filter((n) => n.Labels?.[LABEL.project])
-    .flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)));
-  const engineNets = networks
-    .filter((n) => !n.Labels?.[LABEL.project])
-    .flatMap((n) =>
-      (n.IPAM?.Config ?? [])
-        .map((c) => c.Subnet)
-        .filter((s): s is string => Boolean(s) && !s!.includes(':'))
-        .map((cidr) => ({ cidr, via: `Docker network ${n.Name}` })),
-    );
-  const found = conflicts(pool, [...hostRoutes(), ...engineNets], ours);
-  if (found.length) {
+  const plan = planSubnets(subnetPool(), await takenRanges(docker));
+  const takenText = plan.taken.length
+    ? ` (taken: ${plan.taken
+        .slice(0, 4)
+        .map((t) => `${t.cidr} by ${t.by}`)
+        .join(', ')}${plan.taken.length > 4 ? `, and ${plan.taken.length - 4} more` : ''})`
+    : '';
+  const summary = `${plan.pool}: ${plan.free} of ${plan.size} lab networks free${takenText}`;
+  const details = { pool: plan.pool, free: String(plan.free), ...(plan.next ? { next: plan.next } : {}) };
+  if (plan.free < NETWORKS_AT_LEAST)
+    return { status: 'fail' as const, summary, details, hint: fullPoolHint(plan) };
+  if (plan.free < NETWORKS_AT_MOST)
     return {
-      status: 'fail' as const,
-      summary: `${pool} overlaps ${found.map((r) => `${r.cidr} (${r.via})`).join(', ')}`,
-      hint: 'Choose a free range for the labs, e.g. MICROLAB_SUBNET_POOL=198.19.0.0/16 or 10.213.0.0/16, and start MicroLab again.',
+      status: 'warn' as const,
+      summary,
+      details,
+      hint: `The flat layout fits; the perimeter layout needs up to ${NETWORKS_AT_MOST}: run \`microlab down\` in projects you no longer use, or set MICROLAB_SUBNET_POOL to a larger free range.`,
     };
-  }
-  return {
-    status: 'pass' as const,
-    summary: `${pool} is free (no host route or Docker network overlaps it)`,
-    details: { pool },
-  };
+  return { status: 'pass' as const, summary, details };
 }

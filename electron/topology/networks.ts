@@ -6,7 +6,8 @@ import net from 'node:net';
 import type Docker from 'dockerode';
 import { ApiError } from '../errors';
 import { LABEL, labelsFor } from '../engine/labels';
-import { conflicts, formatCidr, hostRoutes, overlaps, parseCidr, subnetPool } from '../engine/subnets';
+import type { TakenRange } from '../engine/subnets';
+import { fullPoolHint, planSubnets, subnetPool, takenRanges } from '../engine/subnets';
 import type { Deployment } from './declarations';
 import { NETWORK_LABEL, networkName } from './running';
 
@@ -39,30 +40,13 @@ export async function checkPort(docker: Docker, port: number): Promise<void> {
   }
 }
 
-/** The first /24 of the pool that overlaps no Docker network and no route of the host. */
-export function pickSubnet(pool: string, taken: { cidr: string; by: string }[]): string | undefined {
-  const poolCidr = parseCidr(pool);
-  const bits = Math.max(24, poolCidr.bits);
-  const count = 2 ** (bits - poolCidr.bits);
-  const takenCidrs = taken.map((t) => parseCidr(t.cidr));
-  for (let i = 0; i < count; i++) {
-    const candidate = { base: (poolCidr.base + i * 2 ** (32 - bits)) >>> 0, bits };
-    if (!takenCidrs.some((t) => overlaps(t, candidate))) return formatCidr(candidate);
-  }
-  return undefined;
+/** The first free network of the pool (engine/subnets.ts's planner, which the doctor uses too). */
+export function pickSubnet(pool: string, taken: TakenRange[]): string | undefined {
+  return planSubnets(pool, taken).next;
 }
 
-export async function takenSubnets(docker: Docker): Promise<{ cidr: string; by: string }[]> {
-  const networks = await docker.listNetworks();
-  const taken = networks.flatMap((n) =>
-    (n.IPAM?.Config ?? [])
-      .filter((c) => c.Subnet && !c.Subnet.includes(':'))
-      .map((c) => ({ cidr: c.Subnet!, by: `Docker network ${n.Name}` })),
-  );
-  const ours = taken.map((t) => t.cidr);
-  const routes = conflicts(subnetPool(), hostRoutes(), ours).map((r) => ({ cidr: r.cidr, by: r.via }));
-  return [...taken, ...routes];
-}
+/** What holds addresses on this host: Docker's networks and the host's routes. */
+export const takenSubnets = takenRanges;
 
 export async function ensureNetworks(docker: Docker, project: string, d: Deployment): Promise<void> {
   for (const spec of d.networks) {
@@ -80,16 +64,15 @@ export async function ensureNetworks(docker: Docker, project: string, d: Deploym
     }
     const pool = subnetPool();
     for (let attempt = 0; ; attempt++) {
-      const taken = await takenSubnets(docker);
-      const subnet = pickSubnet(pool, taken);
+      const plan = planSubnets(pool, await takenRanges(docker));
+      const subnet = plan.next;
       if (!subnet) {
         throw new ApiError(
           'subnet-conflict',
-          `no free /24 left in the lab subnet pool ${pool} for network ${name} (taken: ${taken
-            .filter((t) => overlaps(parseCidr(t.cidr), parseCidr(pool)))
+          `no free /24 left in the lab subnet pool ${plan.pool} for network ${name} (taken: ${plan.taken
             .map((t) => `${t.cidr} by ${t.by}`)
             .join(', ')})`,
-          'Run `microlab down` in projects you no longer use, or set MICROLAB_SUBNET_POOL to a free range such as 198.19.0.0/16.',
+          fullPoolHint(plan),
         );
       }
       try {

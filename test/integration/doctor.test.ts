@@ -39,17 +39,51 @@ describe('microlab doctor on the real engine', () => {
     expect(result.stdout.trim().split('\n').at(-1)).toBe('Ready for the labs.');
   });
 
-  it('fails the subnet check, with a fix, when the pool overlaps a host route', async () => {
-    const result = await cli(['doctor', '--json'], {
-      MICROLAB_PROJECT: project,
-      MICROLAB_SUBNET_POOL: '0.0.0.0/0',
+  it('a network someone else made in the pool: the doctor passes, as `up` places its networks beside it', async () => {
+    const before = JSON.parse(
+      (await cli(['doctor', '--json'], { MICROLAB_PROJECT: project })).stdout,
+    ) as DoctorReport;
+    const next = before.checks.find((c) => c.id === 'subnets')?.details?.next;
+    expect(next).toMatch(/^198\.19\.\d+\.0\/24$/);
+    const squatter = await docker.createNetwork({
+      Name: `${project}-squatter`,
+      IPAM: { Config: [{ Subnet: next! }] },
     });
+    try {
+      const report = JSON.parse(
+        (await cli(['doctor', '--json'], { MICROLAB_PROJECT: project })).stdout,
+      ) as DoctorReport;
+      const subnets = report.checks.find((c) => c.id === 'subnets')!;
+      expect(subnets.status).toBe('pass');
+      expect(subnets.summary).toContain(`${next} by Docker network ${project}-squatter`);
+      expect(subnets.details?.next).not.toBe(next);
+    } finally {
+      await squatter.remove();
+    }
+  });
+
+  it('a pool with nothing free: the doctor fails and `up` refuses, both naming a range that is free here', async () => {
+    // the engine's own bridge holds 198.18.0.0/24 on our machines: a pool of just that is full
+    const env = { MICROLAB_PROJECT: project, MICROLAB_SUBNET_POOL: '198.18.0.0/24' };
+    const result = await cli(['doctor', '--json'], env);
     const report = JSON.parse(result.stdout) as DoctorReport;
     const subnets = report.checks.find((c) => c.id === 'subnets');
     expect(subnets?.status).toBe('fail');
-    expect(subnets?.summary).toMatch(/^0\.0\.0\.0\/0 overlaps \d+\.\d+\.\d+\.\d+\/\d+ \(/);
-    expect(subnets?.hint).toMatch(/MICROLAB_SUBNET_POOL=/);
+    expect(subnets?.summary).toMatch(
+      /^198\.18\.0\.0\/24: 0 of 1 lab networks free \(taken: 198\.18\.0\.0\/24 by /,
+    );
+    const suggested = /MICROLAB_SUBNET_POOL=(\S+) \(nothing on this host uses it\)/.exec(
+      subnets?.hint ?? '',
+    )?.[1];
+    expect(suggested).toMatch(/^\d+\.\d+\.0\.0\/16$/);
+    expect(suggested).not.toBe('198.18.0.0/16');
     expect(report.ok).toBe(false);
     expect(result.code).toBe(1);
+
+    const up = await cli(['up', 'monolith', '--port', '0'], env);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('no free /24 left in the lab subnet pool 198.18.0.0/24');
+    expect(up.stderr).toContain(`hint: Set MICROLAB_SUBNET_POOL=${suggested} (nothing on this host uses it)`);
+    await cli(['down'], { MICROLAB_PROJECT: project });
   });
 });
