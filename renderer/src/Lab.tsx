@@ -13,14 +13,17 @@ import { useLoader } from './hooks/useLoader';
 import { useInterval } from './hooks/useInterval';
 import { DeploymentView } from './views/DeploymentView';
 import { FirewallView } from './views/FirewallView';
+import { LabsView } from './views/LabsView';
 import { LoadView } from './views/LoadView';
+import { TableView } from './views/TableView';
 
 /** How often the deployment and the policy in force are read again while a lab view is open. */
 const POLL_MS = 3000;
 const POLLED = { keepValue: true };
 
 /**
- * MicroLab once it answers: the header, the tabs, and the four views. Views stay mounted when
+ * MicroLab once it answers: the header, the tabs, and the views (first screen, labs, the three
+ * lab views, the 2×2 table). Views stay mounted when
  * hidden (a followed task, a flow log or a load chart survive a look elsewhere); only the
  * visible one polls.
  */
@@ -36,13 +39,24 @@ export function Lab({ api }: { api: Api }) {
     POLLED,
   );
 
+  // The active lab and where the student is: the services keep it, so a reload resumes there.
+  const labStatus = useLoader(
+    useCallback(() => api.call('labs:status', {}), [api]),
+    POLLED,
+  );
+
   const { reload: reloadDeployment } = deployment;
   const { reload: reloadPolicy } = policy;
+  const { reload: reloadLabStatus } = labStatus;
   const refresh = useCallback(() => {
     reloadDeployment();
     reloadPolicy();
   }, [reloadDeployment, reloadPolicy]);
-  useInterval(refresh, POLL_MS, view === 'deployment' || view === 'firewall');
+  const labChanged = useCallback(() => {
+    refresh();
+    reloadLabStatus();
+  }, [refresh, reloadLabStatus]);
+  useInterval(refresh, POLL_MS, view === 'deployment' || view === 'firewall' || view === 'labs');
   // Opening a lab view shows it as it is now, not as it was when last seen.
   useEffect(() => {
     if (view !== 'first') refresh();
@@ -62,6 +76,16 @@ export function Lab({ api }: { api: Api }) {
       <Tabs view={view} onChange={setView} deployment={deployment.value} />
       <TabPanel name="first" view={view}>
         <FirstScreen api={api} doctor={doctor} onOpen={setView} />
+      </TabPanel>
+      <TabPanel name="labs" view={view}>
+        <LabsView
+          api={api}
+          labStatus={labStatus}
+          deployment={deployment}
+          policy={policy}
+          active={view === 'labs'}
+          onChanged={labChanged}
+        />
       </TabPanel>
       <TabPanel name="deployment" view={view}>
         <DeploymentView
@@ -84,6 +108,9 @@ export function Lab({ api }: { api: Api }) {
       </TabPanel>
       <TabPanel name="load" view={view}>
         <LoadView api={api} status={deployment} onOpen={setView} />
+      </TabPanel>
+      <TabPanel name="table" view={view}>
+        <TableView api={api} active={view === 'table'} />
       </TabPanel>
       <TerminalDock />
     </TerminalProvider>

@@ -65,11 +65,11 @@ describe('the first screen', () => {
     expect(cells).toEqual([baseImageName(), 'base', formatBytes(base.sizeBytes!), 'present']);
     expect(base.sizeBytes).toBeGreaterThan(1024 * 1024);
 
-    // What next: honest about what this version does, and the way there.
+    // What next: the guided labs, or the Deployment view.
     const next = await card(page, 'Next').innerText();
     expect(next).toContain('This machine is ready');
     expect(next).toContain('Deployment view');
-    expect(next).toContain('guided labs are not in this version');
+    expect(next).toContain('Open the guided labs');
 
     // Clean up: nothing of this project runs, so the button is off.
     const cleanup = card(page, 'Clean up');

@@ -7,8 +7,8 @@ import { RichText } from './RichText';
 type Next = { tone: 'wait' | 'todo' | 'ready'; headline: string; text: string; open?: ViewName };
 
 /**
- * What the user can do next, said honestly: fix the machine, provide the images, then start a
- * deployment of the shop. The guided labs come later, so nothing here offers them.
+ * What the user can do next, said honestly: fix the machine, provide the images, then open
+ * the guided labs (or start a deployment of the shop by hand).
  */
 export function whatNext(
   doctor: Loaded<DoctorReport>,
@@ -60,8 +60,8 @@ export function whatNext(
   return {
     tone: 'ready',
     headline: 'This machine is ready',
-    text: 'The engine and the images are in place. Start the shop as a monolith or as microservices in the Deployment view, then put a firewall around it and load it. (The guided labs are not in this version yet.)',
-    open: 'deployment',
+    text: 'The engine and the images are in place. Open the guided labs and start top left, or explore on your own: start the shop as a monolith or as microservices in the Deployment view, put a firewall around it and load it.',
+    open: 'labs',
   };
 }
 
@@ -77,6 +77,9 @@ export function NextCard({ next, onOpen }: { next: Next; onOpen: (view: ViewName
         {open && (
           <p className="next-action">
             <button type="button" className="primary" onClick={() => onOpen(open)}>
+              Open the labs
+            </button>{' '}
+            <button type="button" onClick={() => onOpen('deployment')}>
               Open the Deployment view
             </button>
           </p>

@@ -1,13 +1,15 @@
 import type { KeyboardEvent } from 'react';
 import type { DeploymentStatus } from '../../../electron/api/contract';
 
-export type ViewName = 'first' | 'deployment' | 'firewall' | 'load';
+export type ViewName = 'first' | 'labs' | 'deployment' | 'firewall' | 'load' | 'table';
 
 export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'first', title: 'First screen' },
+  { name: 'labs', title: 'Labs' },
   { name: 'deployment', title: 'Deployment' },
   { name: 'firewall', title: 'Firewall' },
   { name: 'load', title: 'Load' },
+  { name: 'table', title: '2×2' },
 ];
 
 /** The tab bar, with what runs now on the right (so every view says it). */

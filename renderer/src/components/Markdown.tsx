@@ -1,0 +1,26 @@
+import ReactMarkdown from 'react-markdown';
+import type { Components } from 'react-markdown';
+
+/** Links in a guide open outside the app (Electron denies new windows; the browser opens a tab). */
+const COMPONENTS: Components = {
+  a: ({ href, children }) => (
+    <a href={href} target="_blank" rel="noreferrer noopener">
+      {children}
+    </a>
+  ),
+};
+
+/**
+ * A lab's Markdown (steps, hints, intro, finish), rendered as React elements: CommonMark
+ * (headings, lists, emphasis, code spans and fenced blocks, links); raw HTML in the text is
+ * not rendered, so a guide cannot inject markup or scripts.
+ */
+export function Markdown({ text, className }: { text: string; className?: string }) {
+  return (
+    <div className={`markdown ${className ?? ''}`}>
+      <ReactMarkdown components={COMPONENTS} skipHtml>
+        {text}
+      </ReactMarkdown>
+    </div>
+  );
+}

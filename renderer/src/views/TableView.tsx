@@ -1,0 +1,107 @@
+import { useCallback, useEffect } from 'react';
+import type { Api, LabTable } from '../../../electron/api/contract';
+import { CallError } from '../components/CallError';
+import { Figure } from '../components/labs/LabSummaryCard';
+import { useLoader } from '../hooks/useLoader';
+
+const APPS = ['monolith', 'microservices'] as const;
+const NETWORKS = ['flat', 'segmented', 'perimeter'] as const;
+const NETWORK_TITLES = { flat: 'Flat network', segmented: 'Microsegmented', perimeter: 'Perimeter firewall' };
+
+/**
+ * The 2×2 table (and the perimeter beside it), filled from the labs completed so far: in each
+ * cell, the labs done there and their claims with the student's own numbers. An empty cell says
+ * which lab fills it.
+ */
+export function TableView({ api, active }: { api: Api; active: boolean }) {
+  const table = useLoader(useCallback(() => api.call('labs:table', {}), [api]));
+  const { reload } = table;
+  useEffect(() => {
+    if (active) reload();
+  }, [active, reload]);
+  return (
+    <main className="layout layout-single">
+      <section className="labs-intro">
+        <h2>The 2×2: application architecture × network architecture</h2>
+        <p className="muted">
+          Filled from the labs you completed: each claim next to the number you measured. The two “micro”s are
+          independent: each row and each column changes one thing.
+        </p>
+      </section>
+      {table.error && <CallError title="Could not read the table" error={table.error} />}
+      {table.value && <Table table={table.value} />}
+    </main>
+  );
+}
+
+function Table({ table }: { table: LabTable }) {
+  const networks = NETWORKS.filter(
+    (n) => n !== 'perimeter' || table.cells.some((c) => c.network === 'perimeter' && c.labs.length > 0),
+  );
+  const cellOf = (app: string, network: string) =>
+    table.cells.find((c) => c.app === app && c.network === network);
+  return (
+    <table className="two-by-two" aria-label="2×2 table">
+      <thead>
+        <tr>
+          <th scope="col" className="lab-grid-corner">
+            application \ network
+          </th>
+          {networks.map((n) => (
+            <th scope="col" key={n}>
+              {NETWORK_TITLES[n]}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {APPS.map((app) => (
+          <tr key={app}>
+            <th scope="row">{app === 'monolith' ? 'Monolith' : 'Microservices'}</th>
+            {networks.map((network) => {
+              const cell = cellOf(app, network);
+              const labs = cell?.labs ?? [];
+              const done = labs.filter((l) => l.state === 'completed');
+              return (
+                <td
+                  key={network}
+                  data-app={app}
+                  data-network={network}
+                  className={done.length ? 'cell-filled' : ''}
+                >
+                  {labs.length === 0 && <p className="small muted">No lab here.</p>}
+                  {labs.map((lab) => (
+                    <div key={lab.id} className="two-by-two-lab">
+                      <p className="two-by-two-title">
+                        {lab.title}{' '}
+                        <span className="small muted">
+                          {lab.state === 'completed'
+                            ? ''
+                            : lab.state === 'in-progress'
+                              ? '(in progress)'
+                              : '(not done yet)'}
+                        </span>
+                      </p>
+                      {lab.state === 'completed' && (
+                        <ul className="claims">
+                          {lab.claims.map((claim, i) => (
+                            <li key={i} className="claim">
+                              <p className="claim-text">{claim.text}</p>
+                              {claim.measurements.map((m) => (
+                                <Figure key={m.id} m={m} />
+                              ))}
+                            </li>
+                          ))}
+                        </ul>
+                      )}
+                    </div>
+                  ))}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
