@@ -65,11 +65,10 @@ describe('the guided labs in the UI', () => {
     page.screenshot({ path: path.join(SCREENSHOTS, `labs-${name}.png`), fullPage: true });
 
   it('shows the labs as a map, and a broken lab file as an error card while the others open', async () => {
-    // The first screen's way in.
-    await page
-      .getByRole('region', { name: 'Next', exact: true })
-      .getByRole('button', { name: 'Open the labs' })
-      .click();
+    // The first screen's way in, once it has looked at the machine.
+    const next = page.getByRole('region', { name: 'Next', exact: true });
+    await expect.poll(() => next.innerText(), WAIT).toContain('This machine is ready');
+    await next.getByRole('button', { name: 'Open the labs' }).click();
     expect(await page.getByRole('tab', { name: 'Labs' }).getAttribute('aria-selected')).toBe('true');
 
     const list = await harness.call('labs:list', {});
