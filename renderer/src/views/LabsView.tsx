@@ -64,9 +64,9 @@ export function LabsView({
       <section className="labs-intro">
         <h2>Guided labs</h2>
         <p className="muted">
-          Six labs, each backed by numbers you measure on this machine: that microservices (how the
-          application is split) and microsegmentation (how the network is split) are independent choices.
-          Start top left; each card says how long it takes and how far you are.
+          Each lab backs a claim with numbers you measure on this machine: microservices (how the application
+          is split) and microsegmentation (how the network is split) are independent choices. Start top left;
+          each card says how long it takes and how far you are.
         </p>
       </section>
       {list.error && <CallError title="Could not list the labs" error={list.error} />}
