@@ -188,7 +188,7 @@ describe('the guided labs in the UI', () => {
     expect(fromServices.steps.every((s) => s.outcome === 'solved')).toBe(true);
     await shot('summary');
     expect(errors).toEqual([]);
-  });
+  }, 900_000);
 
   it('keeps the progress across a reload of the UI, and fills the 2×2 page', async () => {
     await page.reload();
