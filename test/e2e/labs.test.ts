@@ -142,6 +142,8 @@ describe('the guided labs in the UI', () => {
           if (action.action.kind === 'terminal') {
             const terminal = page.getByRole('region', { name: 'Terminal', exact: true });
             expect(await terminal.innerText()).toContain(`microlab shell ${action.action.workload}`);
+            // The shell opened in the terminal panel; it is put away so it covers no button.
+            await page.getByRole('button', { name: 'Hide terminals' }).click();
           } else {
             await guide
               .getByRole('status')
