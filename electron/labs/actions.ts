@@ -142,7 +142,8 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
             ctx.workspaceDir,
             (spec.as as string | undefined) ?? (spec.file as string),
           );
-          await copyFile(path.join(ctx.labDir, spec.file as string), target);
+          // A file of the lab's folder, or else a shipped policy (a lab that hands one over to fix).
+          await copyFile(ctx.resolvePolicy(spec.file as string), target);
           break;
         }
         case 'answer':

@@ -128,10 +128,14 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
       const at = ['steps', s, ...where.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x))];
       const { kind, spec } = actionOf(entry);
       if (kind === 'workspace') workspace.add((spec.as as string | undefined) ?? (spec.file as string));
-      if (kind === 'workspace' && !existsSync(path.join(dir, spec.file as string)))
+      if (
+        kind === 'workspace' &&
+        !existsSync(path.join(dir, spec.file as string)) &&
+        !refs?.policies.includes(spec.file as string)
+      )
         issues.push({
           path: [...at, kind, 'file'],
-          message: `no file "${String(spec.file)}" in the lab's folder`,
+          message: `no file "${String(spec.file)}" in the lab's folder or in labs/policies`,
         });
       if (kind === 'apply-policy') checkPolicy([...at, kind, 'policy'], spec.policy as string);
       if (kind === 'answer' && !questions.has(spec.question as string))

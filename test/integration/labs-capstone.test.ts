@@ -1,0 +1,152 @@
+/**
+ * Lab 6 (capstone: diagnose) on the real engine: start with the monitor-mode policy in force;
+ * the first step's checks fail before the student acts; the student's path (copy the policy
+ * into the workspace, edit it, save, answer) passes, and a wrong fix fails saying what is wrong
+ * (a file that does not validate; a flow whose verdict differs from the target); each step's
+ * fix is applied and checked on the real firewalls (matrix, counters, checkout under load); the
+ * measurements tell the story; reset of a step and of the lab restore the policy.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckReport, Measurement } from '../../electron/api/contract';
+import type { Lab } from './shop-support';
+import { lab, prepare } from './shop-support';
+
+const project = 'microlab-it-labs-capstone';
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-labs-capstone-'));
+process.env.MICROLAB_STATE_DIR = stateDir;
+process.env.MICROLAB_LAB_PORT = '0';
+const LAB = 'capstone';
+
+let l: Lab;
+let stopWatch: (() => void) | undefined;
+
+beforeAll(async () => {
+  l = lab(project);
+  await l.call('resources:down', {});
+  await prepare(l);
+  stopWatch = await l.services.firewall.watch();
+});
+
+afterAll(async () => {
+  stopWatch?.();
+  l.services.firewall.close();
+  await l.call('resources:down', {});
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
+const policyInForce = async () => path.basename((await l.call('policy:show', {})).source?.file ?? '');
+
+/** The student's edit: read the workspace file, change it, save it. */
+async function edit(file: string, change: (text: string) => string): Promise<void> {
+  const { text } = await l.call('labs:read', { lab: LAB, file });
+  const changed = change(text);
+  expect(changed).not.toBe(text);
+  await l.call('labs:save', { lab: LAB, file, text: changed });
+}
+
+describe('lab 6 (capstone) on the real engine', () => {
+  const measured = new Map<string, Measurement>();
+  const record = (r: CheckReport) => {
+    for (const m of r.measurements) measured.set(m.id, m);
+  };
+
+  it('starts with the monitor-mode policy in force; step 1 is current', async () => {
+    await l.run('labs:start', { lab: LAB });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 4 });
+    expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices', healthy: true });
+    expect(await policyInForce()).toBe('microservices-monitor.yaml');
+  });
+
+  it('ticket 1 fails before the student acts, with the symptom reproduced', async () => {
+    const report = await l.call('labs:check', {});
+    expect(report.passed).toBe(false);
+    expect(report.results[0]).toMatchObject({ passed: true }); // gateway -> payments-db connected, audit
+    expect(failing(report)).toEqual([
+      'no answer to "catalog-mode" yet',
+      'enforced.yaml is not in the workspace yet',
+    ]);
+  });
+
+  it('ticket 1: a fix that does not validate fails saying where; the real fix passes', async () => {
+    await l.run('labs:action', { action: 'copy' });
+    // Deleting the `shop` segment instead of its mode: the rules that name it no longer resolve.
+    await edit('enforced.yaml', (t) => t.replace(/\n {2}shop:\n(?: {4}.*\n)+/, '\n'));
+    await l.call('labs:answer', { question: 'catalog-mode', answer: 'monitor' });
+    const wrong = failing(await l.call('labs:check', {}));
+    expect(wrong).toHaveLength(1);
+    expect(wrong[0]).toMatch(/^enforced\.yaml does not validate: line \d+:\d+ .*shop/);
+
+    await l.run('labs:action', { action: 'copy' });
+    await edit('enforced.yaml', (t) => t.replace(/\n {4}mode: monitor\n/, '\n'));
+    const report = await l.call('labs:check', {});
+    expect(failing(report)).toEqual([]);
+    expect(report.outcome).toBe('passed');
+    record(report);
+    expect(measured.get('gateway-db-monitor')?.value).toBe(5);
+  });
+
+  it('ticket 1, applied: every workload enforced, the probe times out, checkout works', async () => {
+    await l.call('labs:next', {});
+    const honest = failing(await l.call('labs:check', {}));
+    expect(honest).toContain('gateway -> payments-db:5432 connected; the step expects it blocked');
+    await l.run('labs:action', { action: 'apply' });
+    const report = await l.call('labs:check', {});
+    expect(failing(report)).toEqual([]);
+    record(report);
+    expect(measured.get('gateway-db-enforced')?.value).toBe(0);
+  });
+
+  it("ticket 2: the database team's policy lets the gateway into payments-db; a fix that breaks the status page fails naming the flow", async () => {
+    await l.call('labs:next', {});
+    expect((await l.call('labs:check', {})).passed).toBe(false);
+    await l.run('labs:action', { action: 'rollout' });
+    expect(await policyInForce()).toBe('microservices-broken-priority.yaml');
+    await l.run('labs:action', { action: 'copy' });
+    await l.call('labs:answer', { question: 'deciding-rule', answer: 'pci-isolation' });
+    // Deleting gateway-db-checks keeps the gateway out of payments-db, and out of every other database.
+    await edit('db-monitoring.yaml', (t) => t.replace(/\n {2}- id: gateway-db-checks\n(?: {4}.*\n)+/, '\n'));
+    const wrong = failing(await l.call('labs:check', {}));
+    expect(wrong[0]).toBe('"pci-isolation" is not the answer to "deciding-rule"');
+    expect(wrong[1]).toMatch(/gateway -> \w+-db:5432\/tcp denied \(rule [^)]+\); the step expects allowed/);
+
+    await l.call('labs:answer', { question: 'deciding-rule', answer: 'gateway-db-checks' });
+    await l.run('labs:action', { action: 'copy' });
+    await edit('db-monitoring.yaml', (t) => t.replace(/priority: 500/, 'priority: 250'));
+    const report = await l.call('labs:check', {});
+    expect(failing(report)).toEqual([]);
+    record(report);
+    expect(measured.get('gateway-db-broken')?.value).toBe(5);
+  });
+
+  it('ticket 2, applied with "Show me": pci-isolation decides and counts, the status page and checkout work', async () => {
+    await l.call('labs:next', {});
+    expect(failing(await l.call('labs:check', {}))).toContain(
+      'gateway -> payments-db:5432 connected; the step expects it blocked',
+    );
+    await l.run('labs:solve', {});
+    expect(await policyInForce()).toBe('db-monitoring.yaml');
+    const report = await l.call('labs:check', {});
+    expect(failing(report)).toEqual([]);
+    record(report);
+    expect(measured.get('gateway-db-fixed')?.value).toBe(4);
+    expect(measured.get('pci-isolation-hits')?.value).toBeGreaterThan(0);
+    expect(measured.get('gateway-db-fixed')!.value).toBeLessThan(measured.get('gateway-db-broken')!.value);
+
+    const summary = await l.call('labs:summary', { lab: LAB });
+    expect(summary.state).toBe('completed');
+    expect(summary.claims.every((c) => c.backed)).toBe(true);
+  });
+
+  it('reset of a step restores its start; reset of the lab the monitor-mode policy', async () => {
+    await l.run('labs:reset', { step: 4 });
+    expect((await l.call('labs:status', {})).step).toBe(4);
+    expect(await policyInForce()).toBe('microservices-broken-priority.yaml');
+    await l.run('labs:reset', {});
+    expect((await l.call('labs:status', {})).step).toBe(1);
+    expect(await policyInForce()).toBe('microservices-monitor.yaml');
+  });
+});
