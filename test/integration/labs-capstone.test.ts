@@ -57,7 +57,7 @@ describe('lab 6 (capstone) on the real engine', () => {
   it('starts with the monitor-mode policy in force; step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
     expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 4 });
-    expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices', healthy: true });
+    expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices' });
     expect(await policyInForce()).toBe('microservices-monitor.yaml');
   });
 
@@ -77,13 +77,13 @@ describe('lab 6 (capstone) on the real engine', () => {
     await edit('enforced.yaml', (t) => t.replace(/\n {2}shop:\n(?: {4}.*\n)+/, '\n'));
     await l.call('labs:answer', { question: 'catalog-mode', answer: 'monitor' });
     const wrong = failing(await l.call('labs:check', {}));
-    expect(wrong).toHaveLength(1);
+    expect(wrong, wrong.join(' | ')).toHaveLength(1);
     expect(wrong[0]).toMatch(/^enforced\.yaml does not validate: line \d+:\d+ .*shop/);
 
     await l.run('labs:action', { action: 'copy' });
     await edit('enforced.yaml', (t) => t.replace(/\n {4}mode: monitor\n/, '\n'));
     const report = await l.call('labs:check', {});
-    expect(failing(report)).toEqual([]);
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
     expect(report.outcome).toBe('passed');
     record(report);
     expect(measured.get('gateway-db-monitor')?.value).toBe(5);
@@ -95,7 +95,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(honest).toContain('gateway -> payments-db:5432 connected; the step expects it blocked');
     await l.run('labs:action', { action: 'apply' });
     const report = await l.call('labs:check', {});
-    expect(failing(report)).toEqual([]);
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
     expect(measured.get('gateway-db-enforced')?.value).toBe(0);
   });
@@ -117,7 +117,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     await l.run('labs:action', { action: 'copy' });
     await edit('db-monitoring.yaml', (t) => t.replace(/priority: 500/, 'priority: 250'));
     const report = await l.call('labs:check', {});
-    expect(failing(report)).toEqual([]);
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
     expect(measured.get('gateway-db-broken')?.value).toBe(5);
   });
@@ -130,7 +130,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     await l.run('labs:solve', {});
     expect(await policyInForce()).toBe('db-monitoring.yaml');
     const report = await l.call('labs:check', {});
-    expect(failing(report)).toEqual([]);
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
     expect(measured.get('gateway-db-fixed')?.value).toBe(4);
     expect(measured.get('pci-isolation-hits')?.value).toBeGreaterThan(0);
