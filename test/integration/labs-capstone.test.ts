@@ -56,7 +56,7 @@ describe('lab 6 (capstone) on the real engine', () => {
 
   it('starts with the monitor-mode policy in force; step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
-    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 4 });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 6 });
     expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices' });
     expect(await policyInForce()).toBe('microservices-monitor.yaml');
   });
@@ -135,7 +135,30 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(measured.get('gateway-db-fixed')?.value).toBe(4);
     expect(measured.get('pci-isolation-hits')?.value).toBeGreaterThan(0);
     expect(measured.get('gateway-db-fixed')!.value).toBeLessThan(measured.get('gateway-db-broken')!.value);
+    const summary = await l.call('labs:summary', { lab: LAB });
+    expect(summary.claims.slice(0, 2).every((c) => c.backed)).toBe(true);
+  });
 
+  it('ticket 3: the renamed selector matches nothing and the default denies orders -> payments; the fix reconnects it', async () => {
+    await l.call('labs:next', {});
+    expect((await l.call('labs:check', {})).passed).toBe(false);
+    await l.run('labs:action', { action: 'rollout-pci' });
+    const symptom = await l.call('labs:check', {});
+    expect(symptom.results[0], failing(symptom).join(' | ')).toMatchObject({ passed: true });
+    await l.run('labs:solve', {});
+    expect(failing(await l.call('labs:check', {}))).toEqual([]);
+
+    await l.call('labs:next', {});
+    expect(failing(await l.call('labs:check', {}))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^orders -> payments:8080 .*; the step expects it connected$/),
+      ]),
+    );
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
+    record(report);
+    expect(measured.get('orders-to-payments-hits')?.value).toBeGreaterThan(0);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
     expect(summary.claims.every((c) => c.backed)).toBe(true);
