@@ -406,7 +406,9 @@ describe('the microservices in the lab views', () => {
     await expect.poll(() => row('catalog').getByRole('cell').first().innerText(), WAIT).toBe('1');
     expect(status.workloads.every((w) => !w.scalable && !w.upgradable)).toBe(true);
     expect(await table.getByRole('spinbutton').count()).toBe(0);
-    expect(await table.getByRole('button').count()).toBe(0);
+    // Only the terminal buttons (Shell, Firewall) remain: no upgrade.
+    expect(await table.getByRole('button', { name: /upgrade/i }).count()).toBe(0);
+    expect(await table.getByRole('button', { name: 'Open a terminal in gateway' }).count()).toBe(1);
     expect(await row('gateway').getByText('storefront', { exact: true }).count()).toBe(1);
     expect(await table.getByText('storefront', { exact: true }).count()).toBe(1);
     const link = card('Status').getByRole('link', { name: status.storefront! });
