@@ -413,8 +413,8 @@ describe('the shipped policies on the microservices', () => {
 
     const report = await l.call('probe:run', {});
     expect(mismatches(report)).toEqual([]);
-    // every other workload probes it, the neighbours included
-    expect(report.cells.filter((c) => c.dstContainer === fresh.containerName).length).toBe(12);
+    // every other workload probes it, the neighbours and its sibling replica included
+    expect(report.cells.filter((c) => c.dstContainer === fresh.containerName).length).toBe(13);
   });
 
   it('a restarted workload gets its rules back within seconds', async () => {
