@@ -115,7 +115,13 @@ function verdictStatements(
   mode: Mode,
 ): { match: string; stmt: string }[] {
   if (action === 'allow' || mode === 'monitor') return [{ match: '', stmt: 'accept' }];
-  if (action === 'deny') return [{ match: '', stmt: 'drop' }];
+  if (action === 'deny') {
+    // A TCP packet without SYN that conntrack takes as new belongs to a connection a policy
+    // change cut (conntrack -D): a reset tells its sender at once, where a drop would leave a
+    // pooled keep-alive socket hanging until its request timeout. New connections stay dropped.
+    const midStream = { match: 'tcp flags & (syn | rst) == 0 ', stmt: 'reject with tcp reset' };
+    return protocol === 'udp' ? [{ match: '', stmt: 'drop' }] : [midStream, { match: '', stmt: 'drop' }];
+  }
   if (protocol === 'tcp') return [{ match: '', stmt: 'reject with tcp reset' }];
   if (protocol === 'udp') return [{ match: '', stmt: 'reject' }];
   // Every protocol: TCP gets a reset, the rest an ICMP port unreachable.

@@ -84,6 +84,8 @@ describe('compiler', () => {
       '# quarantine deny: no running workload matches its peers',
       'ip saddr { 198.19.0.11, 198.19.0.12 } tcp dport { 8080, 9000-9100 } counter accept comment "web-api allow"',
       'ip saddr { 198.19.0.11, 198.19.0.12 } udp dport 53 counter accept comment "web-api allow"',
+      // a mid-stream packet of a cut connection gets a reset; a new connection is dropped
+      'tcp flags & (syn | rst) == 0 counter reject with tcp reset comment "default deny"',
       'counter drop comment "default deny"',
     ]);
   });
@@ -97,6 +99,8 @@ describe('compiler', () => {
       // from any: api's own egress holds it too (towards its own address)
       'ip daddr 198.19.0.20 tcp dport 9000 counter reject with tcp reset comment "no-debug reject"',
       'ip daddr 198.19.0.30 tcp dport 5432 counter accept comment "api-db allow nolog"',
+      // a mid-stream packet of a cut connection gets a reset; a new connection is dropped
+      'tcp flags & (syn | rst) == 0 counter reject with tcp reset comment "default deny"',
       'counter drop comment "default deny"',
     ]);
     const ghost = instance('ghost', {}, '198.19.0.99');
