@@ -126,6 +126,25 @@ describe('labs/policies', () => {
     expect(allowed).toEqual(['jumpbox>shop:8080', 'reporting>shop:8080', 'shop>shop-db:5432']);
   });
 
+  it("each neighbour's rule in the segmented monolith policy is needed: the public rule does not let them in", () => {
+    const policy = loadShipped('monolith-segmented.yaml');
+    const workloads = workloadsOf('monolith');
+    const [shop, jumpbox, reporting] = ['shop', 'jumpbox', 'reporting'].map((n) =>
+      workloads.find((w) => w.name === n)!,
+    );
+    for (const [neighbour, rule] of [
+      [jumpbox!, 'operator-health'],
+      [reporting!, 'reporting-to-app'],
+    ] as const) {
+      expect(decide(policy, neighbour, shop!, shop!.ports[0]!).ruleId).toBe(rule);
+      const without = { ...policy, rules: policy.rules.filter((r) => r.id !== rule) };
+      expect(decide(without, neighbour, shop!, shop!.ports[0]!)).toMatchObject({
+        action: 'deny',
+        ruleId: 'neighbours-by-own-rule',
+      });
+    }
+  });
+
   it('the client side (no MicroLab workload) reaches the storefront and only it under the segmented policies', () => {
     const client: Workload = { name: 'loadgen', labels: {}, ports: [] };
     for (const deployment of ['monolith', 'microservices'] as const) {
