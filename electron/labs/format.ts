@@ -261,8 +261,18 @@ export const MeasureSources = {
       description: 'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error',
     }),
   }),
-  memory: z.strictObject({ workloads: z.array(workload).min(1).optional() }),
-  replaced: z.strictObject({ since: z.enum(['step', 'lab']).default('step') }),
+  memory: z.strictObject({
+    workloads: z.array(workload).min(1).optional(),
+    balancer: z.boolean().default(false).meta({
+      description:
+        "add the load balancer in front of the monolith's copies, when one runs (it exists because the app was scaled out)",
+    }),
+  }),
+  replaced: z.strictObject({
+    since: z.enum(['step', 'lab']).default('step'),
+    workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
+    except: z.array(workload).optional(),
+  }),
   replicas: z.strictObject({ workload }),
   counter: z.strictObject({ rule: z.string().regex(NAME) }),
   attempts: z.strictObject({}),

@@ -88,7 +88,12 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
     issues.push({ path: ['id'], message: `the lab id "${lab.id}" differs from its folder name "${folder}"` });
   const stepIds = new Set<string>();
   const measureIds = new Set<string>();
-  const workloads = refs ? new Set(refs.workloads[lab.setup.deployment]) : undefined;
+  // The deployment a step runs on: the setup's, until a step's solve starts another with `up`.
+  // A step's actions and solve may name the workloads of either side of its `up`; its checks
+  // name those of the deployment it ends on.
+  let deployment = lab.setup.deployment;
+  let workloads = refs ? new Set(refs.workloads[deployment]) : undefined;
+  let where: string = deployment;
   const workspace = new Set<string>();
   const checkPolicy = (p: (string | number)[], policy: string) => {
     if (policy === 'none' || !refs) return;
@@ -104,7 +109,7 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
     if (typeof name === 'string' && workloads && !workloads.has(name))
       issues.push({
         path: p,
-        message: `no workload "${name}" in the ${lab.setup.deployment} (it has ${[...workloads].join(', ')})`,
+        message: `no workload "${name}" in the ${where} (it has ${[...workloads].join(', ')})`,
       });
   };
   checkPolicy(['setup', 'policy'], lab.setup.policy);
@@ -114,6 +119,12 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
       issues.push({ path: ['steps', s, 'id'], message: `step id "${step.id}" is used twice` });
     stepIds.add(step.id);
     const questions = new Set(step.questions.map((q) => q.id));
+    const ups = step.solve.map((e) => actionOf(e)).filter((a) => a.kind === 'up');
+    const after = (ups.at(-1)?.spec.deployment as Lab['setup']['deployment'] | undefined) ?? deployment;
+    const before = deployment;
+    if (refs) workloads = new Set([...refs.workloads[before], ...refs.workloads[after]]);
+    where = before === after ? before : `${before} or the ${after}`;
+    deployment = after;
     const entries: [string, Record<string, unknown>][] = [
       ...step.actions.map((a, i) => [`actions.${i}`, a] as [string, Record<string, unknown>]),
       ...step.solve.map((a, i) => [`solve.${i}`, a] as [string, Record<string, unknown>]),
@@ -146,6 +157,8 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
       for (const key of ['workload', 'service'] as const)
         if (key in spec && !(kind === 'up')) checkWorkload([...at, kind, key], spec[key]);
     }
+    if (refs) workloads = new Set(refs.workloads[after]);
+    where = after;
     const checkIds = new Set<string>();
     step.checks.forEach((check, c) => {
       const at = ['steps', s, 'checks', c];

@@ -61,22 +61,34 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<{ value: number
       const chosen = status.workloads.filter(
         (w) => !spec.workloads || (spec.workloads as string[]).includes(w.workload),
       );
-      const bytes = chosen.reduce((s, w) => s + (w.memoryBytes ?? 0), 0);
+      const balancer = spec.balancer && status.balancer?.state === 'running' ? status.balancer : undefined;
+      const bytes =
+        chosen.reduce((s, w) => s + (w.memoryBytes ?? 0), 0) + (balancer ? (balancer.memoryBytes ?? 0) : 0);
+      const containers = [...chosen.map((w) => w.container), ...(balancer ? [balancer.container] : [])];
       return {
         value: round(bytes / 1024 / 1024),
-        source: `memory of ${chosen.length} container${chosen.length === 1 ? '' : 's'}: ${chosen.map((w) => w.container).join(', ')}`,
+        source: `memory of ${containers.length} container${containers.length === 1 ? '' : 's'}: ${containers.join(', ')}`,
       };
     }
     case 'replaced': {
-      const before = (spec.since === 'lab' ? ctx.labStart : ctx.stepStart).containers;
+      const before = (spec.since === 'lab' ? ctx.labStart : ctx.stepStart).containers.filter(
+        (c) =>
+          (!spec.workloads || (spec.workloads as string[]).includes(c.workload)) &&
+          !((spec.except as string[] | undefined) ?? []).includes(c.workload),
+      );
       const status = await ctx.state.deployment();
       const replaced = before.filter((c) => {
         const now = status.workloads.find((w) => w.container === c.container);
         return !now || now.id !== c.id || now.startedAt !== c.startedAt;
       });
+      const which = spec.workloads
+        ? ` of ${(spec.workloads as string[]).join(', ')}`
+        : spec.except
+          ? ` but ${(spec.except as string[]).join(', ')}'s`
+          : '';
       return {
         value: replaced.length,
-        source: `containers replaced or restarted since the ${String(spec.since)} started: ${replaced.map((c) => c.container).join(', ') || 'none'}`,
+        source: `containers${which} replaced or restarted since the ${String(spec.since)} started: ${replaced.map((c) => c.container).join(', ') || 'none'}`,
       };
     }
     case 'replicas': {

@@ -117,6 +117,28 @@ describe('lab files', () => {
     ]);
   });
 
+  it('a step that starts the other deployment with `up` may name its workloads; the steps before it may not', () => {
+    const switching = GOOD.replace(
+      'setup: { deployment: microservices, policy: microservices-flat.yaml }',
+      'setup: { deployment: monolith }',
+    ).replace(
+      '      - apply-policy: { policy: microservices-segmented.yaml }\n',
+      '      - up: { deployment: microservices }\n      - scale: { service: catalog, replicas: 3 }\n',
+    );
+    expect(issuesOf(switching)).toEqual([]);
+    const tooEarly = switching.replace(
+      'steps:\n',
+      'steps:\n  - id: zero\n    title: Zero\n    text: Before.\n    checks: [{ kind: replicas, workload: catalog }]\n    solve: [{ scale: { service: shop, replicas: 3 } }]\n',
+    );
+    expect(issuesOf(tooEarly)).toEqual([
+      expect.objectContaining({
+        line: 12,
+        column: 42,
+        message: expect.stringMatching(/^no workload "catalog" in the monolith \(it has shop, /),
+      }),
+    ]);
+  });
+
   it('reports an unknown field and an action with two kinds', () => {
     const issues = issuesOf(
       GOOD.replace('title: One', 'title: One\n    colour: red').replace(
