@@ -183,7 +183,8 @@ export async function runProbe(
               )
             ).output;
       } catch (err) {
-        for (const t of tcp) Object.assign(t.cell, { observed: 'error', detail: (err as Error).message });
+        for (const t of tcp)
+          Object.assign(t.cell, { observed: 'error', match: false, detail: (err as Error).message });
         return targets.map((t) => t.cell);
       }
       const lines = output.split('\n').filter(Boolean);

@@ -183,6 +183,36 @@ describe('segment firewall on synthetic workloads', () => {
     expect(rejecting['db>web:8080']).toBe('connected');
   });
 
+  it('a probe that cannot run in its source is an error and a mismatch, never a match', async () => {
+    const policy = parsePolicy(SEGMENTED);
+    await enforcer.apply(policy);
+    const webSidecar = (await listSidecars(docker, project)).find((s) => s.workload === 'web')!;
+    // The real engine, except that it refuses `docker exec` in web's sidecar (as it does for a
+    // sidecar that is restarting): the probe from web cannot run at all.
+    const refusing = new Proxy(docker, {
+      get(target, prop, receiver) {
+        if (prop !== 'getContainer') return Reflect.get(target, prop, receiver) as unknown;
+        return (id: string) => {
+          const container = target.getContainer(id);
+          if (id !== webSidecar.id) return container;
+          return Object.assign(Object.create(container) as typeof container, {
+            exec: () => Promise.reject(new Error(`container ${id} is restarting (injected)`)),
+          });
+        };
+      },
+    });
+    const report = await runProbe(refusing, project, policy);
+    const fromWeb = report.cells.filter((c) => c.src === 'web' && c.port.protocol === 'tcp');
+    expect(fromWeb.length).toBeGreaterThan(0);
+    for (const cell of fromWeb)
+      expect(cell).toMatchObject({
+        observed: 'error',
+        match: false,
+        detail: expect.stringContaining('restarting'),
+      });
+    expect(report.mismatches).toBe(fromWeb.length);
+  });
+
   it('killing a sidecar leaves enforcement in place, and the enforcer restores the sidecar', async () => {
     const policy = parsePolicy(SEGMENTED);
     await enforcer.apply(policy);
