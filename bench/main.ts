@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs.
  */
 import { benchDeployments } from './deployments';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
+import { benchLabs } from './labs';
 import { benchShopFirewall } from './shop-firewall';
 import { benchTerminal } from './terminal';
 
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<void>> = {
   firewall: benchFirewall,
   'shop-firewall': benchShopFirewall,
   terminal: benchTerminal,
+  labs: benchLabs,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

@@ -1,0 +1,81 @@
+/**
+ * The lab runner's figures, on the real engine in a project of its own, through the same API
+ * calls the UI makes:
+ * - lab start from nothing (no container of the project; images present) until step 1 is
+ *   ready: lab 1 (the monolith, flat);
+ * - check latency, p50 and p95 (ms): a step whose checks only read state (lab 2, step 2: the
+ *   student's policy file validated and its expected matrix compared), and a step whose
+ *   checks probe flows (lab 1, step 3: the jumpbox's blast radius, observed by probes from
+ *   inside its namespace, plus a quiz answer);
+ * - reset of a step in the same deployment shape (lab 2, back to step 2's start: the
+ *   monitor-mode skeleton policy in force again).
+ * Targets (issue 9): state checks under 300 ms, a probing step under 1.5 s, a step reset under
+ * 5 s, a lab start under 15 s. Printed, never asserted.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { localApi } from '../electron/api/local';
+import { createServices } from '../electron/services';
+import { median, percentile, report, timeRuns } from './lib';
+
+const PROJECT = 'microlab-bench-labs';
+const STARTS = 3;
+const CHECKS = 15;
+const RESETS = 5;
+
+export async function benchLabs(): Promise<void> {
+  const previousStateDir = process.env.MICROLAB_STATE_DIR;
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-bench-labs-'));
+  process.env.MICROLAB_STATE_DIR = stateDir;
+  const services = createServices({ project: PROJECT });
+  const { call, run } = localApi(services);
+  const line = (name: string, samples: number[]) =>
+    console.log(
+      `${name}: p50 ${median(samples).toFixed(0)} ms, p95 ${percentile(samples, 95).toFixed(0)} ms (n=${samples.length})`,
+    );
+
+  console.log('\n## The guided labs');
+  try {
+    await run('images:prepare', {});
+
+    const starts = await timeRuns(STARTS, async () => {
+      await call('resources:down', {});
+      await run('labs:start', { lab: 'monolith-flat' });
+      const status = await call('labs:status', {});
+      if (status.step !== 1) throw new Error(`lab 1 started at step ${status.step}, not 1`);
+    });
+    report({
+      name: 'lab start from nothing to step 1 ready (lab 1, images present)',
+      unit: 'ms',
+      samples: starts,
+    });
+
+    // A step that probes flows: lab 1, step 3 (blast radius of the jumpbox, and a quiz).
+    await run('labs:start', { lab: 'monolith-flat', step: 3 });
+    await call('labs:answer', { question: 'reached', answer: '3' });
+    const probing = await timeRuns(CHECKS, async () => {
+      const r = await call('labs:check', {});
+      if (!r.passed) throw new Error(`lab 1, step 3 does not pass: ${JSON.stringify(r.results)}`);
+    });
+    line('check latency, a step that probes flows (lab 1, step 3: blast radius)', probing);
+
+    // A step whose checks read state only: lab 2, step 2 (the workspace policy against the target).
+    await run('labs:start', { lab: 'monolith-segmented', step: 2 });
+    await run('labs:solve', {});
+    const state = await timeRuns(CHECKS, async () => {
+      const r = await call('labs:check', {});
+      if (!r.passed) throw new Error(`lab 2, step 2 does not pass: ${JSON.stringify(r.results)}`);
+    });
+    line('check latency, a step that reads state only (lab 2, step 2: policy file)', state);
+
+    const resets = await timeRuns(RESETS, () => run('labs:reset', { step: 2 }));
+    report({ name: 'reset of a step, same deployment (lab 2, step 2)', unit: 'ms', samples: resets });
+  } finally {
+    await call('resources:down', {}).catch(() => undefined);
+    services.firewall.close();
+    if (previousStateDir === undefined) delete process.env.MICROLAB_STATE_DIR;
+    else process.env.MICROLAB_STATE_DIR = previousStateDir;
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
