@@ -26,7 +26,7 @@ function editorCheck(): (text: string) => 'accepted' | 'rejected' | 'not YAML' {
 }
 
 describe('published policy JSON Schema', () => {
-  it('is current (regenerate with `node scripts/policy-schema.mjs`)', () => {
+  it('is current (regenerate with `node scripts/json-schemas.mjs`)', () => {
     expect(readFileSync(FILE, 'utf8')).toBe(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`);
   });
 

@@ -62,7 +62,7 @@ describe('lab files', () => {
     }
   });
 
-  it('the published JSON Schema is current (regenerate with `node scripts/lab-schema.mjs`)', () => {
+  it('the published JSON Schema is current (regenerate with `node scripts/json-schemas.mjs`)', () => {
     expect(readFileSync(path.join(GUIDES, 'lab.schema.json'), 'utf8')).toBe(
       `${JSON.stringify(labJsonSchema(), null, 2)}\n`,
     );
