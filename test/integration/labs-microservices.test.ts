@@ -4,37 +4,15 @@
  * measurements tell the story; a wrong policy makes a check fail naming the flow; reset of a
  * step and of the lab restore deployment, scale, versions and policy.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckReport, Measurement } from '../../electron/api/contract';
 import { policyPath } from '../shop-policies';
-import type { Lab } from './shop-support';
-import { lab, prepare } from './shop-support';
+import { lab, shopLabForFile } from './shop-support';
 
 const project = 'microlab-it-labs-ms';
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-labs-ms-'));
-process.env.MICROLAB_STATE_DIR = stateDir;
-process.env.MICROLAB_LAB_PORT = '0';
+const { l, stateDir } = shopLabForFile(project, { labPort: 0 });
 const LAB = 'microservices-segmented';
-
-let l: Lab;
-let stopWatch: (() => void) | undefined;
-
-beforeAll(async () => {
-  l = lab(project);
-  await l.call('resources:down', {});
-  await prepare(l);
-  stopWatch = await l.services.firewall.watch();
-});
-
-afterAll(async () => {
-  stopWatch?.();
-  l.services.firewall.close();
-  await l.call('resources:down', {});
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
 

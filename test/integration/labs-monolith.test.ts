@@ -5,37 +5,15 @@
  * container is touched). Lab 2's reset of a step brings back its start's policy; the lab CLI
  * prints the JSON the README documents and exits 1 on a failing check.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckReport, Measurement } from '../../electron/api/contract';
 import { cli } from './support';
-import type { Lab } from './shop-support';
-import { lab, prepare } from './shop-support';
+import { shopLabForFile } from './shop-support';
 
 const project = 'microlab-it-labs-mono';
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-labs-mono-'));
-process.env.MICROLAB_STATE_DIR = stateDir;
-process.env.MICROLAB_LAB_PORT = '0';
+const { l, stateDir } = shopLabForFile(project, { labPort: 0 });
 const env = { MICROLAB_PROJECT: project, MICROLAB_STATE_DIR: stateDir, MICROLAB_LAB_PORT: '0' };
-
-let l: Lab;
-let stopWatch: (() => void) | undefined;
-
-beforeAll(async () => {
-  l = lab(project);
-  await l.call('resources:down', {});
-  await prepare(l);
-  stopWatch = await l.services.firewall.watch();
-});
-
-afterAll(async () => {
-  stopWatch?.();
-  l.services.firewall.close();
-  await l.call('resources:down', {});
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
 

@@ -7,10 +7,7 @@
  * Each deployment starts once, through the real deploy handlers, and serves every check.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentName, LoadReport, LoadUpdate, TaskInfo } from '../../electron/api/contract';
 import type { ApplyReport } from '../../electron/firewall/enforcer';
 import { listInstances } from '../../electron/firewall/instances';
@@ -20,31 +17,11 @@ import { expectedOutcome } from '../../electron/probe/matrix';
 import type { WorkloadInstance } from '../../electron/topology/workload';
 import { policyPath, SHIPPED } from '../shop-policies';
 import { cli, docker } from './support';
-import type { Lab } from './shop-support';
-import { lab, prepare, storefront } from './shop-support';
+import { shopLabForFile, storefront } from './shop-support';
 
 const project = 'microlab-it-shopfw';
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-shopfw-'));
-process.env.MICROLAB_STATE_DIR = stateDir;
+const { l, stateDir, watcher } = shopLabForFile(project);
 const CARD = { number: '4242 4242 4242 4242', expiry: '12/30', cvc: '123' };
-
-let l: Lab;
-let stopWatch: (() => void) | undefined;
-
-beforeAll(async () => {
-  l = lab(project);
-  await l.call('resources:down', {});
-  await prepare(l);
-  // As the app does: keep the policy in force while workloads come and go.
-  stopWatch = await l.services.firewall.watch();
-});
-
-afterAll(async () => {
-  stopWatch?.();
-  l.services.firewall.close();
-  await l.call('resources:down', {});
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -463,8 +440,7 @@ describe('the shipped policies on the microservices', () => {
 
   it('from the CLI, with no app watching, a scale-out has its rules before the command returns', async () => {
     await apply('microservices-segmented.yaml');
-    stopWatch?.();
-    stopWatch = undefined;
+    watcher.stop();
     const before = new Set((await instances()).map((i) => i.containerId));
     const result = await cli(['scale', 'catalog', '3'], {
       MICROLAB_PROJECT: project,
@@ -479,7 +455,7 @@ describe('the shipped policies on the microservices', () => {
     const table = (await execIn(docker, sidecar!, ['nft', 'list', 'table', 'inet', 'microlab'])).output;
     expect(table).toContain('comment "catalog-db allow"');
     expect(table).toContain('comment "default deny"');
-    stopWatch = await l.services.firewall.watch();
+    await watcher.start();
   });
 });
 

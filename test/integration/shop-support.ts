@@ -2,6 +2,10 @@
  * For the shop's integration tests: MicroLab's services in a project of the test's own, a
  * way to call a method and wait for its task, and a small client of the shop's public API.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { MethodInput, MethodName, MethodOutput } from '../../electron/api/contract';
 import { localApi } from '../../electron/api/local';
 import type { Services } from '../../electron/services';
@@ -27,6 +31,50 @@ export function lab(project: string): Lab {
 /** Provides the images (builds the shop image when its source changed). */
 export async function prepare(l: Lab): Promise<void> {
   await l.run('images:prepare', {});
+}
+
+/**
+ * The setup every test file on the shop shares, registered as its beforeAll and afterAll: a
+ * state directory of its own (MICROLAB_STATE_DIR, so progress and workspaces never mix with
+ * another file's), MicroLab's services in `project`, nothing of the project before or after,
+ * the images provided, and the firewall's watcher running as the app runs it.
+ * `labPort: 0` makes a lab's `up` publish the storefront on a free port (MICROLAB_LAB_PORT).
+ */
+export function shopLabForFile(
+  project: string,
+  { labPort }: { labPort?: number } = {},
+): {
+  l: Lab;
+  stateDir: string;
+  /** Stops and starts the watcher, for a test of what happens with no app watching. */
+  watcher: { stop(): void; start(): Promise<void> };
+} {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), `${project}-`));
+  process.env.MICROLAB_STATE_DIR = stateDir;
+  if (labPort !== undefined) process.env.MICROLAB_LAB_PORT = String(labPort);
+  const l = lab(project);
+  let stopWatch: (() => void) | undefined;
+  beforeAll(async () => {
+    await l.call('resources:down', {});
+    await prepare(l);
+    stopWatch = await l.services.firewall.watch();
+  });
+  afterAll(async () => {
+    stopWatch?.();
+    l.services.firewall.close();
+    await l.call('resources:down', {});
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const watcher = {
+    stop() {
+      stopWatch?.();
+      stopWatch = undefined;
+    },
+    async start() {
+      stopWatch ??= await l.services.firewall.watch();
+    },
+  };
+  return { l, stateDir, watcher };
 }
 
 export interface Reply {

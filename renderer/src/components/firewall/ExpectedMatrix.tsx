@@ -1,7 +1,5 @@
 import type { PolicyPreview, PreviewFlow } from '../../../../electron/api/firewall';
-
-/** The rule id of a flow inside one segment behind a perimeter: nothing decides it. */
-const SAME_SEGMENT = '_same-segment';
+import { MatrixTable, SAME_SEGMENT } from './MatrixTable';
 
 /**
  * The expected matrix of a policy not applied yet: what it would decide for each flow between
@@ -9,14 +7,6 @@ const SAME_SEGMENT = '_same-segment';
  * verdict would change marked and what they are now.
  */
 export function ExpectedMatrix({ preview, stale }: { preview: PolicyPreview; stale: boolean }) {
-  const sources = [...new Set(preview.flows.map((f) => f.src))].sort();
-  const columns = [
-    ...new Map(
-      preview.flows.map((f) => [`${f.dst}:${f.port.port}/${f.port.protocol}`, { dst: f.dst, port: f.port }]),
-    ).entries(),
-  ].sort(([, a], [, b]) => a.dst.localeCompare(b.dst) || a.port.port - b.port.port);
-  const find = (src: string, key: string) =>
-    preview.flows.find((f) => f.src === src && `${f.dst}:${f.port.port}/${f.port.protocol}` === key);
   const blocked = preview.flows.filter((f) => f.verdict === 'denied' || f.verdict === 'rejected').length;
   return (
     <section
@@ -29,38 +19,12 @@ export function ExpectedMatrix({ preview, stale }: { preview: PolicyPreview; sta
         {preview.layout === 'perimeter' ? ' (enforced at the perimeter router)' : ''}
         {stale && <span className="muted"> · updating…</span>}
       </p>
-      <div className="matrix-scroll">
-        <table className="matrix matrix-expected" aria-label="Expected matrix">
-          <thead>
-            <tr>
-              <th scope="col" className="matrix-corner">
-                from \ to
-              </th>
-              {columns.map(([key, c]) => (
-                <th scope="col" key={key}>
-                  <span className="mono">{c.dst}</span>
-                  <span className="matrix-port">
-                    :{c.port.port}
-                    {c.port.protocol === 'udp' ? '/udp' : ''}
-                  </span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {sources.map((src) => (
-              <tr key={src}>
-                <th scope="row" className="mono">
-                  {src}
-                </th>
-                {columns.map(([key]) => (
-                  <ExpectedCell key={key} flow={find(src, key)} />
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <MatrixTable
+        label="Expected matrix"
+        className="matrix-expected"
+        flows={preview.flows}
+        cell={(flows, key) => <ExpectedCell key={key} flow={flows[0]} />}
+      />
       <p className="legend">
         <span className="legend-item muted">
           Expected by the evaluator for the text above, before anything is applied. A marked cell changes

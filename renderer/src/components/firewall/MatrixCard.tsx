@@ -4,11 +4,9 @@ import type { ProbeReport } from '../../../../electron/api/firewall';
 import { useAction } from '../../hooks/useAction';
 import { Card } from '../Card';
 import { ErrorNotice } from '../ErrorNotice';
+import { MatrixTable, SAME_SEGMENT } from './MatrixTable';
 
 type Cell = ProbeReport['cells'][number];
-
-/** The rule id of a flow inside one segment behind a perimeter: nothing decides it. */
-const SAME_SEGMENT = '_same-segment';
 
 /**
  * The reachability matrix: rows are sources, columns destination:port; each cell is what a
@@ -61,15 +59,7 @@ export function MatrixCard({
 }
 
 function Matrix({ report }: { report: ProbeReport }) {
-  const sources = [...new Set(report.cells.map((c) => c.src))].sort();
-  const columns = [
-    ...new Map(
-      report.cells.map((c) => [`${c.dst}:${c.port.port}/${c.port.protocol}`, { dst: c.dst, port: c.port }]),
-    ).entries(),
-  ].sort(([, a], [, b]) => a.dst.localeCompare(b.dst) || a.port.port - b.port.port);
   const unseen = report.cells.filter((c) => c.ruleId === SAME_SEGMENT).length;
-  const find = (src: string, key: string) =>
-    report.cells.filter((c) => c.src === src && `${c.dst}:${c.port.port}/${c.port.protocol}` === key);
   return (
     <>
       <p className={report.mismatches ? 'verdict verdict-bad' : 'verdict verdict-ok'} role="status">
@@ -78,38 +68,11 @@ function Matrix({ report }: { report: ProbeReport }) {
           : `${report.mismatches} of ${report.cells.length} probes differ from what the policy expects`}
         <span className="muted"> · {(report.durationMs / 1000).toFixed(1)} s</span>
       </p>
-      <div className="matrix-scroll">
-        <table className="matrix" aria-label="Reachability matrix">
-          <thead>
-            <tr>
-              <th scope="col" className="matrix-corner">
-                from \ to
-              </th>
-              {columns.map(([key, c]) => (
-                <th scope="col" key={key}>
-                  <span className="mono">{c.dst}</span>
-                  <span className="matrix-port">
-                    :{c.port.port}
-                    {c.port.protocol === 'udp' ? '/udp' : ''}
-                  </span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {sources.map((src) => (
-              <tr key={src}>
-                <th scope="row" className="mono">
-                  {src}
-                </th>
-                {columns.map(([key]) => (
-                  <MatrixCell key={key} cells={find(src, key)} />
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <MatrixTable
+        label="Reachability matrix"
+        flows={report.cells}
+        cell={(cells, key) => <MatrixCell key={key} cells={cells} />}
+      />
       <p className="legend">
         <span className="legend-item cell-key cell-key-open">connected, as expected</span>
         <span className="legend-item cell-key cell-key-closed">blocked, as expected</span>
