@@ -6,13 +6,16 @@
  *                  load (in parallel, atomically per instance) only the tables that changed
  *   watch()        follow the project's Docker events: an instance that starts, dies or is
  *                  removed changes the peer sets, so recompute and reload what changed; a
- *                  sidecar that dies is restored (its rules stayed in the namespace anyway)
+ *                  sidecar that dies is restored (its rules stayed in the namespace anyway);
+ *                  the engine connection lost is subscribed again (engine/events.ts)
  *
  * A policy reaches the enforcer only after it validated (policy.ts), so a bad file changes
  * nothing. The enforcer takes whatever labeled instances exist: it knows no shop.
  */
 import type Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
+import type { EngineConnection } from '../engine/events';
+import { followEvents } from '../engine/events';
 import { baseImageName } from '../engine/images';
 import { LABEL } from '../engine/labels';
 import type { WorkloadInstance } from '../topology/workload';
@@ -275,57 +278,37 @@ export class Enforcer {
 
   /**
    * Follows the project's container events and reconciles after each change (debounced a
-   * little, so a scale-out of several replicas is one reload). Returns the disposer.
+   * little, so a scale-out of several replicas is one reload). When the connection to the
+   * engine drops it says so (`onConnection`) and subscribes again until the engine answers;
+   * back, it checks every table again (events in between were missed). Returns the disposer.
    */
-  watch(): () => void {
-    let stream: NodeJS.ReadableStream | undefined;
-    let stopped = false;
-    const onEvent = (event: DockerEvent) => {
-      const labels = event.Actor?.Attributes ?? {};
-      const role = labels[LABEL.role];
-      const id = event.Actor?.ID ?? event.id;
-      if (role === 'workload') {
-        if (id) this.forget(id);
-      } else if (role !== FIREWALL_ROLE) return;
-      this.schedule();
-    };
-    this.docker.getEvents(
-      {
-        filters: {
-          type: ['container'],
-          event: ['start', 'die', 'destroy'],
-          label: [`${LABEL.project}=${this.project}`],
-        },
+  watch(onConnection?: (change: EngineConnection) => void): () => void {
+    const stop = followEvents(this.docker, {
+      filters: {
+        type: ['container'],
+        event: ['start', 'die', 'destroy'],
+        label: [`${LABEL.project}=${this.project}`],
       },
-      (err, s) => {
-        if (err || !s) return this.options.onReconcile?.(err instanceof Error ? err : new Error(String(err)));
-        if (stopped) {
-          (s as unknown as { destroy?: () => void }).destroy?.();
-          return;
+      onConnection: (change) => {
+        onConnection?.(change);
+        if (change.state === 'restored') {
+          this.forget();
+          this.schedule();
         }
-        stream = s;
-        let buffer = '';
-        s.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString('utf8');
-          let nl;
-          while ((nl = buffer.indexOf('\n')) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            if (!line) continue;
-            try {
-              onEvent(JSON.parse(line) as DockerEvent);
-            } catch {
-              /* not an event line */
-            }
-          }
-        });
-        s.on('error', () => undefined);
       },
-    );
+      onEvent: (event) => {
+        const labels = event.Actor?.Attributes ?? {};
+        const role = labels[LABEL.role];
+        const id = event.Actor?.ID ?? event.id;
+        if (role === 'workload') {
+          if (id) this.forget(id);
+        } else if (role !== FIREWALL_ROLE) return;
+        this.schedule();
+      },
+    });
     return () => {
-      stopped = true;
+      stop();
       clearTimeout(this.timer);
-      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     };
   }
 
@@ -359,10 +342,4 @@ async function cutDenied(
   const result = await execIn(docker, sidecarId, ['sh', '-c', cutScript(cuts)]);
   const done = parseCutResults(result.output);
   return cuts.filter((_, i) => done.has(i)).map((c) => connectionKey(c.entry));
-}
-
-interface DockerEvent {
-  id?: string;
-  Action?: string;
-  Actor?: { ID?: string; Attributes?: Record<string, string> };
 }

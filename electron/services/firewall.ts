@@ -313,7 +313,7 @@ export function createFirewallService(options: {
       const e = await getEnforcer();
       const policy = await inForce();
       if (policy && !e.current()) await enforce(policy, await storedOptions());
-      stopWatch ??= e.watch();
+      stopWatch ??= e.watch((change) => emit('engine:connection', change));
       return () => {
         stopWatch?.();
         stopWatch = undefined;
