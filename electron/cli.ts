@@ -31,7 +31,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     command = parseCommand(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    err.write(`microlab: ${e.message}\n\n${USAGE}\n`);
+    // The one line that says what is wrong stays in sight; the full usage is one command away.
+    err.write(`microlab: ${e.message}\nRun \`microlab help\` for every command and its options.\n`);
     return 2;
   }
   if (command.name === 'help') {

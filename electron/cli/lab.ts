@@ -37,10 +37,17 @@ export async function runLabCommand(
       else out.write(formatList(list));
       return list.errors.length ? 1 : 0;
     }
-    case 'lab-start':
-      return follow(() =>
+    case 'lab-start': {
+      const code = await follow(() =>
         call('labs:start', { lab: command.lab, ...(command.step ? { step: command.step } : {}) }),
       );
+      if (code !== 0) return code;
+      // What the lab is about, then where the student is: as the app shows it.
+      const detail = await call('labs:get', { lab: command.lab });
+      out.write(`\n${detail.title}\n\n${detail.intro.trim()}\n\n`);
+      out.write(await formatStatus(await call('labs:status', {}), call));
+      return 0;
+    }
     case 'lab-status': {
       const status = await call('labs:status', {});
       if (command.json) print(status.lab ? status : { lab: null, step: null, steps: null });

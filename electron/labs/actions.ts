@@ -4,7 +4,7 @@
  * an upgrade under load), run a command in a workload, copy a skeleton into the workspace,
  * answer a question. `terminal` is the UI's (it opens a terminal panel).
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadReport, LoadScenario } from '../api/contract';
 import { ApiError } from '../errors';
@@ -20,7 +20,8 @@ export interface ActionContext {
   resolvePolicy(ref: string): string;
   /** The storefront's port for an `up` (absent: the default). */
   port?: number;
-  recordLoad(report: LoadReport): Promise<void>;
+  /** Sees each load an entry ran, once it ended (the services record it in the active lab). */
+  onLoad?(report: LoadReport): void;
   recordAnswer(question: string, answer: string): Promise<void>;
   /** Progress for the task running the entries. */
   progress?(message: string): void;
@@ -70,9 +71,24 @@ async function runLoad(
         `the load ${final.state}: ${final.error?.message ?? ''}`,
       );
     const report = await ctx.client.call('load:report', { taskId: task.id });
-    await ctx.recordLoad(report);
+    ctx.onLoad?.(report);
     return report;
   };
+}
+
+/**
+ * Before a workspace file is replaced: when the student's file there differs from what replaces
+ * it, it is renamed to NAME.saved-YYYYMMDD-HHMMSS.EXT (nothing the student wrote is lost).
+ * Returns the new path, or undefined when there was nothing of theirs to keep.
+ */
+async function keepStudentVersion(source: string, target: string): Promise<string | undefined> {
+  const theirs = await readFile(target, 'utf8').catch(() => undefined);
+  if (theirs === undefined || theirs === (await readFile(source, 'utf8'))) return undefined;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const ext = path.extname(target);
+  const kept = `${target.slice(0, target.length - ext.length)}.saved-${stamp}${ext}`;
+  await rename(target, kept);
+  return kept;
 }
 
 /** Runs entries in order; background loads run alongside the entries after them. Returns one line. */
@@ -143,7 +159,13 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
             (spec.as as string | undefined) ?? (spec.file as string),
           );
           // A file of the lab's folder, or else a shipped policy (a lab that hands one over to fix).
-          await copyFile(ctx.resolvePolicy(spec.file as string), target);
+          const source = ctx.resolvePolicy(spec.file as string);
+          const kept = await keepStudentVersion(source, target);
+          await copyFile(source, target);
+          if (kept) {
+            done.push(`${describeAction(entry)} (your own version is kept as ${path.basename(kept)})`);
+            continue;
+          }
           break;
         }
         case 'answer':

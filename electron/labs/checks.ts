@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { CheckResult, LabCheckKind, LoadReport } from '../api/contract';
+import { summaryLine } from '../probe/blast-radius';
 import type { LabClient } from './client';
 import type { LabCheck } from './format';
 import type { Snapshot } from './progress';
@@ -234,7 +235,7 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       const extra = (check.excludes ?? []).filter((w) => r.reached.includes(w));
       if (missing.length) problems.push(`it does not reach ${missing.join(', ')}`);
       if (extra.length) problems.push(`it reaches ${extra.join(', ')}, which the step expects out of reach`);
-      const found = `${check.workload} reaches ${r.reached.length} of ${r.total} workloads (${r.databases.length} database${r.databases.length === 1 ? '' : 's'}${r.reached.length ? `: ${r.reached.join(', ')}` : ''})`;
+      const found = `${summaryLine(check.workload, r.reached.length, r.total, r.databases.length)}${r.reached.length ? `: ${r.reached.join(', ')}` : ''}`;
       return problems.length ? fail(`${found}; ${problems.join('; ')}`) : pass(found);
     }
     case 'counter': {

@@ -207,7 +207,6 @@ export class LabRunner {
       workspaceDir: this.workspaceDir(loaded.lab.id),
       resolvePolicy: (ref) => this.resolvePolicy(loaded, ref),
       ...(this.o.port !== undefined ? { port: this.o.port } : {}),
-      recordLoad: (report) => this.recordLoad(report),
       recordAnswer: async (question, answer) => {
         await this.answer(question, answer);
       },
@@ -215,7 +214,12 @@ export class LabRunner {
     };
   }
 
-  private async recordLoad(report: LoadReport): Promise<void> {
+  /**
+   * Records a finished load in the active lab (the last 20), whoever started it: a lab's button
+   * or solve, a check's own load, the Load view, or `microlab load` in another process. A step's
+   * load checks and measures read the loads that ended after the step started.
+   */
+  async recordLoad(report: LoadReport): Promise<void> {
     await this.o.store.update((data) => {
       data.active?.loads.push({ ...report, endedAt: new Date().toISOString() });
       if (data.active && data.active.loads.length > 20)
@@ -320,10 +324,7 @@ export class LabRunner {
             let report: LoadReport | undefined;
             await runEntries([{ load: spec }], {
               ...this.actionContext(loaded, () => {}),
-              recordLoad: async (r) => {
-                report = r;
-                await this.recordLoad(r);
-              },
+              onLoad: (r) => (report = r),
             });
             return report!;
           },

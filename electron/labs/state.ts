@@ -28,23 +28,21 @@ export class StateReader {
     return (this.counters ??= this.client.call('firewall:counters', {}));
   }
 
-  /** Workloads reached from `src`, observed by probes from inside its namespace. */
+  /**
+   * Workloads reached from `src`, observed by probes from inside its namespace, out of `total`:
+   * the other workloads that serve a port (as `microlab blast-radius` counts them).
+   */
   async reach(src: string): Promise<{ reached: string[]; databases: string[]; total: number }> {
     const [probe, status] = await Promise.all([this.matrix(), this.deployment()]);
     const names = new Set(status.workloads.map((w) => w.workload));
     if (!names.has(src)) throw new Error(`no workload "${src}" is running`);
-    const reached = [
-      ...new Set(
-        probe.cells
-          .filter((c) => c.src === src && c.dst !== src && c.observed === 'connected')
-          .map((c) => c.dst),
-      ),
-    ].sort();
+    const from = probe.cells.filter((c) => c.src === src && c.dst !== src);
+    const reached = [...new Set(from.filter((c) => c.observed === 'connected').map((c) => c.dst))].sort();
     const kinds = new Map(status.workloads.map((w) => [w.workload, w.kind]));
     return {
       reached,
       databases: reached.filter((w) => kinds.get(w) === 'postgres'),
-      total: names.size - 1,
+      total: new Set(from.map((c) => c.dst)).size,
     };
   }
 }

@@ -37,8 +37,10 @@ export function deploymentHandlers(deps: {
    * policy aside here. Returns what to tell the user, if anything.
    */
   beforeUp?: (deployment: DeploymentName, running: DeploymentName | undefined) => Promise<string | undefined>;
+  /** Called with each load's report when it ends (the lab runner records it in the active lab). */
+  afterLoad?: (report: LoadReport) => Promise<void>;
 }): Pick<Handlers, DeploymentMethods> {
-  const { tasks, events, project, afterStart, beforeUp } = deps;
+  const { tasks, events, project, afterStart, beforeUp, afterLoad } = deps;
   const target = async (): Promise<Target> => ({
     docker: await deps.docker(),
     project,
@@ -92,6 +94,8 @@ export function deploymentHandlers(deps: {
             ctx,
           );
           reports.set(task.id, report);
+          // A lab that cannot record it misses one load; the load itself still succeeded.
+          await afterLoad?.(report).catch(() => undefined);
           for (const key of [...reports.keys()].slice(0, Math.max(0, reports.size - KEEP_REPORTS)))
             reports.delete(key);
           const all = report.endpoints.find((e) => e.endpoint === 'all');

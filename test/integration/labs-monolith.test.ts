@@ -49,7 +49,11 @@ describe('labs 1 and 2 on the real engine', () => {
       quadrant: { app: 'monolith', network: 'flat' },
       steps: 3,
     });
-    await l.run('labs:start', { lab: 'monolith-flat' });
+    // Started from the CLI: the lab's introduction, then the first step.
+    const started = await cli(['lab', 'start', 'monolith-flat'], env);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain('By the end you will have measured the **blast radius**');
+    expect(started.stdout).toContain('Find the database credentials');
     const status = await cli(['lab', 'status', '--json'], env);
     expect(JSON.parse(status.stdout)).toMatchObject({ lab: 'monolith-flat', step: 1, steps: 3 });
     const check = await cli(['lab', 'check'], env);
