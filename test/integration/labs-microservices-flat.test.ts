@@ -4,7 +4,8 @@
  * tell the story (scaling catalog alone costs less memory than the monolith ×3; the catalog
  * upgrade replaced only catalog's containers with no cart or checkout error, where the
  * monolith's replaced every copy of the app; a compromised catalog reaches payments-db);
- * reset of a step restores its start (deployment, scale, versions, policy).
+ * reset of a step restores its start (deployment, scale, versions, policy), across a change of
+ * deployment too.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -171,6 +172,19 @@ describe('lab 3 on the real engine', () => {
     const again = await l.call('labs:check', {});
     expect(failing(again)).toEqual(
       expect.arrayContaining([expect.stringMatching(/runs version 1, .*; the step expects version 2$/)]),
+    );
+  });
+
+  it('reset of step 3 crosses back to its start: the monolith ×3 at version 2 behind its balancer, its flat policy', async () => {
+    await l.run('labs:reset', { step: 3 });
+    expect((await l.call('labs:status', {})).step).toBe(3);
+    const status = await l.call('deploy:status', {});
+    expect(status).toMatchObject({ deployment: 'monolith', healthy: true });
+    expect(status.balancer).toMatchObject({ target: 'shop', state: 'running' });
+    expect(await replicas('shop')).toEqual({ count: 3, versions: ['2'] });
+    expect(await policyFile()).toBe('monolith-flat.yaml');
+    expect(failing(await l.call('labs:check', {}))).toContain(
+      'the monolith is deployed; the step expects the microservices',
     );
   });
 });
