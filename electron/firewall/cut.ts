@@ -31,11 +31,19 @@ export interface ConntrackEntry {
 /** A connection to cut in one namespace, and why. */
 export interface Cut {
   entry: ConntrackEntry;
-  /** egress: the namespace's workload opened it; ingress: a peer opened it to the workload. */
-  direction: 'ingress' | 'egress';
+  /**
+   * egress: the namespace's workload opened it; ingress: a peer opened it to the workload;
+   * forward: it crosses the perimeter router (firewall/perimeter.ts).
+   */
+  direction: 'ingress' | 'egress' | 'forward';
   verdict: 'denied' | 'rejected';
   /** The deciding rule's id, or "default". */
   ruleId: string;
+  /**
+   * The destination's real address, when the entry's is a proxy address the perimeter router
+   * translates: the log line names the real one, so the flow log finds the workload.
+   */
+  target?: string;
 }
 
 /** The prefix of the line a sidecar's log gets for every connection cut (read by flows.ts). */
@@ -62,7 +70,7 @@ export function parseConntrack(text: string): ConntrackEntry[] {
 }
 
 /** Connections already closing hold nothing to cut. */
-const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'FIN_WAIT']);
+export const FINISHED = new Set(['TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'FIN_WAIT']);
 
 /** An address that belongs to no running workload: only `any` peers match it, as in the tables. */
 const OUTSIDE: Workload = { name: '', labels: {}, ports: [] };
@@ -118,9 +126,19 @@ const SAFE = /^[0-9A-Za-z_.:-]+$/;
  * flow log reads it: "microlab-cut <direction> <protocol> <src> <sport> <dst> <dport> <verdict> <rule>".
  */
 export function cutScript(cuts: Cut[]): string {
-  const lines = cuts.map(({ entry: e, direction, verdict, ruleId }, i) => {
-    const fields = [direction, e.protocol, e.src, String(e.sport), e.dst, String(e.dport), verdict, ruleId];
-    if (!fields.every((f) => SAFE.test(f))) throw new Error(`unexpected characters in ${fields.join(' ')}`);
+  const lines = cuts.map(({ entry: e, direction, verdict, ruleId, target }, i) => {
+    const fields = [
+      direction,
+      e.protocol,
+      e.src,
+      String(e.sport),
+      target ?? e.dst,
+      String(e.dport),
+      verdict,
+      ruleId,
+    ];
+    if (!fields.every((f) => SAFE.test(f)) || !SAFE.test(e.dst))
+      throw new Error(`unexpected characters in ${fields.join(' ')}`);
     return (
       `conntrack -D -p ${e.protocol} -s ${e.src} -d ${e.dst} --sport ${e.sport} --dport ${e.dport} >/dev/null 2>&1 ` +
       `&& echo "${CUT_MARK} ${fields.join(' ')}" > /proc/1/fd/1; echo "deleted ${i} $?"`
@@ -144,7 +162,7 @@ export function parseCutLine(
   line: string,
 ): (Omit<Cut, 'entry'> & { entry: Omit<ConntrackEntry, 'state'> }) | undefined {
   const m = new RegExp(
-    `${CUT_MARK} (ingress|egress) (tcp|udp) (\\S+) (\\d+) (\\S+) (\\d+) (denied|rejected) (\\S+)\\s*$`,
+    `${CUT_MARK} (ingress|egress|forward) (tcp|udp) (\\S+) (\\d+) (\\S+) (\\d+) (denied|rejected) (\\S+)\\s*$`,
   ).exec(line);
   if (!m) return undefined;
   return {

@@ -13,8 +13,9 @@ import { LABEL, labelsFor } from '../engine/labels';
 import type { PerimeterLayout } from '../topology/perimeter';
 import { ROUTER } from '../topology/perimeter';
 import type { WorkloadInstance } from '../topology/workload';
-import type { ApplyReport } from './enforcer';
-import { compilePerimeter } from './perimeter';
+import { cutScript, parseConntrack, parseCutResults } from './cut';
+import type { ApplyOptions, ApplyReport } from './enforcer';
+import { compilePerimeter, perimeterConnectionsToCut } from './perimeter';
 import type { Policy } from './policy';
 import { execIn } from './sidecar';
 
@@ -94,18 +95,34 @@ export async function startRouter(
   throw new ApiError('perimeter-router', 'the perimeter firewall did not get ready within 5 s');
 }
 
-/** Loads the policy's table into the router, atomically; reports like the enforcer does. */
+/**
+ * Loads the policy's table into the router, atomically; reports like the enforcer does. Unless
+ * `keepEstablished`, the connections across the perimeter that the new table denies are cut
+ * (their conntrack entries deleted, see cut.ts), as the per-workload enforcer does: a pooled
+ * keep-alive connection would otherwise outlive the change for minutes.
+ */
 export async function loadRouter(
   docker: Docker,
   routerId: string,
   policy: Policy,
   layout: PerimeterLayout,
   workloads: WorkloadInstance[],
+  options: ApplyOptions = {},
 ): Promise<ApplyReport> {
   const start = performance.now();
   const text = compilePerimeter(policy, layout, workloads);
   const result = await execIn(docker, routerId, ['sh', '-c', 'printf "%s" "$1" | nft -f -', 'load', text]);
   const error = result.exitCode === 0 ? undefined : result.output.trim().slice(0, 500);
+  const keepEstablished = options.keepEstablished ?? false;
+  let cut = 0;
+  let cutError: string | undefined;
+  if (!error && !keepEstablished) {
+    try {
+      cut = await cutDenied(docker, routerId, policy, layout, workloads);
+    } catch (err) {
+      cutError = (err as Error).message;
+    }
+  }
   return {
     ...(policy.name ? { policy: policy.name } : {}),
     instances: workloads.length,
@@ -114,8 +131,8 @@ export async function loadRouter(
     failed: error ? 1 : 0,
     sidecarsCreated: 0,
     sidecarsRemoved: 0,
-    connectionsCut: 0,
-    keptEstablished: true,
+    connectionsCut: cut,
+    keptEstablished: keepEstablished,
     durationMs: Math.round(performance.now() - start),
     tables: [
       {
@@ -126,7 +143,26 @@ export async function loadRouter(
         mode: policy.mode,
         loaded: !error,
         ...(error ? { error } : {}),
+        ...(error ? {} : { cut }),
+        ...(cutError ? { cutError } : {}),
       },
     ],
   };
+}
+
+/** Lists the router's conntrack entries, deletes those the policy denies; returns how many went. */
+async function cutDenied(
+  docker: Docker,
+  routerId: string,
+  policy: Policy,
+  layout: PerimeterLayout,
+  workloads: WorkloadInstance[],
+): Promise<number> {
+  const listed = await execIn(docker, routerId, ['conntrack', '-L']);
+  if (listed.exitCode !== 0)
+    throw new Error(`conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`);
+  const cuts = perimeterConnectionsToCut(policy, layout, workloads, parseConntrack(listed.output));
+  if (cuts.length === 0) return 0;
+  const done = await execIn(docker, routerId, ['sh', '-c', cutScript(cuts)]);
+  return parseCutResults(done.output).size;
 }

@@ -10,6 +10,8 @@
 import type { PerimeterLayout } from '../topology/perimeter';
 import type { PortSpec, Workload } from '../topology/workload';
 import { ruleComment } from './compile';
+import type { ConntrackEntry, Cut } from './cut';
+import { FINISHED } from './cut';
 import type { Decision, Verdict } from './evaluate';
 import { decide, modeOf, uniqueWorkloads, verdictOf } from './evaluate';
 import type { Policy } from './policy';
@@ -111,4 +113,41 @@ export function compilePerimeter(policy: Policy, layout: PerimeterLayout, worklo
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * The router's conntrack entries that `policy` denies: connections opened across the perimeter
+ * under an earlier policy (a pooled keep-alive socket lives for minutes), judged as the router's
+ * new table judges a new connection. An entry's original destination is a proxy address; its
+ * real workload is the proxy's target. Flows inside a segment never reach the router, so no
+ * entry of theirs is here.
+ */
+export function perimeterConnectionsToCut(
+  policy: Policy,
+  layout: PerimeterLayout,
+  workloads: Workload[],
+  entries: ConntrackEntry[],
+): Cut[] {
+  const byName = new Map(uniqueWorkloads(workloads).map((w) => [w.name, w]));
+  const byAddress = new Map(layout.workloads.map((w) => [w.address, w.name]));
+  const proxies = new Map(layout.proxies.map((p) => [p.address, p]));
+  const cuts: Cut[] = [];
+  for (const entry of entries) {
+    if (entry.state && FINISHED.has(entry.state)) continue;
+    const proxy = proxies.get(entry.dst);
+    const src = byName.get(byAddress.get(entry.src) ?? '');
+    const dst = byName.get(proxy?.workload ?? byAddress.get(entry.dst) ?? '');
+    if (!src || !dst || segmentOf(layout, src.name) === segmentOf(layout, dst.name)) continue;
+    const decision = decide(policy, src, dst, { port: entry.dport, protocol: entry.protocol });
+    const verdict = verdictOf(decision.action, modeOf(policy, src), modeOf(policy, dst));
+    if (verdict !== 'denied' && verdict !== 'rejected') continue;
+    cuts.push({
+      entry,
+      direction: 'forward',
+      verdict,
+      ruleId: decision.ruleId,
+      ...(proxy ? { target: proxy.target } : {}),
+    });
+  }
+  return cuts;
 }

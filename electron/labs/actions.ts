@@ -63,6 +63,7 @@ async function runLoad(
     duration: spec.duration as number,
     ...(spec.mix ? { mix: spec.mix as Partial<Record<LoadScenario, number>> } : {}),
   });
+  if (spec.background) await loadUnderWay(ctx.client, task.id);
   return async () => {
     const final = await ctx.client.wait(task.id);
     if (final.state !== 'succeeded')
@@ -91,7 +92,29 @@ async function keepStudentVersion(source: string, target: string): Promise<strin
   return kept;
 }
 
-/** Runs entries in order; background loads run alongside the entries after them. Returns one line. */
+/** How often, and for how long at most, a background load is watched until its clock runs. */
+export const LOAD_START_POLL_MS = 250;
+export const LOAD_START_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until a load's generator reports its first second (its task's progress reads "1/15s"),
+ * or the task ends, or a minute passed: what runs "under load" after it then really does. (The
+ * generator reads the catalog and makes its accounts before its clock starts; a policy applied
+ * before that would stop the load itself rather than be measured by it.)
+ */
+async function loadUnderWay(client: LabClient, taskId: string): Promise<void> {
+  const until = Date.now() + LOAD_START_TIMEOUT_MS;
+  while (Date.now() < until) {
+    const task = (await client.call('tasks:list', {})).find((t) => t.id === taskId);
+    if (!task || task.state !== 'running' || /^\d+\/\d+s$/.test(task.progress.message)) return;
+    await new Promise((resolve) => setTimeout(resolve, LOAD_START_POLL_MS));
+  }
+}
+
+/**
+ * Runs entries in order; a background load runs alongside the entries after them, which start
+ * once its clock runs. Returns one line.
+ */
 export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Promise<string> {
   const done: string[] = [];
   const background: (() => Promise<LoadReport>)[] = [];

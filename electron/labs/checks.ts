@@ -82,7 +82,7 @@ export function describeCheck(check: LabCheck): string {
     case 'flow-log':
       return `the flow log holds ${[check.src ?? 'any', '->', `${check.dst ?? 'any'}${check.port ? `:${check.port}` : ''}`, check.verdict, check.rule && `by ${check.rule}`].filter(Boolean).join(' ')}`;
     case 'load':
-      return `a load ran on ${check.endpoints ? check.endpoints.join(', ') : 'every endpoint'}${check.maxErrors !== undefined ? ` with at most ${check.maxErrors} errors` : ''}${check.maxP95 ? `, p95 under ${check.maxP95} ms` : ''}`;
+      return `a load ran on ${check.endpoints ? check.endpoints.join(', ') : 'every endpoint'}${check.maxErrors !== undefined ? ` with at most ${check.maxErrors} errors` : ''}${check.minErrors !== undefined ? ` and saw at least ${check.minErrors} failed request${check.minErrors === 1 ? '' : 's'}` : ''}${check.maxP95 ? `, p95 under ${check.maxP95} ms` : ''}`;
     case 'policy-file':
       return `${check.file} validates and expects the same matrix as ${path.basename(check.matches)}`;
     case 'quiz':
@@ -290,6 +290,10 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       const errors = endpoints.reduce((s, e) => s + e.errors, 0);
       const requests = endpoints.reduce((s, e) => s + e.count, 0);
       const samples = report.errorSamples.length ? ` (${report.errorSamples.slice(0, 2).join('; ')})` : '';
+      if (check.minErrors !== undefined && errors < check.minErrors)
+        return fail(
+          `${requests} requests, ${errors} failed; the step expects the load to see at least ${check.minErrors} fail (was it running when the change went in?)`,
+        );
       return problems.length
         ? fail(
             `${problems.join('; ')}${samples}; the step expects${check.maxErrors !== undefined ? ` at most ${check.maxErrors} errors` : ''}${check.maxP95 ? ` p95 under ${check.maxP95} ms` : ''} per endpoint`,

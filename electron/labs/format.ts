@@ -68,7 +68,8 @@ export const ActionKinds = {
     duration: z.number().min(1).max(300).meta({ description: 'seconds' }),
     mix: mix.optional(),
     background: z.boolean().optional().meta({
-      description: 'keep running while the next entries of the same solve run (an upgrade under load)',
+      description:
+        'keep running while the next entries of the same solve run; they start once its clock runs (an upgrade or a policy change under load)',
     }),
   }),
   exec: z.strictObject({ workload, command: z.array(z.string().max(2000)).min(1).max(50) }),
@@ -210,6 +211,10 @@ export const CheckSchema = z.discriminatedUnion(
       ...common,
       endpoints: z.array(z.string().max(100)).min(1).optional().meta({ description: 'default: all' }),
       maxErrors: z.int().min(0).optional(),
+      minErrors: z.int().min(1).optional().meta({
+        description:
+          'failed requests, summed over the endpoints, the load must have seen (a step whose change breaks something)',
+      }),
       minRequests: z.int().min(0).default(1),
       maxP95: z.number().positive().optional().meta({ description: 'ms' }),
       run: z

@@ -38,11 +38,21 @@ export async function restore(
   client: LabClient,
   target: Target,
   progress: (message: string) => void = () => {},
+  /** How long an unhealthy shop gets to heal once the step's policy is back (default 20 s). */
+  healthWaitMs = HEALTH_WAIT_MS,
 ): Promise<string[]> {
   const changed: string[] = [];
   let status = await client.call('deploy:status', {});
-  const shapeDiffers =
-    status.deployment !== target.deployment || (status.layout ?? 'flat') !== target.layout || !status.healthy;
+  const sameShape = status.deployment === target.deployment && (status.layout ?? 'flat') === target.layout;
+  if (sameShape && !status.healthy && target.policy) {
+    // A policy can be what makes a workload unhealthy (its health check calls a peer the
+    // policy cuts off): a restart under it would not help. Put the step's policy back first.
+    progress('applying the policy');
+    await applyTarget(client, target.policy);
+    changed.push('applied the policy of that moment');
+    status = await healthyWithin(client, healthWaitMs);
+  }
+  const shapeDiffers = !sameShape || !status.healthy;
   if (shapeDiffers) {
     progress(`starting the ${target.deployment}`);
     await runTask(client, 'deploy:up', {
@@ -87,14 +97,33 @@ export async function restore(
     await client.call('policy:clear', {});
     changed.push('removed the policy');
   } else if (target.policy && (!same || shapeDiffers)) {
-    const { file, text, mode } = target.policy;
     progress('applying the policy');
-    const onDisk = file !== 'inline' ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
-    await client.call('policy:apply', {
-      ...(onDisk === text ? { file } : { text }),
-      ...(mode ? { mode } : {}),
-    });
-    changed.push('applied the policy of that moment');
+    await applyTarget(client, target.policy);
+    if (!changed.includes('applied the policy of that moment'))
+      changed.push('applied the policy of that moment');
   }
   return changed;
+}
+
+/** How long a deployment gets to turn healthy once the policy that broke it is gone (checks every 2 s). */
+const HEALTH_WAIT_MS = 20_000;
+
+async function applyTarget(client: LabClient, policy: NonNullable<Target['policy']>): Promise<void> {
+  const { file, text, mode } = policy;
+  const onDisk = file !== 'inline' ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
+  await client.call('policy:apply', {
+    ...(onDisk === text ? { file } : { text }),
+    ...(mode ? { mode } : {}),
+  });
+}
+
+/** The deployment's status once it is healthy, or after `ms` as it is then. */
+async function healthyWithin(client: LabClient, ms: number) {
+  const until = Date.now() + ms;
+  let status = await client.call('deploy:status', {});
+  while (!status.healthy && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    status = await client.call('deploy:status', {});
+  }
+  return status;
 }

@@ -158,6 +158,7 @@ export function createFirewallService(options: {
       policy,
       perimeter.layout,
       await listInstances(docker, project),
+      applyOptions,
     );
   };
 

@@ -4,6 +4,7 @@
  * (the engine is what is missing), the checks are the real ones.
  */
 import { describe, expect, it } from 'vitest';
+import type { LoadReport } from '../../electron/api/contract';
 import { ApiError } from '../../electron/errors';
 import { runCheck } from '../../electron/labs/checks';
 import type { CheckContext } from '../../electron/labs/checks';
@@ -82,5 +83,40 @@ describe('lab checks without their state', () => {
     expect(quiz).toMatchObject({ passed: false, message: 'no answer to "q" yet' });
     const load = await runCheck(CheckSchema.parse({ kind: 'load', maxErrors: 0 }), 0, context(engineGone));
     expect(load).toMatchObject({ passed: false, message: 'no load has run since the step started' });
+  });
+});
+
+describe('a load check that expects the load to see a change break something', () => {
+  const report = (errors: number) =>
+    ({
+      taskId: 't',
+      deployment: 'microservices',
+      rate: 10,
+      duration: 15,
+      mix: {},
+      elapsed: 15,
+      started: 150,
+      dropped: 0,
+      endpoints: [
+        { endpoint: 'GET /api/products', count: 100, errors, rps: 6.7, p50: 5, p95: 9, p99: 12 },
+        { endpoint: 'POST /api/orders', count: 10, errors: 0, rps: 0.7, p50: 20, p95: 30, p99: 40 },
+      ],
+      errorSamples: errors ? ['GET /api/products: 503 upstream-unavailable'] : [],
+    }) as unknown as LoadReport;
+  const check = CheckSchema.parse({ kind: 'load', minErrors: 1 });
+
+  it('fails when the load saw no failure, saying what it saw', async () => {
+    const result = await runCheck(check, 0, { ...context(engineGone), loads: [report(0)] });
+    expect(result).toMatchObject({
+      passed: false,
+      message:
+        '110 requests, 0 failed; the step expects the load to see at least 1 fail (was it running when the change went in?)',
+    });
+  });
+
+  it('passes when it did', async () => {
+    const result = await runCheck(check, 0, { ...context(engineGone), loads: [report(40)] });
+    expect(result).toMatchObject({ passed: true, message: '110 requests on 2 endpoints, 40 errors' });
+    expect(result.description).toBe('a load ran on every endpoint and saw at least 1 failed request');
   });
 });

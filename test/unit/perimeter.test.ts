@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compilePerimeter, perimeterVerdicts, SAME_SEGMENT } from '../../electron/firewall/perimeter';
+import { cutScript, parseConntrack, parseCutLine } from '../../electron/firewall/cut';
+import {
+  compilePerimeter,
+  perimeterConnectionsToCut,
+  perimeterVerdicts,
+  SAME_SEGMENT,
+} from '../../electron/firewall/perimeter';
 import { parsePolicy } from '../../electron/firewall/policy';
 import { microservices, monolith } from '../../electron/topology/declarations';
 import type { Deployment } from '../../electron/topology/declarations';
@@ -119,5 +125,67 @@ describe('perimeter firewall', () => {
     // no same-segment flow has a rule: the router never sees one
     const catalog = layout.workloads.find((w) => w.name === 'catalog')!.address;
     expect(text).not.toContain(`ip saddr ${orders} ip daddr ${catalog} `);
+  });
+});
+
+describe('perimeter firewall: a policy change cuts what it denies', () => {
+  const layout = perimeterLayout(microservices, subnetsFor(microservices));
+  const address = (name: string) => layout.workloads.find((w) => w.name === name)!.address;
+  const proxy = (from: string, to: string) => {
+    const segment = layout.workloads.find((w) => w.name === from)!.segment;
+    return layout.proxies.find((p) => p.workload === to && p.segment === segment)!;
+  };
+  const router = (name: string) => {
+    const w = layout.workloads.find((x) => x.name === name)!;
+    return layout.segments.find((s) => s.segment === w.segment)!.router;
+  };
+  // As the router's `conntrack -L` prints them: the original tuple to the proxy address, the
+  // reply from the real address to the router's own (the DNAT and the SNAT).
+  const entry = (src: string, dst: string, sport: number, port: number, state = 'ESTABLISHED') =>
+    `tcp      6 431999 ${state} src=${address(src)} dst=${proxy(src, dst).address} sport=${sport} dport=${port} ` +
+    `src=${address(dst)} dst=${router(dst)} sport=${port} dport=${sport} [ASSURED] mark=0 use=1`;
+  const listing = [
+    entry('gateway', 'catalog', 40001, 8080),
+    entry('orders', 'payments', 40002, 8080),
+    entry('gateway', 'users', 40003, 8080, 'TIME_WAIT'),
+  ].join('\n');
+
+  it('judges each entry by the workload behind the proxy address, and names it in the log line', () => {
+    // POLICY allows orders -> payments and denies the rest across segments
+    const cuts = perimeterConnectionsToCut(
+      POLICY,
+      layout,
+      workloadsOf(microservices),
+      parseConntrack(listing),
+    );
+    expect(cuts).toEqual([
+      {
+        entry: expect.objectContaining({ src: address('gateway'), dst: proxy('gateway', 'catalog').address }),
+        direction: 'forward',
+        verdict: 'denied',
+        ruleId: 'default',
+        target: address('catalog'),
+      },
+    ]);
+    const script = cutScript(cuts);
+    // deleted by the original tuple, logged with the real destination
+    expect(script).toContain(`-d ${proxy('gateway', 'catalog').address} --sport 40001 --dport 8080`);
+    const line = script.match(/echo "(microlab-cut [^"]+)"/)![1]!;
+    expect(parseCutLine(line)).toMatchObject({
+      direction: 'forward',
+      entry: { src: address('gateway'), dst: address('catalog'), dport: 8080 },
+      verdict: 'denied',
+    });
+  });
+
+  it('cuts nothing a policy allows, nor what a monitor-mode policy would deny', () => {
+    const open = parsePolicy('defaultAction: allow\nrules: []\n', 'open.yaml');
+    expect(
+      perimeterConnectionsToCut(open, layout, workloadsOf(microservices), parseConntrack(listing)),
+    ).toEqual([]);
+    const monitor = { ...POLICY, mode: 'monitor' as const };
+    expect(
+      perimeterConnectionsToCut(monitor, layout, workloadsOf(microservices), parseConntrack(listing)),
+    ).toEqual([]);
   });
 });

@@ -1,0 +1,84 @@
+/**
+ * The runner's entries: a background load's next entries start only once its clock runs (a
+ * policy change "under load" made before the generator had read the catalog would stop the
+ * load instead of being measured by it). The client is a fake edge: the thing under test is
+ * the order of calls.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LoadReport } from '../../electron/api/contract';
+import { runEntries } from '../../electron/labs/actions';
+import type { LabClient } from '../../electron/labs/client';
+import type { TaskInfo } from '../../electron/tasks';
+
+const REPORT = {
+  taskId: 'load-1',
+  deployment: 'microservices',
+  rate: 10,
+  duration: 15,
+  mix: {},
+  elapsed: 15,
+  started: 150,
+  dropped: 0,
+  endpoints: [],
+  errorSamples: [],
+} as unknown as LoadReport;
+
+function fakeClient(messages: string[]) {
+  const calls: string[] = [];
+  const task = (message: string, state: TaskInfo['state'] = 'running'): TaskInfo => ({
+    id: 'load-1',
+    kind: 'load:run',
+    title: 'load',
+    state,
+    progress: { step: 2, steps: 2, message },
+    startedAt: new Date().toISOString(),
+  });
+  let polls = 0;
+  const client: LabClient = {
+    call: (async (method: string) => {
+      calls.push(method);
+      if (method === 'load:run') return task('starting');
+      if (method === 'tasks:list') {
+        const message = messages[Math.min(polls++, messages.length - 1)]!;
+        return [task(message)];
+      }
+      if (method === 'load:report') return REPORT;
+      return { report: {} };
+    }) as LabClient['call'],
+    on: () => () => {},
+    wait: async () => task('15/15s', 'succeeded'),
+  };
+  return { client, calls };
+}
+
+const context = (client: LabClient) => ({
+  client,
+  labDir: '.',
+  workspaceDir: '.',
+  resolvePolicy: (ref: string) => ref,
+  recordLoad: async () => {},
+  recordAnswer: async () => {},
+});
+
+describe('a background load', () => {
+  it('lets the next entry run once the generator reported its first second', async () => {
+    const { client, calls } = fakeClient(['starting the load generator', 'running', '1/15s']);
+    await runEntries(
+      [{ load: { rate: 10, duration: 15, background: true } }, { 'apply-policy': { policy: 'typo.yaml' } }],
+      context(client),
+    );
+    const apply = calls.indexOf('policy:apply');
+    expect(calls.slice(0, apply)).toEqual(['load:run', 'tasks:list', 'tasks:list', 'tasks:list']);
+    // the load is still recorded at the end
+    expect(calls.at(-1)).toBe('load:report');
+  });
+
+  it('does not wait for a load that runs in the foreground', async () => {
+    const { client, calls } = fakeClient(['running']);
+    await runEntries(
+      [{ load: { rate: 2, duration: 4 } }, { 'apply-policy': { policy: 'typo.yaml' } }],
+      context(client),
+    );
+    expect(calls).toEqual(['load:run', 'load:report', 'policy:apply']);
+  });
+});
