@@ -18,6 +18,7 @@ import type { EngineConnection } from '../engine/events';
 import { followEvents } from '../engine/events';
 import { baseImageName } from '../engine/images';
 import { LABEL } from '../engine/labels';
+import { LAYOUT_LABEL } from '../topology/perimeter';
 import type { WorkloadInstance } from '../topology/workload';
 import { compileTable } from './compile';
 import { connectionKey, connectionsToCut, cutScript, parseConntrack, parseCutResults } from './cut';
@@ -161,6 +162,12 @@ export class Enforcer {
       tables: [],
     };
     if (!policy) return report;
+    // Behind a perimeter the router decides (perimeter-router.ts): a workload started in that
+    // layout gets no table of its own, even while `up` switches to it under a flat policy.
+    const perimeter = await this.docker.listContainers({
+      filters: { label: [`${LABEL.project}=${this.project}`, `${LAYOUT_LABEL}=perimeter`] },
+    });
+    if (perimeter.length) return report;
     const [instances, sidecars] = await Promise.all([
       listInstances(this.docker, this.project),
       listSidecars(this.docker, this.project),

@@ -19,6 +19,8 @@ import { formatCidr, parseCidr } from '../engine/subnets';
 import type { Deployment } from './declarations';
 
 export const SEGMENT_LABEL = 'segment';
+/** On workload containers: the layout they were started in (flat or perimeter). */
+export const LAYOUT_LABEL = 'io.microlab.layout';
 /** The router's workload name; it is not part of the shop. */
 export const ROUTER = 'perimeter-fw';
 /** Host numbers inside each segment's /24. */

@@ -9,7 +9,13 @@ import { LABEL } from '../engine/labels';
 import type { Deployment } from './declarations';
 import { APP_PORT, deployments } from './declarations';
 import type { PerimeterLayout } from './perimeter';
-import { perimeterDeclaration, perimeterLayout, segmentNetworkName, segmentsOfDeployment } from './perimeter';
+import {
+  LAYOUT_LABEL,
+  perimeterDeclaration,
+  perimeterLayout,
+  segmentNetworkName,
+  segmentsOfDeployment,
+} from './perimeter';
 import type { DeploymentName } from './types';
 import type { Workload } from './workload';
 import { WORKLOAD_LABEL } from './workload';
@@ -17,8 +23,7 @@ import { WORKLOAD_LABEL } from './workload';
 /** Labels a MicroLab network carries besides the project's: which declared network it is. */
 export const NETWORK_LABEL = 'io.microlab.network';
 
-/** On workload containers: the layout they were started in (flat or perimeter). */
-export const LAYOUT_LABEL = 'io.microlab.layout';
+export { LAYOUT_LABEL } from './perimeter';
 
 /**
  * The perimeter firewall as the topology sees it: one container, between the segment networks,
