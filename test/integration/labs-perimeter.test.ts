@@ -6,36 +6,13 @@
  * than with the rules next to each workload); reset of a step restores its start, layout and
  * policy included. Relations between measured numbers only, never timings.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckReport, Measurement } from '../../electron/api/contract';
-import type { Lab } from './shop-support';
-import { lab, prepare } from './shop-support';
+import { shopLabForFile } from './shop-support';
 
-const project = 'microlab-it-labs-perimeter';
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-labs-perimeter-'));
-process.env.MICROLAB_STATE_DIR = stateDir;
-process.env.MICROLAB_LAB_PORT = '0';
+const { l } = shopLabForFile('microlab-it-labs-perimeter', { labPort: 0 });
 const LAB = 'perimeter';
-
-let l: Lab;
-let stopWatch: (() => void) | undefined;
-
-beforeAll(async () => {
-  l = lab(project);
-  await l.call('resources:down', {});
-  await prepare(l);
-  stopWatch = await l.services.firewall.watch();
-});
-
-afterAll(async () => {
-  stopWatch?.();
-  l.services.firewall.close();
-  await l.call('resources:down', {});
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
 const policyInForce = async () => path.basename((await l.call('policy:show', {})).source?.file ?? 'none');
