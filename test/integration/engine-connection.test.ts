@@ -5,42 +5,20 @@
  * cuts and reopens on the same port (dockerd itself keeps running).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Events } from '../../electron/api/contract';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { createServices } from '../../electron/services';
+import { openEngineRelay } from './support';
 
 const project = 'microlab-it-engine-connection';
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-engine-connection-'));
 process.env.MICROLAB_STATE_DIR = stateDir;
 
-const sockets = new Set<Socket>();
-let relay: Server | undefined;
-
-function openRelay(port = 0): Promise<number> {
-  relay = createServer((socket) => {
-    const engine = connect('/var/run/docker.sock');
-    sockets.add(socket).add(engine);
-    socket.pipe(engine).pipe(socket);
-    socket.on('error', () => engine.destroy());
-    engine.on('error', () => socket.destroy());
-    socket.on('close', () => engine.destroy());
-    engine.on('close', () => socket.destroy());
-  });
-  return new Promise((resolve) =>
-    relay!.listen(port, '127.0.0.1', () => resolve((relay!.address() as { port: number }).port)),
-  );
-}
-
-function cutRelay(): Promise<void> {
-  for (const s of sockets) s.destroy();
-  sockets.clear();
-  return new Promise((resolve) => relay!.close(() => resolve()));
-}
+/** The relay in use; cut in afterAll whatever the test did. */
+let relay: { port: number; cut(): Promise<void> } | undefined;
 
 async function until(what: string, ok: () => boolean, limitMs = 30_000): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -51,13 +29,14 @@ async function until(what: string, ok: () => boolean, limitMs = 30_000): Promise
 }
 
 afterAll(async () => {
-  await cutRelay().catch(() => undefined);
+  await relay?.cut().catch(() => undefined);
   rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('the firewall watcher and the engine connection', () => {
   it('reports the engine going away and coming back on the API, and subscribes again', async () => {
-    const port = await openRelay();
+    relay = await openEngineRelay();
+    const { port } = relay;
     const services = createServices({
       project,
       registry: new EngineRegistry({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }),
@@ -69,12 +48,12 @@ describe('the firewall watcher and the engine connection', () => {
     try {
       await until('connected', () => changes.some((c) => c.state === 'connected'));
 
-      await cutRelay();
+      await relay.cut();
       await until('lost', () => changes.some((c) => c.state === 'lost'));
       const lost = changes.find((c) => c.state === 'lost')!;
       expect(lost).toMatchObject({ state: 'lost', reason: expect.any(String) });
 
-      await openRelay(port);
+      relay = await openEngineRelay(port);
       await until('restored', () => changes.some((c) => c.state === 'restored'));
       const restored = changes.find((c) => c.state === 'restored')!;
       expect(restored).toMatchObject({ state: 'restored', downMs: expect.any(Number) });

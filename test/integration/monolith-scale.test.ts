@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadReport, LoadUpdate, TaskInfo } from '../../electron/api/contract';
-import { demuxLogs } from '../../electron/engine/containers';
-import { cli, docker, repoRoot } from './support';
+import { cli, docker, repoRoot, requestsServed } from './support';
 import type { Lab } from './shop-support';
-import { lab, prepare, shopClient, storefront } from './shop-support';
+import { lab, prepare, shopClient, startLoad, storefront } from './shop-support';
 
 const project = 'microlab-it-mono-scale';
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-mono-scale-'));
@@ -33,36 +31,6 @@ afterAll(async () => {
   await l.call('resources:down', {});
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-/** Storefront requests each container served, counted from its JSON-line logs. */
-async function requestsServed(container: string, pathPrefix: string): Promise<number> {
-  const logs = demuxLogs(
-    (await docker
-      .getContainer(container)
-      .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
-  );
-  return logs
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; path?: string })
-    .filter((entry) => entry.msg === 'request' && entry.path?.startsWith(pathPrefix)).length;
-}
-
-async function startLoad(input: { rate: number; duration: number; mix: Record<string, number> }) {
-  const task = (await l.call('load:run', input)) as TaskInfo;
-  await new Promise<void>((resolve) => {
-    const dispose = l.services.events.on('load:update', (update: LoadUpdate) => {
-      if (update.taskId !== task.id) return;
-      dispose();
-      resolve();
-    });
-  });
-  return async (): Promise<LoadReport> => {
-    const final = await l.services.tasks.wait(task.id);
-    if (final.state !== 'succeeded') throw new Error(`load ${final.state}: ${final.error?.message}`);
-    return l.call('load:report', { taskId: task.id });
-  };
-}
 
 const shops = async () => (await l.call('deploy:status', {})).workloads.filter((w) => w.workload === 'shop');
 
@@ -103,7 +71,7 @@ describe('scaling the monolith', () => {
     expect(status.workloads.some((w) => w.container.endsWith('-lb'))).toBe(false);
 
     // every copy serves the storefront's requests (the load generator reaches it by name on the edge)
-    const done = await startLoad({ rate: 10, duration: 6, mix: { browse: 1 } });
+    const { done } = await startLoad(l, { rate: 10, duration: 6, mix: { browse: 1 } });
     const report = await done();
     expect(report.endpoints.find((e) => e.endpoint === 'all')?.errors).toBe(0);
     for (const r of replicas) expect(await requestsServed(r.container, '/api/products')).toBeGreaterThan(0);
@@ -127,7 +95,7 @@ describe('scaling the monolith', () => {
   });
 
   it('a rolling upgrade behind the balancer redeploys every copy of the whole app, and no request fails', async () => {
-    const done = await startLoad({ rate: 5, duration: 20, mix: { browse: 2, account: 1 } });
+    const { done } = await startLoad(l, { rate: 5, duration: 20, mix: { browse: 2, account: 1 } });
     const result = await l.run('deploy:upgrade', { service: 'shop', version: 2 });
     expect(result).toMatch(/^shop: 3 replicas rolled to version 2 in /);
     const report = await done();

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentName, LoadReport, LoadUpdate, TaskInfo } from '../../electron/api/contract';
+import type { DeploymentName, LoadReport } from '../../electron/api/contract';
 import type { ApplyReport } from '../../electron/firewall/enforcer';
 import { listInstances } from '../../electron/firewall/instances';
 import { execIn, listSidecars } from '../../electron/firewall/sidecar';
@@ -17,7 +17,7 @@ import { expectedOutcome } from '../../electron/probe/matrix';
 import type { WorkloadInstance } from '../../electron/topology/workload';
 import { policyPath, SHIPPED } from '../shop-policies';
 import { cli, docker } from './support';
-import { shopLabForFile, storefront } from './shop-support';
+import { shopLabForFile, startLoad, storefront } from './shop-support';
 
 const project = 'microlab-it-shopfw';
 const { l, stateDir, watcher } = shopLabForFile(project);
@@ -285,14 +285,7 @@ describe('the shipped policies on the microservices', () => {
     const allowedByBoth = [await target('payments', 8080), await target('cart', 8080)];
     const deniedByBoth = [await target('payments-db', 5432), await target('orders-db', 5432)];
 
-    const task = (await l.call('load:run', { rate: 15, duration: 30 })) as TaskInfo;
-    await new Promise<void>((resolve) => {
-      const dispose = l.services.events.on('load:update', (u: LoadUpdate) => {
-        if (u.taskId !== task.id) return;
-        dispose();
-        resolve();
-      });
-    });
+    const { taskId } = await startLoad(l, { rate: 15, duration: 30 });
     const since = new Date().toISOString();
     const loops = Promise.all([
       connectLoop('orders', allowedByBoth, 20),
@@ -308,9 +301,9 @@ describe('the shipped policies on the microservices', () => {
       await sleep(400);
     }
     const [allowedAttempts, deniedAttempts] = await loops;
-    const final = await l.services.tasks.wait(task.id);
+    const final = await l.services.tasks.wait(taskId);
     expect(final.state).toBe('succeeded');
-    const load: LoadReport = await l.call('load:report', { taskId: task.id });
+    const load: LoadReport = await l.call('load:report', { taskId });
 
     const all = load.endpoints.find((e) => e.endpoint === 'all')!;
     console.log(

@@ -4,11 +4,10 @@
  * a killed container (status says so, `up` brings it back).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadReport, LoadUpdate, TaskInfo } from '../../electron/api/contract';
-import { demuxLogs } from '../../electron/engine/containers';
-import { docker } from './support';
+import type { LoadReport } from '../../electron/api/contract';
+import { docker, requestsServed } from './support';
 import type { Lab } from './shop-support';
-import { lab, prepare, shopClient, storefront } from './shop-support';
+import { lab, prepare, shopClient, startLoad, storefront } from './shop-support';
 
 const project = 'microlab-it-shop-ops';
 let l: Lab;
@@ -23,39 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await l.call('resources:down', {});
 });
-
-/** Requests each container served, counted from its JSON-line logs. */
-async function requestsServed(container: string, pathPrefix: string): Promise<number> {
-  const logs = demuxLogs(
-    (await docker
-      .getContainer(container)
-      .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
-  );
-  return logs
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; path?: string })
-    .filter((entry) => entry.msg === 'request' && entry.path?.startsWith(pathPrefix)).length;
-}
-
-/** Starts a load; resolves once it is running (its first figures arrived). */
-async function startLoad(input: { rate: number; duration: number; mix: Record<string, number> }) {
-  const task = (await l.call('load:run', input)) as TaskInfo;
-  await new Promise<void>((resolve) => {
-    const dispose = l.services.events.on('load:update', (update: LoadUpdate) => {
-      if (update.taskId !== task.id) return;
-      dispose();
-      resolve();
-    });
-  });
-  return {
-    done: async (): Promise<LoadReport> => {
-      const final = await l.services.tasks.wait(task.id);
-      if (final.state !== 'succeeded') throw new Error(`load ${final.state}: ${final.error?.message}`);
-      return l.call('load:report', { taskId: task.id });
-    },
-  };
-}
 
 const endpoint = (report: LoadReport, name: string) => {
   const found = report.endpoints.find((e) => e.endpoint === name);
@@ -76,14 +42,14 @@ describe('operating the microservices', () => {
     ]);
     expect(new Set(catalogs.map((w) => w.ip)).size).toBe(3);
 
-    const load = await startLoad({ rate: 30, duration: 5, mix: { browse: 1 } });
+    const load = await startLoad(l, { rate: 30, duration: 5, mix: { browse: 1 } });
     const report = await load.done();
     expect(endpoint(report, 'all').errors).toBe(0);
     for (const c of catalogs) expect(await requestsServed(c.container, '/catalog/')).toBeGreaterThan(0);
   });
 
   it('rolls catalog to version 2 under load: requests that do not touch catalog never fail', async () => {
-    const load = await startLoad({ rate: 20, duration: 15, mix: { account: 2, browse: 2 } });
+    const load = await startLoad(l, { rate: 20, duration: 15, mix: { account: 2, browse: 2 } });
     const result = await l.run('deploy:upgrade', { service: 'catalog', version: 2 });
     expect(result).toMatch(/^catalog: 3 replicas rolled to version 2/);
     const report = await load.done();

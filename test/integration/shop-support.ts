@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import type { MethodInput, MethodName, MethodOutput } from '../../electron/api/contract';
+import type {
+  LoadReport,
+  LoadUpdate,
+  MethodInput,
+  MethodName,
+  MethodOutput,
+} from '../../electron/api/contract';
 import { localApi } from '../../electron/api/local';
 import type { Services } from '../../electron/services';
 import { createServices } from '../../electron/services';
@@ -114,4 +120,30 @@ export async function storefront(l: Lab): Promise<string> {
   const status = await l.call('deploy:status', {});
   if (!status.storefront) throw new Error(`no storefront: ${JSON.stringify(status)}`);
   return status.storefront;
+}
+
+/**
+ * Starts a load through the API and resolves once it runs (its first figures arrived).
+ * `done()` waits for its end and returns its report; it throws when the load did not succeed.
+ */
+export async function startLoad(
+  l: Lab,
+  input: MethodInput<'load:run'>,
+): Promise<{ taskId: string; done(): Promise<LoadReport> }> {
+  const task = await l.call('load:run', input);
+  await new Promise<void>((resolve) => {
+    const dispose = l.services.events.on('load:update', (update: LoadUpdate) => {
+      if (update.taskId !== task.id) return;
+      dispose();
+      resolve();
+    });
+  });
+  return {
+    taskId: task.id,
+    done: async () => {
+      const final = await l.services.tasks.wait(task.id);
+      if (final.state !== 'succeeded') throw new Error(`load ${final.state}: ${final.error?.message}`);
+      return l.call('load:report', { taskId: task.id });
+    },
+  };
 }

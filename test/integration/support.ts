@@ -4,8 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { demuxLogs } from '../../electron/engine/containers';
 import { EventBus } from '../../electron/api/events';
 import type { TaskInfo } from '../../electron/api/contract';
 import type { TaskContext } from '../../electron/tasks';
@@ -65,4 +68,44 @@ export async function imageExists(name: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Requests a container served under `pathPrefix`, counted from its JSON-line logs. */
+export async function requestsServed(container: string, pathPrefix: string): Promise<number> {
+  const logs = demuxLogs(
+    (await docker
+      .getContainer(container)
+      .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
+  );
+  return logs
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg?: string; path?: string })
+    .filter((entry) => entry.msg === 'request' && entry.path?.startsWith(pathPrefix)).length;
+}
+
+/**
+ * The Docker engine reached through a TCP relay on 127.0.0.1 that a test can cut (dockerd itself
+ * keeps running): `DOCKER_HOST=tcp://127.0.0.1:<port>`. `cut()` closes the listener and every
+ * open connection; a new relay may listen on the same port again.
+ */
+export function openEngineRelay(port = 0): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const relay: Server = createServer((socket) => {
+    const engine = connect('/var/run/docker.sock');
+    sockets.add(socket).add(engine);
+    socket.pipe(engine).pipe(socket);
+    socket.on('error', () => engine.destroy());
+    engine.on('error', () => socket.destroy());
+    socket.on('close', () => engine.destroy());
+    engine.on('close', () => socket.destroy());
+  });
+  const cut = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    return new Promise<void>((resolve) => relay.close(() => resolve()));
+  };
+  return new Promise((resolve) =>
+    relay.listen(port, '127.0.0.1', () => resolve({ port: (relay.address() as { port: number }).port, cut })),
+  );
 }

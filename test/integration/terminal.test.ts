@@ -4,8 +4,6 @@
  * of containers MicroLab did not create, the firewall sidecar as root with NET_ADMIN, a
  * container stopped mid-session and an engine that goes away mid-session.
  */
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminalExit } from '../../electron/api/terminal';
@@ -16,7 +14,7 @@ import { execIn } from '../../electron/firewall/sidecar';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
 import { MAX_SESSIONS, SESSION_ENV } from '../../electron/terminal/sessions';
-import { cli, docker, repoRoot } from './support';
+import { cli, docker, openEngineRelay, repoRoot } from './support';
 
 const project = `term-it-${process.pid}`;
 
@@ -297,18 +295,8 @@ describe('a terminal session', () => {
 describe('a session whose other end goes', () => {
   it('says the Docker engine went away when the connection to it is lost', async () => {
     // The engine, reached through a TCP relay this test can cut (dockerd itself keeps running).
-    const sockets = new Set<Socket>();
-    const relay: Server = createServer((socket) => {
-      const engine = connect('/var/run/docker.sock');
-      sockets.add(socket).add(engine);
-      socket.pipe(engine).pipe(socket);
-      socket.on('error', () => engine.destroy());
-      engine.on('error', () => socket.destroy());
-      socket.on('close', () => engine.destroy());
-      engine.on('close', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const port = (relay.address() as { port: number }).port;
+    const relay = await openEngineRelay();
+    const { port } = relay;
     const remote = createServices({
       project,
       registry: new EngineRegistry({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }),
@@ -318,8 +306,7 @@ describe('a session whose other end goes', () => {
     await c.api.call('terminal:input', { id: session.id, data: 'echo READY\r' });
     await c.until('echo', () => (c.output.get(session.id) ?? '').includes('READY\r\n'));
 
-    relay.close();
-    for (const s of sockets) s.destroy();
+    await relay.cut();
     await c.until('exit', () => c.exits.has(session.id));
     expect(c.exits.get(session.id)?.reason).toMatch(/^the Docker engine went away/);
     expect(remote.terminal.list()).toHaveLength(0);
