@@ -10,7 +10,7 @@ import { LABEL } from '../engine/labels';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { createBalancer, findBalancer } from './balancer';
-import { createReplica, retire, startContainer, waitHealthy } from './containers';
+import { createReplica, renameHolder, retire, startContainer, waitHealthy } from './containers';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { APP_PORT } from './declarations';
 import type { Target } from './running';
@@ -124,6 +124,8 @@ export async function scale(
     const extra = current.slice(replicas);
     ctx.progress({ step: 1, message: `stopping ${extra.length} ${name} (draining)` });
     await Promise.all(extra.map((c) => retire(docker, c.Id)));
+    // Peers forget the removed replicas' addresses now (the agent does too, for any process).
+    await target.afterStart?.();
   }
   ctx.progress({ step: 2, message: 'done' });
   return `${name}: ${replicas} replica${replicas === 1 ? '' : 's'}${behindBalancer ? ' behind the load balancer' : ''} (was ${current.length})`;
@@ -174,6 +176,7 @@ async function placeBalancer(
   await retire(docker, old.Id);
   await startContainer(lb);
   await created[0]!.rename({ name: oldName });
+  await renameHolder(docker, created[0]!.id, oldName);
   await waitHealthy(docker, [lb.id], ctx.signal);
   const url = storefrontOf(await lb.inspect());
   return `${spec.name}: ${replicas} replicas behind the load balancer (was 1); the storefront stays at ${url ?? '(not published)'}`;
@@ -239,6 +242,7 @@ export async function upgrade(
     await waitHealthy(docker, [fresh.id], ctx.signal);
     await retire(docker, old.Id);
     await fresh.rename({ name });
+    await renameHolder(docker, fresh.id, name);
   }
   return `${spec.name}: ${current.length} replica${current.length === 1 ? '' : 's'} rolled to version ${version} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
 }
