@@ -26,7 +26,8 @@ import { lab, prepare } from './shop-support';
 const project = 'microlab-it-pods';
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-pods-'));
 process.env.MICROLAB_STATE_DIR = stateDir;
-const RACES = 20;
+/** How many scale-outs race the loop (MICROLAB_POD_RACES lowers it on a loaded machine; never below 1). */
+const RACES = Math.max(1, Number(process.env.MICROLAB_POD_RACES ?? 20));
 
 let l: Lab;
 
