@@ -4,6 +4,7 @@
  * firewall modules' own types, imported as types only (nothing here runs Docker).
  */
 import { z } from 'zod';
+import type { EngineConnection } from '../engine/events';
 import type { CountersReport } from '../firewall/counters';
 import type { ApplyReport } from '../firewall/enforcer';
 import type { Explanation, FlowVerdict } from '../firewall/evaluate';
@@ -164,6 +165,11 @@ export interface FirewallEvents {
   'flows:event': FlowEvent;
   /** The enforcer reloaded tables by itself (workloads came or went). */
   'firewall:reconciled': ApplyReport;
+  /**
+   * The firewall's watcher lost its connection to the Docker engine, or has it again
+   * (`restored`, with how long it was away in ms; it then checks every table again).
+   */
+  'engine:connection': EngineConnection;
 }
 
-export const firewallEventNames = ['flows:event', 'firewall:reconciled'] as const;
+export const firewallEventNames = ['flows:event', 'firewall:reconciled', 'engine:connection'] as const;

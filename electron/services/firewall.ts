@@ -341,7 +341,9 @@ export function createFirewallService(options: {
       const e = await getEnforcer();
       const policy = await inForce();
       if (policy && !e.current()) await enforce(policy, await storedOptions());
-      stopWatch ??= watchEnforcer(e, await options.docker(), project);
+      stopWatch ??= watchEnforcer(e, await options.docker(), project, {
+        onConnection: (change) => emit('engine:connection', change),
+      });
       return () => {
         stopWatch?.();
         stopWatch = undefined;

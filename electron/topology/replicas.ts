@@ -22,6 +22,7 @@ import {
   networkName,
   replicaOf,
   requireDeployment,
+  networkSide,
   storefrontOf,
 } from './running';
 
@@ -148,7 +149,8 @@ async function placeBalancer(
   ctx: TaskContext,
 ): Promise<string> {
   const { docker, project } = target;
-  const info = await docker.getContainer(old.Id).inspect();
+  // A pod's port is published by its holder.
+  const info = await networkSide(docker, await docker.getContainer(old.Id).inspect());
   const hostPort = Number(info.NetworkSettings.Ports?.[`${APP_PORT}/tcp`]?.[0]?.HostPort ?? 0);
   const oldName = containerName(project, spec.name, replicaOf(old, project, spec.name) || 1);
   ctx.progress({
@@ -203,7 +205,7 @@ export async function upgrade(
   if (spec.publish !== undefined && !behindBalancer) {
     // The storefront's workload publishes the port: one at a time, so it restarts.
     const old = current[0]!;
-    const info = await docker.getContainer(old.Id).inspect();
+    const info = await networkSide(docker, await docker.getContainer(old.Id).inspect());
     const port = Number(info.HostConfig.PortBindings?.[`${spec.publish}/tcp`]?.[0]?.HostPort ?? 0);
     ctx.progress({
       step: 1,

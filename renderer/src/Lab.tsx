@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import type { Api, DoctorReport } from '../../electron/api/contract';
 import type { EngineState } from './components/Header';
 import { Header } from './components/Header';
+import { EngineBanner } from './components/EngineBanner';
 import type { ViewName } from './components/Tabs';
 import { Tabs } from './components/Tabs';
 import { FirstScreen } from './FirstScreen';
@@ -73,6 +74,7 @@ export function Lab({ api }: { api: Api }) {
   return (
     <TerminalProvider api={api}>
       <Header engine={engineState(doctor)} />
+      <EngineBanner api={api} />
       <Tabs view={view} onChange={setView} deployment={deployment.value} />
       <TabPanel name="first" view={view}>
         <FirstScreen api={api} doctor={doctor} onOpen={setView} />
