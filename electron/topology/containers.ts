@@ -139,9 +139,8 @@ export async function retire(docker: Docker, id: string): Promise<void> {
     const code = (err as { statusCode?: number }).statusCode;
     if (code !== 304 && code !== 404) throw err;
   });
-  await container.remove({ force: true, v: true }).catch((err: unknown) => {
-    if (!isGone(err)) throw err;
-  });
+  // The pod's holder goes as soon as its app exited: it holds the address and the DNS name,
+  // which peers (a balancer resolving the name) must stop using at once.
   if (holder)
     await docker
       .getContainer(holder)
@@ -149,6 +148,9 @@ export async function retire(docker: Docker, id: string): Promise<void> {
       .catch((err: unknown) => {
         if (!isGone(err)) throw err;
       });
+  await container.remove({ force: true, v: true }).catch((err: unknown) => {
+    if (!isGone(err)) throw err;
+  });
 }
 
 /** After a rolling upgrade renamed a replica, its holder takes the matching name (`<name>-fw`). */
