@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { Api } from '../../../electron/api/contract';
-import type { EngineConnection } from '../../../electron/engine/events';
+import type { Api, Events } from '../../../electron/api/contract';
+
+type EngineConnection = Events['engine:connection'];
 
 type Seen = { change: Exclude<EngineConnection, { state: 'connected' }>; at: string };
 
