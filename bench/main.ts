@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods.
  */
 import { benchDeployments } from './deployments';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 import { benchLabs } from './labs';
+import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
 import { benchTerminal } from './terminal';
 
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   'shop-firewall': benchShopFirewall,
   terminal: benchTerminal,
   labs: benchLabs,
+  pods: benchPods,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

@@ -316,6 +316,14 @@ async function serveWeb(
   await reconcileOnStart(services);
   // Keep the policy in force on workloads that come and go while the app runs.
   const stopFirewall = await services.firewall.watch().catch(() => undefined);
+  // Say when the firewall's watcher loses the engine and when it has it again.
+  const stopEngineLog = services.events.on('engine:connection', (change) => {
+    if (change.state === 'lost') out.write(`the Docker engine went away (${change.reason}); reconnecting\n`);
+    if (change.state === 'restored')
+      out.write(
+        `the Docker engine is back after ${(change.downMs / 1000).toFixed(1)} s; tables checked again\n`,
+      );
+  });
   const server = await startWebServer({
     handlers: services.handlers,
     events: services.events,
@@ -329,6 +337,7 @@ async function serveWeb(
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  stopEngineLog();
   stopFirewall?.();
   services.firewall.close();
   await server.close();

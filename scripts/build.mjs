@@ -1,4 +1,4 @@
-// Builds everything that runs: the CLI and Electron's main process and preload (esbuild),
+// Builds everything that runs: the CLI, Electron's main process and preload, the firewall agent (esbuild),
 // and the renderer (Vite). `node scripts/build.mjs [--no-renderer]`
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
@@ -8,6 +8,8 @@ const common = { bundle: true, platform: 'node', target: 'node20', packages: 'ex
 await Promise.all([
   build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.js', format: 'esm' }),
   build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', format: 'esm' }),
+  // The firewall agent runs in a container on our base image (Node 18): one self-contained file.
+  build({ ...common, packages: 'bundle', entryPoints: ['electron/agent.ts'], outfile: 'dist/agent.cjs', format: 'cjs', target: 'node18', minify: true, sourcemap: false, external: ['cpu-features', '*.node'] }),
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm', external: ['electron'] }),
   // A sandboxed preload must be one CommonJS file.
   build({ ...common, packages: 'bundle', entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),

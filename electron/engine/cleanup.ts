@@ -80,8 +80,10 @@ async function remove(docker: Docker, r: LabeledResource): Promise<void> {
   }
 }
 
+/** 404, or 409 "removal ... already in progress" (the firewall agent removing an orphaned holder). */
 function isGone(err: unknown): boolean {
-  return (err as { statusCode?: number }).statusCode === 404;
+  const { statusCode, message } = err as { statusCode?: number; message?: string };
+  return statusCode === 404 || (statusCode === 409 && /already in progress/.test(message ?? ''));
 }
 
 /**

@@ -71,6 +71,28 @@ function replaceHeader(): string[] {
   return [`table inet ${TABLE} {}`, `delete table inet ${TABLE}`];
 }
 
+/**
+ * The table a namespace holder loads before anything else runs in its namespace: loopback
+ * and Docker's resolver, nothing more, until the policy's own table replaces it.
+ */
+export function closedTableText(): string {
+  return [
+    ...replaceHeader(),
+    `table inet ${TABLE} {`,
+    '  chain ingress {',
+    '    type filter hook input priority 0; policy drop;',
+    `    iif "lo" counter accept comment "${BUILTIN.loopback}"`,
+    '  }',
+    '  chain egress {',
+    '    type filter hook output priority 0; policy drop;',
+    `    ip daddr ${DOCKER_DNS} counter accept comment "${BUILTIN.dns}"`,
+    `    oif "lo" counter accept comment "${BUILTIN.loopback}"`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
 /** A file that removes our table (mode off), and nothing else. */
 export function removeTableText(): string {
   return replaceHeader().join('\n') + '\n';

@@ -4,28 +4,24 @@
  *
  *   apply(policy)  compile for the current instances, make sure each has a live sidecar,
  *                  load (in parallel, atomically per instance) only the tables that changed
- *   watch()        follow the project's Docker events: an instance that starts, dies or is
- *                  removed changes the peer sets, so recompute and reload what changed; a
- *                  sidecar that dies is restored (its rules stayed in the namespace anyway);
- *                  the engine connection lost is subscribed again (engine/events.ts)
+ *   secure(...)    load a new pod's table into its holder before its app exists (holder.ts)
+ *   schedule()     reconcile soon; watcher.ts calls it on the project's Docker events
  *
  * A policy reaches the enforcer only after it validated (policy.ts), so a bad file changes
  * nothing. The enforcer takes whatever labeled instances exist: it knows no shop.
  */
 import type Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
-import type { EngineConnection } from '../engine/events';
-import { followEvents } from '../engine/events';
 import { baseImageName } from '../engine/images';
 import { LABEL } from '../engine/labels';
 import { LAYOUT_LABEL } from '../topology/perimeter';
 import type { WorkloadInstance } from '../topology/workload';
-import { compileTable } from './compile';
+import { compileTable, removeTableText } from './compile';
 import { connectionKey, connectionsToCut, cutScript, parseConntrack, parseCutResults } from './cut';
 import type { Mode, Policy } from './policy';
 import { listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { createSidecar, execIn, FIREWALL_ROLE, listSidecars, SidecarChannel } from './sidecar';
+import { createSidecar, execIn, listSidecars, SidecarChannel } from './sidecar';
 
 export interface TableStatus {
   workload: string;
@@ -73,6 +69,11 @@ interface KnownSidecar {
 
 export interface EnforcerOptions {
   image?: string;
+  /**
+   * Only pods (workloads with a namespace holder) get tables; workloads that own their
+   * namespace are left to whoever applied the policy (the agent runs so).
+   */
+  podsOnly?: boolean;
   /** Called after every reconcile the enforcer starts by itself (Docker events). */
   onReconcile?: (report: ApplyReport | Error) => void;
 }
@@ -80,7 +81,7 @@ export interface EnforcerOptions {
 export class Enforcer {
   private policy?: Policy;
   private keepEstablished = false;
-  /** Workload container id -> the table text its namespace holds. */
+  /** Namespace owner id (a pod's holder, else the workload container) -> the table text it holds. */
   private readonly applied = new Map<string, string>();
   /** Workload container id -> its sidecar, checked fresh (started after the workload). */
   private readonly sidecars = new Map<string, KnownSidecar>();
@@ -88,7 +89,9 @@ export class Enforcer {
   private readonly channels = new Map<string, SidecarChannel>();
   private running?: Promise<ApplyReport>;
   private next?: Promise<ApplyReport>;
+  private nextCuts?: boolean;
   private timer?: NodeJS.Timeout;
+  private readonly after: ((report: ApplyReport) => Promise<void>)[] = [];
 
   constructor(
     private readonly docker: Docker,
@@ -110,30 +113,40 @@ export class Enforcer {
    * Puts `policy` in force on every running instance and, unless `keepEstablished`, cuts the
    * established connections it denies (in every namespace whose table changed).
    */
-  async apply(policy: Policy, options: ApplyOptions = {}): Promise<ApplyReport> {
+  async apply(policy: Policy, options: ApplyOptions & { cut?: boolean } = {}): Promise<ApplyReport> {
     this.policy = policy;
     this.keepEstablished = options.keepEstablished ?? false;
-    return this.reconcile();
+    return this.reconcile({ cut: options.cut ?? true });
   }
 
-  /** Recomputes and reloads what changed; calls made while one runs are folded into one more run. */
-  reconcile(): Promise<ApplyReport> {
+  /**
+   * Recomputes and reloads what changed; calls made while one runs are folded into one more
+   * run (which cuts connections if any of them asked to). `cut: false`: this run cuts nothing,
+   * whatever `keepEstablished` says (someone else cuts and reports).
+   */
+  reconcile({ cut = true }: { cut?: boolean } = {}): Promise<ApplyReport> {
     if (this.running) {
+      this.nextCuts = (this.nextCuts ?? false) || cut;
       this.next ??= this.running
         .catch(() => undefined)
         .then(() => {
+          const cuts = this.nextCuts ?? true;
           this.next = undefined;
-          return this.reconcile();
+          this.nextCuts = undefined;
+          return this.reconcile({ cut: cuts });
         });
       return this.next;
     }
-    this.running = this.reconcileOnce().finally(() => {
+    this.running = this.reconcileOnce(cut).finally(() => {
       this.running = undefined;
     });
     return this.running;
   }
 
-  /** Forgets what it believes a namespace holds, so the next reconcile loads it again. */
+  /**
+   * Forgets what it believes a namespace holds (by its owner's id: a holder, or a workload
+   * container that owns its namespace), so the next reconcile loads it again.
+   */
   forget(containerId?: string): void {
     if (containerId === undefined) {
       this.applied.clear();
@@ -144,10 +157,10 @@ export class Enforcer {
     }
   }
 
-  private async reconcileOnce(): Promise<ApplyReport> {
+  private async reconcileOnce(cuts: boolean): Promise<ApplyReport> {
     const start = performance.now();
     const policy = this.policy;
-    const keepEstablished = this.keepEstablished;
+    const keepEstablished = this.keepEstablished || !cuts;
     const report: ApplyReport = {
       ...(policy?.name ? { policy: policy.name } : {}),
       instances: 0,
@@ -172,13 +185,16 @@ export class Enforcer {
       listInstances(this.docker, this.project),
       listSidecars(this.docker, this.project),
     ]);
-    report.instances = instances.length;
+    // Peers are every instance; tables go to those this enforcer keeps.
+    const kept = this.options.podsOnly ? instances.filter((i) => i.holder) : instances;
+    report.instances = kept.length;
     const live = new Set(instances.map((i) => i.containerId));
+    const liveNamespaces = new Set(instances.map(namespaceOf));
 
-    // Sidecars of instances that are gone go with them.
+    // Sidecars of instances that are gone go with them (a pod's holder belongs to its pod).
     await Promise.all(
       sidecars
-        .filter((s) => !live.has(s.target))
+        .filter((s) => !s.holder && !live.has(s.target))
         .map(async (s) => {
           this.forget(s.target);
           this.channels.get(s.id)?.close();
@@ -190,12 +206,16 @@ export class Enforcer {
           report.sidecarsRemoved++;
         }),
     );
-    for (const id of [...this.applied.keys()]) if (!live.has(id)) this.forget(id);
+    for (const id of [...this.applied.keys()]) if (!liveNamespaces.has(id)) this.forget(id);
 
-    const byTarget = new Map(sidecars.filter((s) => live.has(s.target)).map((s) => [s.target, s]));
+    const byTarget = new Map(
+      sidecars.filter((s) => !s.holder && live.has(s.target)).map((s) => [s.target, s]),
+    );
+    const holders = new Map(sidecars.filter((s) => s.holder).map((s) => [s.id, s]));
     const cut = new Set<string>();
     report.tables = await Promise.all(
-      instances.map(async (instance): Promise<TableStatus> => {
+      kept.map(async (instance): Promise<TableStatus> => {
+        const ns = namespaceOf(instance);
         const table = compileTable(policy, instance, instances);
         const status: TableStatus = {
           workload: instance.name,
@@ -206,12 +226,17 @@ export class Enforcer {
           loaded: false,
         };
         try {
-          const { sidecar, created } = await this.sidecarFor(instance, byTarget.get(instance.containerId));
+          const { sidecar, created } = instance.holder
+            ? {
+                sidecar: holders.get(instance.holder) ?? { id: instance.holder, name: instance.holder },
+                created: false,
+              }
+            : await this.sidecarFor(instance, byTarget.get(instance.containerId));
           status.sidecar = sidecar.name;
           if (created) report.sidecarsCreated++;
-          if (this.applied.get(instance.containerId) === table.text) return status;
+          if (this.applied.get(ns) === table.text) return status;
           await this.channel(sidecar.id).load(table.text);
-          this.applied.set(instance.containerId, table.text);
+          this.applied.set(ns, table.text);
           status.loaded = true;
           if (!keepEstablished && table.mode === 'enforce') {
             try {
@@ -223,7 +248,7 @@ export class Enforcer {
             }
           }
         } catch (err) {
-          this.applied.delete(instance.containerId);
+          this.applied.delete(ns);
           status.error = (err as Error).message;
         }
         return status;
@@ -235,6 +260,23 @@ export class Enforcer {
     report.connectionsCut = cut.size;
     report.durationMs = Math.round((performance.now() - start) * 10) / 10;
     return report;
+  }
+
+  /**
+   * Loads a new pod's table into its holder, before its app container exists, and waits for
+   * the holder's answer (the load is confirmed or this throws). `pending` is the pod as it
+   * will run (its addresses are the holder's); its peers learn its address only once its
+   * app runs (the next reconcile), so no table trusts an address before it is secured.
+   */
+  async secure(policy: Policy | undefined, holderId: string, pending: WorkloadInstance): Promise<void> {
+    const instances = (await listInstances(this.docker, this.project)).filter(
+      (i) => i.containerId !== pending.containerId,
+    );
+    const table = policy
+      ? compileTable(policy, pending, [...instances, pending])
+      : { text: removeTableText(), mode: 'off' as const };
+    await this.channel(holderId).load(table.text);
+    this.applied.set(holderId, table.text);
   }
 
   private channel(sidecarId: string): SidecarChannel {
@@ -283,51 +325,33 @@ export class Enforcer {
     return s.Config.OpenStdin && Date.parse(s.State.StartedAt) >= Date.parse(w.State.StartedAt);
   }
 
-  /**
-   * Follows the project's container events and reconciles after each change (debounced a
-   * little, so a scale-out of several replicas is one reload). When the connection to the
-   * engine drops it says so (`onConnection`) and subscribes again until the engine answers;
-   * back, it checks every table again (events in between were missed). Returns the disposer.
-   */
-  watch(onConnection?: (change: EngineConnection) => void): () => void {
-    const stop = followEvents(this.docker, {
-      filters: {
-        type: ['container'],
-        event: ['start', 'die', 'destroy'],
-        label: [`${LABEL.project}=${this.project}`],
-      },
-      onConnection: (change) => {
-        onConnection?.(change);
-        if (change.state === 'restored') {
-          this.forget();
-          this.schedule();
-        }
-      },
-      onEvent: (event) => {
-        const labels = event.Actor?.Attributes ?? {};
-        const role = labels[LABEL.role];
-        const id = event.Actor?.ID ?? event.id;
-        if (role === 'workload') {
-          if (id) this.forget(id);
-        } else if (role !== FIREWALL_ROLE) return;
-        this.schedule();
-      },
-    });
-    return () => {
-      stop();
-      clearTimeout(this.timer);
-    };
-  }
-
-  private schedule(): void {
+  /** Runs a reconcile soon (debounced a little, so a scale-out of several replicas is one reload). */
+  schedule(after?: (report: ApplyReport) => Promise<void>): void {
     clearTimeout(this.timer);
+    if (after) this.after.push(after);
     this.timer = setTimeout(() => {
-      this.reconcile().then(
-        (report) => this.options.onReconcile?.(report),
-        (err: unknown) => this.options.onReconcile?.(err instanceof Error ? err : new Error(String(err))),
-      );
+      const pending = this.after.splice(0);
+      this.reconcile()
+        .then(async (report) => {
+          for (const step of pending) await step(report).catch(() => undefined);
+          this.options.onReconcile?.(report);
+        })
+        .catch((err: unknown) =>
+          this.options.onReconcile?.(err instanceof Error ? err : new Error(String(err))),
+        );
     }, 25);
   }
+
+  /** Stops a scheduled reconcile. */
+  unschedule(): void {
+    clearTimeout(this.timer);
+    this.after.length = 0;
+  }
+}
+
+/** The id of the container that owns an instance's network namespace. */
+export function namespaceOf(instance: WorkloadInstance): string {
+  return instance.holder ?? instance.containerId;
 }
 
 /**

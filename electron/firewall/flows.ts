@@ -31,6 +31,7 @@ async function traceSources(docker: Docker, project: string): Promise<Sidecar[]>
       id: router.Id,
       name: router.Names[0]?.replace(/^\//, '') ?? router.Id,
       target: router.Id,
+      holder: false,
       workload: ROUTER,
       running: router.State === 'running',
     },

@@ -4,25 +4,39 @@
  */
 import type Docker from 'dockerode';
 import { LABEL } from '../engine/labels';
+import { HOLDER_LABEL } from './sidecar';
 import type { WorkloadInstance } from '../topology/workload';
 import { workloadFromLabels } from '../topology/workload';
 
 export async function listInstances(docker: Docker, project: string): Promise<WorkloadInstance[]> {
-  const containers = await docker.listContainers({
-    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`], status: ['running'] },
-  });
+  const [containers, holders] = await Promise.all([
+    docker.listContainers({
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`], status: ['running'] },
+    }),
+    docker.listContainers({
+      filters: { label: [`${LABEL.project}=${project}`, HOLDER_LABEL], status: ['running'] },
+    }),
+  ]);
+  const holderById = new Map(holders.map((h) => [h.Id, h]));
   const instances: WorkloadInstance[] = [];
   for (const c of containers) {
     const workload = workloadFromLabels(c.Labels ?? {});
     if (!workload) continue;
+    // A pod's app has its holder's network: no holder running, no network (and no instance).
+    const mode = c.HostConfig?.NetworkMode ?? '';
+    const holder = mode.startsWith('container:')
+      ? holderById.get(mode.slice('container:'.length))
+      : undefined;
+    if (mode.startsWith('container:') && !holder) continue;
     const addresses: Record<string, string> = {};
-    for (const [network, settings] of Object.entries(c.NetworkSettings?.Networks ?? {}))
+    for (const [network, settings] of Object.entries((holder ?? c).NetworkSettings?.Networks ?? {}))
       if (settings.IPAddress) addresses[network] = settings.IPAddress;
     instances.push({
       ...workload,
       containerId: c.Id,
       containerName: (c.Names[0] ?? c.Id).replace(/^\//, ''),
       addresses,
+      ...(holder ? { holder: holder.Id } : {}),
     });
   }
   return instances.sort(

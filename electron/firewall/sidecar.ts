@@ -16,6 +16,11 @@ import type { WorkloadInstance } from '../topology/workload';
 export const FIREWALL_ROLE = 'firewall';
 /** On a sidecar: the id of the workload container whose namespace it shares. */
 export const TARGET_LABEL = 'io.microlab.firewall.target';
+/**
+ * On a namespace holder (holder.ts), a sidecar that owns the namespace its app joins: the
+ * name of that app container.
+ */
+export const HOLDER_LABEL = 'io.microlab.firewall.holder';
 
 /**
  * The sidecar's main process: runs the trace monitor, and reads table files from its stdin
@@ -41,10 +46,18 @@ while IFS= read -r line; do
 done`;
 const MAX_TABLE_BYTES = 1024 * 1024;
 
+/** The sidecar's main process (a shell script), for containers that run it after steps of their own. */
+export function sidecarMain(): string {
+  return MAIN;
+}
+
 export interface Sidecar {
   id: string;
   name: string;
+  /** The workload container whose namespace it holds or shares ('' for a holder whose app is not there yet). */
   target: string;
+  /** It owns the namespace (a pod's holder) rather than joining the workload's. */
+  holder: boolean;
   workload: string;
   running: boolean;
   startedAt?: string;
@@ -55,17 +68,33 @@ export function sidecarName(instance: WorkloadInstance): string {
 }
 
 export async function listSidecars(docker: Docker, project: string): Promise<Sidecar[]> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${FIREWALL_ROLE}`] },
+  const [list, workloads] = await Promise.all([
+    docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${FIREWALL_ROLE}`] },
+    }),
+    docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
+    }),
+  ]);
+  // A holder's workload is the app that joined its namespace.
+  const joined = new Map<string, string>();
+  for (const w of workloads) {
+    const mode = w.HostConfig?.NetworkMode ?? '';
+    if (mode.startsWith('container:')) joined.set(mode.slice('container:'.length), w.Id);
+  }
+  return list.map((c) => {
+    const holder = c.Labels?.[HOLDER_LABEL] !== undefined;
+    return {
+      id: c.Id,
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      target: holder ? (joined.get(c.Id) ?? '') : (c.Labels?.[TARGET_LABEL] ?? ''),
+      holder,
+      workload: c.Labels?.[LABEL.workload] ?? '',
+      running: c.State === 'running',
+    };
   });
-  return list.map((c) => ({
-    id: c.Id,
-    name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-    target: c.Labels?.[TARGET_LABEL] ?? '',
-    workload: c.Labels?.[LABEL.workload] ?? '',
-    running: c.State === 'running',
-  }));
 }
 
 export async function createSidecar(
@@ -103,6 +132,7 @@ export async function createSidecar(
     id: container.id,
     name,
     target: instance.containerId,
+    holder: false,
     workload: instance.name,
     running: true,
     startedAt: info.State.StartedAt,

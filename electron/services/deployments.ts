@@ -31,6 +31,8 @@ export function deploymentHandlers(deps: {
   project: string;
   /** See Target.afterStart: the firewall's reconcile. */
   afterStart?: () => Promise<void>;
+  /** See Target.openNamespace: the firewall's pod holder. */
+  openNamespace?: Target['openNamespace'];
   /**
    * Called before `up` starts `deployment`, with the deployment running now (if any) still up:
    * a policy belongs to the shape it was applied to, so the firewall sets another shape's
@@ -40,12 +42,13 @@ export function deploymentHandlers(deps: {
   /** Called with each load's report when it ends (the lab runner records it in the active lab). */
   afterLoad?: (report: LoadReport) => Promise<void>;
 }): Pick<Handlers, DeploymentMethods> {
-  const { tasks, events, project, afterStart, beforeUp, afterLoad } = deps;
+  const { tasks, events, project, afterStart, openNamespace, beforeUp, afterLoad } = deps;
   const target = async (): Promise<Target> => ({
     docker: await deps.docker(),
     project,
     perimeter: { find: findRouter, start: startRouter },
     ...(afterStart ? { afterStart } : {}),
+    ...(openNamespace ? { openNamespace } : {}),
   });
   const reports = new Map<string, LoadReport>();
 

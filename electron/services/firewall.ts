@@ -18,6 +18,11 @@ import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
 import { readCounters } from '../firewall/counters';
 import { Enforcer } from '../firewall/enforcer';
+import { watchEnforcer } from '../firewall/watcher';
+import type { AgentState } from '../firewall/agent';
+import { syncAgent } from '../firewall/agent';
+import { openNamespace, usesAgent } from '../firewall/pods';
+import type { NamespaceSpec } from '../topology/workload';
 import {
   evaluate,
   explain,
@@ -56,6 +61,11 @@ export interface FirewallService {
    * rules before anyone is sent to it.
    */
   reconcile(): Promise<void>;
+  /**
+   * Opens a new pod's network namespace (firewall/holder.ts): closed from its first instant,
+   * then its table loaded and confirmed. Returns the holder's id, for the app's network mode.
+   */
+  openNamespace(spec: NamespaceSpec): Promise<string>;
   /** Stops following flows and events. */
   close(): void;
 }
@@ -138,6 +148,18 @@ export function createFirewallService(options: {
     return withMode(parsePolicy(stored.text, stored.file), stored.mode);
   };
 
+  /** What the project's agent must hold: the policy in force, as it was applied. */
+  const agentState = async (): Promise<AgentState> => ({
+    policy: (await inForce()) ?? null,
+    keepEstablished: (await readStoredPolicy(project))?.keepEstablished ?? false,
+  });
+
+  /** Hands the agent (where the project has pods) the policy about to be in force. */
+  const tellAgent = async (state: AgentState) => {
+    const docker = await options.docker();
+    if (await usesAgent(docker, project)) await syncAgent(docker, project, state);
+  };
+
   /** How the policy in force was applied (whether it keeps established connections). */
   const storedOptions = async (): Promise<ApplyOptions> => ({
     keepEstablished: (await readStoredPolicy(project))?.keepEstablished ?? false,
@@ -168,6 +190,7 @@ export function createFirewallService(options: {
       const yaml = text ?? (await readPolicyFile(source));
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
+      await tellAgent({ policy, keepEstablished: keepEstablished ?? false });
       const report = await enforce(policy, { keepEstablished });
       const shape = await options.currentShape?.();
       await writeStoredPolicy(project, {
@@ -187,6 +210,7 @@ export function createFirewallService(options: {
       };
     },
     'policy:clear': async () => {
+      await tellAgent({ policy: null, keepEstablished: false });
       const report = await enforce({ mode: 'off', defaultAction: 'allow', segments: [], rules: [] });
       enforcer?.release();
       await clearStoredPolicy(project);
@@ -305,6 +329,10 @@ export function createFirewallService(options: {
 
   return {
     handlers,
+    openNamespace: async (spec) => {
+      const docker = await options.docker();
+      return openNamespace(docker, project, await getEnforcer(), spec, await inForce(), await agentState());
+    },
     reconcile: async () => {
       const policy = await inForce();
       if (!policy) return;
@@ -314,7 +342,9 @@ export function createFirewallService(options: {
       const e = await getEnforcer();
       const policy = await inForce();
       if (policy && !e.current()) await enforce(policy, await storedOptions());
-      stopWatch ??= e.watch((change) => emit('engine:connection', change));
+      stopWatch ??= watchEnforcer(e, await options.docker(), project, {
+        onConnection: (change) => emit('engine:connection', change),
+      });
       return () => {
         stopWatch?.();
         stopWatch = undefined;

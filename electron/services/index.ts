@@ -95,6 +95,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       project,
       afterStart: () => firewall.reconcile(),
       afterLoad: (report) => labs.recordLoad(report),
+      openNamespace: (spec) => firewall.openNamespace(spec),
       beforeUp: async (deployment, running) => {
         const source = await readStoredPolicy(project);
         // A policy applied while nothing ran counts as written for the shape running now, if any.

@@ -40,7 +40,8 @@ const isGone = (err: unknown) => (err as { statusCode?: number }).statusCode ===
  * Finds the container for `target` opened `as` a workload or firewall shell.
  * Throws ApiError `terminal-target` (no such workload, replica or container), `terminal-foreign`
  * (a container MicroLab did not create for this project), `terminal-stopped` (not running) or
- * `terminal-no-firewall` (the workload has no sidecar: no policy applied).
+ * `terminal-no-firewall` (the workload has no firewall container: a workload that owns its
+ * namespace and has no policy applied).
  */
 export async function resolveTarget(
   docker: Docker,
@@ -150,8 +151,8 @@ async function byWorkload(
 }
 
 /**
- * The running sidecar in the instance's network namespace: the one whose target is the
- * instance, or, when the instance joined another container's namespace (a holder), that one's.
+ * The running firewall container in the instance's network namespace: its pod's holder (the
+ * namespace's owner, when the instance joined one), else the sidecar whose target it is.
  */
 async function sidecarOf(
   docker: Docker,
@@ -160,11 +161,14 @@ async function sidecarOf(
 ): Promise<ContainerInspectInfo | undefined> {
   const mode = instance.HostConfig.NetworkMode ?? '';
   const owners = new Set([instance.Id]);
-  if (mode.startsWith('container:')) owners.add(mode.slice('container:'.length));
+  const holder = mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+  if (holder) owners.add(holder);
   const list = await docker.listContainers({
     filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=firewall`], status: ['running'] },
   });
-  const sidecar = list.find((c) => owners.has(c.Labels?.[SIDECAR_TARGET_LABEL] ?? ''));
+  // A pod's holder is its firewall (it owns the namespace and loads the table); else a sidecar.
+  const sidecar =
+    list.find((c) => c.Id === holder) ?? list.find((c) => owners.has(c.Labels?.[SIDECAR_TARGET_LABEL] ?? ''));
   if (!sidecar) return undefined;
   try {
     return await docker.getContainer(sidecar.Id).inspect();

@@ -11,7 +11,7 @@ import { throwIfAborted } from '../tasks';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { STOREFRONT_ALIAS } from './declarations';
 import type { Target } from './running';
-import { isGone, LAYOUT_LABEL, networkName } from './running';
+import { holderOf, isGone, LAYOUT_LABEL, networkName } from './running';
 import { workloadLabels } from './workload';
 
 const HEALTH_TIMEOUT_MS = 120_000;
@@ -20,7 +20,7 @@ const PODMAN_CHECK_EVERY_MS = 1000;
 export const STOP_TIMEOUT_S = 10;
 
 export async function createReplica(
-  { docker, project }: Target,
+  { docker, project, openNamespace }: Target,
   d: Deployment,
   spec: WorkloadSpec,
   name: string,
@@ -39,10 +39,53 @@ export async function createReplica(
   const aliases = (network: string) =>
     network === 'edge' && !options.behindBalancer ? [STOREFRONT_ALIAS, spec.name] : [spec.name];
   const h = spec.health;
+  // A pod: the holder takes the network side (networks, addresses, aliases, hosts, port) and
+  // holds its table before this container exists; this container joins its namespace.
+  const holder =
+    openNamespace && d.layout !== 'perimeter'
+      ? await openNamespace({
+          name,
+          workload: { name: spec.name, labels: spec.labels, ports: spec.ports },
+          deployment: d.name,
+          hostname: name,
+          networks: [primary, ...spec.networks.filter((n) => n !== primary)].map((n) => ({
+            network: networkName(project, n),
+            aliases: aliases(n),
+            ...(spec.addresses?.[n] ? { address: spec.addresses[n] } : {}),
+          })),
+          ...(spec.publish !== undefined ? { publish: { port: spec.publish, hostPort: options.port } } : {}),
+          ...(spec.extraHosts?.length ? { extraHosts: spec.extraHosts } : {}),
+          labels: { [LAYOUT_LABEL]: d.layout },
+        })
+      : undefined;
+  const network = holder
+    ? {}
+    : {
+        Hostname: name.slice(0, 63),
+        ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.port}/${p.protocol}`, {}])),
+        NetworkingConfig: {
+          EndpointsConfig: { [networkName(project, primary)]: endpoint(primary) },
+        },
+      };
+  const hostNetwork = holder
+    ? { NetworkMode: `container:${holder}` }
+    : {
+        NetworkMode: networkName(project, primary),
+        ...(spec.extraHosts?.length ? { ExtraHosts: spec.extraHosts } : {}),
+        ...(spec.publish !== undefined
+          ? {
+              PortBindings: {
+                [`${spec.publish}/tcp`]: [
+                  { HostIp: '127.0.0.1', HostPort: options.port ? String(options.port) : '' },
+                ],
+              },
+            }
+          : {}),
+      };
   const container = await docker.createContainer({
     name,
     Image: shopImageName(),
-    Hostname: name.slice(0, 63),
+    ...network,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(spec.user ? { User: spec.user } : {}),
     ...(spec.command ? { Cmd: spec.command } : {}),
@@ -51,7 +94,6 @@ export async function createReplica(
       ...workloadLabels({ name: spec.name, labels: spec.labels, ports: spec.ports }, d.name),
       [LAYOUT_LABEL]: d.layout,
     },
-    ExposedPorts: Object.fromEntries(spec.ports.map((p) => [`${p.port}/${p.protocol}`, {}])),
     Healthcheck: {
       Test: h.test,
       Interval: h.intervalMs * 1e6,
@@ -61,7 +103,7 @@ export async function createReplica(
     },
     StopTimeout: STOP_TIMEOUT_S,
     HostConfig: {
-      NetworkMode: networkName(project, primary),
+      ...hostNetwork,
       Memory: spec.resources.memoryMb * 1024 * 1024,
       MemorySwap: spec.resources.memoryMb * 1024 * 1024,
       NanoCpus: Math.round(spec.resources.cpus * 1e9),
@@ -69,21 +111,9 @@ export async function createReplica(
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ShmSize: 64 * 1024 * 1024,
-      ...(spec.extraHosts?.length ? { ExtraHosts: spec.extraHosts } : {}),
-      ...(spec.publish !== undefined
-        ? {
-            PortBindings: {
-              [`${spec.publish}/tcp`]: [
-                { HostIp: '127.0.0.1', HostPort: options.port ? String(options.port) : '' },
-              ],
-            },
-          }
-        : {}),
-    },
-    NetworkingConfig: {
-      EndpointsConfig: { [networkName(project, primary)]: endpoint(primary) },
     },
   });
+  if (holder) return container;
   for (const network of spec.networks.filter((n) => n !== primary)) {
     await docker
       .getNetwork(networkName(project, network))
@@ -101,16 +131,32 @@ export async function startContainer(container: Docker.Container): Promise<void>
   }
 }
 
-/** Stops gracefully (SIGTERM: the app drains), then removes. */
+/** Stops gracefully (SIGTERM: the app drains), then removes it and its pod's holder. */
 export async function retire(docker: Docker, id: string): Promise<void> {
   const container = docker.getContainer(id);
+  const holder = await holderOf(docker, id);
   await container.stop({ t: STOP_TIMEOUT_S }).catch((err: unknown) => {
     const code = (err as { statusCode?: number }).statusCode;
     if (code !== 304 && code !== 404) throw err;
   });
+  // The pod's holder goes as soon as its app exited: it holds the address and the DNS name,
+  // which peers (a balancer resolving the name) must stop using at once.
+  if (holder)
+    await docker
+      .getContainer(holder)
+      .remove({ force: true })
+      .catch((err: unknown) => {
+        if (!isGone(err)) throw err;
+      });
   await container.remove({ force: true, v: true }).catch((err: unknown) => {
     if (!isGone(err)) throw err;
   });
+}
+
+/** After a rolling upgrade renamed a replica, its holder takes the matching name (`<name>-fw`). */
+export async function renameHolder(docker: Docker, id: string, name: string): Promise<void> {
+  const holder = await holderOf(docker, id);
+  if (holder) await docker.getContainer(holder).rename({ name: `${name}-fw` });
 }
 
 async function lastLogs(docker: Docker, id: string): Promise<string> {

@@ -3,6 +3,7 @@
  * perimeter firewall first when the layout has one), and goes away again.
  */
 import type Docker from 'dockerode';
+import type { ContainerInfo } from 'dockerode';
 import { ApiError } from '../errors';
 import { networkRemovalFailure } from '../engine/cleanup';
 import type { DownReport, LabeledResource } from '../engine/types';
@@ -24,6 +25,7 @@ import {
   NETWORK_LABEL,
   networkName,
   segmentSubnets,
+  networkSide,
   storefrontOf,
 } from './running';
 import type { DeploymentName, Layout } from './types';
@@ -152,7 +154,10 @@ export async function up(
   );
   say(5, 'done');
   const url = storefrontOf(
-    await docker.getContainer(behindBalancer ? lb!.Id : byWorkload.get(d.entry)![0]!).inspect(),
+    await networkSide(
+      docker,
+      await docker.getContainer(behindBalancer ? lb!.Id : byWorkload.get(d.entry)![0]!).inspect(),
+    ),
   );
   return `${name} is up: ${ids.length} containers healthy; the storefront is at ${url ?? '(not published)'}`;
 }
@@ -197,21 +202,32 @@ export async function down({ docker, project, perimeter }: Target): Promise<Down
     name,
     project,
   });
-  await Promise.all(
-    containers.map(async (c) => {
-      const r = {
-        ...resource('container', c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id),
-        role: c.Labels[LABEL.role] ?? 'workload',
-      };
-      try {
-        await docker.getContainer(c.Id).remove({ force: true, v: true });
-        report.removed.push(r);
-      } catch (err) {
-        if (isGone(err)) report.removed.push(r);
-        else report.failed.push({ resource: r, error: (err as Error).message });
-      }
-    }),
-  );
+  const removeAll = (list: ContainerInfo[]) =>
+    Promise.all(
+      list.map(async (c) => {
+        const r = {
+          ...resource('container', c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id),
+          role: c.Labels[LABEL.role] ?? 'workload',
+        };
+        try {
+          await docker.getContainer(c.Id).remove({ force: true, v: true });
+          report.removed.push(r);
+        } catch (err) {
+          if (isGone(err)) report.removed.push(r);
+          else report.failed.push({ resource: r, error: (err as Error).message });
+        }
+      }),
+    );
+  await removeAll(containers);
+  // Then the pods' holders (and sidecars), then the firewall agent: the workloads went first,
+  // so the agent never sees a pod to restore, and the holders take their endpoints with them.
+  for (const role of ['firewall', 'firewall-agent'])
+    await removeAll(
+      await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${role}`] },
+      }),
+    );
   const networks = await docker.listNetworks({
     filters: { label: [`${LABEL.project}=${project}`, NETWORK_LABEL] },
   });

@@ -10,7 +10,7 @@ import { LABEL } from '../engine/labels';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { createBalancer, findBalancer } from './balancer';
-import { createReplica, retire, startContainer, waitHealthy } from './containers';
+import { createReplica, renameHolder, retire, startContainer, waitHealthy } from './containers';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { APP_PORT } from './declarations';
 import type { Target } from './running';
@@ -22,6 +22,7 @@ import {
   networkName,
   replicaOf,
   requireDeployment,
+  networkSide,
   storefrontOf,
 } from './running';
 
@@ -124,6 +125,8 @@ export async function scale(
     const extra = current.slice(replicas);
     ctx.progress({ step: 1, message: `stopping ${extra.length} ${name} (draining)` });
     await Promise.all(extra.map((c) => retire(docker, c.Id)));
+    // Peers forget the removed replicas' addresses now (the agent does too, for any process).
+    await target.afterStart?.();
   }
   ctx.progress({ step: 2, message: 'done' });
   return `${name}: ${replicas} replica${replicas === 1 ? '' : 's'}${behindBalancer ? ' behind the load balancer' : ''} (was ${current.length})`;
@@ -146,7 +149,8 @@ async function placeBalancer(
   ctx: TaskContext,
 ): Promise<string> {
   const { docker, project } = target;
-  const info = await docker.getContainer(old.Id).inspect();
+  // A pod's port is published by its holder.
+  const info = await networkSide(docker, await docker.getContainer(old.Id).inspect());
   const hostPort = Number(info.NetworkSettings.Ports?.[`${APP_PORT}/tcp`]?.[0]?.HostPort ?? 0);
   const oldName = containerName(project, spec.name, replicaOf(old, project, spec.name) || 1);
   ctx.progress({
@@ -174,6 +178,7 @@ async function placeBalancer(
   await retire(docker, old.Id);
   await startContainer(lb);
   await created[0]!.rename({ name: oldName });
+  await renameHolder(docker, created[0]!.id, oldName);
   await waitHealthy(docker, [lb.id], ctx.signal);
   const url = storefrontOf(await lb.inspect());
   return `${spec.name}: ${replicas} replicas behind the load balancer (was 1); the storefront stays at ${url ?? '(not published)'}`;
@@ -200,7 +205,7 @@ export async function upgrade(
   if (spec.publish !== undefined && !behindBalancer) {
     // The storefront's workload publishes the port: one at a time, so it restarts.
     const old = current[0]!;
-    const info = await docker.getContainer(old.Id).inspect();
+    const info = await networkSide(docker, await docker.getContainer(old.Id).inspect());
     const port = Number(info.HostConfig.PortBindings?.[`${spec.publish}/tcp`]?.[0]?.HostPort ?? 0);
     ctx.progress({
       step: 1,
@@ -239,6 +244,7 @@ export async function upgrade(
     await waitHealthy(docker, [fresh.id], ctx.signal);
     await retire(docker, old.Id);
     await fresh.rename({ name });
+    await renameHolder(docker, fresh.id, name);
   }
   return `${spec.name}: ${current.length} replica${current.length === 1 ? '' : 's'} rolled to version ${version} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
 }

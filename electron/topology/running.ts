@@ -17,7 +17,7 @@ import {
   segmentsOfDeployment,
 } from './perimeter';
 import type { DeploymentName } from './types';
-import type { Workload } from './workload';
+import type { NamespaceSpec, Workload } from './workload';
 import { WORKLOAD_LABEL } from './workload';
 
 /** Labels a MicroLab network carries besides the project's: which declared network it is. */
@@ -53,6 +53,33 @@ export interface Target {
   afterStart?: () => Promise<void>;
   /** The perimeter firewall, for the perimeter layout (without it, `up` refuses that layout). */
   perimeter?: PerimeterRouter;
+  /**
+   * Opens a new replica's network namespace as a pod (the firewall's holder: closed from its
+   * first instant, its table loaded and confirmed) and returns the holder's id; the replica
+   * then joins it (`NetworkMode: container:<id>`), so no process of it ever runs unfiltered.
+   * Without it (or in the perimeter layout) a replica owns its namespace.
+   */
+  openNamespace?: (spec: NamespaceSpec) => Promise<string>;
+}
+
+/** The container whose network namespace a workload container uses: its pod's holder, or itself. */
+export async function networkSide(docker: Docker, info: ContainerInspectInfo): Promise<ContainerInspectInfo> {
+  const mode = info.HostConfig.NetworkMode ?? '';
+  if (!mode.startsWith('container:')) return info;
+  return docker
+    .getContainer(mode.slice('container:'.length))
+    .inspect()
+    .catch(() => info);
+}
+
+/** The id of the holder whose namespace a workload container joined, if any. */
+export async function holderOf(docker: Docker, id: string): Promise<string | undefined> {
+  const info = await docker
+    .getContainer(id)
+    .inspect()
+    .catch(() => undefined);
+  const mode = info?.HostConfig.NetworkMode ?? '';
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
 
 export const networkName = (project: string, name: string) => `${project}-${name}`;
@@ -70,7 +97,14 @@ export function replicaOf(
   return match ? Number(match[1]) : 0;
 }
 
-export const isGone = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+/**
+ * Whether a removal found the container gone: 404, or 409 "removal ... already in progress"
+ * (someone else, e.g. the firewall agent taking an orphaned holder, removes it right now).
+ */
+export const isGone = (err: unknown) => {
+  const { statusCode, message } = err as { statusCode?: number; message?: string };
+  return statusCode === 404 || (statusCode === 409 && /already in progress/.test(message ?? ''));
+};
 
 export async function deploymentContainers(docker: Docker, project: string): Promise<ContainerInfo[]> {
   return docker.listContainers({

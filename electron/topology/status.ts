@@ -13,6 +13,7 @@ import {
   envOf,
   NETWORK_LABEL,
   networkName,
+  networkSide,
   storefrontOf,
 } from './running';
 import { findBalancer } from './balancer';
@@ -116,9 +117,10 @@ export async function status({ docker, project }: Target): Promise<DeploymentSta
       if (!workload) return;
       const spec = d?.workloads.find((w) => w.name === workload.name);
       const addresses: Record<string, string> = {};
-      for (const [netName, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {}))
+      const net = await networkSide(docker, info);
+      for (const [netName, endpoint] of Object.entries(net.NetworkSettings.Networks ?? {}))
         if (endpoint.IPAddress) addresses[netName] = endpoint.IPAddress;
-      if (workload.name === d?.entry && info.State.Running) storefront = storefrontOf(info);
+      if (workload.name === d?.entry && info.State.Running) storefront = storefrontOf(net);
       const version = spec?.kind === 'app' ? envOf(info, 'SHOP_VERSION') : undefined;
       workloads.push({
         workload: workload.name,

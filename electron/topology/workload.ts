@@ -41,6 +41,11 @@ export interface WorkloadInstance extends Workload {
   containerName: string;
   /** IPv4 address on each network it is attached to, by network name. */
   addresses: Record<string, string>;
+  /**
+   * The id of the container that owns its network namespace (the pod's holder), when it
+   * joined one; absent when the workload container owns its namespace itself.
+   */
+  holder?: string;
 }
 
 export function formatPorts(ports: PortSpec[]): string {
@@ -79,4 +84,24 @@ export function workloadFromLabels(labels: Record<string, string>): Workload | u
     if (key.startsWith(WORKLOAD_LABEL.selector)) selector[key.slice(WORKLOAD_LABEL.selector.length)] = value;
   }
   return { name, labels: selector, ports: parsePorts(labels[WORKLOAD_LABEL.ports]) };
+}
+
+/**
+ * What the topology asks the firewall for when it starts a replica as a pod (the narrow
+ * interface between them): the pod's network side, everything the app container, joining
+ * the holder's namespace, cannot set itself.
+ */
+export interface NamespaceSpec {
+  /** The app container's name; the holder is named `<name>-fw`. */
+  name: string;
+  workload: Workload;
+  deployment: string;
+  hostname: string;
+  /** The networks to join, the first one at creation; aliases are DNS names on that network. */
+  networks: { network: string; aliases: string[]; address?: string }[];
+  /** A port of the workload published on 127.0.0.1 (hostPort 0: any free port). */
+  publish?: { port: number; hostPort: number };
+  extraHosts?: string[];
+  /** Labels besides the project's and the workload's (e.g. the layout). */
+  labels?: Record<string, string>;
 }

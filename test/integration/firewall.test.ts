@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import { baseImageName } from '../../electron/engine/images';
 import { labelsFor } from '../../electron/engine/labels';
 import { Enforcer } from '../../electron/firewall/enforcer';
+import { watchEnforcer } from '../../electron/firewall/watcher';
 import { withMode } from '../../electron/firewall/evaluate';
 import { listFlows } from '../../electron/firewall/flows';
 import { readCounters } from '../../electron/firewall/counters';
@@ -232,7 +233,7 @@ describe('segment firewall on synthetic workloads', () => {
   it('a new replica gets its rules, and its peers learn its address, while the enforcer watches', async () => {
     const policy = parsePolicy(SEGMENTED);
     await enforcer.apply(policy);
-    const stop = enforcer.watch();
+    const stop = watchEnforcer(enforcer, docker, project);
     try {
       const replica = await startWorkload(WORKLOADS[1]!, 3);
       // The watcher reconciles after the start event; wait for the replica's table to be there.

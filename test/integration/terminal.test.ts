@@ -167,11 +167,16 @@ describe('a terminal session', () => {
       MICROLAB_PROJECT: project,
     });
     expect(result).toEqual({ code: 4, stdout: 'out\n', stderr: 'err\n' });
-    const refused = await cli(['exec', 'shop', '--firewall', '--', 'nft', 'list', 'ruleset'], {
-      MICROLAB_PROJECT: project,
-    });
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('has no firewall sidecar: no policy is applied to it');
+    // The pod's holder is its firewall from the start; with no policy it holds no MicroLab table.
+    const noTable = await cli(
+      ['exec', 'shop', '--firewall', '--', 'nft', 'list', 'table', 'inet', 'microlab'],
+      {
+        MICROLAB_PROJECT: project,
+      },
+    );
+    expect(noTable.code).toBe(1);
+    expect(noTable.stdout).toBe('');
+    expect(noTable.stderr).toContain('Error');
   });
 
   it('delivers 10 MB of output without losing a byte, with and without a TTY', async () => {
@@ -264,13 +269,21 @@ describe('a terminal session', () => {
     }
   });
 
-  it('opens the firewall sidecar as root with NET_ADMIN: nft lists the MicroLab table', async () => {
+  it('opens the firewall (the pod holder) as root with NET_ADMIN: nft lists the MicroLab table once a policy is applied', async () => {
     const c = client(services);
-    await expect(
-      c.api.call('terminal:open', { target: { workload: 'shop' }, as: 'firewall' }),
-    ).rejects.toMatchObject({
-      code: 'terminal-no-firewall',
+    const before = await c.api.call('terminal:open', { target: { workload: 'shop' }, as: 'firewall' });
+    expect(before).toMatchObject({
+      workload: 'shop',
+      role: 'firewall',
+      user: 'root',
+      container: `${shop}-fw`,
     });
+    await c.api.call('terminal:input', {
+      id: before.id,
+      data: 'nft list ruleset | grep -c "table inet microlab"\r',
+    });
+    await c.until('nft', () => /\r\n0\r\n/.test(c.output.get(before.id) ?? ''));
+    await c.api.call('terminal:close', { id: before.id });
     await c.api.call('policy:apply', {
       file: path.join(repoRoot, 'labs', 'policies', 'monolith-segmented.yaml'),
     });

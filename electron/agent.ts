@@ -1,0 +1,90 @@
+/**
+ * The firewall agent's process (an edge, like cli.ts): runs inside the agent container
+ * (firewall/agent.ts), bundled into one CommonJS file for the base image's Node.
+ *
+ * Input (its stdin, the sidecar channel's framing): "BEGIN id", one JSON line of
+ * AgentState, "END id"; it stores the state, answers "microlab-load id ok" and reloads the
+ * tables (without cutting: whoever applied the policy cut what it denies and reported it).
+ * Output: one line per reconcile and per engine connection change (its container log).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import readline from 'node:readline';
+import Docker from 'dockerode';
+import { Enforcer } from './firewall/enforcer';
+import type { AgentState } from './firewall/agent';
+import type { Policy } from './firewall/policy';
+import { watchEnforcer } from './firewall/watcher';
+
+const OPEN: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
+const project = process.env.MICROLAB_PROJECT ?? 'microlab';
+const stateFile = process.env.MICROLAB_AGENT_STATE ?? '/opt/agent-state.json';
+
+const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+
+function readState(): AgentState {
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as AgentState;
+  } catch {
+    return { policy: null, keepEstablished: false };
+  }
+}
+
+function writeState(state: AgentState): void {
+  writeFileSync(`${stateFile}.partial`, JSON.stringify(state));
+  renameSync(`${stateFile}.partial`, stateFile);
+}
+
+const docker = new Docker();
+const enforcer = new Enforcer(docker, project, {
+  podsOnly: true,
+  onReconcile: (report) => {
+    if (report instanceof Error) return log(`reconcile failed: ${report.message}`);
+    if (report.loaded || report.failed || report.connectionsCut)
+      log(
+        `reconciled ${report.instances} pods: ${report.loaded} loaded, ${report.failed} failed, ${report.connectionsCut} connections cut in ${report.durationMs} ms` +
+          report.tables
+            .filter((t) => t.error)
+            .map((t) => `; ${t.container}: ${t.error}`)
+            .join(''),
+      );
+  },
+});
+
+const state = readState();
+void enforcer.apply(state.policy ?? OPEN, { keepEstablished: state.keepEstablished });
+watchEnforcer(enforcer, docker, project, {
+  pods: true,
+  onConnection: (change) =>
+    log(
+      change.state === 'lost'
+        ? `engine connection lost: ${change.reason}`
+        : change.state === 'restored'
+          ? `engine connection restored after ${change.downMs} ms`
+          : 'engine connected',
+    ),
+  onError: (err) => log(`error: ${err.message}`),
+});
+log(
+  `firewall agent for project ${project} started (policy ${state.policy?.name ?? (state.policy ? 'unnamed' : 'none')})`,
+);
+
+let id: string | undefined;
+let body: string[] = [];
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.startsWith('BEGIN ')) {
+    id = line.slice(6);
+    body = [];
+  } else if (line.startsWith('END ') && id !== undefined) {
+    const done = id;
+    id = undefined;
+    try {
+      const next = JSON.parse(body.join('\n')) as AgentState;
+      writeState(next);
+      process.stdout.write(`microlab-load ${done} ok\n`);
+      log(`policy ${next.policy?.name ?? (next.policy ? 'unnamed' : 'none')} received`);
+      void enforcer.apply(next.policy ?? OPEN, { keepEstablished: next.keepEstablished, cut: false });
+    } catch (err) {
+      process.stdout.write(`microlab-load ${done} failed: ${(err as Error).message.replace(/\n/g, ' ')}\n`);
+    }
+  } else if (id !== undefined) body.push(line);
+});

@@ -1,0 +1,134 @@
+/**
+ * The firewall agent: one container per project on the engine (as Calico runs Felix on every
+ * node), so tables stay current with no MicroLab process alive. It runs MicroLab's own
+ * enforcer (dist/agent.cjs, copied in when the container is created; Node is in our base
+ * image), talks to the engine through its socket, and:
+ *   - holds the policy in force (sent on its input by whoever applies one; kept in its own
+ *     file system, so it survives its restarts and the engine's);
+ *   - follows the project's events, re-subscribing when the engine connection drops, and
+ *     reloads what changed: a pod that (re)starts, a replica that comes or goes;
+ *   - restores pods: a killed holder starts again, an app left in a dead namespace restarts
+ *     into its holder's new one once its table is loaded (holder.ts).
+ * Restart policy `always`: the engine brings it back after a restart; `network none`: it
+ * needs no network, only the engine's socket.
+ *
+ * Why an agent and not self-maintaining sidecars: a table needs every peer's address, so
+ * each sidecar would follow every event and compile every table (N watchers for N
+ * replicas, N copies of the policy to keep in step); one agent keeps one copy and one
+ * subscription, like Felix, and the holders stay a shell loop with no engine access.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { singleFileTar } from '../engine/archive';
+import { baseImageName } from '../engine/images';
+import { LABEL, labelsFor } from '../engine/labels';
+import { appRoot } from '../paths';
+import type { Policy } from './policy';
+import { SidecarChannel } from './sidecar';
+
+export const AGENT_ROLE = 'firewall-agent';
+/** On the agent: a hash of its code, so a MicroLab of another build replaces it. */
+export const AGENT_BUILD_LABEL = 'io.microlab.agent.build';
+const AGENT_DIR = '/opt';
+const AGENT_FILE = 'agent.cjs';
+/** Where the agent keeps its state, in its own file system (read at start, written on every change). */
+export const AGENT_STATE_FILE = '/opt/agent-state.json';
+/** The engine's socket, as the engine's own host sees it (where the agent runs). */
+const ENGINE_SOCKET = '/var/run/docker.sock';
+
+/** What the agent holds: the policy in force (none: every table opens) and how it was applied. */
+export interface AgentState {
+  policy: Policy | null;
+  keepEstablished: boolean;
+}
+
+export function agentName(project: string): string {
+  return `${project}-firewall-agent`;
+}
+
+/** The agent's code, as `npm run build` wrote it (dist/agent.cjs). */
+export async function agentBundle(): Promise<Buffer> {
+  const file = path.join(appRoot(), 'dist', AGENT_FILE);
+  try {
+    return await readFile(file);
+  } catch {
+    throw new Error(`the firewall agent is not built (${AGENT_FILE} is missing): run \`npm run build\``);
+  }
+}
+
+/** The project's agent container, if any (any state). */
+export async function findAgent(docker: Docker, project: string): Promise<Docker.ContainerInfo | undefined> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${AGENT_ROLE}`] },
+  });
+  return list[0];
+}
+
+/**
+ * Makes sure the project's agent runs this build's code and holds `state`: creates (or
+ * replaces) it when needed, else hands it the state on its input. Returns its container id.
+ */
+export async function syncAgent(
+  docker: Docker,
+  project: string,
+  state: AgentState,
+  image = baseImageName(),
+): Promise<string> {
+  const bundle = await agentBundle();
+  const build = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+  const existing = await findAgent(docker, project);
+  if (existing && existing.Labels[AGENT_BUILD_LABEL] === build) {
+    if (existing.State !== 'running') await docker.getContainer(existing.Id).start();
+    await sendToAgent(docker, existing.Id, state);
+    return existing.Id;
+  }
+  if (existing)
+    await docker
+      .getContainer(existing.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  await docker
+    .getContainer(agentName(project))
+    .remove({ force: true })
+    .catch(() => undefined);
+  const container = await docker.createContainer({
+    name: agentName(project),
+    Image: image,
+    Cmd: ['node', `${AGENT_DIR}/${AGENT_FILE}`],
+    Env: [`MICROLAB_PROJECT=${project}`, `MICROLAB_AGENT_STATE=${AGENT_STATE_FILE}`],
+    OpenStdin: true,
+    StdinOnce: false,
+    Labels: { ...labelsFor(project, AGENT_ROLE), [AGENT_BUILD_LABEL]: build },
+    HostConfig: {
+      NetworkMode: 'none',
+      Binds: [`${ENGINE_SOCKET}:/var/run/docker.sock`],
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      RestartPolicy: { Name: 'always' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '2m', 'max-file': '2' } },
+    },
+  });
+  await container.putArchive(singleFileTar(AGENT_FILE, bundle), { path: AGENT_DIR });
+  await container.putArchive(
+    singleFileTar(path.posix.basename(AGENT_STATE_FILE), Buffer.from(JSON.stringify(state))),
+    { path: path.posix.dirname(AGENT_STATE_FILE) },
+  );
+  await container.start();
+  return container.id;
+}
+
+/**
+ * Hands the agent the policy in force; resolves once it has stored it (it reloads the
+ * tables right after, without cutting connections: the applier cuts and reports).
+ */
+export async function sendToAgent(docker: Docker, agentId: string, state: AgentState): Promise<void> {
+  const channel = new SidecarChannel(docker, agentId);
+  try {
+    await channel.load(JSON.stringify(state));
+  } finally {
+    channel.close();
+  }
+}
