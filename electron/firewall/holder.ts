@@ -184,12 +184,14 @@ export async function restorePods(
 /**
  * Removes the holders whose app is gone (removed by hand, or by a process that died half
  * way), once they are older than `minAgeMs` (a new pod's holder waits a moment for its app).
+ * `gone`: an app just removed (its name, and the event's time in Unix seconds): its own
+ * holder goes at once, unless it was created after that moment (a new pod of the same name).
  * Returns the names removed.
  */
 export async function removeOrphanHolders(
   docker: Docker,
   project: string,
-  { minAgeMs = 10_000 } = {},
+  { minAgeMs = 10_000, gone }: { minAgeMs?: number; gone?: { name: string; at: number } } = {},
 ): Promise<string[]> {
   const [holders, apps] = await Promise.all([
     docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${project}`, HOLDER_LABEL] } }),
@@ -201,7 +203,9 @@ export async function removeOrphanHolders(
   const joined = new Set(apps.map((a) => a.HostConfig?.NetworkMode ?? ''));
   const removed: string[] = [];
   for (const h of holders) {
-    if (joined.has(`container:${h.Id}`) || Date.now() - h.Created * 1000 < minAgeMs) continue;
+    if (joined.has(`container:${h.Id}`)) continue;
+    const itsAppWent = gone !== undefined && h.Labels?.[HOLDER_LABEL] === gone.name && h.Created <= gone.at;
+    if (!itsAppWent && Date.now() - h.Created * 1000 < minAgeMs) continue;
     await docker
       .getContainer(h.Id)
       .remove({ force: true })

@@ -65,7 +65,10 @@ export function watchEnforcer(
       if (role === 'workload') {
         enforcer.forget(id);
         // A pod whose app was removed (by hand, or by a process that died half way) goes whole.
-        if (options.pods && event.Action === 'destroy') void removeOrphanHolders(docker, project).catch(fail);
+        if (options.pods && event.Action === 'destroy') {
+          const gone = { name: labels.name ?? '', at: event.time ?? Math.floor(Date.now() / 1000) };
+          void removeOrphanHolders(docker, project, { gone }).catch(fail);
+        }
         return enforcer.schedule();
       }
       if (role !== FIREWALL_ROLE) return;
