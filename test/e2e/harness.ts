@@ -184,9 +184,16 @@ export async function openLab(): Promise<LabSession> {
  * browser's editing commands, which write inline styles that the app's CSP refuses.)
  */
 export async function setEditorText(textbox: Locator, text: string): Promise<void> {
-  await textbox.click();
   const page = textbox.page();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.press('Backspace');
-  await page.keyboard.insertText(text);
+  const firstLine = text.split('\n')[0] ?? '';
+  // A view that just opened may take the first click before the editor has focus: the
+  // keys then go nowhere. Type again until the editor shows the text (at most three times).
+  for (let attempt = 1; ; attempt++) {
+    await textbox.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.insertText(text);
+    const shown = await textbox.innerText();
+    if (shown.startsWith(firstLine) || attempt === 3) return;
+  }
 }
