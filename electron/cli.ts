@@ -174,8 +174,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
           return final.state === 'canceled' ? 130 : 1;
         }
         const report = await call('load:report', { taskId: task.id });
-        if (!command.json) out.write(formatLoadReport(report));
-        print(report);
+        if (command.json) print(report);
+        else out.write(formatLoadReport(report));
         return 0;
       }
     }

@@ -263,6 +263,8 @@ export interface CheckReport {
   notRecorded: string[];
   /** The step's outcome after this run. */
   outcome: StepOutcome;
+  /** How many steps the lab has (`step === steps`: this was the last one). */
+  steps: number;
 }
 
 export interface HintReply {

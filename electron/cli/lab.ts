@@ -149,13 +149,22 @@ async function formatStatus(status: LabStatus, call: Call): Promise<string> {
   return lines.join('\n') + '\n';
 }
 
+/** "1 check", "3 checks". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function formatCheck(report: CheckReport): string {
   const lines = report.results.map((r) => `${r.passed ? '✔' : '✘'} ${r.description}\n    ${r.message}`);
   for (const m of report.measurements) lines.push(`  recorded: ${m.label}: ${m.value} ${m.unit}`);
   for (const m of report.notRecorded) lines.push(`  not recorded: ${m}`);
   lines.push(
     report.passed
-      ? `Step ${report.step} ${report.outcome === 'solved' ? 'checks pass (solved with help)' : 'passed'}. \`microlab lab next\` moves on.`
+      ? `Step ${report.step} ${report.outcome === 'solved' ? 'checks pass (solved with help)' : 'passed'}. ${
+          report.step >= report.steps
+            ? 'That was the last step: the lab is complete. `microlab lab summary` shows what you measured.'
+            : '`microlab lab next` moves on.'
+        }`
       : `Step ${report.step}: not yet.`,
   );
   return lines.join('\n') + '\n';
@@ -174,7 +183,7 @@ function formatSummary(summary: LabSummary): string {
   lines.push('', 'Steps:');
   for (const s of summary.steps)
     lines.push(
-      `  [${OUTCOME[s.outcome]}] ${s.title}  ${s.attempts} checks, ${s.hintsShown} hints${s.seconds !== undefined ? `, ${s.seconds} s` : ''}`,
+      `  [${OUTCOME[s.outcome]}] ${s.title}  ${plural(s.attempts, 'check')}, ${plural(s.hintsShown, 'hint')}${s.seconds !== undefined ? `, ${s.seconds} s` : ''}`,
     );
   lines.push('  (✔ passed, ? solved with help)');
   return lines.join('\n') + '\n';

@@ -4,7 +4,8 @@
  * an upgrade under load), run a command in a workload, copy a skeleton into the workspace,
  * answer a question. `terminal` is the UI's (it opens a terminal panel).
  */
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { LoadReport, LoadScenario } from '../api/contract';
 import { ApiError } from '../errors';
@@ -78,13 +79,26 @@ async function runLoad(
 }
 
 /**
+ * A lab file as it lands in the workspace: a relative `$schema:` line (the editor's completion
+ * and checks, relative to the lab's folder) points at the same schema from the workspace, as a
+ * file URL. Everything else is byte for byte the lab's.
+ */
+export function workspaceText(text: string, source: string): string {
+  return text.replace(/^(\$schema:\s*)(\S+)\s*$/m, (line, key: string, ref: string) =>
+    /^[a-z][a-z0-9+.-]*:/i.test(ref) || path.isAbsolute(ref)
+      ? line
+      : `${key}${pathToFileURL(path.resolve(path.dirname(source), ref)).href}`,
+  );
+}
+
+/**
  * Before a workspace file is replaced: when the student's file there differs from what replaces
  * it, it is renamed to NAME.saved-YYYYMMDD-HHMMSS.EXT (nothing the student wrote is lost).
  * Returns the new path, or undefined when there was nothing of theirs to keep.
  */
-async function keepStudentVersion(source: string, target: string): Promise<string | undefined> {
+async function keepStudentVersion(text: string, target: string): Promise<string | undefined> {
   const theirs = await readFile(target, 'utf8').catch(() => undefined);
-  if (theirs === undefined || theirs === (await readFile(source, 'utf8'))) return undefined;
+  if (theirs === undefined || theirs === text) return undefined;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const ext = path.extname(target);
   const kept = `${target.slice(0, target.length - ext.length)}.saved-${stamp}${ext}`;
@@ -183,8 +197,9 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           );
           // A file of the lab's folder, or else a shipped policy (a lab that hands one over to fix).
           const source = ctx.resolvePolicy(spec.file as string);
-          const kept = await keepStudentVersion(source, target);
-          await copyFile(source, target);
+          const text = workspaceText(await readFile(source, 'utf8'), source);
+          const kept = await keepStudentVersion(text, target);
+          await writeFile(target, text);
           if (kept) {
             done.push(`${describeAction(entry)} (your own version is kept as ${path.basename(kept)})`);
             continue;

@@ -43,6 +43,10 @@ function range(c: { min?: number; max?: number; equals?: number } | undefined): 
   if (c.min !== undefined) return `at least ${c.min}`;
   return c.max !== undefined ? `at most ${c.max}` : '';
 }
+/** `range(c)` and the noun, singular only for exactly one: "exactly 1 database", "at most 2 workloads". */
+function counted(c: { min?: number; max?: number; equals?: number } | undefined, noun: string): string {
+  return `${range(c)} ${noun}${c?.equals === 1 ? '' : 's'}`;
+}
 function inRange(n: number, c: { min?: number; max?: number; equals?: number } | undefined): boolean {
   if (!c) return true;
   return (
@@ -76,7 +80,7 @@ export function describeCheck(check: LabCheck): string {
     case 'flow':
       return `${check.src} -> ${check.dst}:${check.port}${check.observed ? ` ${check.observed}` : ''}${check.verdict ? ` (expected verdict ${check.verdict})` : ''}`;
     case 'blast-radius':
-      return `blast radius of ${check.workload}: ${[check.workloads && `${range(check.workloads)} workloads`, check.databases && `${range(check.databases)} databases`].filter(Boolean).join(', ') || 'as expected'}`;
+      return `blast radius of ${check.workload}: ${[check.workloads && counted(check.workloads, 'workload'), check.databases && counted(check.databases, 'database')].filter(Boolean).join(', ') || 'as expected'}`;
     case 'counter':
       return `rule ${check.rule} counted at least ${check.min} packet${check.min === 1 ? '' : 's'}`;
     case 'flow-log':
@@ -228,9 +232,9 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       const r = await ctx.state.reach(check.workload);
       const problems: string[] = [];
       if (!inRange(r.reached.length, check.workloads))
-        problems.push(`the step expects ${range(check.workloads)} workloads`);
+        problems.push(`the step expects ${counted(check.workloads, 'workload')}`);
       if (!inRange(r.databases.length, check.databases))
-        problems.push(`the step expects ${range(check.databases)} databases`);
+        problems.push(`the step expects ${counted(check.databases, 'database')}`);
       const missing = (check.includes ?? []).filter((w) => !r.reached.includes(w));
       const extra = (check.excludes ?? []).filter((w) => r.reached.includes(w));
       if (missing.length) problems.push(`it does not reach ${missing.join(', ')}`);

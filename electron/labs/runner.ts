@@ -373,6 +373,7 @@ export class LabRunner {
       measurements: measured.measurements,
       notRecorded: measured.missing,
       outcome,
+      steps: loaded.lab.steps.length,
     };
   }
 

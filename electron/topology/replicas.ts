@@ -233,7 +233,10 @@ export async function upgrade(
     throwIfAborted(ctx.signal);
     const replica = replicaOf(old, project, spec.name);
     const name = containerName(project, spec.name, replica);
-    ctx.progress({ step: i + 1, message: `replacing ${name} with version ${version}` });
+    ctx.progress({
+      step: 1,
+      message: `replacing ${name} with version ${version} (${i + 1} of ${current.length})`,
+    });
     const fresh = await createReplica(target, d, spec, `${name}-next`, {
       version: String(version),
       port: 0,
@@ -242,6 +245,8 @@ export async function upgrade(
     await startContainer(fresh);
     await target.afterStart?.();
     await waitHealthy(docker, [fresh.id], ctx.signal);
+    if (i === current.length - 1)
+      ctx.progress({ step: 2, message: `retiring ${name}, the last one at the old version` });
     await retire(docker, old.Id);
     await fresh.rename({ name });
     await renameHolder(docker, fresh.id, name);

@@ -3,9 +3,11 @@
  * student wrote: their differing file is kept beside it under a dated name, and an unchanged
  * copy is simply replaced.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionContext } from '../../electron/labs/actions';
 import { runEntries } from '../../electron/labs/actions';
@@ -50,5 +52,25 @@ describe('workspace actions', () => {
     );
     expect(await readFile(path.join(ctx.workspaceDir, kept), 'utf8')).toBe('name: my-work\n');
     expect(await readFile(path.join(ctx.workspaceDir, 'mine.yaml'), 'utf8')).toBe('name: skeleton\n');
+  });
+
+  it("points a relative $schema at the lab's schema from the workspace (the editor finds it there)", async () => {
+    const lab = path.join(dir, 'guides', 'lab-a');
+    await mkdir(lab, { recursive: true });
+    const inLab: ActionContext = { ...ctx, labDir: lab, resolvePolicy: (ref) => path.join(lab, ref) };
+    await writeFile(path.join(dir, 'guides', 'policy.schema.json'), '{}');
+    await writeFile(
+      path.join(lab, 'skeleton.yaml'),
+      '# a comment stays\n$schema: ../policy.schema.json\nname: skeleton\n',
+    );
+    await runEntries([{ workspace: { file: 'skeleton.yaml', as: 'mine.yaml' } }], inLab);
+    const text = await readFile(path.join(ctx.workspaceDir, 'mine.yaml'), 'utf8');
+    const [, ref] = /^\$schema: (\S+)$/m.exec(text)!;
+    expect(ref).toMatch(/^file:\/\//);
+    expect(existsSync(fileURLToPath(ref!))).toBe(true);
+    expect(text.replace(ref!, 'X')).toBe('# a comment stays\n$schema: X\nname: skeleton\n');
+    // Unchanged since: taking it again keeps nothing aside.
+    await runEntries([{ workspace: { file: 'skeleton.yaml', as: 'mine.yaml' } }], inLab);
+    expect(await readdir(ctx.workspaceDir)).toEqual(['mine.yaml']);
   });
 });
