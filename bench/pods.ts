@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { localApi } from '../electron/api/local';
+import { tableNamesAddress } from '../electron/firewall/compile';
 import { listInstances } from '../electron/firewall/instances';
 import { execIn, listSidecars } from '../electron/firewall/sidecar';
 import { labsDir } from '../electron/paths';
@@ -87,7 +88,7 @@ export async function benchPods(): Promise<void> {
         (await execIn(docker, id, ['nft', 'list', 'table', 'inet', 'microlab'])).output;
       const peers: string[] = [];
       for (const h of holders)
-        if (h.id !== holderId && (await tableOf(h.id)).includes(address)) peers.push(h.id);
+        if (h.id !== holderId && tableNamesAddress(await tableOf(h.id), address)) peers.push(h.id);
       const removedAt = Date.now();
       await docker.getContainer(replica).remove({ force: true });
       const reloads = await until(
@@ -97,7 +98,7 @@ export async function benchPods(): Promise<void> {
         (times) => times.every((t) => t !== undefined),
       );
       const still: string[] = [];
-      for (const p of peers) if ((await tableOf(p)).includes(address)) still.push(p);
+      for (const p of peers) if (tableNamesAddress(await tableOf(p), address)) still.push(p);
       if (still.length) throw new Error(`${still.length} peers still hold ${address} after their reload`);
       drops.push(Math.max(...(reloads as number[])) - removedAt);
     }

@@ -242,3 +242,12 @@ export function compileTable(
 export function compileTables(policy: Policy, instances: WorkloadInstance[]): CompiledTable[] {
   return instances.map((target) => compileTable(policy, target, instances));
 }
+
+/**
+ * Whether a table's text (`nft list table` output, or what `compileTable` wrote) names the
+ * IPv4 `address` as a whole address: 198.19.0.2 is not found in 198.19.0.20.
+ */
+export function tableNamesAddress(tableText: string, address: string): boolean {
+  const escaped = address.replace(/\./g, '\\.');
+  return new RegExp(`(?<![\\d.])${escaped}(?![\\d])`).test(tableText);
+}

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseImageName } from '../../electron/engine/images';
 import { LABEL, labelsFor } from '../../electron/engine/labels';
 import { findAgent } from '../../electron/firewall/agent';
+import { tableNamesAddress } from '../../electron/firewall/compile';
 import { listInstances } from '../../electron/firewall/instances';
 import { execIn, HOLDER_LABEL, listSidecars } from '../../electron/firewall/sidecar';
 import { policyPath } from '../shop-policies';
@@ -227,7 +228,7 @@ describe('with no MicroLab process watching, the agent keeps every table current
     const address = await catalogAddress(replica);
     const holds = async () =>
       [...(await tables())]
-        .filter(([name, text]) => !name.startsWith(replica) && text.includes(address))
+        .filter(([name, text]) => !name.startsWith(replica) && tableNamesAddress(text, address))
         .map(([name]) => name);
     expect((await holds()).length).toBeGreaterThan(0);
     await docker.getContainer(replica).remove({ force: true });

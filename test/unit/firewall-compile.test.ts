@@ -5,6 +5,7 @@ import {
   parseRuleComment,
   removeTableText,
   ruleComment,
+  tableNamesAddress,
 } from '../../electron/firewall/compile';
 import { parsePolicy } from '../../electron/firewall/policy';
 import type { WorkloadInstance } from '../../electron/topology/workload';
@@ -182,5 +183,17 @@ rules:
       log: false,
     });
     expect(parseRuleComment('x maybe')).toBeUndefined();
+  });
+});
+
+describe('tableNamesAddress', () => {
+  const table = 'ip saddr { 198.19.0.20, 198.19.1.2 } accept\nip daddr 10.0.0.7/32 drop';
+  it('finds an address only whole', () => {
+    expect(tableNamesAddress(table, '198.19.0.20')).toBe(true);
+    expect(tableNamesAddress(table, '198.19.1.2')).toBe(true);
+    expect(tableNamesAddress(table, '10.0.0.7')).toBe(true);
+    expect(tableNamesAddress(table, '198.19.0.2')).toBe(false);
+    expect(tableNamesAddress(table, '98.19.1.2')).toBe(false);
+    expect(tableNamesAddress(table, '198.19.1.25')).toBe(false);
   });
 });
