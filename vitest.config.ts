@@ -31,6 +31,20 @@ export default defineConfig({
             },
           ]
         : []),
+      // An engine restart: only when asked (.ci/run runs it last, on the dockerd it started).
+      ...(process.env.MICROLAB_ENGINE_RESTART === '1'
+        ? [
+            {
+              test: {
+                name: 'engine-restart',
+                include: ['test/engine-restart/**/*.test.ts'],
+                fileParallelism: false,
+                testTimeout: 300_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
       {
         test: {
           name: 'e2e',
