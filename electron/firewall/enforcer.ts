@@ -240,7 +240,13 @@ export class Enforcer {
           status.loaded = true;
           if (!keepEstablished && table.mode === 'enforce') {
             try {
-              const keys = await cutDenied(this.docker, sidecar.id, policy, instance, instances);
+              const keys = await cutDenied(
+                this.docker,
+                this.channel(sidecar.id),
+                policy,
+                instance,
+                instances,
+              );
               status.cut = keys.length;
               for (const k of keys) cut.add(k);
             } catch (err) {
@@ -355,20 +361,25 @@ export function namespaceOf(instance: WorkloadInstance): string {
 }
 
 /**
- * Lists the namespace's conntrack entries (through its sidecar), deletes those the policy
+ * Lists the namespace's conntrack entries (through its sidecar's open line; by an exec into
+ * it when the sidecar does not answer, as one of an older MicroLab), deletes those the policy
  * denies, and returns the keys of the connections it cut.
  */
 async function cutDenied(
   docker: Docker,
-  sidecarId: string,
+  channel: SidecarChannel,
   policy: Policy,
   instance: WorkloadInstance,
   instances: WorkloadInstance[],
 ): Promise<string[]> {
-  const listed = await execIn(docker, sidecarId, ['conntrack', '-L']);
-  if (listed.exitCode !== 0)
-    throw new Error(`conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`);
-  const cuts = connectionsToCut(policy, instance, instances, parseConntrack(listed.output));
+  const sidecarId = channel.sidecarId;
+  const listing = await channel.list().catch(async () => {
+    const listed = await execIn(docker, sidecarId, ['conntrack', '-L']);
+    if (listed.exitCode !== 0)
+      throw new Error(`conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`);
+    return listed.output;
+  });
+  const cuts = connectionsToCut(policy, instance, instances, parseConntrack(listing));
   if (cuts.length === 0) return [];
   const result = await execIn(docker, sidecarId, ['sh', '-c', cutScript(cuts)]);
   const done = parseCutResults(result.output);

@@ -27,7 +27,9 @@ export const HOLDER_LABEL = 'io.microlab.firewall.holder';
  * ("BEGIN id", the file, "END id"), loading each with one `nft -f` (one transaction) and
  * answering "microlab-load id ok" or "microlab-load id failed: ..." on its stdout. After a
  * load it restarts the monitor, which then knows the new rules (and prints their comments).
- * Loading through the attached stdin costs no process start in the container, unlike an exec.
+ * "LIST id" lists the namespace's connections (conntrack): each entry as "microlab-ct id
+ * ENTRY", then "microlab-listed id ok" (or "failed: ..."). Loading and listing through the
+ * attached stdin cost no process start in the container, unlike an exec.
  */
 const MAIN = `nft monitor trace & mon=$!
 while IFS= read -r line; do
@@ -40,6 +42,14 @@ while IFS= read -r line; do
         echo "microlab-load $id ok"
       else
         echo "microlab-load $id failed: $(tr '\\n' ' ' < /tmp/error)"
+      fi ;;
+    'LIST '*)
+      id=\${line#LIST }
+      if conntrack -L > /tmp/conntrack 2> /tmp/error; then
+        sed "s/^/microlab-ct $id /" /tmp/conntrack
+        echo "microlab-listed $id ok"
+      else
+        echo "microlab-listed $id failed: $(tr '\\n' ' ' < /tmp/error)"
       fi ;;
     *) printf '%s\\n' "$line" >> /tmp/table.nft ;;
   esac
@@ -211,6 +221,10 @@ export function parseLoadAck(line: string): { id: string; error?: string } | und
 export class SidecarChannel {
   private stream?: Promise<NodeJS.ReadWriteStream>;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly listing = new Map<
+    string,
+    { lines: string[]; resolve: (text: string) => void; reject: (err: Error) => void }
+  >();
   private counter = 0;
   private closed = false;
 
@@ -238,6 +252,7 @@ export class SidecarChannel {
         const lines = (rest + demux.push(chunk)).split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
+          if (this.listed(line)) continue;
           const ack = parseLoadAck(line);
           const waiter = ack ? this.waiting.get(ack.id) : undefined;
           if (!ack || !waiter) continue;
@@ -250,6 +265,8 @@ export class SidecarChannel {
         this.stream = undefined;
         for (const w of this.waiting.values()) w.reject(err);
         this.waiting.clear();
+        for (const l of this.listing.values()) l.reject(err);
+        this.listing.clear();
       };
       stream.on('error', fail);
       stream.on('end', () => fail(new Error('the firewall sidecar closed its input')));
@@ -287,6 +304,53 @@ export class SidecarChannel {
     const body = text.endsWith('\n') ? text : `${text}\n`;
     stream.write(`BEGIN ${id}\n${body}END ${id}\n`);
     return done;
+  }
+
+  /**
+   * The namespace's connection tracking table, as `conntrack -L` prints it (one entry per
+   * line), listed by the sidecar's main process. Throws when the listing fails or does not
+   * come within `timeoutMs` (a sidecar of an older MicroLab does not answer LIST).
+   */
+  async list(timeoutMs = 5_000): Promise<string> {
+    const stream = await this.open();
+    const id = `${process.pid}.${++this.counter}`;
+    const done = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listing.delete(id);
+        reject(new Error(`the firewall sidecar did not list its connections within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.listing.set(id, {
+        lines: [],
+        resolve: (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
+    stream.write(`LIST ${id}\n`);
+    return done;
+  }
+
+  /** Takes a line of a listing in progress; false when the line is none. */
+  private listed(line: string): boolean {
+    const entry = /^microlab-ct (\S+) (.*)$/.exec(line);
+    if (entry) {
+      this.listing.get(entry[1]!)?.lines.push(entry[2]!);
+      return true;
+    }
+    const end = /^microlab-listed (\S+) (ok|failed: (.*))$/.exec(line.trim());
+    if (!end) return false;
+    const waiter = this.listing.get(end[1]!);
+    if (waiter) {
+      this.listing.delete(end[1]!);
+      if (end[2] === 'ok') waiter.resolve(waiter.lines.join('\n'));
+      else waiter.reject(new Error(`conntrack -L failed: ${end[3]!.trim()}`));
+    }
+    return true;
   }
 
   close(): void {

@@ -158,5 +158,13 @@ describe('a policy change and the connections already open', () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/[1-9]\d* established connections? the policy denies (was|were) cut/);
+    // The connections were listed over the holders' open line (no exec): each answered LIST.
+    const holders = (await listSidecars(docker, project)).filter((h) => h.holder && h.running);
+    const logs = await Promise.all(
+      holders.map(async (h) =>
+        ((await docker.getContainer(h.id).logs({ stdout: true, stderr: true })) as Buffer).toString('latin1'),
+      ),
+    );
+    expect(logs.every((log) => /microlab-listed \S+ ok/.test(log))).toBe(true);
   });
 });
