@@ -71,6 +71,9 @@ export async function benchPods(): Promise<void> {
 
     const margins: number[] = [];
     const drops: number[] = [];
+    /** Runs where a peer kept the removed address (a defect), and where none did but a peer's reload was not seen in its log. */
+    const stale: string[] = [];
+    let unconfirmed = 0;
     for (let i = 0; i < RUNS; i++) {
       await run('deploy:scale', { service: 'catalog', replicas: 2 });
       const app = await docker.getContainer(replica).inspect();
@@ -96,11 +99,12 @@ export async function benchPods(): Promise<void> {
         async () =>
           Promise.all(peers.map(async (p) => (await loadTimes(docker, p)).find((t) => t > removedAt))),
         (times) => times.every((t) => t !== undefined),
-      );
+      ).catch(() => undefined);
       const still: string[] = [];
       for (const p of peers) if (tableNamesAddress(await tableOf(p), address)) still.push(p);
-      if (still.length) throw new Error(`${still.length} peers still hold ${address} after their reload`);
-      drops.push(Math.max(...(reloads as number[])) - removedAt);
+      if (still.length) stale.push(`run ${i + 1}: ${still.length} peers still hold ${address} after 30 s`);
+      else if (!reloads) unconfirmed++;
+      else drops.push(Math.max(...(reloads as number[])) - removedAt);
     }
     report({
       name: 'a new replica: its first process starts after its table is in force, by',
@@ -115,6 +119,9 @@ export async function benchPods(): Promise<void> {
       unit: 'ms',
       samples: drops,
     });
+    console.log(
+      `  ${stale.length} of ${RUNS} runs left the address in a peer's table (target: 0)${stale.length ? `: ${stale.join('; ')}` : ''}; ${unconfirmed} runs without the peers' reloads seen in their logs (their tables were clean)`,
+    );
 
     // Apply with cutting, under load (so there are connections to cut), against keepEstablished.
     const loading = run('load:run', { rate: 30, duration: 4 * APPLIES });
