@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { DownReport, LabeledResource } from './types';
 import { IMAGE_LABEL, LABEL, projectFilter } from './labels';
+import { withNetworkModes } from './podman';
 
 function labelsOf(labels: Record<string, string> | undefined, project: string) {
   return {
@@ -125,17 +126,30 @@ export async function networkRemovalFailure(
 }
 
 /**
- * Removes in dependency order: firewall sidecars first (they share a workload's network
- * namespace, and Podman refuses to remove a container others depend on), then the other
- * containers (they hold networks and volumes), images last.
+ * Removes in dependency order: containers that joined another's network namespace first (a
+ * firewall sidecar joins its workload's, a pod's app its holder's; Podman refuses to remove a
+ * container others depend on), then the other containers (they hold networks and volumes),
+ * images last.
  */
 async function removeAll(docker: Docker, project: string, resources: LabeledResource[]): Promise<DownReport> {
   const report: DownReport = { removed: [], failed: [] };
-  const sidecar = (r: LabeledResource) => r.kind === 'container' && r.role === 'firewall';
+  const joinedIds = new Set(
+    resources.some((r) => r.kind === 'container')
+      ? (
+          await withNetworkModes(
+            docker,
+            await docker.listContainers({ all: true, filters: projectFilter(project) }),
+          )
+        )
+          .filter((c) => c.HostConfig?.NetworkMode?.startsWith('container:'))
+          .map((c) => c.Id)
+      : [],
+  );
+  const joined = (r: LabeledResource) => r.kind === 'container' && joinedIds.has(r.id);
   const waves: ((r: LabeledResource) => boolean)[] = [
-    sidecar,
+    joined,
     ...(['container', 'network', 'volume', 'image'] as const).map(
-      (kind) => (r: LabeledResource) => r.kind === kind && !sidecar(r),
+      (kind) => (r: LabeledResource) => r.kind === kind && !joined(r),
     ),
   ];
   for (const wave of waves) {

@@ -34,3 +34,54 @@ export async function runHealthcheck(docker: Docker, id: string): Promise<void> 
     );
   });
 }
+
+/**
+ * Fills in each listed container's `HostConfig.NetworkMode` (`container:<id>` for one that
+ * joined another's network namespace). Docker's list carries it; Podman 4.3's list has no
+ * `HostConfig`, so those containers are inspected (one gone meanwhile keeps an empty mode).
+ */
+export async function withNetworkModes(
+  docker: Docker,
+  list: Docker.ContainerInfo[],
+): Promise<Docker.ContainerInfo[]> {
+  return Promise.all(
+    list.map(async (c) => {
+      if (c.HostConfig?.NetworkMode !== undefined) return c;
+      const info = await docker
+        .getContainer(c.Id)
+        .inspect()
+        .catch(() => undefined);
+      return { ...c, HostConfig: { ...c.HostConfig, NetworkMode: info?.HostConfig.NetworkMode ?? '' } };
+    }),
+  );
+}
+
+const podmanEngines = new WeakMap<Docker, Promise<boolean>>();
+
+/** `isPodman`, asked once per client (a failed answer is asked again next time). */
+export function engineIsPodman(docker: Docker): Promise<boolean> {
+  let known = podmanEngines.get(docker);
+  if (!known) {
+    known = isPodman(docker);
+    podmanEngines.set(docker, known);
+    known.catch(() => podmanEngines.delete(docker));
+  }
+  return known;
+}
+
+/**
+ * The addresses of the engine's DNS resolvers that a workload reaches outside its own
+ * namespace, from its networks (`{ name: { Gateway } }`, as a container's list entry or
+ * inspection gives them): on Podman, aardvark-dns answers on each network's gateway; on
+ * Docker none (its resolver, 127.0.0.11, is inside the namespace). Sorted, no duplicates.
+ */
+export function resolversOf(
+  podman: boolean,
+  networks: Record<string, { Gateway?: string }> | null | undefined,
+): string[] {
+  if (!podman) return [];
+  const gateways = Object.values(networks ?? {})
+    .map((n) => n.Gateway ?? '')
+    .filter((g) => /^\d{1,3}(\.\d{1,3}){3}$/.test(g));
+  return [...new Set(gateways)].sort();
+}

@@ -24,6 +24,7 @@ import type Docker from 'dockerode';
 import { singleFileTar } from '../engine/archive';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
+import { engineIsPodman } from '../engine/podman';
 import { appRoot } from '../paths';
 import type { Policy } from './policy';
 import { SidecarChannel } from './sidecar';
@@ -35,8 +36,18 @@ const AGENT_DIR = '/opt';
 const AGENT_FILE = 'agent.cjs';
 /** Where the agent keeps its state, in its own file system (read at start, written on every change). */
 export const AGENT_STATE_FILE = '/opt/agent-state.json';
-/** The engine's socket, as the engine's own host sees it (where the agent runs). */
+/** Docker's socket, as the engine's own host sees it (where the agent runs). */
 const ENGINE_SOCKET = '/var/run/docker.sock';
+
+/**
+ * The engine's socket on the engine's host, for the agent to mount: Docker's usual one (also
+ * right for an engine in a VM, like Docker Desktop's, whose client socket is forwarded); on
+ * Podman, the socket its service was started on, which is the one MicroLab talks to.
+ */
+async function engineSocket(docker: Docker): Promise<string> {
+  const socketPath = (docker.modem as { socketPath?: unknown }).socketPath;
+  return typeof socketPath === 'string' && (await engineIsPodman(docker)) ? socketPath : ENGINE_SOCKET;
+}
 
 /** What the agent holds: the policy in force (none: every table opens) and how it was applied. */
 export interface AgentState {
@@ -104,7 +115,7 @@ export async function syncAgent(
     Labels: { ...labelsFor(project, AGENT_ROLE), [AGENT_BUILD_LABEL]: build },
     HostConfig: {
       NetworkMode: 'none',
-      Binds: [`${ENGINE_SOCKET}:/var/run/docker.sock`],
+      Binds: [`${await engineSocket(docker)}:/var/run/docker.sock`],
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       RestartPolicy: { Name: 'always' },

@@ -10,8 +10,10 @@
  * Chains:
  *   trace_in / trace_out  prerouting/output at -150 (after conntrack): mark new connections for
  *                         `nft monitor trace`, which the flow log reads
- *   ingress / egress      input/output filter: loopback and Docker's resolver, established and
- *                         related, then the policy's rules in evaluation order, then the default
+ *   ingress / egress      input/output filter: loopback and the engine's resolver (Docker's
+ *                         127.0.0.11; Podman's on each network's gateway, port 53 only),
+ *                         established and related, then the policy's rules in evaluation
+ *                         order, then the default
  *
  * Every rule has a counter and a comment "<rule id> <action>[ audit][ nolog]", which the flow
  * log and the counters read back. In monitor mode a would-be denial is accepted with "audit".
@@ -72,10 +74,23 @@ function replaceHeader(): string[] {
 }
 
 /**
- * The table a namespace holder loads before anything else runs in its namespace: loopback
- * and Docker's resolver, nothing more, until the policy's own table replaces it.
+ * DNS to the engine's resolvers outside the namespace (Podman's aardvark-dns on each network's
+ * gateway, see WorkloadInstance.resolvers), udp and tcp port 53 only; none on Docker.
  */
-export function closedTableText(): string {
+function resolverRules(resolvers: string[] | undefined): string[] {
+  const addresses = (resolvers ?? []).filter((a) => IPV4.test(a)).sort(compareAddresses);
+  if (!addresses.length) return [];
+  return (['udp', 'tcp'] as const).map(
+    (p) => `ip daddr ${set(addresses)} ${p} dport 53 counter accept comment "${BUILTIN.dns}"`,
+  );
+}
+
+/**
+ * The table a namespace holder loads before anything else runs in its namespace: loopback
+ * and the engine's resolver (Docker's 127.0.0.11; on Podman also DNS to `resolvers`, its
+ * networks' gateways), nothing more, until the policy's own table replaces it.
+ */
+export function closedTableText(resolvers: string[] = []): string {
   return [
     ...replaceHeader(),
     `table inet ${TABLE} {`,
@@ -86,6 +101,7 @@ export function closedTableText(): string {
     '  chain egress {',
     '    type filter hook output priority 0; policy drop;',
     `    ip daddr ${DOCKER_DNS} counter accept comment "${BUILTIN.dns}"`,
+    ...resolverRules(resolvers).map((r) => `    ${r}`),
     `    oif "lo" counter accept comment "${BUILTIN.loopback}"`,
     '  }',
     '}',
@@ -203,6 +219,7 @@ export function compileTable(
   ];
   const egress: string[] = [
     `ip daddr ${DOCKER_DNS} counter accept comment "${BUILTIN.dns}"`,
+    ...resolverRules(target.resolvers),
     `oif "lo" counter accept comment "${BUILTIN.loopback}"`,
     `ct state established,related counter accept comment "${BUILTIN.established}"`,
     `ct state invalid counter drop comment "${BUILTIN.invalid}"`,

@@ -4,7 +4,7 @@
  *
  *   holder  `<replica>-fw`, from our base image, with NET_ADMIN: it owns the network
  *           namespace (the networks, addresses, DNS aliases, published port), loads a closed
- *           table (loopback and Docker's resolver only) as its very first step, and then
+ *           table (loopback and the engine's resolver only) as its very first step, and then
  *           runs the firewall sidecar's main process (trace monitor, table loader)
  *   app     the workload itself, created with `NetworkMode: container:<holder>` only after
  *           its own table is loaded and confirmed; unprivileged, unaware
@@ -22,6 +22,7 @@
 import type Docker from 'dockerode';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
+import { engineIsPodman, resolversOf, withNetworkModes } from '../engine/podman';
 import type { NamespaceSpec } from '../topology/workload';
 import { workloadLabels } from '../topology/workload';
 import { closedTableText } from './compile';
@@ -54,6 +55,23 @@ export async function createHolder(
     .catch(() => undefined);
   const [primary, ...others] = spec.networks;
   if (!primary) throw new Error(`the pod ${spec.name} joins no network`);
+  // On Podman the resolver is outside the namespace (each network's gateway): the closed
+  // table lets DNS reach it, as the compiled tables do.
+  const resolvers = (await engineIsPodman(docker))
+    ? resolversOf(
+        true,
+        Object.fromEntries(
+          await Promise.all(
+            spec.networks.map(async (n) => {
+              const info = (await docker.getNetwork(n.network).inspect()) as {
+                IPAM?: { Config?: { Gateway?: string }[] };
+              };
+              return [n.network, { Gateway: info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway }];
+            }),
+          ),
+        ),
+      )
+    : [];
   const endpoint = (n: NamespaceSpec['networks'][number]) => ({
     Aliases: n.aliases,
     ...(n.address ? { IPAMConfig: { IPv4Address: n.address } } : {}),
@@ -64,7 +82,7 @@ export async function createHolder(
     Hostname: spec.hostname.slice(0, 63),
     // The closed table first: if it does not load, the holder exits and no app can join it.
     Cmd: ['sh', '-c', `printf '%s\\n' "$MICROLAB_CLOSED_TABLE" | nft -f - || exit 70\n${sidecarMain()}`],
-    Env: [`MICROLAB_CLOSED_TABLE=${closedTableText()}`],
+    Env: [`MICROLAB_CLOSED_TABLE=${closedTableText(resolvers)}`],
     OpenStdin: true,
     StdinOnce: false,
     Labels: {
@@ -113,7 +131,9 @@ export async function joinedTo(
     all: true,
     filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
   });
-  return apps.filter((a) => a.HostConfig?.NetworkMode === `container:${holderId}`);
+  return (await withNetworkModes(docker, apps)).filter(
+    (a) => a.HostConfig?.NetworkMode === `container:${holderId}`,
+  );
 }
 
 /**
@@ -195,10 +215,12 @@ export async function removeOrphanHolders(
 ): Promise<string[]> {
   const [holders, apps] = await Promise.all([
     docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${project}`, HOLDER_LABEL] } }),
-    docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
-    }),
+    docker
+      .listContainers({
+        all: true,
+        filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
+      })
+      .then((list) => withNetworkModes(docker, list)),
   ]);
   const joined = new Set(apps.map((a) => a.HostConfig?.NetworkMode ?? ''));
   const removed: string[] = [];

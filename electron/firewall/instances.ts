@@ -4,18 +4,22 @@
  */
 import type Docker from 'dockerode';
 import { LABEL } from '../engine/labels';
+import { engineIsPodman, resolversOf, withNetworkModes } from '../engine/podman';
 import { HOLDER_LABEL } from './sidecar';
 import type { WorkloadInstance } from '../topology/workload';
 import { workloadFromLabels } from '../topology/workload';
 
 export async function listInstances(docker: Docker, project: string): Promise<WorkloadInstance[]> {
-  const [containers, holders] = await Promise.all([
-    docker.listContainers({
-      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`], status: ['running'] },
-    }),
+  const [containers, holders, podman] = await Promise.all([
+    docker
+      .listContainers({
+        filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`], status: ['running'] },
+      })
+      .then((list) => withNetworkModes(docker, list)),
     docker.listContainers({
       filters: { label: [`${LABEL.project}=${project}`, HOLDER_LABEL], status: ['running'] },
     }),
+    engineIsPodman(docker),
   ]);
   const holderById = new Map(holders.map((h) => [h.Id, h]));
   const instances: WorkloadInstance[] = [];
@@ -28,15 +32,18 @@ export async function listInstances(docker: Docker, project: string): Promise<Wo
       ? holderById.get(mode.slice('container:'.length))
       : undefined;
     if (mode.startsWith('container:') && !holder) continue;
+    const networks = (holder ?? c).NetworkSettings?.Networks ?? {};
     const addresses: Record<string, string> = {};
-    for (const [network, settings] of Object.entries((holder ?? c).NetworkSettings?.Networks ?? {}))
+    for (const [network, settings] of Object.entries(networks))
       if (settings.IPAddress) addresses[network] = settings.IPAddress;
+    const resolvers = resolversOf(podman, networks);
     instances.push({
       ...workload,
       containerId: c.Id,
       containerName: (c.Names[0] ?? c.Id).replace(/^\//, ''),
       addresses,
       ...(holder ? { holder: holder.Id } : {}),
+      ...(resolvers.length ? { resolvers } : {}),
     });
   }
   return instances.sort(

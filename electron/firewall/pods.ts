@@ -13,6 +13,7 @@ import { createHolder } from './holder';
 import type { Policy } from './policy';
 import { HOLDER_LABEL } from './sidecar';
 import { LABEL } from '../engine/labels';
+import { engineIsPodman, resolversOf } from '../engine/podman';
 
 /** Whether the project has pods (holders) or an agent: then the agent must hold the policy. */
 export async function usesAgent(docker: Docker, project: string): Promise<boolean> {
@@ -57,15 +58,18 @@ export async function openNamespace(
   const holder = await createHolder(docker, project, spec);
   try {
     const info = await docker.getContainer(holder.id).inspect();
+    const networks = info.NetworkSettings.Networks ?? {};
     const addresses: Record<string, string> = {};
-    for (const [network, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {}))
+    for (const [network, endpoint] of Object.entries(networks))
       if (endpoint.IPAddress) addresses[network] = endpoint.IPAddress;
+    const resolvers = resolversOf(await engineIsPodman(docker), networks);
     await enforcer.secure(policy, holder.id, {
       ...spec.workload,
       containerId: `pending:${spec.name}`,
       containerName: spec.name,
       addresses,
       holder: holder.id,
+      ...(resolvers.length ? { resolvers } : {}),
     });
   } catch (err) {
     await docker

@@ -11,6 +11,7 @@ import type Docker from 'dockerode';
 import { demuxLogs } from '../engine/containers';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
+import { withNetworkModes } from '../engine/podman';
 import type { WorkloadInstance } from '../topology/workload';
 
 export const FIREWALL_ROLE = 'firewall';
@@ -83,10 +84,12 @@ export async function listSidecars(docker: Docker, project: string): Promise<Sid
       all: true,
       filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${FIREWALL_ROLE}`] },
     }),
-    docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
-    }),
+    docker
+      .listContainers({
+        all: true,
+        filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`] },
+      })
+      .then((list) => withNetworkModes(docker, list)),
   ]);
   // A holder's workload is the app that joined its namespace.
   const joined = new Map<string, string>();

@@ -46,6 +46,12 @@ export interface WorkloadInstance extends Workload {
    * joined one; absent when the workload container owns its namespace itself.
    */
   holder?: string;
+  /**
+   * The engine's DNS resolvers outside the namespace that the workload must reach (IPv4, port
+   * 53 udp/tcp): on Podman, aardvark-dns on the gateway of each of its networks. Absent on
+   * Docker, whose resolver (127.0.0.11) is inside the namespace.
+   */
+  resolvers?: string[];
 }
 
 export function formatPorts(ports: PortSpec[]): string {

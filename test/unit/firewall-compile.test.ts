@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  closedTableText,
   compileTable,
   compileTables,
   parseRuleComment,
@@ -108,6 +109,37 @@ describe('compiler', () => {
     const egress = chain(compileTable(POLICY, ghost, instances).text, 'egress');
     expect(egress).toContain('counter drop comment "quarantine deny"');
     expect(chain(compileTable(POLICY, api, instances).text, 'ingress')).not.toContain('quarantine');
+  });
+
+  it("Podman: DNS to its resolvers (the networks' gateways) on port 53 only, udp and tcp; the rest as on Docker", () => {
+    const podmanApi = { ...api, resolvers: ['198.19.1.1', '198.19.0.1'] };
+    const egress = chain(compileTable(POLICY, podmanApi, instances).text, 'egress');
+    expect(egress.slice(0, 4)).toEqual([
+      'ip daddr 127.0.0.11 counter accept comment "_dns"',
+      'ip daddr { 198.19.0.1, 198.19.1.1 } udp dport 53 counter accept comment "_dns"',
+      'ip daddr { 198.19.0.1, 198.19.1.1 } tcp dport 53 counter accept comment "_dns"',
+      'oif "lo" counter accept comment "_loopback"',
+    ]);
+    expect(egress.slice(3)).toEqual(chain(compileTable(POLICY, api, instances).text, 'egress').slice(1));
+    expect(chain(compileTable(POLICY, podmanApi, instances).text, 'ingress')).toEqual(
+      chain(compileTable(POLICY, api, instances).text, 'ingress'),
+    );
+  });
+
+  it("a holder's closed table: loopback and the resolver only (Docker's inside; Podman's gateway, port 53)", () => {
+    const docker = closedTableText();
+    expect(chain(docker, 'ingress')).toEqual(['iif "lo" counter accept comment "_loopback"']);
+    expect(chain(docker, 'egress')).toEqual([
+      'ip daddr 127.0.0.11 counter accept comment "_dns"',
+      'oif "lo" counter accept comment "_loopback"',
+    ]);
+    expect(docker).toContain('type filter hook output priority 0; policy drop;');
+    expect(chain(closedTableText(['10.213.8.1']), 'egress')).toEqual([
+      'ip daddr 127.0.0.11 counter accept comment "_dns"',
+      'ip daddr 10.213.8.1 udp dport 53 counter accept comment "_dns"',
+      'ip daddr 10.213.8.1 tcp dport 53 counter accept comment "_dns"',
+      'oif "lo" counter accept comment "_loopback"',
+    ]);
   });
 
   it('every policy rule has a counter and a comment carrying its id', () => {
