@@ -7,7 +7,7 @@
  * tables (without cutting: whoever applied the policy cut what it denies and reported it).
  * Output: one line per reconcile and per engine connection change (its container log).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import readline from 'node:readline';
 import Docker from 'dockerode';
 import { Enforcer } from './firewall/enforcer';
@@ -71,20 +71,36 @@ log(
 let id: string | undefined;
 let body: string[] = [];
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.startsWith('BEGIN ')) {
+  // On Podman a state arrives as a file in a line "LOAD id file"; the answer also goes to
+  // "file.ack" (see firewall/sidecar.ts, PODMAN_INPUT).
+  if (line.startsWith('LOAD ')) {
+    const [, loadId = '', file = ''] = line.split(' ');
+    const answer = receive(loadId, readFileSync(file, 'utf8').split('\n'));
+    writeFileSync(`${file}.part`, answer);
+    renameSync(`${file}.part`, `${file}.ack`);
+    rmSync(file, { force: true });
+  } else if (line.startsWith('BEGIN ')) {
     id = line.slice(6);
     body = [];
   } else if (line.startsWith('END ') && id !== undefined) {
     const done = id;
     id = undefined;
-    try {
-      const next = JSON.parse(body.join('\n')) as AgentState;
-      writeState(next);
-      process.stdout.write(`microlab-load ${done} ok\n`);
-      log(`policy ${next.policy?.name ?? (next.policy ? 'unnamed' : 'none')} received`);
-      void enforcer.apply(next.policy ?? OPEN, { keepEstablished: next.keepEstablished, cut: false });
-    } catch (err) {
-      process.stdout.write(`microlab-load ${done} failed: ${(err as Error).message.replace(/\n/g, ' ')}\n`);
-    }
+    receive(done, body);
   } else if (id !== undefined) body.push(line);
 });
+
+/** Stores a state received (its JSON lines) and reloads the tables; returns the answer line, also written out. */
+function receive(loadId: string, lines: string[]): string {
+  let answer: string;
+  try {
+    const next = JSON.parse(lines.join('\n')) as AgentState;
+    writeState(next);
+    answer = `microlab-load ${loadId} ok\n`;
+    log(`policy ${next.policy?.name ?? (next.policy ? 'unnamed' : 'none')} received`);
+    void enforcer.apply(next.policy ?? OPEN, { keepEstablished: next.keepEstablished, cut: false });
+  } catch (err) {
+    answer = `microlab-load ${loadId} failed: ${(err as Error).message.replace(/\n/g, ' ')}\n`;
+  }
+  process.stdout.write(answer);
+  return answer;
+}

@@ -27,7 +27,7 @@ import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman } from '../engine/podman';
 import { appRoot } from '../paths';
 import type { Policy } from './policy';
-import { SidecarChannel } from './sidecar';
+import { PODMAN_INPUT, SidecarChannel } from './sidecar';
 
 export const AGENT_ROLE = 'firewall-agent';
 /** On the agent: a hash of its code, so a MicroLab of another build replaces it. */
@@ -105,10 +105,14 @@ export async function syncAgent(
     .getContainer(agentName(project))
     .remove({ force: true })
     .catch(() => undefined);
+  const podman = await engineIsPodman(docker);
   const container = await docker.createContainer({
     name: agentName(project),
     Image: image,
-    Cmd: ['node', `${AGENT_DIR}/${AGENT_FILE}`],
+    // On Podman its input is a pipe it holds open itself (see PODMAN_INPUT).
+    Cmd: podman
+      ? ['sh', '-c', `${PODMAN_INPUT}\nexec node ${AGENT_DIR}/${AGENT_FILE}`]
+      : ['node', `${AGENT_DIR}/${AGENT_FILE}`],
     Env: [`MICROLAB_PROJECT=${project}`, `MICROLAB_AGENT_STATE=${AGENT_STATE_FILE}`],
     OpenStdin: true,
     StdinOnce: false,

@@ -26,7 +26,7 @@ import { engineIsPodman, resolversOf, withNetworkModes } from '../engine/podman'
 import type { NamespaceSpec } from '../topology/workload';
 import { workloadLabels } from '../topology/workload';
 import { closedTableText } from './compile';
-import { FIREWALL_ROLE, HOLDER_LABEL, sidecarMain } from './sidecar';
+import { FIREWALL_ROLE, HOLDER_LABEL, PODMAN_INPUT, sidecarMain } from './sidecar';
 
 export interface Holder {
   id: string;
@@ -57,7 +57,8 @@ export async function createHolder(
   if (!primary) throw new Error(`the pod ${spec.name} joins no network`);
   // On Podman the resolver is outside the namespace (each network's gateway): the closed
   // table lets DNS reach it, as the compiled tables do.
-  const resolvers = (await engineIsPodman(docker))
+  const podman = await engineIsPodman(docker);
+  const resolvers = podman
     ? resolversOf(
         true,
         Object.fromEntries(
@@ -81,7 +82,11 @@ export async function createHolder(
     Image: image,
     Hostname: spec.hostname.slice(0, 63),
     // The closed table first: if it does not load, the holder exits and no app can join it.
-    Cmd: ['sh', '-c', `printf '%s\\n' "$MICROLAB_CLOSED_TABLE" | nft -f - || exit 70\n${sidecarMain()}`],
+    Cmd: [
+      'sh',
+      '-c',
+      `printf '%s\\n' "$MICROLAB_CLOSED_TABLE" | nft -f - || exit 70\n${podman ? `${PODMAN_INPUT}\n` : ''}${sidecarMain()}`,
+    ],
     Env: [`MICROLAB_CLOSED_TABLE=${closedTableText(resolvers)}`],
     OpenStdin: true,
     StdinOnce: false,

@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { demuxLogs } from '../engine/containers';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
-import { withNetworkModes } from '../engine/podman';
+import { engineIsPodman, withNetworkModes } from '../engine/podman';
 import type { WorkloadInstance } from '../topology/workload';
 
 export const FIREWALL_ROLE = 'firewall';
@@ -33,17 +33,22 @@ export const HOLDER_LABEL = 'io.microlab.firewall.holder';
  * attached stdin cost no process start in the container, unlike an exec.
  */
 const MAIN = `nft monitor trace & mon=$!
+load() {
+  if nft -f "$2" 2> /tmp/error; then
+    kill $mon 2> /dev/null; nft monitor trace & mon=$!
+    ack="microlab-load $1 ok"
+  else
+    ack="microlab-load $1 failed: $(tr '\\n' ' ' < /tmp/error)"
+  fi
+  echo "$ack"
+}
 while IFS= read -r line; do
   case "$line" in
     'BEGIN '*) : > /tmp/table.nft ;;
-    'END '*)
-      id=\${line#END }
-      if nft -f /tmp/table.nft 2> /tmp/error; then
-        kill $mon 2> /dev/null; nft monitor trace & mon=$!
-        echo "microlab-load $id ok"
-      else
-        echo "microlab-load $id failed: $(tr '\\n' ' ' < /tmp/error)"
-      fi ;;
+    'END '*) load "\${line#END }" /tmp/table.nft ;;
+    'LOAD '*)
+      set -- \${line#LOAD }
+      load "$1" "$2"; echo "$ack" > "$2.part"; mv "$2.part" "$2.ack"; rm -f "$2" ;;
     'LIST '*)
       id=\${line#LIST }
       if conntrack -L > /tmp/conntrack 2> /tmp/error; then
@@ -55,6 +60,19 @@ while IFS= read -r line; do
     *) printf '%s\\n' "$line" >> /tmp/table.nft ;;
   esac
 done`;
+
+/**
+ * Podman's conmon closes a container's input for good when an attach that wrote to it ends
+ * (Docker keeps it open), so on Podman a holder reads its loads from a named pipe it holds
+ * open itself, and a load arrives by exec (`PODMAN_LOAD`): the file is written in the
+ * container, one short "LOAD id file" line goes through the pipe (atomic, so loads at once
+ * never interleave), and the exec waits for the answer in "file.ack".
+ */
+export const LOAD_PIPE = '/tmp/microlab.in';
+export const PODMAN_INPUT = `[ -p ${LOAD_PIPE} ] || mkfifo ${LOAD_PIPE}; exec 0<> ${LOAD_PIPE}`;
+const PODMAN_LOAD = (id: string) =>
+  `f=$(mktemp /tmp/microlab-load.XXXXXX) && cat > "$f" && echo "LOAD ${id} $f" > ${LOAD_PIPE} && ` +
+  `while [ ! -e "$f.ack" ]; do sleep 0.05; done; cat "$f.ack"; rm -f "$f.ack"`;
 const MAX_TABLE_BYTES = 1024 * 1024;
 
 /** The sidecar's main process (a shell script), for containers that run it after steps of their own. */
@@ -125,7 +143,7 @@ export async function createSidecar(
   const container = await docker.createContainer({
     name,
     Image: image,
-    Cmd: ['sh', '-c', MAIN],
+    Cmd: ['sh', '-c', (await engineIsPodman(docker)) ? `${PODMAN_INPUT}\n${MAIN}` : MAIN],
     OpenStdin: true,
     StdinOnce: false,
     Labels: {
@@ -286,8 +304,9 @@ export class SidecarChannel {
   async load(text: string, timeoutMs = 15_000): Promise<void> {
     if (Buffer.byteLength(text) > MAX_TABLE_BYTES)
       throw new Error(`the compiled table is ${Buffer.byteLength(text)} bytes, more than ${MAX_TABLE_BYTES}`);
-    const stream = await this.open();
     const id = `${process.pid}.${++this.counter}`;
+    if (await engineIsPodman(this.docker)) return this.loadByExec(id, text, timeoutMs);
+    const stream = await this.open();
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
@@ -315,6 +334,8 @@ export class SidecarChannel {
    * come within `timeoutMs` (a sidecar of an older MicroLab does not answer LIST).
    */
   async list(timeoutMs = 5_000): Promise<string> {
+    // On Podman the open line is an exec per use (see PODMAN_INPUT): the caller's exec lists.
+    if (await engineIsPodman(this.docker)) throw new Error('on Podman a listing goes by exec');
     const stream = await this.open();
     const id = `${process.pid}.${++this.counter}`;
     const done = new Promise<string>((resolve, reject) => {
@@ -354,6 +375,44 @@ export class SidecarChannel {
       else waiter.reject(new Error(`conntrack -L failed: ${end[3]!.trim()}`));
     }
     return true;
+  }
+
+  /** Podman: the load goes in by exec, through the container's pipe (see PODMAN_LOAD). */
+  private async loadByExec(id: string, text: string, timeoutMs: number): Promise<void> {
+    const exec = await this.docker.getContainer(this.sidecarId).exec({
+      Cmd: ['sh', '-c', PODMAN_LOAD(id)],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = (await exec.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream & {
+      destroy: () => void;
+    };
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        reject(new Error(`the firewall sidecar did not load the table within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.end(text);
+    });
+    const output = demuxLogs(Buffer.concat(chunks));
+    const ack = output
+      .split('\n')
+      .map(parseLoadAck)
+      .find((a) => a?.id === id);
+    if (!ack)
+      throw new Error(`the firewall sidecar gave no answer to a load: ${output.trim() || 'no output'}`);
+    if (ack.error !== undefined) throw new Error(`nft -f failed: ${ack.error}`);
   }
 
   close(): void {

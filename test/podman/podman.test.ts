@@ -12,7 +12,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Docker from 'dockerode';
 import { localApi } from '../../electron/api/local';
+import { runHealthcheck } from '../../electron/engine/podman';
+import { execIn } from '../../electron/firewall/sidecar';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { labsDir } from '../../electron/paths';
 import { createServices } from '../../electron/services';
@@ -30,6 +33,7 @@ const services = createServices({
   registry: new EngineRegistry({ ...process.env, DOCKER_HOST: host, DOCKER_CONTEXT: undefined }),
 });
 const api = localApi(services);
+const engine = new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
 
 describe('MicroLab on Podman', () => {
   // Everything the project left on Podman goes: containers, sidecars, networks.
@@ -72,4 +76,42 @@ describe('MicroLab on Podman', () => {
     ).toEqual([]);
     expect(probe.cells.some((c) => c.observed === 'timeout')).toBe(true);
   });
+
+  it("under the policy the shop resolves names (Podman's DNS is on the gateways) and answers, also after a restart", async () => {
+    const status = await api.call('deploy:status', {});
+    // Names resolve through the gateways' aardvark-dns, allowed on port 53 only.
+    const shop = await engine
+      .getContainer(status.workloads.find((w) => w.workload === 'shop')!.container)
+      .inspect();
+    const holder = shop.HostConfig.NetworkMode!.replace(/^container:/, '');
+    const resolved = await execIn(engine, holder, ['getent', 'hosts', 'shop-db']);
+    expect(resolved.exitCode).toBe(0);
+    expect((await fetch(status.storefront!)).status).toBe(200);
+
+    // A restarted app re-makes its connections, looking the database up again.
+    await engine.getContainer(shop.Id).restart({ t: 1 });
+    await waitHealthy(shop.Id);
+    expect((await fetch(status.storefront!)).status).toBe(200);
+    const table = await execIn(engine, holder, ['nft', 'list', 'chain', 'inet', 'microlab', 'egress']);
+    expect(table.output).toMatch(/udp dport 53 counter packets [1-9]\d* bytes \d+ accept comment "_dns"/);
+  });
+
+  it('a denied flow stays denied: DNS is open towards the gateway, nothing else is', async () => {
+    const probe = await api.call('probe:run', {});
+    const denied = probe.cells.filter((c) => c.expected !== 'connected');
+    expect(denied.length).toBeGreaterThan(0);
+    expect(
+      denied.filter((c) => !c.match).map((c) => `${c.src} -> ${c.dst}:${c.port.port} ${c.observed}`),
+    ).toEqual([]);
+  });
 });
+
+/** Waits until Podman reports the container healthy, running its check as MicroLab does (no systemd). */
+async function waitHealthy(id: string): Promise<void> {
+  for (;;) {
+    await runHealthcheck(engine, id);
+    const info = await engine.getContainer(id).inspect();
+    if (info.State.Health?.Status === 'healthy') return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
