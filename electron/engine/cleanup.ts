@@ -87,6 +87,22 @@ function isGone(err: unknown): boolean {
   return statusCode === 404 || (statusCode === 409 && /already in progress/.test(message ?? ''));
 }
 
+/** Waits (polling every 100 ms, at most `limitMs`) until a container no longer exists. */
+async function goneWithin(docker: Docker, id: string, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline) {
+    const exists = await docker
+      .getContainer(id)
+      .inspect()
+      .then(
+        () => true,
+        (err: unknown) => !isGone(err),
+      );
+    if (!exists) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Why a network could not be removed, in MicroLab's words. Docker refuses to remove a network
  * with containers still attached (HTTP 403, "has active endpoints"); when those containers are
@@ -159,8 +175,12 @@ async function removeAll(docker: Docker, project: string, resources: LabeledReso
           await remove(docker, r);
           report.removed.push(r);
         } catch (err) {
-          if (isGone(err)) report.removed.push(r);
-          else if (r.kind === 'network')
+          if (isGone(err)) {
+            // Someone else (the firewall agent) is removing it: wait until it is gone, so the
+            // networks it holds are free for the next wave.
+            if (r.kind === 'container') await goneWithin(docker, r.id, 15_000);
+            report.removed.push(r);
+          } else if (r.kind === 'network')
             report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
           else report.failed.push({ resource: r, error: (err as Error).message });
         }
