@@ -235,17 +235,44 @@ export function parseLoadAck(line: string): { id: string; error?: string } | und
   return m[2] === 'ok' ? { id: m[1]! } : { id: m[1]!, error: m[3]!.trim() };
 }
 
+/** How a waiting caller is answered: the value, or the error. */
+interface Answer<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * A promise answered through `register(answer)` (the caller files it where the reply will
+ * find it), or rejected with "`what` within N s" after `timeoutMs`, when `register()` is
+ * called with nothing so the caller drops it.
+ */
+function timedAnswer<T>(timeoutMs: number, what: string, register: (answer?: Answer<T>) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      register();
+      reject(new Error(`${what} within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
+    register({
+      resolve: (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      reject: (err) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    });
+  });
+}
+
 /**
  * An open line to a sidecar's main process (Docker attach): loads tables without starting a
  * process in the container. Kept open between loads; reopened when it closed.
  */
 export class SidecarChannel {
   private stream?: Promise<NodeJS.ReadWriteStream>;
-  private readonly waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
-  private readonly listing = new Map<
-    string,
-    { lines: string[]; resolve: (text: string) => void; reject: (err: Error) => void }
-  >();
+  private readonly waiting = new Map<string, Answer<void>>();
+  private readonly listing = new Map<string, Answer<string> & { lines: string[] }>();
   private counter = 0;
   private closed = false;
 
@@ -307,22 +334,9 @@ export class SidecarChannel {
     const id = `${process.pid}.${++this.counter}`;
     if (await engineIsPodman(this.docker)) return this.loadByExec(id, text, timeoutMs);
     const stream = await this.open();
-    const done = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        reject(new Error(`the firewall sidecar did not load the table within ${timeoutMs / 1000}s`));
-      }, timeoutMs);
-      this.waiting.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-    });
+    const done = timedAnswer<void>(timeoutMs, 'the firewall sidecar did not load the table', (answer) =>
+      answer ? this.waiting.set(id, answer) : this.waiting.delete(id),
+    );
     const body = text.endsWith('\n') ? text : `${text}\n`;
     stream.write(`BEGIN ${id}\n${body}END ${id}\n`);
     return done;
@@ -338,23 +352,11 @@ export class SidecarChannel {
     if (await engineIsPodman(this.docker)) throw new Error('on Podman a listing goes by exec');
     const stream = await this.open();
     const id = `${process.pid}.${++this.counter}`;
-    const done = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listing.delete(id);
-        reject(new Error(`the firewall sidecar did not list its connections within ${timeoutMs / 1000}s`));
-      }, timeoutMs);
-      this.listing.set(id, {
-        lines: [],
-        resolve: (text) => {
-          clearTimeout(timer);
-          resolve(text);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-    });
+    const done = timedAnswer<string>(
+      timeoutMs,
+      'the firewall sidecar did not list its connections',
+      (answer) => (answer ? this.listing.set(id, { lines: [], ...answer }) : this.listing.delete(id)),
+    );
     stream.write(`LIST ${id}\n`);
     return done;
   }

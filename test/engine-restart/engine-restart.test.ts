@@ -15,33 +15,21 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localApi } from '../../electron/api/local';
-import { baseImageName } from '../../electron/engine/images';
-import { labelsFor, LABEL } from '../../electron/engine/labels';
+import { LABEL } from '../../electron/engine/labels';
 import { findAgent } from '../../electron/firewall/agent';
 import { execIn, listSidecars } from '../../electron/firewall/sidecar';
 import { labsDir } from '../../electron/paths';
 import { createServices } from '../../electron/services';
+import { docker, outsiderReaches, until } from '../integration/support';
 
 const project = 'microlab-it-engine-restart';
 process.env.MICROLAB_STATE_DIR = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-engine-restart-'));
-const docker = new Docker();
 const services = createServices({ project });
 const api = localApi(services);
 /** A rule of monolith-segmented.yaml: its comment is in every table that policy compiled. */
 const POLICY_MARK = 'db-initiates-nothing';
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, limitMs = 120_000) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => err as T);
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** dockerd's process id and command line (from /proc), or a clear error. */
 function findDockerd(): { pid: number; argv: string[] } {
@@ -111,23 +99,6 @@ async function tableOf(holder: string): Promise<string> {
   return r.exitCode === 0 ? r.output : '';
 }
 
-/** Whether a container on the lab network that is none of ours reaches `host:port`. */
-async function outsiderReaches(address: string, port: number): Promise<boolean> {
-  const container = await docker.createContainer({
-    Image: baseImageName(),
-    Cmd: ['nc', '-z', '-w', '2', address, String(port)],
-    Labels: labelsFor(project, 'outsider', { transient: true }),
-    HostConfig: { NetworkMode: `${project}-lab`, CapDrop: ['ALL'] },
-  });
-  try {
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    return StatusCode === 0;
-  } finally {
-    await container.remove({ force: true }).catch(() => undefined);
-  }
-}
-
 beforeAll(async () => {
   await api.call('resources:down', {});
   await api.run('deploy:up', { deployment: 'monolith', port: 0 });
@@ -147,7 +118,7 @@ describe('an engine restart with no MicroLab process running', () => {
   it('brings every pod back with its table before its app, and the policy holds as before', async () => {
     const before = await pods();
     expect(before.length).toBe(4);
-    expect(await outsiderReaches('shop-db', 5432)).toBe(false);
+    expect(await outsiderReaches(project, 'shop-db', 5432)).toBe(false);
 
     const { engineUpAt } = await restartEngine();
 
@@ -169,6 +140,7 @@ describe('an engine restart with no MicroLab process running', () => {
         return states;
       },
       (states) => Array.isArray(states) && states.length === 4 && states.every((s) => s.ready),
+      120_000,
     );
     const back = Date.now();
     for (const s of after) {
@@ -179,13 +151,14 @@ describe('an engine restart with no MicroLab process running', () => {
     console.log(`every pod back with the policy's table ${back - engineUpAt} ms after the engine answered`);
 
     // The policy holds as before: denied stays denied, allowed works.
-    expect(await outsiderReaches('shop-db', 5432)).toBe(false);
+    expect(await outsiderReaches(project, 'shop-db', 5432)).toBe(false);
     const jumpbox = await execIn(docker, `${project}-jumpbox-1`, ['nc', '-z', '-w', '2', 'shop-db', '5432']);
     expect(jumpbox.exitCode).not.toBe(0);
     const status = await until(
       'the shop healthy',
       () => api.call('deploy:status', {}),
       (s) => s.healthy === true,
+      120_000,
     );
     const reply = await fetch(status.storefront!);
     expect(reply.status).toBe(200);

@@ -13,14 +13,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseImageName } from '../../electron/engine/images';
-import { LABEL, labelsFor } from '../../electron/engine/labels';
+import { LABEL } from '../../electron/engine/labels';
 import { findAgent } from '../../electron/firewall/agent';
 import { tableNamesAddress } from '../../electron/firewall/compile';
 import { listInstances } from '../../electron/firewall/instances';
 import { execIn, HOLDER_LABEL, listSidecars } from '../../electron/firewall/sidecar';
 import { policyPath } from '../shop-policies';
-import { docker } from './support';
+import { docker, outsiderReaches, until } from './support';
 import type { Lab } from './shop-support';
 import { lab, prepare } from './shop-support';
 
@@ -32,21 +31,6 @@ const RACES = Math.max(1, Number(process.env.MICROLAB_POD_RACES ?? 20));
 
 let l: Lab;
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  limitMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => err as T);
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${String(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The table text in a holder's namespace ('' when there is none). */
 async function tableOf(holderId: string): Promise<string> {
   const r = await execIn(docker, holderId, ['nft', 'list', 'table', 'inet', 'microlab']);
@@ -57,23 +41,6 @@ async function tableOf(holderId: string): Promise<string> {
 async function tables(): Promise<Map<string, string>> {
   const holders = (await listSidecars(docker, project)).filter((s) => s.holder && s.running);
   return new Map(await Promise.all(holders.map(async (h) => [h.name, await tableOf(h.id)] as const)));
-}
-
-/** Whether a container on the lab network that is none of ours reaches `address:port`. */
-async function outsiderReaches(address: string, port: number): Promise<boolean> {
-  const container = await docker.createContainer({
-    Image: baseImageName(),
-    Cmd: ['nc', '-z', '-w', '2', address, String(port)],
-    Labels: labelsFor(project, 'outsider', { transient: true }),
-    HostConfig: { NetworkMode: `${project}-lab`, CapDrop: ['ALL'] },
-  });
-  try {
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    return StatusCode === 0;
-  } finally {
-    await container.remove({ force: true }).catch(() => undefined);
-  }
 }
 
 async function catalogAddress(container: string): Promise<string> {
@@ -178,7 +145,7 @@ describe('with no MicroLab process watching, the agent keeps every table current
 
   const expectClosedToOutsiders = async () => {
     expect(await tableOf(holder)).toContain(POLICY_MARK);
-    expect(await outsiderReaches(await catalogAddress(app), 8080)).toBe(false);
+    expect(await outsiderReaches(project, await catalogAddress(app), 8080)).toBe(false);
   };
 
   it('docker restart of a workload keeps its namespace and its table', async () => {

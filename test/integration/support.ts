@@ -9,6 +9,8 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { demuxLogs } from '../../electron/engine/containers';
+import { baseImageName } from '../../electron/engine/images';
+import { labelsFor } from '../../electron/engine/labels';
 import { EventBus } from '../../electron/api/events';
 import type { TaskInfo } from '../../electron/api/contract';
 import type { TaskContext } from '../../electron/tasks';
@@ -108,4 +110,44 @@ export function openEngineRelay(port = 0): Promise<{ port: number; cut(): Promis
   return new Promise((resolve) =>
     relay.listen(port, '127.0.0.1', () => resolve({ port: (relay.address() as { port: number }).port, cut })),
   );
+}
+
+/**
+ * Polls `probe` every 100 ms until `ok` accepts its value (a probe that throws gives its
+ * error as the value), and returns it; throws naming `what` and the last value after `limitMs`.
+ */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  limitMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe().catch((err: unknown) => err as T);
+    if (ok(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: still ${value instanceof Error ? value.message : JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Whether a container on `project`'s lab network that is none of its workloads (labelled,
+ * transient, no capabilities) connects to `address:port` within 2 s.
+ */
+export async function outsiderReaches(project: string, address: string, port: number): Promise<boolean> {
+  const container = await docker.createContainer({
+    Image: baseImageName(),
+    Cmd: ['nc', '-z', '-w', '2', address, String(port)],
+    Labels: labelsFor(project, 'outsider', { transient: true }),
+    HostConfig: { NetworkMode: `${project}-lab`, CapDrop: ['ALL'] },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    return StatusCode === 0;
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
 }
