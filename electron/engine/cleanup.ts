@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { DownReport, LabeledResource } from './types';
 import { IMAGE_LABEL, LABEL, projectFilter } from './labels';
 import { withNetworkModes } from './podman';
+import { isGone, removeContainer } from './remove';
 
 function labelsOf(labels: Record<string, string> | undefined, project: string) {
   return {
@@ -71,35 +72,15 @@ export async function listResources(
 async function remove(docker: Docker, r: LabeledResource): Promise<void> {
   switch (r.kind) {
     case 'container':
-      return docker.getContainer(r.id).remove({ force: true, v: true }) as Promise<void>;
+      // Waits out a removal someone else (the firewall agent) started, so the networks the
+      // container holds are free for the next wave.
+      return removeContainer(docker, r.id, { volumes: true });
     case 'network':
       return docker.getNetwork(r.id).remove() as Promise<void>;
     case 'volume':
       return docker.getVolume(r.id).remove() as Promise<void>;
     case 'image':
       return docker.getImage(r.id).remove({ force: true }) as Promise<void>;
-  }
-}
-
-/** 404, or 409 "removal ... already in progress" (the firewall agent removing an orphaned holder). */
-function isGone(err: unknown): boolean {
-  const { statusCode, message } = err as { statusCode?: number; message?: string };
-  return statusCode === 404 || (statusCode === 409 && /already in progress/.test(message ?? ''));
-}
-
-/** Waits (polling every 100 ms, at most `limitMs`) until a container no longer exists. */
-async function goneWithin(docker: Docker, id: string, limitMs: number): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    const exists = await docker
-      .getContainer(id)
-      .inspect()
-      .then(
-        () => true,
-        (err: unknown) => !isGone(err),
-      );
-    if (!exists) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -175,12 +156,8 @@ async function removeAll(docker: Docker, project: string, resources: LabeledReso
           await remove(docker, r);
           report.removed.push(r);
         } catch (err) {
-          if (isGone(err)) {
-            // Someone else (the firewall agent) is removing it: wait until it is gone, so the
-            // networks it holds are free for the next wave.
-            if (r.kind === 'container') await goneWithin(docker, r.id, 15_000);
-            report.removed.push(r);
-          } else if (r.kind === 'network')
+          if (isGone(err)) report.removed.push(r);
+          else if (r.kind === 'network')
             report.failed.push({ resource: r, ...(await networkRemovalFailure(docker, r, project, err)) });
           else report.failed.push({ resource: r, error: (err as Error).message });
         }

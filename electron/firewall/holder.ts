@@ -23,6 +23,7 @@ import type Docker from 'dockerode';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman, resolversOf, withNetworkModes } from '../engine/podman';
+import { removeContainer } from '../engine/remove';
 import type { NamespaceSpec } from '../topology/workload';
 import { workloadLabels } from '../topology/workload';
 import { closedTableText } from './compile';
@@ -49,10 +50,9 @@ export async function createHolder(
   image = baseImageName(),
 ): Promise<Holder> {
   const name = holderName(spec.name);
-  await docker
-    .getContainer(name)
-    .remove({ force: true })
-    .catch(() => undefined);
+  // A leftover of the same name goes first; if the agent is removing it already (its app just
+  // went), this waits until the name is free.
+  await removeContainer(docker, name);
   const [primary, ...others] = spec.networks;
   if (!primary) throw new Error(`the pod ${spec.name} joins no network`);
   // On Podman the resolver is outside the namespace (each network's gateway): the closed

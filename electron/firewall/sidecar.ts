@@ -12,6 +12,7 @@ import { demuxLogs } from '../engine/containers';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman, withNetworkModes } from '../engine/podman';
+import { removeContainer } from '../engine/remove';
 import type { WorkloadInstance } from '../topology/workload';
 
 export const FIREWALL_ROLE = 'firewall';
@@ -136,10 +137,7 @@ export async function createSidecar(
 ): Promise<Sidecar> {
   const name = sidecarName(instance);
   // A leftover of the same name (a dead sidecar) goes first.
-  await docker
-    .getContainer(name)
-    .remove({ force: true })
-    .catch(() => undefined);
+  await removeContainer(docker, name);
   const container = await docker.createContainer({
     name,
     Image: image,

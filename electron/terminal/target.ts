@@ -34,7 +34,7 @@ const FIREWALL_ROLES = new Set(['firewall', 'perimeter']);
 /** On a sidecar: the id of the container whose namespace it shares (firewall/sidecar.ts). */
 const SIDECAR_TARGET_LABEL = 'io.microlab.firewall.target';
 
-const isGone = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+const notFound = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
 
 /**
  * Finds the container for `target` opened `as` a workload or firewall shell.
@@ -109,7 +109,7 @@ async function byContainer(docker: Docker, container: string): Promise<Container
   try {
     return await docker.getContainer(container).inspect();
   } catch (err) {
-    if (isGone(err)) throw new ApiError('terminal-target', `no container ${JSON.stringify(container)}`);
+    if (notFound(err)) throw new ApiError('terminal-target', `no container ${JSON.stringify(container)}`);
     throw err;
   }
 }
@@ -145,7 +145,7 @@ async function byWorkload(
   try {
     return await docker.getContainer(chosen.c.Id).inspect();
   } catch (err) {
-    if (isGone(err)) throw new ApiError('terminal-stopped', `${workload} replica ${replica ?? 1} is gone`);
+    if (notFound(err)) throw new ApiError('terminal-stopped', `${workload} replica ${replica ?? 1} is gone`);
     throw err;
   }
 }
@@ -173,7 +173,7 @@ async function sidecarOf(
   try {
     return await docker.getContainer(sidecar.Id).inspect();
   } catch (err) {
-    if (isGone(err)) return undefined;
+    if (notFound(err)) return undefined;
     throw err;
   }
 }

@@ -15,6 +15,7 @@
 import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
 import { LABEL, labelsFor } from '../engine/labels';
+import { removeContainer } from '../engine/remove';
 import { shopImageName } from '../engine/shop-image';
 import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
 import type { WorkloadSpec } from './declarations';
@@ -90,9 +91,5 @@ export async function createBalancer(
 /** Removes the project's balancer, if any. */
 export async function removeBalancer(docker: Docker, project: string): Promise<void> {
   const lb = await findBalancer(docker, project);
-  if (lb)
-    await docker
-      .getContainer(lb.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
+  if (lb) await removeContainer(docker, lb.Id);
 }

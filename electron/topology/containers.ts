@@ -5,13 +5,14 @@
 import type Docker from 'dockerode';
 import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
+import { isGone, removeContainer } from '../engine/remove';
 import { isPodman, runHealthcheck } from '../engine/podman';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { STOREFRONT_ALIAS } from './declarations';
 import type { Target } from './running';
-import { holderOf, isGone, LAYOUT_LABEL, networkName } from './running';
+import { holderOf, LAYOUT_LABEL, networkName } from './running';
 import { workloadLabels } from './workload';
 
 const HEALTH_TIMEOUT_MS = 120_000;
@@ -141,13 +142,7 @@ export async function retire(docker: Docker, id: string): Promise<void> {
   });
   // The pod's holder goes as soon as its app exited: it holds the address and the DNS name,
   // which peers (a balancer resolving the name) must stop using at once.
-  if (holder)
-    await docker
-      .getContainer(holder)
-      .remove({ force: true })
-      .catch((err: unknown) => {
-        if (!isGone(err)) throw err;
-      });
+  if (holder) await removeContainer(docker, holder);
   await container.remove({ force: true, v: true }).catch((err: unknown) => {
     if (!isGone(err)) throw err;
   });

@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
 import { ApiError } from '../errors';
 import { networkRemovalFailure } from '../engine/cleanup';
+import { isGone, removeContainer } from '../engine/remove';
 import type { DownReport, LabeledResource } from '../engine/types';
 import { LABEL } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
@@ -20,7 +21,6 @@ import type { Target } from './running';
 import {
   containerName,
   deploymentContainers,
-  isGone,
   LAYOUT_LABEL,
   NETWORK_LABEL,
   networkName,
@@ -63,7 +63,7 @@ export async function up(
   );
   if (others.length) {
     say(1, `removing the ${others[0]!.Labels[WORKLOAD_LABEL.deployment]} deployment`);
-    await Promise.all(others.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+    await Promise.all(others.map((c) => removeContainer(docker, c.Id, { volumes: true })));
     existing = existing.filter((c) => !others.includes(c));
     await removeRouter(target);
     await removeBalancer(docker, project);
@@ -168,23 +168,14 @@ export async function removeSidecars(docker: Docker, project: string): Promise<v
     all: true,
     filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=firewall`] },
   });
-  await Promise.all(
-    sidecars.map((c) =>
-      docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined),
-    ),
-  );
+  // The agent may be removing a holder already (its app just went): wait until it is gone, so
+  // the new deployment can take its name.
+  await Promise.all(sidecars.map((c) => removeContainer(docker, c.Id)));
 }
 
 async function removeRouter({ docker, project, perimeter }: Target): Promise<void> {
   const router = await perimeter?.find(docker, project);
-  if (router)
-    await docker
-      .getContainer(router.Id)
-      .remove({ force: true })
-      .catch(() => undefined);
+  if (router) await removeContainer(docker, router.Id);
 }
 
 /** Removes the deployment's containers (and the perimeter firewall, if any), then its networks. */
@@ -210,11 +201,10 @@ export async function down({ docker, project, perimeter }: Target): Promise<Down
           role: c.Labels[LABEL.role] ?? 'workload',
         };
         try {
-          await docker.getContainer(c.Id).remove({ force: true, v: true });
+          await removeContainer(docker, c.Id, { volumes: true });
           report.removed.push(r);
         } catch (err) {
-          if (isGone(err)) report.removed.push(r);
-          else report.failed.push({ resource: r, error: (err as Error).message });
+          report.failed.push({ resource: r, error: (err as Error).message });
         }
       }),
     );

@@ -97,15 +97,6 @@ export function replicaOf(
   return match ? Number(match[1]) : 0;
 }
 
-/**
- * Whether a removal found the container gone: 404, or 409 "removal ... already in progress"
- * (someone else, e.g. the firewall agent taking an orphaned holder, removes it right now).
- */
-export const isGone = (err: unknown) => {
-  const { statusCode, message } = err as { statusCode?: number; message?: string };
-  return statusCode === 404 || (statusCode === 409 && /already in progress/.test(message ?? ''));
-};
-
 export async function deploymentContainers(docker: Docker, project: string): Promise<ContainerInfo[]> {
   return docker.listContainers({
     all: true,

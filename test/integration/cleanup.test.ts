@@ -4,6 +4,7 @@ import { baseImageName } from '../../electron/engine/images';
 import { shopImageName } from '../../electron/engine/shop-image';
 import { labelsFor } from '../../electron/engine/labels';
 import { listResources, reconcile } from '../../electron/engine/cleanup';
+import { removeContainer } from '../../electron/engine/remove';
 import { cli, docker } from './support';
 
 const project = 'microlab-it-cleanup';
@@ -169,5 +170,40 @@ describe('microlab down', () => {
     await expect(transient.inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(kept.inspect()).resolves.toBeTruthy();
     await cli(['down'], { MICROLAB_PROJECT: project });
+  });
+});
+
+describe('removing a container someone else is removing', () => {
+  // The firewall agent removes a pod's holder as soon as its app goes; `up` then removes the
+  // same holder and creates a new one of that name. Docker answers the second removal "already
+  // in progress" before the name is free (CI: 'The container name ".../jumpbox-1-fw" is already
+  // in use'). A plain remove that ignores that answer hit the conflict in 15 of 15 rounds here.
+  it('removeContainer returns only once the name is free for a new container', async () => {
+    const name = `${project}-contested`;
+    const labels = labelsFor(project, 'test');
+    for (let round = 0; round < 10; round++) {
+      const first = await docker.createContainer({
+        name,
+        Image: baseImageName(),
+        Cmd: ['sleep', '300'],
+        Labels: labels,
+      });
+      await first.start();
+      const theirs = first.remove({ force: true }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await removeContainer(docker, name);
+      const second = await docker.createContainer({
+        name,
+        Image: baseImageName(),
+        Cmd: ['true'],
+        Labels: labels,
+      });
+      await second.remove({ force: true });
+      await theirs;
+    }
+  });
+
+  it('removeContainer of a container that does not exist resolves', async () => {
+    await expect(removeContainer(docker, `${project}-never-made`)).resolves.toBeUndefined();
   });
 });
