@@ -108,6 +108,18 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<{ value: number
   }
 }
 
+/**
+ * A lab's unit as a figure of `value` reads it: a count noun written in the plural (`workloads`,
+ * `databases`, `replicas`, `entries`) is singular for exactly 1 ("1 database"); units that are not
+ * plain words (`ms`, `requests/s`, `MiB`) stay as written.
+ */
+export function unitFor(value: number, unit: string): string {
+  if (value !== 1 || !/^[a-z]{3,}s$/.test(unit)) return unit;
+  if (/ies$/.test(unit)) return `${unit.slice(0, -3)}y`;
+  if (/(ss|x|ch|sh)es$/.test(unit)) return unit.slice(0, -2);
+  return unit.slice(0, -1);
+}
+
 /** Reads every measure; one that cannot be read is left out and named in `missing`. */
 export async function takeMeasures(
   measures: LabMeasure[],
@@ -121,7 +133,7 @@ export async function takeMeasures(
       measurements.push({
         id: m.id,
         label: m.label,
-        unit: m.unit,
+        unit: unitFor(value, m.unit),
         value,
         source,
         at: new Date().toISOString(),

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeploymentStatus } from '../../electron/api/contract';
 import type { LabClient } from '../../electron/labs/client';
 import type { LabMeasure } from '../../electron/labs/format';
-import { takeMeasures } from '../../electron/labs/measures';
+import { takeMeasures, unitFor } from '../../electron/labs/measures';
 import type { Snapshot } from '../../electron/labs/progress';
 import { StateReader } from '../../electron/labs/state';
 
@@ -112,5 +112,19 @@ describe('lab measures read from the deployment', () => {
       value: 0,
       source: 'containers of gateway replaced or restarted since the step started: none',
     });
+  });
+});
+
+describe('unitFor: a figure reads as a sentence', () => {
+  it('makes a plural count noun singular for exactly 1, and leaves every other case as written', () => {
+    expect(unitFor(1, 'databases')).toBe('database');
+    expect(unitFor(1, 'workloads')).toBe('workload');
+    expect(unitFor(1, 'entries')).toBe('entry');
+    expect(unitFor(1, 'processes')).toBe('process');
+    expect(unitFor(0, 'databases')).toBe('databases');
+    expect(unitFor(2, 'replicas')).toBe('replicas');
+    expect(unitFor(1, 'ms')).toBe('ms');
+    expect(unitFor(1, 'requests/s')).toBe('requests/s');
+    expect(unitFor(1, 'MB')).toBe('MB');
   });
 });

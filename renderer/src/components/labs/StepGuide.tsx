@@ -186,6 +186,7 @@ export function StepGuide({
       {reply?.kind === 'error' && <ErrorNotice title={reply.title} error={reply.error} />}
       {hints.length > 0 && (
         <section className="hints" aria-label="Hints">
+          <p className="hints-title">{hints.length === 1 ? 'Hint' : 'Hints'}</p>
           <ol>
             {hints.map((h, i) => (
               <li key={i}>
