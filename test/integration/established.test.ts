@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConntrack } from '../../electron/firewall/cut';
 import { execIn, listSidecars } from '../../electron/firewall/sidecar';
 import { policyPath } from '../shop-policies';
-import { cli, docker } from './support';
+import { cli, docker, until } from './support';
 import type { Lab } from './shop-support';
 import { lab, prepare, storefront } from './shop-support';
 
@@ -48,20 +48,8 @@ function status(route: string, timeoutMs = 3000): Promise<number> {
   });
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  limitMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Cutting, health and the pool refilling take the app's readiness period and more. */
+const LIMIT_MS = 90_000;
 
 /** The app's established connections to the database on 5432, as its namespace's conntrack holds them. */
 async function appToDb(): Promise<number> {
@@ -98,8 +86,9 @@ describe('a policy change and the connections already open', () => {
       'the storefront under the segmented policy',
       () => status('/api/products'),
       (s) => s === 200,
+      LIMIT_MS,
     );
-    await until('the app pooled connection to its database', appToDb, (n) => n > 0);
+    await until('the app pooled connection to its database', appToDb, (n) => n > 0, LIMIT_MS);
   });
 
   it('--keep-established keeps them, and says so', async () => {
@@ -122,8 +111,9 @@ describe('a policy change and the connections already open', () => {
       'the storefront back',
       () => status('/api/products'),
       (s) => s === 200,
+      LIMIT_MS,
     );
-    await until('the app pooled connection to its database', appToDb, (n) => n > 0);
+    await until('the app pooled connection to its database', appToDb, (n) => n > 0, LIMIT_MS);
 
     const applied = await l.call('policy:apply', { file: NO_DB });
     expect(applied.report.keptEstablished).toBe(false);
@@ -144,14 +134,15 @@ describe('a policy change and the connections already open', () => {
       'the storefront answering without its database',
       () => status('/api/products'),
       (s) => s !== 200,
+      LIMIT_MS,
     );
-    await until('the app health', appHealth, (h) => h === 'unhealthy');
+    await until('the app health', appHealth, (h) => h === 'unhealthy', LIMIT_MS);
   });
 
   it('the CLI reports how many it cut', async () => {
     await l.call('policy:apply', { file: policyPath('monolith-segmented.yaml') });
-    await until('the app healthy again', appHealth, (h) => h === 'healthy');
-    await until('the app pooled connection to its database', appToDb, (n) => n > 0);
+    await until('the app healthy again', appHealth, (h) => h === 'healthy', LIMIT_MS);
+    await until('the app pooled connection to its database', appToDb, (n) => n > 0, LIMIT_MS);
     const run = await cli(['policy', 'apply', NO_DB], {
       MICROLAB_PROJECT: project,
       MICROLAB_STATE_DIR: stateDir,
