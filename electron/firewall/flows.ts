@@ -1,7 +1,8 @@
 /**
  * The flow log: one event per new connection, with the rule that decided it.
  *
- * Each table marks new connections for tracing (compile.ts, chains trace_in/trace_out) and
+ * Each table marks new connections for tracing (compile.ts, `TRACE_NEW` in its ingress and
+ * egress chains; tables loaded before it had chains trace_in/trace_out of their own) and
  * each sidecar's main process is `nft monitor trace`, so the sidecar's log holds, per traced
  * packet, its addresses and ports and the rule that ended its way through our ingress or
  * egress chain, comment included ("<rule id> <action>[ audit][ nolog]"). This module reads

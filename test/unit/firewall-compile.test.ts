@@ -6,6 +6,7 @@ import {
   parseRuleComment,
   removeTableText,
   ruleComment,
+  TRACE_NEW,
   tableNamesAddress,
 } from '../../electron/firewall/compile';
 import { parsePolicy } from '../../electron/firewall/policy';
@@ -69,12 +70,16 @@ describe('compiler', () => {
     expect(removeTableText()).toBe('table inet microlab {}\ndelete table inet microlab\n');
   });
 
-  it('marks new connections for tracing after conntrack, on the way in and out', () => {
+  it('marks only new connections for tracing, in the deciding chains, after loopback and DNS', () => {
     const { text } = compileTable(POLICY, api, instances);
-    expect(chain(text, 'trace_in')).toEqual(['ct state new meta nftrace set 1']);
-    expect(text).toContain('type filter hook prerouting priority -150; policy accept;');
-    expect(chain(text, 'trace_out')).toEqual(['ct state new meta nftrace set 1']);
-    expect(text).toContain('type filter hook output priority -150; policy accept;');
+    for (const name of ['ingress', 'egress']) {
+      const rules = chain(text, name);
+      expect(rules.filter((r) => r.includes('nftrace'))).toEqual([TRACE_NEW]);
+      // Everything before the mark ends in a verdict (so it is never traced).
+      expect(rules.indexOf(TRACE_NEW)).toBe(rules.findIndex((r) => r.includes('"_invalid"')) + 1);
+    }
+    // No chain of its own, so no hook before the deciding chains prints the packet again.
+    expect(text).not.toMatch(/hook prerouting|priority -150/);
   });
 
   it('ingress: builtins, then the rules that reach this workload in order, then the default', () => {
@@ -82,6 +87,7 @@ describe('compiler', () => {
       'iif "lo" counter accept comment "_loopback"',
       'ct state established,related counter accept comment "_established"',
       'ct state invalid counter drop comment "_invalid"',
+      'ct state new meta nftrace set 1',
       'tcp dport 9000 counter reject with tcp reset comment "no-debug reject"',
       '# quarantine deny: no running workload matches its peers',
       'ip saddr { 198.19.0.11, 198.19.0.12 } tcp dport { 8080, 9000-9100 } counter accept comment "web-api allow"',
@@ -98,6 +104,7 @@ describe('compiler', () => {
       'oif "lo" counter accept comment "_loopback"',
       'ct state established,related counter accept comment "_established"',
       'ct state invalid counter drop comment "_invalid"',
+      'ct state new meta nftrace set 1',
       // from any: api's own egress holds it too (towards its own address)
       'ip daddr 198.19.0.20 tcp dport 9000 counter reject with tcp reset comment "no-debug reject"',
       'ip daddr 198.19.0.30 tcp dport 5432 counter accept comment "api-db allow nolog"',
@@ -145,7 +152,7 @@ describe('compiler', () => {
   it('every policy rule has a counter and a comment carrying its id', () => {
     for (const { text } of compileTables(POLICY, instances)) {
       for (const name of ['ingress', 'egress']) {
-        for (const line of chain(text, name).filter((l) => !l.startsWith('#'))) {
+        for (const line of chain(text, name).filter((l) => !l.startsWith('#') && l !== TRACE_NEW)) {
           expect(line).toMatch(/(^| )counter (accept|drop|reject[^"]*) comment "[^"]+"$/);
         }
       }
@@ -161,7 +168,7 @@ rules:
   - { id: ok, from: any, to: any, ports: [8080], action: allow }
 `);
     const ingress = chain(compileTable(monitored, db, instances).text, 'ingress');
-    expect(ingress.slice(3)).toEqual([
+    expect(ingress.slice(4)).toEqual([
       'counter accept comment "deny-db deny audit"',
       'tcp dport 8080 counter accept comment "ok allow"',
       'counter accept comment "default reject audit"',
@@ -170,7 +177,7 @@ rules:
 
   it('enforce mode: reject answers TCP with a reset and everything else with ICMP', () => {
     const rejecting = parsePolicy('defaultAction: reject\nrules: []\n');
-    expect(chain(compileTable(rejecting, db, instances).text, 'ingress').slice(3)).toEqual([
+    expect(chain(compileTable(rejecting, db, instances).text, 'ingress').slice(4)).toEqual([
       'meta l4proto tcp counter reject with tcp reset comment "default reject"',
       'counter reject comment "default reject"',
     ]);
