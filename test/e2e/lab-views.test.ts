@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Harness, LabSession } from './harness';
 import { openLab, SCREENSHOTS, setEditorText } from './harness';
 
@@ -56,6 +56,14 @@ describe('the lab views', () => {
 
   afterAll(async () => {
     await lab?.close();
+  });
+
+  // What the page showed when a test failed, next to the screenshots of the passing ones.
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      await page?.screenshot({ path: path.join(SCREENSHOTS, `failed-${name}.png`), fullPage: true });
+    });
   });
 
   const card = (title: string) => page.getByRole('region', { name: title, exact: true });
@@ -141,8 +149,11 @@ describe('the lab views', () => {
     const options = page.getByRole('listbox');
     await options.waitFor({ timeout: 10_000 });
     expect(await options.getByRole('option').allInnerTexts()).toEqual(['allow', 'deny', 'reject']);
+    // CodeMirror ignores keys pressed within 75 ms of a list opening (its interactionDelay, so a
+    // key typed before the student saw the list does not pick from it): wait as a reader would.
+    await page.waitForTimeout(150);
     await page.keyboard.press('ArrowDown');
-    expect(await options.getByRole('option', { selected: true }).innerText()).toBe('deny');
+    await expect.poll(() => options.getByRole('option', { selected: true }).innerText(), WAIT).toBe('deny');
     await page.keyboard.press('Enter');
     // ...and, under a selector, the labels of the running workloads.
     await page.keyboard.type('\nsegments:\n  data: { selector: { ');
