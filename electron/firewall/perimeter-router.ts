@@ -17,9 +17,12 @@ import { cutScript, parseConntrack, parseCutResults } from './cut';
 import type { ApplyOptions, ApplyReport } from './enforcer';
 import { compilePerimeter, perimeterConnectionsToCut } from './perimeter';
 import type { Policy } from './policy';
-import { execIn } from './sidecar';
+import { execIn, TRACE_PIPE, WHOLE_LINES } from './sidecar';
 
 export const ROUTER_ROLE = 'perimeter';
+/** Where the router's main process keeps the pid of its running trace monitor. */
+const MONITOR_PID = '/tmp/microlab.monitor';
+
 /** What "no policy" means at the router: every cross-segment flow passes, as on a flat network. */
 const OPEN: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
 
@@ -55,7 +58,18 @@ export async function startRouter(
     .filter(Boolean)
     .join('\n');
   // Its main process then prints every traced connection: its log is the perimeter's flow log.
-  const script = `set -e\n${addProxies}\nprintf '%s' "$1" | nft -f -\necho ready\nexec nft monitor trace`;
+  // The monitor knows the rules (their comments, which name the rule ids) as they were when it
+  // started, so each load stops it (loadRouter) and the loop starts it again.
+  const script = [
+    'set -e',
+    addProxies,
+    `printf '%s' "$1" | nft -f -`,
+    `[ -p ${TRACE_PIPE} ] || mkfifo ${TRACE_PIPE}`,
+    `${WHOLE_LINES} 0<> ${TRACE_PIPE} &`,
+    'echo ready',
+    'set +e',
+    `while :; do nft monitor trace > ${TRACE_PIPE} & echo $! > ${MONITOR_PID}; wait $!; done`,
+  ].join('\n');
   const container = await docker.createContainer({
     name: `${project}-${ROUTER}-1`,
     Image: baseImageName(),
@@ -111,7 +125,14 @@ export async function loadRouter(
 ): Promise<ApplyReport> {
   const start = performance.now();
   const text = compilePerimeter(policy, layout, workloads);
-  const result = await execIn(docker, routerId, ['sh', '-c', 'printf "%s" "$1" | nft -f -', 'load', text]);
+  // Loaded, the monitor starts again (see startRouter), so it prints the new rules' comments.
+  const result = await execIn(docker, routerId, [
+    'sh',
+    '-c',
+    `printf "%s" "$1" | nft -f - && { kill "$(cat ${MONITOR_PID})" 2> /dev/null; true; }`,
+    'load',
+    text,
+  ]);
   const error = result.exitCode === 0 ? undefined : result.output.trim().slice(0, 500);
   const keepEstablished = options.keepEstablished ?? false;
   let cut = 0;

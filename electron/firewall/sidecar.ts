@@ -25,6 +25,17 @@ export const TARGET_LABEL = 'io.microlab.firewall.target';
 export const HOLDER_LABEL = 'io.microlab.firewall.holder';
 
 /**
+ * Whole lines only, each in one write: `nft monitor trace` writes a line in pieces (it flushes
+ * after every field it prints), and a piece of another writer (a load's answer, a listed
+ * connection) could land between two of them; Podman's log (conmon, 4.3) also stores each piece
+ * as an entry of its own and returns the pieces of a burst out of order, which garbled the flow
+ * log there. So the monitor and the connection listing write through this filter.
+ */
+export const WHOLE_LINES = "grep --line-buffered ''";
+/** The named pipe the trace monitor writes into, read by one WHOLE_LINES filter that lives as long as its container. */
+export const TRACE_PIPE = '/tmp/microlab.trace';
+
+/**
  * The sidecar's main process: runs the trace monitor, and reads table files from its stdin
  * ("BEGIN id", the file, "END id"), loading each with one `nft -f` (one transaction) and
  * answering "microlab-load id ok" or "microlab-load id failed: ..." on its stdout. After a
@@ -33,10 +44,12 @@ export const HOLDER_LABEL = 'io.microlab.firewall.holder';
  * ENTRY", then "microlab-listed id ok" (or "failed: ..."). Loading and listing through the
  * attached stdin cost no process start in the container, unlike an exec.
  */
-const MAIN = `nft monitor trace & mon=$!
+const MAIN = `[ -p ${TRACE_PIPE} ] || mkfifo ${TRACE_PIPE}
+${WHOLE_LINES} 0<> ${TRACE_PIPE} &
+nft monitor trace > ${TRACE_PIPE} & mon=$!
 load() {
   if nft -f "$2" 2> /tmp/error; then
-    kill $mon 2> /dev/null; nft monitor trace & mon=$!
+    kill $mon 2> /dev/null; nft monitor trace > ${TRACE_PIPE} & mon=$!
     ack="microlab-load $1 ok"
   else
     ack="microlab-load $1 failed: $(tr '\\n' ' ' < /tmp/error)"
@@ -53,7 +66,7 @@ while IFS= read -r line; do
     'LIST '*)
       id=\${line#LIST }
       if conntrack -L > /tmp/conntrack 2> /tmp/error; then
-        sed "s/^/microlab-ct $id /" /tmp/conntrack
+        sed "s/^/microlab-ct $id /" /tmp/conntrack | ${WHOLE_LINES}
         echo "microlab-listed $id ok"
       else
         echo "microlab-listed $id failed: $(tr '\\n' ' ' < /tmp/error)"
