@@ -1,7 +1,7 @@
 /**
  * MicroLab on Podman, through its Docker-compatible API (`podman system service`): doctor, both
- * deployments (the monolith, then the microservices replacing it), each with its segmented policy
- * and the reachability probe, on the real engine.
+ * deployments (the monolith, then the microservices replacing it), each with its segmented policy,
+ * the reachability probe and the flow log, and the perimeter layout, on the real engine.
  *
  * Runs only as its own vitest project, when MICROLAB_PODMAN_HOST names the service's socket
  * (`MICROLAB_PODMAN_HOST=unix:///run/podman-microlab.sock npx vitest run --project podman`;
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { localApi } from '../../electron/api/local';
 import { runHealthcheck } from '../../electron/engine/podman';
+import { SAME_SEGMENT } from '../../electron/firewall/perimeter';
 import { execIn } from '../../electron/firewall/sidecar';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { labsDir } from '../../electron/paths';
@@ -142,6 +143,74 @@ describe('MicroLab on Podman', () => {
     expect(cell('gateway', 'catalog')?.observed).toBe('connected');
     expect(cell('jumpbox', 'catalog-db')?.observed).not.toBe('connected');
     // The shop, under its policy, still serves a whole request across its services.
+    expect((await fetch(new URL('/api/products', status.storefront!))).status).toBe(200);
+
+    // The flow log, read from the holders' logs through Podman's API: whole lines, each flow
+    // with the rule that decided it.
+    const flows = await api.call('flows:list', { limit: 2000 });
+    expect(flows.find((f) => f.src === 'gateway' && f.dst === 'catalog' && f.port === 8080)).toMatchObject({
+      verdict: 'allowed',
+      ruleId: 'gateway-to-services',
+    });
+    expect(flows.find((f) => f.src === 'jumpbox' && f.dst === 'catalog-db' && f.port === 5432)).toMatchObject(
+      {
+        verdict: 'denied',
+        ruleId: 'default',
+      },
+    );
+    // Every flow the probe saw denied is in the log, with the rule the probe names: none lost to
+    // a line the log returned in pieces.
+    const missing = probe.cells
+      .filter((c) => c.observed !== 'connected')
+      .filter(
+        (c) =>
+          !flows.some(
+            (f) =>
+              f.src === c.src &&
+              f.dst === c.dst &&
+              f.port === c.port.port &&
+              f.verdict !== 'allowed' &&
+              f.ruleId === c.ruleId,
+          ),
+      )
+      .map((c) => `${c.src} -> ${c.dst}:${c.port.port} (${c.ruleId})`);
+    expect(missing).toEqual([]);
+  });
+
+  it('the perimeter layout: one router between the segments enforces the policy, and never sees inside a segment', async () => {
+    await api.run('deploy:up', { deployment: 'microservices', port: 0, layout: 'perimeter' });
+    const status = await api.call('deploy:status', {});
+    expect(status).toMatchObject({ deployment: 'microservices', layout: 'perimeter', healthy: true });
+    expect((await fetch(new URL('/api/products', status.storefront!))).status).toBe(200);
+
+    const applied = await api.call('policy:apply', {
+      file: path.join(labsDir(), 'policies', 'microservices-segmented.yaml'),
+    });
+    expect(applied.report.tables).toEqual([
+      expect.objectContaining({ workload: 'perimeter-fw', loaded: true }),
+    ]);
+    const probe = await api.call('probe:run', {});
+    expect(
+      probe.cells.filter((c) => !c.match).map((c) => `${c.src} -> ${c.dst}:${c.port.port} ${c.observed}`),
+    ).toEqual([]);
+    const cell = (src: string, dst: string) => probe.cells.find((c) => c.src === src && c.dst === dst);
+    // Across segments, as the policy says; inside one (catalog and orders share the shop's
+    // segment), connected whatever the policy says: the router never sees it.
+    expect(cell('orders', 'payments')).toMatchObject({ observed: 'connected', ruleId: 'orders-to-payments' });
+    expect(cell('gateway', 'payments')?.observed).not.toBe('connected');
+    expect(cell('catalog', 'orders')).toMatchObject({ observed: 'connected', ruleId: SAME_SEGMENT });
+
+    // The router's log is the flow log, with the rules of the table it holds now.
+    const flows = await api.call('flows:list', { limit: 2000 });
+    expect(
+      flows.filter((f) => f.src === 'orders' && f.dst === 'payments' && f.port === 8080).at(-1),
+    ).toMatchObject({
+      seenBy: 'perimeter-fw',
+      verdict: 'allowed',
+      ruleId: 'orders-to-payments',
+    });
+    expect(flows.filter((f) => f.src === 'catalog' && f.dst === 'orders')).toEqual([]);
+    // The shop still works through the router under its policy.
     expect((await fetch(new URL('/api/products', status.storefront!))).status).toBe(200);
   });
 });
