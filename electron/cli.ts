@@ -221,7 +221,7 @@ function formatImages(images: ImageInfo[]): string {
 
 function formatStatus(report: StatusReport): string {
   const lines = [
-    `Engine: Docker ${report.engineVersion} at ${report.endpoint.address} (${report.endpoint.source})`,
+    `Engine: ${report.engineName} ${report.engineVersion} at ${report.endpoint.address} (${report.endpoint.source})`,
     `Project: ${report.project}`,
     'Images:',
     ...formatImages(report.images)

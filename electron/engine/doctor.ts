@@ -9,6 +9,7 @@ import { ApiError } from '../errors';
 import { runToCompletion } from './containers';
 import { baseImageName, listImages } from './images';
 import { labelsFor } from './labels';
+import { engineProduct } from './podman';
 import type { EngineRegistry } from './registry';
 import { fullPoolHint, planSubnets, subnetPool, takenRanges } from './subnets';
 
@@ -75,7 +76,8 @@ export async function runDoctor(registry: EngineRegistry, project: string): Prom
   const checks: DoctorCheck[] = [
     {
       id: 'engine',
-      title: 'Docker engine',
+      // Before a connection the product is not known; once connected, its version names it.
+      title: `${engineProduct(version)} engine`,
       status: 'pass',
       summary: `connected to ${endpoint.address} (found by ${endpoint.source})`,
       details: { address: endpoint.address, 'found by': endpoint.source },

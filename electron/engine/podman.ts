@@ -10,10 +10,14 @@
  */
 import type Docker from 'dockerode';
 
+/** Which product answers, from a `GET /version` reply (Podman names itself among its components). */
+export function engineProduct(version: { Components?: { Name?: string }[] }): 'Docker' | 'Podman' {
+  return (version.Components ?? []).some((c) => /podman/i.test(c.Name ?? '')) ? 'Podman' : 'Docker';
+}
+
 /** Whether the engine behind `docker` is Podman (from its version's components). */
 export async function isPodman(docker: Docker): Promise<boolean> {
-  const version = (await docker.version()) as { Components?: { Name?: string }[] };
-  return (version.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''));
+  return engineProduct(await docker.version()) === 'Podman';
 }
 
 /**

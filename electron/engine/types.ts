@@ -55,6 +55,8 @@ export interface LabeledResource {
 
 export interface StatusReport {
   endpoint: EngineEndpoint;
+  /** The product behind the endpoint, from its `GET /version` reply. */
+  engineName: 'Docker' | 'Podman';
   engineVersion: string;
   project: string;
   images: ImageInfo[];

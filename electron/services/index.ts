@@ -10,6 +10,7 @@ import { down, listResources, reconcile } from '../engine/cleanup';
 import { runDoctor } from '../engine/doctor';
 import { exportBundle, importBundle, listImages, prepareImages, PREPARE_STEPS } from '../engine/images';
 import { currentProject } from '../engine/labels';
+import { engineProduct } from '../engine/podman';
 import { EngineRegistry } from '../engine/registry';
 import { TaskManager } from '../tasks';
 import { createFirewallService } from './firewall';
@@ -60,7 +61,14 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
         listImages(docker),
         listResources(docker, project, { images: false, transient: false }),
       ]);
-      return { endpoint, engineVersion: version.Version, project, images, resources };
+      return {
+        endpoint,
+        engineName: engineProduct(version),
+        engineVersion: version.Version,
+        project,
+        images,
+        resources,
+      };
     },
     'images:list': async () => listImages(await docker()),
     'images:prepare': async ({ bundle }) => {

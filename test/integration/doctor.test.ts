@@ -37,6 +37,9 @@ describe('microlab doctor on the real engine', () => {
     expect(result.stdout).toMatch(/✔ Docker engine: connected to /);
     expect(result.stdout).toMatch(/✔ Per-workload firewall/);
     expect(result.stdout.trim().split('\n').at(-1)).toBe('Ready for the labs.');
+    // `status` names the product behind the endpoint (Podman names itself; see test/podman).
+    const status = await cli(['status'], { MICROLAB_PROJECT: project });
+    expect(status.stdout.split('\n')[0]).toMatch(/^Engine: Docker \d+\.\d+\S* at \S+ \(/);
   });
 
   it('a network someone else made in the pool: the doctor passes, as `up` places its networks beside it', async () => {

@@ -51,6 +51,11 @@ describe('MicroLab on Podman', () => {
     const report = await api.call('engine:doctor', {});
     expect(report.endpoint?.address).toBe(host);
     expect(report.checks.find((c) => c.id === 'version')?.summary).toMatch(/Podman/);
+    expect(report.checks.find((c) => c.id === 'engine')?.title).toBe('Podman engine');
+    expect(await api.call('engine:status', {})).toMatchObject({
+      engineName: 'Podman',
+      engineVersion: expect.stringMatching(/^\d+\.\d+/),
+    });
     // The subnet check is left out: Podman 4.3's netavark keeps a removed network's bridge (and
     // its route) until the machine restarts, so a second run here finds its own old routes.
     const failed = report.checks.filter((c) => c.status === 'fail' && c.id !== 'subnets');
