@@ -62,6 +62,8 @@ export async function up(
       c.Labels[WORKLOAD_LABEL.deployment] !== name || (c.Labels[LAYOUT_LABEL] ?? 'flat') !== declared.layout,
   );
   if (others.length) {
+    // A port that is not free stops `up` before the running deployment goes, not after.
+    await checkPort(docker, options.port, project);
     say(1, `removing the ${others[0]!.Labels[WORKLOAD_LABEL.deployment]} deployment`);
     await Promise.all(others.map((c) => removeContainer(docker, c.Id, { volumes: true })));
     existing = existing.filter((c) => !others.includes(c));

@@ -20,10 +20,16 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-export async function checkPort(docker: Docker, port: number): Promise<void> {
+/**
+ * Throws `port-in-use` when `port` on 127.0.0.1 is published by a container or held by another
+ * program. With `leaving`, a container of that project holding the port is no obstacle: it is
+ * about to go (a deployment being replaced), and the port with it.
+ */
+export async function checkPort(docker: Docker, port: number, leaving?: string): Promise<void> {
   if (port === 0) return;
   const running = await docker.listContainers();
   const holder = running.find((c) => c.Ports.some((p) => p.PublicPort === port));
+  if (holder && leaving !== undefined && holder.Labels?.[LABEL.project] === leaving) return;
   if (holder) {
     throw new ApiError(
       'port-in-use',

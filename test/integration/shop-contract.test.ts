@@ -278,6 +278,27 @@ describe('the contract suite, on both deployments', () => {
     expect((product.body as { stock: number }).stock).toBe(1_000_000 - 2);
   });
 
+  it('a busy port stops the microservices before the running monolith goes: the monolith keeps serving', async () => {
+    const before = await l.call('deploy:status', {});
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const task = await l.call('deploy:up', { deployment: 'microservices', port });
+      const final = await l.services.tasks.wait(task.id);
+      expect(final).toMatchObject({ state: 'failed', error: { code: 'port-in-use' } });
+      // Nothing was removed first: the same containers, and the storefront where it was.
+      const after = await l.call('deploy:status', {});
+      expect(after.deployment).toBe('monolith');
+      expect(after.workloads.map((w) => w.container).sort()).toEqual(
+        before.workloads.map((w) => w.container).sort(),
+      );
+      expect((await shopClient(await storefront(l))('GET', '/api/products')).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
   it('the microservices replace the monolith and keep the same contract', async () => {
     const result = await l.run('deploy:up', { deployment: 'microservices', port: 0 });
     expect(result).toMatch(/^microservices is up: 13 containers healthy/);
