@@ -4,6 +4,7 @@
  * of containers MicroLab did not create, the firewall sidecar as root with NET_ADMIN, a
  * container stopped mid-session and an engine that goes away mid-session.
  */
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminalExit } from '../../electron/api/terminal';
@@ -177,6 +178,27 @@ describe('a terminal session', () => {
     expect(noTable.code).toBe(1);
     expect(noTable.stdout).toBe('');
     expect(noTable.stderr).toContain('Error');
+  });
+
+  it('`microlab exec ... | head` stops quietly when the reader has read enough', async () => {
+    // A shell pipeline, as a student types it: head closes the pipe after two lines.
+    const cliPath = path.join(repoRoot, 'bin', 'microlab.js');
+    const child = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" "${cliPath}" exec shop -- seq 1 300000 | head -2`],
+      {
+        env: { ...process.env, MICROLAB_PROJECT: project },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(0, 2)).toEqual(['1', '2']);
+    // Before, Node's stack trace of the broken pipe: "Error: write EPIPE ... at ... cli.js".
+    expect(stderr).toBe('');
   });
 
   it('delivers 10 MB of output without losing a byte, with and without a TTY', async () => {
