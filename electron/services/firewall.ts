@@ -303,6 +303,13 @@ export function createFirewallService(options: {
     },
     'probe:run': async ({ timeoutSeconds }) => {
       const docker = await options.docker();
+      // An empty matrix is no evidence: "observed equals expected" over nothing would say so.
+      if ((await listInstances(docker, project)).length === 0)
+        throw new ApiError(
+          'not-deployed',
+          'nothing is running to probe',
+          'Start a deployment first: `microlab up monolith` or `microlab up microservices`.',
+        );
       const perimeter = await currentPerimeter(docker, project);
       return runProbe(docker, project, await inForce(), {
         timeoutSeconds,

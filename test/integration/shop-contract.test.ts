@@ -252,6 +252,11 @@ describe('the contract suite, on both deployments', () => {
         },
       });
       expect((await l.call('deploy:status', {})).workloads).toEqual([]);
+      // With nothing running, a probe says so rather than "observed equals expected" over nothing.
+      await expect(l.call('probe:run', {})).rejects.toMatchObject({
+        code: 'not-deployed',
+        message: 'nothing is running to probe',
+      });
     } finally {
       server.close();
     }
