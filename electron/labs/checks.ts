@@ -43,9 +43,16 @@ function range(c: { min?: number; max?: number; equals?: number } | undefined): 
   if (c.min !== undefined) return `at least ${c.min}`;
   return c.max !== undefined ? `at most ${c.max}` : '';
 }
-/** `range(c)` and the noun, singular only for exactly one: "exactly 1 database", "at most 2 workloads". */
+/**
+ * `range(c)` and the noun, singular when the one number it names is 1: "exactly 1 database",
+ * "at least 1 database", "at most 2 workloads", "1 to 3 databases".
+ */
 function counted(c: { min?: number; max?: number; equals?: number } | undefined, noun: string): string {
-  return `${range(c)} ${noun}${c?.equals === 1 ? '' : 's'}`;
+  const one =
+    c?.equals === 1 ||
+    (c?.equals === undefined && c?.min === 1 && c.max === undefined) ||
+    (c?.equals === undefined && c?.min === undefined && c?.max === 1);
+  return `${range(c)} ${noun}${one ? '' : 's'}`;
 }
 function inRange(n: number, c: { min?: number; max?: number; equals?: number } | undefined): boolean {
   if (!c) return true;

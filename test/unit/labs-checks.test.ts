@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../electron/api/contract';
 import { ApiError } from '../../electron/errors';
-import { runCheck } from '../../electron/labs/checks';
+import { describeCheck, runCheck } from '../../electron/labs/checks';
 import type { CheckContext } from '../../electron/labs/checks';
 import type { LabClient } from '../../electron/labs/client';
 import { CheckSchema } from '../../electron/labs/format';
@@ -118,5 +118,18 @@ describe('a load check that expects the load to see a change break something', (
     const result = await runCheck(check, 0, { ...context(engineGone), loads: [report(40)] });
     expect(result).toMatchObject({ passed: true, message: '110 requests on 2 endpoints, 40 errors' });
     expect(result.description).toBe('a load ran on every endpoint and saw at least 1 failed request');
+  });
+});
+
+describe('what a check says it verifies', () => {
+  it('counts in English: the noun is singular when the one number named is 1', () => {
+    const radius = (databases: Record<string, number>) =>
+      describeCheck(CheckSchema.parse({ kind: 'blast-radius', workload: 'jumpbox', databases }));
+    expect(radius({ equals: 1 })).toBe('blast radius of jumpbox: exactly 1 database');
+    expect(radius({ min: 1 })).toBe('blast radius of jumpbox: at least 1 database');
+    expect(radius({ max: 1 })).toBe('blast radius of jumpbox: at most 1 database');
+    expect(radius({ min: 1, max: 3 })).toBe('blast radius of jumpbox: 1 to 3 databases');
+    expect(radius({ equals: 0 })).toBe('blast radius of jumpbox: exactly 0 databases');
+    expect(radius({ min: 2 })).toBe('blast radius of jumpbox: at least 2 databases');
   });
 });
