@@ -156,12 +156,14 @@ export function formatApply(name: string, mode: string | undefined, r: ApplyRepo
 
 export function formatShow(show: PolicyShow): string {
   const lines: string[] = [];
-  if (!show.policy || !show.source) lines.push('No policy in force: every flow is allowed.');
+  if (!show.policy) lines.push('No policy in force: every flow is allowed.');
   else {
     const p = show.policy;
     lines.push(
-      `Policy ${p.name ?? path.basename(show.source.file)} from ${show.source.file}, applied ${show.source.appliedAt}`,
-      `  mode ${p.mode}${show.source.mode ? ' (set by --mode)' : ''}, default ${p.defaultAction}`,
+      show.source
+        ? `Policy ${p.name ?? path.basename(show.source.file)} from ${show.source.file}, applied ${show.source.appliedAt}`
+        : `Policy ${p.name ?? '(no name)'}, held by the firewall agent (applied by a MicroLab with another state directory, which recorded its file)`,
+      `  mode ${p.mode}${show.source?.mode ? ' (set by --mode)' : ''}, default ${p.defaultAction}`,
       'Segments:',
       ...p.segments.map(
         (s) =>

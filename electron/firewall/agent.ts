@@ -27,7 +27,7 @@ import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman } from '../engine/podman';
 import { appRoot } from '../paths';
 import type { Policy } from './policy';
-import { PODMAN_INPUT, SidecarChannel } from './sidecar';
+import { execIn, PODMAN_INPUT, SidecarChannel } from './sidecar';
 
 export const AGENT_ROLE = 'firewall-agent';
 /** On the agent: a hash of its code, so a MicroLab of another build replaces it. */
@@ -76,6 +76,27 @@ export async function findAgent(docker: Docker, project: string): Promise<Docker
     filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=${AGENT_ROLE}`] },
   });
   return list[0];
+}
+
+/**
+ * What the project's running agent holds (its state file), or undefined when no agent runs or
+ * its file cannot be read. The agent is what enforces, whichever MicroLab process applied the
+ * policy: a process with another state directory (another user, `sudo`) learns from here what
+ * is in force.
+ */
+export async function readAgentState(docker: Docker, project: string): Promise<AgentState | undefined> {
+  const agent = await findAgent(docker, project);
+  if (agent?.State !== 'running') return undefined;
+  const read = await execIn(docker, agent.Id, ['cat', AGENT_STATE_FILE]).catch(() => undefined);
+  if (read?.exitCode !== 0) return undefined;
+  try {
+    const state = JSON.parse(read.output) as Partial<AgentState> | null;
+    return state && typeof state === 'object' && 'policy' in state
+      ? { policy: state.policy ?? null, keepEstablished: state.keepEstablished ?? false }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

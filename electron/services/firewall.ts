@@ -20,7 +20,7 @@ import { readCounters } from '../firewall/counters';
 import { Enforcer } from '../firewall/enforcer';
 import { watchEnforcer } from '../firewall/watcher';
 import type { AgentState } from '../firewall/agent';
-import { syncAgent } from '../firewall/agent';
+import { readAgentState, syncAgent } from '../firewall/agent';
 import { openNamespace, usesAgent } from '../firewall/pods';
 import type { NamespaceSpec } from '../topology/workload';
 import {
@@ -66,6 +66,11 @@ export interface FirewallService {
    * then its table loaded and confirmed. Returns the holder's id, for the app's network mode.
    */
   openNamespace(spec: NamespaceSpec): Promise<string>;
+  /**
+   * The policy the project's agent enforces when this process's state directory records none
+   * (it was applied by a process with another one), else undefined.
+   */
+  policyHeldByAgent(): Promise<Policy | undefined>;
   /** Stops following flows and events. */
   close(): void;
 }
@@ -139,12 +144,32 @@ export function createFirewallService(options: {
     return enforcer;
   };
 
-  /** The policy in force, as the enforcer holds it or as stored by an earlier process. */
+  /**
+   * The policy the project's agent holds, when this process's state directory has none. Read at
+   * most once a second (an `up` opens many namespaces at once, each asking).
+   */
+  let agentRead: { at: number; policy: Promise<Policy | undefined> } | undefined;
+  const heldByAgent = (): Promise<Policy | undefined> => {
+    if (!agentRead || Date.now() - agentRead.at > 1000)
+      agentRead = {
+        at: Date.now(),
+        policy: options
+          .docker()
+          .then((docker) => readAgentState(docker, project))
+          .then((state) => state?.policy ?? undefined),
+      };
+    return agentRead.policy;
+  };
+
+  /**
+   * The policy in force, as the enforcer holds it, as stored by an earlier process, or else as
+   * the project's agent holds it (applied by a process with another state directory).
+   */
   const inForce = async (): Promise<Policy | undefined> => {
     const held = enforcer?.current();
     if (held) return held;
     const stored = await readStoredPolicy(project);
-    if (!stored) return undefined;
+    if (!stored) return heldByAgent();
     return withMode(parsePolicy(stored.text, stored.file), stored.mode);
   };
 
@@ -336,6 +361,7 @@ export function createFirewallService(options: {
 
   return {
     handlers,
+    policyHeldByAgent: async () => ((await readStoredPolicy(project)) ? undefined : heldByAgent()),
     openNamespace: async (spec) => {
       const docker = await options.docker();
       return openNamespace(docker, project, await getEnforcer(), spec, await inForce(), await agentState());

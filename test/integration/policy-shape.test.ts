@@ -65,4 +65,36 @@ describe('a policy belongs to a shape', () => {
     const mode = (name: string) => show.workloads.find((w) => w.name === name)?.mode;
     expect([mode('shop'), mode('shop-db')]).toEqual(['enforce', 'enforce']);
   });
+
+  it('a MicroLab with another state directory (another user, sudo) learns the policy in force from the agent, and up of the other shape sets it aside', async () => {
+    const otherDir = mkdtempSync(path.join(os.tmpdir(), 'microlab-it-policy-shape-other-'));
+    const other = { MICROLAB_PROJECT: project, MICROLAB_STATE_DIR: otherDir };
+    try {
+      // Its own directory records nothing; the agent holds monolith-segmented (the test above).
+      const show = await cli(['policy', 'show', '--json'], other);
+      const shown = JSON.parse(show.stdout) as { source?: unknown; policy?: { name?: string } };
+      expect(shown.source).toBeUndefined();
+      expect(shown.policy?.name).toBe('monolith-segmented');
+      expect((await cli(['policy', 'show'], other)).stdout).toMatch(
+        /^Policy monolith-segmented, held by the firewall agent/,
+      );
+      // Its probe expects what is enforced (it expected "every flow allowed" before).
+      const probe = await cli(['probe'], other);
+      expect(probe.stdout).toMatch(/observed equals expected/);
+      expect(probe.code).toBe(0);
+
+      const up = await cli(['up', 'microservices', '--port', '0'], other);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/microservices is up: \d+ containers healthy/);
+      expect(up.stdout).toContain(
+        "the policy monolith-segmented (held by the firewall agent; this MicroLab's state directory has no record of it) was applied to the monolith and is set aside",
+      );
+      const after = JSON.parse((await cli(['policy', 'show', '--json'], other)).stdout) as {
+        policy?: unknown;
+      };
+      expect(after.policy).toBeUndefined();
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
 });
