@@ -67,8 +67,8 @@ export interface FirewallService {
    */
   openNamespace(spec: NamespaceSpec): Promise<string>;
   /**
-   * The policy the project's agent enforces when this process's state directory records none
-   * (it was applied by a process with another one), else undefined.
+   * The policy the project's agent holds (its own copy, whichever process applied it), if any;
+   * what is in force when this process's state directory records none.
    */
   policyHeldByAgent(): Promise<Policy | undefined>;
   /** Stops following flows and events. */
@@ -181,6 +181,7 @@ export function createFirewallService(options: {
 
   /** Hands the agent (where the project has pods) the policy about to be in force. */
   const tellAgent = async (state: AgentState) => {
+    agentRead = undefined; // what the agent held a moment ago is no longer what it holds
     const docker = await options.docker();
     if (await usesAgent(docker, project)) await syncAgent(docker, project, state);
   };
@@ -361,7 +362,7 @@ export function createFirewallService(options: {
 
   return {
     handlers,
-    policyHeldByAgent: async () => ((await readStoredPolicy(project)) ? undefined : heldByAgent()),
+    policyHeldByAgent: heldByAgent,
     openNamespace: async (spec) => {
       const docker = await options.docker();
       return openNamespace(docker, project, await getEnforcer(), spec, await inForce(), await agentState());

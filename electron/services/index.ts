@@ -106,20 +106,18 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       openNamespace: (spec) => firewall.openNamespace(spec),
       beforeUp: async (deployment, running) => {
         const source = await readStoredPolicy(project);
-        if (!source) {
-          // Applied by a process with another state directory: only the agent knows it. It was
-          // written for the shape running now, if any.
-          const held = await firewall.policyHeldByAgent();
-          if (!held || !running || running === deployment) return undefined;
-          await firewall.handlers['policy:clear']({});
-          return `the policy ${held.name ?? 'in force'} (held by the firewall agent; this MicroLab's state directory has no record of it) was applied to the ${running} and is set aside: the ${deployment} starts with no policy; apply one written for it, e.g. \`microlab policy apply labs/policies/${deployment}-segmented.yaml\``;
-        }
-        // A policy applied while nothing ran counts as written for the shape running now, if any.
-        const shape = source.deployment ?? running;
+        // Else applied by a process with another state directory: only the agent knows it.
+        const held = source ? undefined : await firewall.policyHeldByAgent();
+        if (!source && !held) return undefined;
+        // A policy applied while nothing ran, or elsewhere, counts as written for the shape running now, if any.
+        const shape = source?.deployment ?? running;
         if (!shape || shape === deployment) return undefined;
         await firewall.handlers['policy:clear']({});
-        const what =
-          source.file === 'inline' ? 'the policy in force' : `the policy ${path.basename(source.file)}`;
+        const what = !source
+          ? `the policy ${held?.name ?? 'in force'} (held by the firewall agent; this MicroLab's state directory has no record of it)`
+          : source.file === 'inline'
+            ? 'the policy in force'
+            : `the policy ${path.basename(source.file)}`;
         return `${what} was applied to the ${shape} and is set aside: the ${deployment} starts with no policy; apply one written for it, e.g. \`microlab policy apply labs/policies/${deployment}-segmented.yaml\``;
       },
     }),

@@ -233,13 +233,18 @@ function checkConversation(steps: Step[]): void {
   expect(s['bob orders']!.body).toEqual([]);
 }
 
+/** A port on 127.0.0.1 held by another program (this test's own listener): close it when done. */
+async function busyPort(): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
 describe('the contract suite, on both deployments', () => {
   const transcripts: Record<string, Step[]> = {};
 
   it('refuses a storefront port that is in use, saying by what and what to do, and creates nothing', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+    const { server, port } = await busyPort();
     try {
       const task = await l.call('deploy:up', { deployment: 'monolith', port });
       const final = await l.services.tasks.wait(task.id);
@@ -285,9 +290,7 @@ describe('the contract suite, on both deployments', () => {
 
   it('a busy port stops the microservices before the running monolith goes: the monolith keeps serving', async () => {
     const before = await l.call('deploy:status', {});
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+    const { server, port } = await busyPort();
     try {
       const task = await l.call('deploy:up', { deployment: 'microservices', port });
       const final = await l.services.tasks.wait(task.id);
