@@ -22,7 +22,7 @@ import { runProbe } from '../../electron/probe/matrix';
 import type { ProbeReport } from '../../electron/probe/matrix';
 import type { Workload } from '../../electron/topology/workload';
 import { workloadLabels } from '../../electron/topology/workload';
-import { cli, docker } from './support';
+import { cli, docker, until } from './support';
 import { lab } from './shop-support';
 
 const project = 'microlab-it-fw';
@@ -53,6 +53,15 @@ async function startWorkload(w: Workload, replica: number): Promise<Docker.Conta
     HostConfig: { NetworkMode: network, CapDrop: ['ALL'] },
   });
   await container.start();
+  // The listeners start in the background: a probe right away could find a port not yet open
+  // (CI: db -> api-2:8080 timed out once with no policy at all).
+  for (const p of w.ports)
+    await until(
+      `${w.name}-${replica} listening on ${p.port}`,
+      () => execIn(docker, container.id, ['nc', '-z', '127.0.0.1', String(p.port)]),
+      (r) => r.exitCode === 0,
+      20_000,
+    );
   return container;
 }
 
