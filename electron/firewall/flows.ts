@@ -12,12 +12,13 @@
  * destination's ingress); `mergeFlows` keeps one event per connection, the most decisive.
  */
 import type Docker from 'dockerode';
+import { demux, demuxBuffer, lines } from '../engine/streams';
 import type { Verdict } from './evaluate';
 import { parseRuleComment, TABLE } from './compile';
 import { parseCutLine } from './cut';
 import { addressBook, listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { Demuxer, listSidecars } from './sidecar';
+import { listSidecars } from './sidecar';
 import { PERIMETER_TABLE } from './perimeter';
 import { findRouter } from './perimeter-router';
 import { ROUTER } from '../topology/perimeter';
@@ -230,7 +231,7 @@ export async function listFlows(
         since,
         tail: 20_000,
       })) as unknown as Buffer;
-      return parseLog(new Demuxer().push(buffer), new TraceParser(s.workload, book));
+      return parseLog(demuxBuffer(docker, buffer), new TraceParser(s.workload, book));
     }),
   );
   let events = mergeFlows(all.flat());
@@ -279,17 +280,15 @@ export function followFlows(
     })) as unknown as NodeJS.ReadableStream;
     if (stopped) return destroy(stream);
     followed.set(s.id, stream);
-    const demux = new Demuxer();
     const parser = new TraceParser(s.workload, book);
-    let rest = '';
-    stream.on('data', (chunk: Buffer) => {
-      const lines = (rest + demux.push(chunk)).split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) {
+    demux(
+      docker,
+      stream,
+      lines((l) => {
         const event = parser.line(l);
         if (event) emit(event);
-      }
-    });
+      }),
+    );
     stream.on('error', () => undefined);
     stream.on('end', () => followed.delete(s.id));
   };

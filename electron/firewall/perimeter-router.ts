@@ -17,7 +17,8 @@ import { cutScript, parseConntrack, parseCutResults } from './cut';
 import type { ApplyOptions, ApplyReport } from './enforcer';
 import { compilePerimeter, perimeterConnectionsToCut } from './perimeter';
 import type { Policy } from './policy';
-import { execIn, TRACE_PIPE, WHOLE_LINES } from './sidecar';
+import { execIn } from '../engine/exec';
+import { TRACE_PIPE, WHOLE_LINES } from './sidecar';
 
 export const ROUTER_ROLE = 'perimeter';
 /** Where the router's main process keeps the pid of its running trace monitor. */

@@ -7,6 +7,7 @@ import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
 import { isGone, removeContainer } from '../engine/remove';
 import { isPodman, runHealthcheck } from '../engine/podman';
+import { demuxBuffer } from '../engine/streams';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
 import type { Deployment, WorkloadSpec } from './declarations';
@@ -159,13 +160,7 @@ async function lastLogs(docker: Docker, id: string): Promise<string> {
     const buffer = (await docker
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
-    let out = '';
-    for (let offset = 0; offset + 8 <= buffer.length;) {
-      const size = buffer.readUInt32BE(offset + 4);
-      out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
-      offset += 8 + size;
-    }
-    return out.trim().split('\n').slice(-3).join(' | ');
+    return demuxBuffer(docker, buffer).trim().split('\n').slice(-3).join(' | ');
   } catch {
     return '';
   }
