@@ -22,6 +22,7 @@ import { listSidecars } from './sidecar';
 import { PERIMETER_TABLE } from './perimeter';
 import { findRouter } from './perimeter-router';
 import { ROUTER } from '../topology/perimeter';
+import { sleep } from '../wait';
 
 /** Where traces are logged: every firewall sidecar, and the perimeter router if there is one. */
 async function traceSources(docker: Docker, project: string): Promise<Sidecar[]> {
@@ -299,19 +300,17 @@ export function followFlows(
     for (const [k, v] of fresh) book.set(k, v);
     for (const s of sidecars) if (s.running && !followed.has(s.id)) await follow(s).catch(() => undefined);
   };
-  const loop = () => {
-    if (stopped) return;
-    scan()
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) interval = setTimeout(loop, rescanMs);
-      });
-  };
-  let interval: NodeJS.Timeout | undefined;
-  loop();
+  // Scan now, then every rescanMs, until stopped.
+  const stop = new AbortController();
+  void (async () => {
+    while (!stopped) {
+      await scan().catch(() => undefined);
+      await sleep(rescanMs, stop.signal).catch(() => undefined);
+    }
+  })();
   return () => {
     stopped = true;
-    clearTimeout(interval);
+    stop.abort();
     for (const { timer } of held.values()) clearTimeout(timer);
     for (const stream of followed.values()) destroy(stream);
   };
