@@ -16,6 +16,9 @@ import { ApiError } from '../errors';
 import { labsDir } from '../paths';
 import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
+import type { Connection } from '../api/connection';
+import { DETACHED } from '../api/connection';
+import { SharedFeed } from './feed';
 import { readCounters } from '../firewall/counters';
 import { Enforcer } from '../firewall/enforcer';
 import { watchEnforcer } from '../firewall/watcher';
@@ -46,7 +49,10 @@ import { findRouter, loadRouter } from '../firewall/perimeter-router';
 
 type Methods = typeof firewallMethods;
 export type FirewallHandlers = {
-  [M in keyof Methods]: (input: z.output<Methods[M]['input']>) => Promise<Methods[M]['output']>;
+  [M in keyof Methods]: (
+    input: z.output<Methods[M]['input']>,
+    connection: Connection,
+  ) => Promise<Methods[M]['output']>;
 };
 
 export interface FirewallService {
@@ -130,7 +136,9 @@ export function createFirewallService(options: {
   const emit = <E extends keyof FirewallEvents>(event: E, payload: Events[E]) =>
     options.events.emit(event, payload);
   let enforcer: Enforcer | undefined;
-  let stopFlows: (() => void) | undefined;
+  const flows = new SharedFeed('flows:event', async (emit) =>
+    followFlows(await options.docker(), project, emit),
+  );
   let stopWatch: (() => void) | undefined;
 
   const getEnforcer = async () => {
@@ -270,14 +278,11 @@ export function createFirewallService(options: {
       );
     },
     'flows:list': async (query) => listFlows(await options.docker(), project, query),
-    'flows:follow': async ({ enabled }) => {
-      if (enabled && !stopFlows)
-        stopFlows = followFlows(await options.docker(), project, (e) => emit('flows:event', e));
-      if (!enabled && stopFlows) {
-        stopFlows();
-        stopFlows = undefined;
-      }
-      return { following: stopFlows !== undefined };
+    // Each connection follows for itself, until it stops or goes (feed.ts).
+    'flows:follow': async ({ enabled }, connection) => {
+      if (enabled) await flows.subscribe(connection);
+      else flows.unsubscribe(connection);
+      return { following: flows.has(connection) };
     },
     'firewall:counters': async () => {
       const docker = await options.docker();
@@ -324,7 +329,7 @@ export function createFirewallService(options: {
   return {
     handlers,
     setAsideFor: (deployment, running) =>
-      inForce.setAsideFor(deployment, running, () => handlers['policy:clear']({})),
+      inForce.setAsideFor(deployment, running, () => handlers['policy:clear']({}, DETACHED)),
     openNamespace: async (spec) => {
       const docker = await options.docker();
       return openNamespace(
@@ -355,8 +360,7 @@ export function createFirewallService(options: {
     },
     close: () => {
       enforcer?.close();
-      stopFlows?.();
-      stopFlows = undefined;
+      flows.close();
       stopWatch?.();
       stopWatch = undefined;
     },
