@@ -102,7 +102,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'counters':
       case 'probe':
       case 'blast-radius':
-        return await runFirewallCommand(command, call, services, out, err);
+        return await runFirewallCommand(command, call, api.on, out, err);
       case 'lab-list':
       case 'lab-start':
       case 'lab-status':

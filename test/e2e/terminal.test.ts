@@ -9,7 +9,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execIn } from '../../electron/firewall/sidecar';
+import { execIn } from '../../electron/engine/exec';
 import type { Harness, LabSession } from './harness';
 import { openLab, SCREENSHOTS } from './harness';
 
