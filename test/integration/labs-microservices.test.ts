@@ -131,7 +131,8 @@ describe('lab 4 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(report.passed).toBe(false);
     expect(failing(report)).toContain('catalog -> payments-db:5432 connected; the step expects it blocked');
-    await l.call('policy:apply', { file: policyPath('microservices-segmented.yaml') });
+    const dir = (await l.call('labs:get', { lab: LAB })).workspace.dir;
+    await l.call('policy:apply', { file: path.join(dir, 'segment-microservices.yaml') });
     expect(failing(await l.call('labs:check', {}))).toEqual([]);
   });
 
