@@ -76,7 +76,6 @@ export async function imageExists(name: string): Promise<boolean> {
 /** Requests a container served under `pathPrefix`, counted from its JSON-line logs. */
 export async function requestsServed(container: string, pathPrefix: string): Promise<number> {
   const logs = demuxBuffer(
-    docker,
     (await docker
       .getContainer(container)
       .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
