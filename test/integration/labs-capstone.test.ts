@@ -4,7 +4,10 @@
  * into the workspace, edit it, save, answer) passes, and a wrong fix fails saying what is wrong
  * (a file that does not validate; a flow whose verdict differs from the target); each step's
  * fix is applied and checked on the real firewalls (matrix, counters, checkout under load); the
- * measurements tell the story; reset of a step and of the lab restore the policy.
+ * same broken rollout under a checkout load fails fewer checkouts when established connections
+ * are kept than when they are cut; the renamed selector's rule counts nothing until the fix;
+ * the measurements support each claim's relation; reset of a step and of the lab restore the
+ * policy.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,11 +33,17 @@ describe('lab 6 (capstone) on the real engine', () => {
   const measured = new Map<string, Measurement>();
   const record = (r: CheckReport) => {
     for (const m of r.measurements) measured.set(m.id, m);
+    expect(r.notRecorded).toEqual([]);
+  };
+  const value = (id: string) => {
+    const m = measured.get(id);
+    if (!m) throw new Error(`no measurement ${id}`);
+    return m.value;
   };
 
   it('starts with the monitor-mode policy in force; step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
-    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 6 });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 8 });
     expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices' });
     expect(await policyInForce()).toBe('microservices-monitor.yaml');
   });
@@ -117,6 +126,33 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(summary.claims.slice(0, 2).every((c) => c.backed)).toBe(true);
   });
 
+  it('ticket 3 as it happened: with --keep-established the pooled connections hide the broken rollout from checkout', async () => {
+    await l.call('labs:next', {});
+    expect(failing(await l.call('labs:check', {}))).toEqual(
+      expect.arrayContaining([
+        'db-monitoring.yaml is in force; the step expects microservices-broken-selector.yaml',
+        'no load has run since the step started',
+      ]),
+    );
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
+    record(report);
+    expect(value('kept-checkout-count')).toBeGreaterThan(0);
+    // The agent holds the policy as applied: keeping established connections.
+    expect((await l.call('policy:show', {})).source).toMatchObject({ keepEstablished: true });
+  });
+
+  it('the same rollout, cutting what it denies: checkout fails at once', async () => {
+    await l.call('labs:next', {});
+    expect(failing(await l.call('labs:check', {}))).toContain('no load has run since the step started');
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
+    record(report);
+    expect(value('cut-checkout-errors')).toBeGreaterThan(0);
+  });
+
   it('ticket 3: the renamed selector matches nothing and the default denies orders -> payments; the fix reconnects it', async () => {
     await l.call('labs:next', {});
     expect((await l.call('labs:check', {})).passed).toBe(false);
@@ -124,7 +160,11 @@ describe('lab 6 (capstone) on the real engine', () => {
     const symptom = await l.call('labs:check', {});
     expect(symptom.results[0], failing(symptom).join(' | ')).toMatchObject({ passed: true });
     await l.run('labs:solve', {});
-    expect(failing(await l.call('labs:check', {}))).toEqual([]);
+    const diagnosed = await l.call('labs:check', {});
+    expect(failing(diagnosed)).toEqual([]);
+    record(diagnosed);
+    // The rule that should carry the flow counted nothing while the probe tried it.
+    expect(value('orders-to-payments-broken')).toBe(0);
 
     await l.call('labs:next', {});
     expect(failing(await l.call('labs:check', {}))).toEqual(
@@ -140,6 +180,17 @@ describe('lab 6 (capstone) on the real engine', () => {
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
     expect(summary.claims.every((c) => c.backed)).toBe(true);
+  });
+
+  it("the numbers support each claim's relation", () => {
+    expect(value('gateway-db-enforced')).toBeLessThan(value('gateway-db-monitor'));
+    expect(value('gateway-db-fixed')).toBeLessThan(value('gateway-db-broken'));
+    expect(value('pci-isolation-hits')).toBeGreaterThan(0);
+    // Kept connections hid the mistake; cut ones showed it.
+    expect(value('kept-checkout-errors')).toBeLessThan(value('cut-checkout-errors'));
+    expect(value('orders-to-payments-broken')).toBe(0);
+    expect(value('orders-to-payments-hits')).toBeGreaterThan(0);
+    console.log([...measured.values()].map((m) => `${m.id}=${m.value} (${m.source})`).join('\n'));
   });
 
   it('reset of a step restores its start; reset of the lab the monitor-mode policy', async () => {
