@@ -18,6 +18,28 @@ const { l } = shopLabForFile('microlab-it-labs-perimeter', { labPort: 0 });
 const LAB = 'perimeter';
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
+
+/**
+ * As a student: a step that asks for predictions fails its check until they are recorded (the
+ * first choice each time); then they are recorded. Returns the step's why questions.
+ */
+async function predictFirst(): Promise<{ id: string }[]> {
+  const status = await l.call('labs:status', {});
+  const step = (await l.call('labs:get', { lab: LAB })).steps[status.step! - 1]!;
+  if (step.predict.length) {
+    const report = await l.call('labs:check', {});
+    expect(failing(report)[0], step.id).toMatch(/^predict first/);
+    for (const q of step.predict)
+      await l.call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'a guess' });
+  }
+  return step.explain;
+}
+
+/** Answers the why questions of a step that passed. */
+async function explain(questions: { id: string }[]): Promise<void> {
+  for (const q of questions)
+    await l.call('labs:answer', { question: q.id, answer: 'because of what I measured' });
+}
 const policyInForce = async () => path.basename((await l.call('policy:show', {})).source?.file ?? 'none');
 const layout = async () => (await l.call('deploy:status', {})).layout ?? 'flat';
 
@@ -63,6 +85,7 @@ describe('lab 5 on the real engine', () => {
 
   it('step 2: the typo in the coarse zone rule, under load, breaks every endpoint the load reached', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     const honest = await l.call('labs:check', {});
     expect(failing(honest)).toEqual(
       expect.arrayContaining([
@@ -74,23 +97,27 @@ describe('lab 5 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(value('perimeter-failing')).toBeGreaterThanOrEqual(3);
     expect(value('perimeter-errors')).toBeGreaterThan(0);
   });
 
   it('step 3: the best rules at the perimeter leave catalog its zone', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:solve', {});
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(measured.get('blast-perimeter')?.source).toMatch(/orders-db/);
     expect(value('blast-perimeter-db')).toBeGreaterThanOrEqual(3);
   });
 
   it('step 4: the same slip in a fine rule, at the router, breaks checkout alone', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect(failing(await l.call('labs:check', {}))).toEqual(
       expect.arrayContaining([
         'microservices-segmented.yaml is in force; the step expects microservices-segmented.typo.yaml',
@@ -101,12 +128,14 @@ describe('lab 5 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(measured.get('fine-perimeter-failing')?.source).toMatch(/POST \/api\/orders/);
     expect(value('fine-perimeter-errors')).toBeGreaterThan(0);
   });
 
   it('step 5: the firewall of payments is the router; its 8 s outage fails requests outside checkout', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect(failing(await l.call('labs:check', {}))).toEqual(
       expect.arrayContaining([
         'microservices-segmented.typo.yaml is in force; the step expects microservices-segmented.yaml',
@@ -126,12 +155,14 @@ describe('lab 5 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(value('router-outage-errors')).toBeGreaterThan(0);
     expect(value('router-outage-elsewhere')).toBeGreaterThan(0);
   });
 
   it('step 6: the same rules next to each workload, in the flat layout', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     const honest = await l.call('labs:check', {});
     expect(failing(honest)).toEqual(
       expect.arrayContaining([
@@ -144,22 +175,26 @@ describe('lab 5 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(value('blast-micro-db')).toBe(1);
   });
 
   it('step 7: the same fine typo next to each workload breaks checkout alone', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:solve', {});
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(value('segment-failing')).toBeGreaterThanOrEqual(1);
     expect(measured.get('segment-failing')?.source).toMatch(/POST \/api\/orders/);
   });
 
   it("step 8: the firewall of payments is its pod's holder; the same outage fails checkout's requests only", async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect(failing(await l.call('labs:check', {}))).toEqual(
       expect.arrayContaining([
         'microservices-segmented.typo.yaml is in force; the step expects microservices-segmented.yaml',
@@ -177,11 +212,16 @@ describe('lab 5 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     record(report);
+    await explain(whys);
     expect(value('pod-outage-errors')).toBeGreaterThan(0);
     expect(measured.get('pod-outage-failing')?.source).toMatch(/POST \/api\/orders/);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.every((c) => c.backed)).toBe(true);
+    expect(
+      summary.claims.map((c) => [c.verdict, c.relations.map((r) => `${r.text}: ${r.left} ${r.right}`)]),
+    ).toEqual(summary.claims.map((c) => ['supported', expect.any(Array)]));
+    // Each claim quotes the article and shows the student's prediction beside its verdict.
+    expect(summary.claims.every((c) => c.article && c.prediction?.answer)).toBe(true);
   });
 
   it("the numbers support each claim's relation", () => {
