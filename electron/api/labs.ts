@@ -95,6 +95,8 @@ export type LabAction =
       kind: 'apply-policy';
       /** a shipped policy (labs/policies), the lab's folder, or "workspace:NAME" */ policy: string;
       mode?: 'off' | 'monitor' | 'enforce';
+      /** keep the connections the previous policy let open (by default those denied are cut) */
+      keepEstablished?: boolean;
     }
   | { kind: 'clear-policy' }
   | { kind: 'up'; deployment: 'monolith' | 'microservices'; layout?: 'flat' | 'perimeter' }
@@ -107,7 +109,13 @@ export type LabAction =
       mix?: Record<string, number>;
       /** run it while the next action runs (e.g. an upgrade under load) */ background?: boolean;
     }
-  | { kind: 'exec'; workload: string; command: string[] }
+  | {
+      kind: 'exec';
+      workload: string;
+      /** in the workload's firewall (its pod's holder; behind the perimeter, the router) */
+      firewall?: boolean;
+      command: string[];
+    }
   | { kind: 'terminal'; workload: string; firewall?: boolean; command?: string }
   | {
       kind: 'workspace';

@@ -34,7 +34,7 @@ export function describeAction(entry: ActionEntry): string {
   const { kind, spec } = actionOf(entry);
   switch (kind) {
     case 'apply-policy':
-      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}`;
+      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}${spec.keepEstablished ? ', keeping established connections' : ''}`;
     case 'clear-policy':
       return 'remove the policy in force';
     case 'up':
@@ -46,9 +46,9 @@ export function describeAction(entry: ActionEntry): string {
     case 'load':
       return `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
     case 'exec':
-      return `run \`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)}`;
+      return `run \`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
     case 'terminal':
-      return `open a terminal in ${String(spec.workload)}${spec.firewall ? "'s firewall" : ''}`;
+      return `open a terminal in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
     case 'workspace':
       return `copy ${String(spec.file)} into the workspace${spec.as ? ` as ${String(spec.as)}` : ''}`;
     case 'answer':
@@ -107,6 +107,9 @@ async function keepStudentVersion(text: string, target: string): Promise<string 
   return kept;
 }
 
+/** How long an `exec` entry may run (a fault held for a few seconds, then undone, fits). */
+const EXEC_TIMEOUT_MS = 60_000;
+
 /** How often, and for how long at most, a background load is watched until its clock runs. */
 export const LOAD_START_POLL_MS = 250;
 export const LOAD_START_TIMEOUT_MS = 60_000;
@@ -142,6 +145,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           await ctx.client.call('policy:apply', {
             file: ctx.resolvePolicy(spec.policy as string),
             ...(spec.mode ? { mode: spec.mode as 'off' | 'monitor' | 'enforce' } : {}),
+            ...(spec.keepEstablished ? { keepEstablished: true } : {}),
           });
           break;
         case 'clear-policy':
@@ -180,11 +184,17 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           break;
         }
         case 'exec': {
-          const result = await execIn(ctx.client, spec.workload as string, spec.command as string[]);
+          const result = await execIn(
+            ctx.client,
+            spec.workload as string,
+            spec.command as string[],
+            EXEC_TIMEOUT_MS,
+            spec.firewall ? 'firewall' : 'workload',
+          );
           if (result.exitCode !== 0)
             throw new ApiError(
               'exec-failed',
-              `\`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
+              `\`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
             );
           break;
         }

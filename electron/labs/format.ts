@@ -82,7 +82,14 @@ const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z
 // Actions: what a button (or a solve) does
 
 export const ActionKinds = {
-  'apply-policy': z.strictObject({ policy: policyRef, mode: mode.optional() }),
+  'apply-policy': z.strictObject({
+    policy: policyRef,
+    mode: mode.optional(),
+    keepEstablished: z.boolean().optional().meta({
+      description:
+        'keep the connections opened under the previous policy (`policy apply --keep-established`); by default those the new policy denies are cut',
+    }),
+  }),
   'clear-policy': z.strictObject({}),
   up: z.strictObject({ deployment, layout: layout.optional() }),
   scale: z.strictObject({ service: workload, replicas: z.int().min(1).max(10) }),
@@ -96,7 +103,14 @@ export const ActionKinds = {
         'keep running while the next entries of the same solve run; they start once its clock runs (an upgrade or a policy change under load)',
     }),
   }),
-  exec: z.strictObject({ workload, command: z.array(z.string().max(2000)).min(1).max(50) }),
+  exec: z.strictObject({
+    workload,
+    firewall: z.boolean().optional().meta({
+      description:
+        "run it in the workload's firewall instead (its pod's holder, root with NET_ADMIN; behind the perimeter, the router): a fault injected into an enforcement point",
+    }),
+    command: z.array(z.string().max(2000)).min(1).max(50),
+  }),
   terminal: z.strictObject({
     workload,
     firewall: z.boolean().optional(),
