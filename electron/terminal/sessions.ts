@@ -22,6 +22,13 @@ export const MAX_SESSIONS = 12;
 /** Small output and output after a quiet spell go at once; a flood every FLUSH_MS, or as soon as FLUSH_BYTES gather. */
 export const FLUSH_MS = 16;
 export const FLUSH_BYTES = 64 * 1024;
+/**
+ * Output a session lets wait for a client that does not take it (a slow browser), bytes: past
+ * this it stops reading its process's output (the process then blocks on its full terminal,
+ * as in any terminal), and reads again once a quarter of it is left. Input is not held back:
+ * Ctrl-C reaches the process while its output waits.
+ */
+export const MAX_BACKLOG_BYTES = 256 * 1024;
 /** Output this small (an echo, a prompt) is interactive: it is never held back. */
 const SMALL_BYTES = 1024;
 /** The environment variable that marks a session's processes. */
@@ -59,6 +66,10 @@ export interface SessionSink {
   output(id: string, data: Buffer, stream: 'stdout' | 'stderr'): void;
   /** Called once, last. */
   exit(id: string, end: SessionEnd): void;
+  /** Output bytes sent that the other end has not taken yet (a slow browser); 0 when unknown. */
+  backlog?(): number;
+  /** Resolves once the backlog is at most `bytes`. */
+  drained?(bytes: number): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -94,6 +105,8 @@ interface Session {
   finishing?: boolean;
   /** Its standard input was closed (`end`): nothing more is written. */
   inputEnded?: boolean;
+  /** Its output is not read while the client has MAX_BACKLOG_BYTES to take. */
+  paused?: boolean;
   ended: boolean;
 }
 
@@ -245,6 +258,16 @@ export class TerminalSessions {
     await Promise.all([...this.sessions.values()].map((s) => this.end(s, { reason: 'closed' })));
   }
 
+  /**
+   * Whether a session's output waits for its client (MAX_BACKLOG_BYTES not taken yet), and the
+   * bytes it holds gathered for the next batch. Undefined for an unknown id. For diagnostics
+   * and tests.
+   */
+  flow(id: string): { paused: boolean; heldBytes: number } | undefined {
+    const session = this.sessions.get(id);
+    return session && { paused: Boolean(session.paused), heldBytes: session.batch.bytes };
+  }
+
   private get(id: string, owner: string): Session {
     const session = this.sessions.get(id);
     if (!session || session.owner !== owner) {
@@ -299,6 +322,20 @@ export class TerminalSessions {
       batch[which] = [];
       session.sink.output(session.info.id, data, which);
     }
+    this.holdBack(session);
+  }
+
+  /** Stops reading a session's output while its client has MAX_BACKLOG_BYTES to take. */
+  private holdBack(session: Session): void {
+    const { sink, stream } = session;
+    if (session.paused || session.ended || !sink.backlog || !sink.drained) return;
+    if (sink.backlog() <= MAX_BACKLOG_BYTES) return;
+    session.paused = true;
+    stream.pause();
+    void sink.drained(MAX_BACKLOG_BYTES / 4).then(() => {
+      session.paused = false;
+      if (!session.ended && !stream.destroyed) stream.resume();
+    });
   }
 
   private pumpResize(session: Session): void {
