@@ -61,6 +61,8 @@ function inRange(n: number, c: { min?: number; max?: number; equals?: number } |
     (c.max === undefined || n <= c.max)
   );
 }
+/** An ISO time as the student's clock shows it: "14:03:07". */
+const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8);
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
 /** A one-line description of what a check verifies (unless the lab gives its own). */
@@ -152,17 +154,26 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
         );
       if (chosen.some((c) => !c.id || !c.startedAt))
         return fail("cannot read the containers' identity (id and start time) from the deployment status");
+      // A replacement (another container, another image) is a change; the same container started
+      // again is not: the engine restarts it (its restart policy after its process exited, or
+      // the engine itself restarting) and the firewall agent restarts an app into its reopened
+      // holder, none of it a step's doing. Such a restart is named, and passes.
       const changed: string[] = [];
+      const restarted: string[] = [];
       for (const c of chosen) {
         const now = s.workloads.find((w) => w.container === c.container);
         if (!now) changed.push(`${c.container} is gone`);
-        else if (now.id !== c.id) changed.push(`${c.container} was recreated`);
-        else if (now.startedAt !== c.startedAt) changed.push(`${c.container} was restarted`);
+        else if (now.id !== c.id)
+          changed.push(`${c.container} was recreated (another container under its name)`);
         else if (c.image && now.image !== c.image) changed.push(`${c.container} runs another image`);
+        else if (now.startedAt !== c.startedAt)
+          restarted.push(`${c.container} at ${now.startedAt ? clock(now.startedAt) : 'an unknown time'}`);
       }
       if (changed.length) return fail(`${changed.join('; ')}; the step expects them untouched`);
+      const untouched = `${chosen.length} container${chosen.length === 1 ? '' : 's'} untouched: same id`;
+      if (!restarted.length) return pass(`${untouched}, same start time, same image`);
       return pass(
-        `${chosen.length} container${chosen.length === 1 ? '' : 's'} untouched: same id, same start time, same image`,
+        `${untouched}, same image; started again since the ${check.since} began, the same container${restarted.length === 1 ? '' : 's'}: ${restarted.join(', ')} (a restart by the engine or the firewall agent, not a replacement)`,
       );
     }
     case 'policy': {
