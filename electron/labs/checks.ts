@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { CheckResult, LabCheckKind, LoadReport } from '../api/contract';
 import type { LabClient } from './client';
+import { execIn } from './client';
 import type { LabCheck } from './format';
 import type { Snapshot } from './progress';
 import { endpointsOf, packetsByRule, packetsSince } from './state';
@@ -309,6 +310,20 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
         if (check.maxP95 !== undefined && e.p95 > check.maxP95)
           problems.push(`${e.endpoint}: p95 ${e.p95} ms`);
       }
+      if (check.covers) {
+        const ended = Date.parse((report as { endedAt?: string }).endedAt ?? '');
+        const s = await ctx.state.deployment();
+        const started = s.workloads
+          .filter((w) => w.workload === check.covers && w.startedAt && w.startedAt > ctx.stepStart.at)
+          .map((w) => Date.parse(w.startedAt!));
+        if (!started.length) return fail(`no replica of ${check.covers} started since the step began`);
+        const from = ended - report.duration * 1000;
+        const at = (t: number) => new Date(t).toISOString().slice(11, 19);
+        if (!(from <= Math.min(...started) && ended >= Math.max(...started)))
+          return fail(
+            `the last load ran from ${at(from)} to ${at(ended)}, but ${check.covers}'s new replicas started from ${at(Math.min(...started))} to ${at(Math.max(...started))}: start the load first, then the change while it runs`,
+          );
+      }
       const errors = endpoints.reduce((s, e) => s + e.errors, 0);
       const requests = endpoints.reduce((s, e) => s + e.count, 0);
       const samples = report.errorSamples.length ? ` (${report.errorSamples.slice(0, 2).join('; ')})` : '';
@@ -359,6 +374,14 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       const answer = ctx.answers[check.question];
       if (answer === undefined) return fail(`no answer to "${check.question}" yet`);
       const accepted = [...check.accept];
+      if (check.acceptOutput) {
+        const r = await execIn(ctx.client, check.acceptOutput.workload, check.acceptOutput.command);
+        if (r.exitCode !== 0)
+          return fail(
+            `cannot read the answer in ${check.acceptOutput.workload}: ${r.output.trim().slice(0, 200)}`,
+          );
+        accepted.push(r.output.trim());
+      }
       if (check.acceptFound) {
         const value = await ctx.state.found(check.acceptFound.workload, check.acceptFound.field);
         if (value === undefined)

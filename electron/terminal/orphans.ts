@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import type Docker from 'dockerode';
-import { demuxLogs } from '../engine/containers';
+import { demuxBuffer } from '../engine/streams';
 import { LABEL } from '../engine/labels';
 
 /** The environment variable that names the MicroLab process that opened a session: `<host>/<pid>`. */
@@ -98,5 +98,5 @@ export async function runScript(
       resolve();
     });
   });
-  return demuxLogs(Buffer.concat(out));
+  return demuxBuffer(Buffer.concat(out));
 }

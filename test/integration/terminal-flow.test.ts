@@ -13,7 +13,7 @@ import { localApi } from '../../electron/api/local';
 import type { ServerFrame } from '../../electron/api/ws-protocol';
 import type { WebServer } from '../../electron/api/ws-server';
 import { startWebServer } from '../../electron/api/ws-server';
-import { execIn } from '../../electron/firewall/sidecar';
+import { execIn } from '../../electron/engine/exec';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
 import { FLUSH_BYTES } from '../../electron/terminal/sessions';

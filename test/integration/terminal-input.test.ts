@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localApi } from '../../electron/api/local';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
-import { execIn } from '../../electron/firewall/sidecar';
+import { execIn } from '../../electron/engine/exec';
 import { docker, repoRoot, until } from './support';
 
 const project = `term-input-it-${process.pid}`;
