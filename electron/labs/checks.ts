@@ -103,6 +103,9 @@ export function describeCheck(check: LabCheck): string {
   }
 }
 
+/** How much earlier than its recorded end less its duration a load may have started, ms. */
+const COVER_SLACK_MS = 3000;
+
 async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcome> {
   switch (check.kind) {
     case 'deployment': {
@@ -317,7 +320,9 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
           .filter((w) => w.workload === check.covers && w.startedAt && w.startedAt > ctx.stepStart.at)
           .map((w) => Date.parse(w.startedAt!));
         if (!started.length) return fail(`no replica of ${check.covers} started since the step began`);
-        const from = ended - report.duration * 1000;
+        // The load's start is known only as its end (when it was recorded) less its duration:
+        // a few seconds of slack keep a replica that started with the load's first second in it.
+        const from = ended - report.duration * 1000 - COVER_SLACK_MS;
         const at = (t: number) => new Date(t).toISOString().slice(11, 19);
         if (!(from <= Math.min(...started) && ended >= Math.max(...started)))
           return fail(
