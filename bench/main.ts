@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods, web-fuzz.
  */
 import { benchDeployments } from './deployments';
 import { benchFirewall } from './firewall';
@@ -9,6 +9,7 @@ import { benchLabs } from './labs';
 import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
 import { benchTerminal } from './terminal';
+import { benchWebFuzz } from './web-fuzz';
 
 const sections: Record<string, () => Promise<void>> = {
   foundation: benchFoundation,
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   terminal: benchTerminal,
   labs: benchLabs,
   pods: benchPods,
+  'web-fuzz': benchWebFuzz,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

@@ -1,7 +1,9 @@
 /**
  * Terminal figures, over the WebSocket transport the browser UI uses: the keystroke round
  * trip (a character typed into the shop's shell, until its echo arrives), next to the same
- * echo through the `docker exec -it` CLI; and the output throughput of `cat` of a 10 MB file.
+ * echo through the `docker exec -it` CLI; the output throughput of `cat` of a 10 MB file; and
+ * Ctrl-C during `yes`: until the prompt is back for a client that reads, and until `yes` is
+ * gone for a client that stopped reading (its output held back: issue 15, target under 1 s).
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -12,13 +14,18 @@ import { connectWsApi } from '../electron/api/ws-client';
 import type { SocketConstructor } from '../electron/api/ws-client';
 import { startWebServer } from '../electron/api/ws-server';
 import { rendererDir } from '../electron/paths';
+import { execIn } from '../electron/engine/exec';
+import type { ServerFrame } from '../electron/api/ws-protocol';
+import type { WebServer } from '../electron/api/ws-server';
 import { createServices } from '../electron/services';
+import type { Services } from '../electron/services';
 import { sleep } from '../electron/wait';
 import { median, percentile, report } from './lib';
 
 const KEYSTROKES = 300;
 const FILE_BYTES = 10 * 1024 * 1024;
 const CAT_RUNS = 3;
+const CTRL_C_RUNS = 5;
 
 /** Resolves when `test` holds for the text seen since the last `reset()` (its last 64 KiB). */
 function watcher() {
@@ -125,6 +132,64 @@ async function overDockerCli(container: string): Promise<number[]> {
   return samples;
 }
 
+/**
+ * Ctrl-C during `yes` over a raw WebSocket client: ms from sending it until the shell's prompt
+ * is back (a client that reads), and until no `yes` runs in the container (a client that
+ * stopped reading, its session's output held back).
+ */
+async function ctrlC(server: WebServer, services: Services, container: string) {
+  const { docker } = await services.registry.get();
+  const reading: number[] = [];
+  const paused: number[] = [];
+  for (let run = 0; run < CTRL_C_RUNS * 2; run++) {
+    const stopReading = run % 2 === 1;
+    const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/api?token=${server.token}`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const seen = watcher();
+    let opened: ((id: string) => void) | undefined;
+    ws.on('message', (data: Buffer) => {
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      if ('id' in frame && frame.id === 1 && frame.reply.ok)
+        opened?.((frame.reply.result as { id: string }).id);
+      else if (!('id' in frame) && frame.event === 'terminal:output') {
+        const bytes = Buffer.from(frame.payload.data, 'base64');
+        seen.push(bytes.toString('latin1'), bytes.length);
+      }
+    });
+    const id = await new Promise<string>((resolve) => {
+      opened = resolve;
+      ws.send(JSON.stringify({ id: 1, method: 'terminal:open', input: { target: { workload: 'shop' } } }));
+    });
+    const input = (data: string) =>
+      ws.send(JSON.stringify({ id: 2, method: 'terminal:input', input: { id, data } }));
+    await seen.until((t) => /\$ $/.test(t));
+    input('yes\r');
+    await seen.until((t) => t.includes('y\r\ny\r\ny\r\n'));
+    const yesRuns = async () =>
+      (
+        await execIn(docker, container, ['sh', '-c', 'pgrep -x yes >/dev/null && echo yes || echo no'])
+      ).output.trim() === 'yes';
+    if (stopReading) {
+      ws.pause();
+      while (!services.terminal.flow(id)?.paused) await new Promise((r) => setTimeout(r, 20));
+      const start = performance.now();
+      input('\x03');
+      while (await yesRuns()) await new Promise((r) => setTimeout(r, 10));
+      paused.push(performance.now() - start);
+      ws.resume();
+    } else {
+      seen.reset();
+      const start = performance.now();
+      input('\x03');
+      await seen.until((t) => /\^C\r\n[^\r\n]*\$ $/.test(t));
+      reading.push(performance.now() - start);
+    }
+    ws.terminate();
+    while (services.terminal.flow(id)) await new Promise((r) => setTimeout(r, 20));
+  }
+  return { reading, paused };
+}
+
 export async function benchTerminal(): Promise<void> {
   const services = createServices({ project: 'microlab-bench-terminal' });
   const { call, run } = localApi(services);
@@ -153,6 +218,17 @@ export async function benchTerminal(): Promise<void> {
       `  p50 ${median(typed).toFixed(2)} ms, p95 ${percentile(typed, 95).toFixed(2)} ms; docker CLI p50 ${median(cli).toFixed(2)} ms, p95 ${percentile(cli, 95).toFixed(2)} ms (n=${KEYSTROKES})`,
     );
     report({ name: '`cat` of a 10 MB file to a WebSocket client', unit: 'MB/s', samples: rates });
+    const stop = await ctrlC(server, services, shop);
+    report({
+      name: 'Ctrl-C during `yes`, client reading: until the prompt is back',
+      unit: 'ms',
+      samples: stop.reading,
+    });
+    report({
+      name: 'Ctrl-C during `yes`, client not reading: until `yes` is gone',
+      unit: 'ms',
+      samples: stop.paused,
+    });
   } finally {
     await services.terminal.closeAll();
     await server.close();

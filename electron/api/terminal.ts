@@ -8,6 +8,9 @@
  *                                  characters a call, in order; `end` closes the process's
  *                                  standard input after it (end of file, as `docker exec -i`
  *                                  does when its input ends); a TTY gets its EOF character
+ *   terminal:ack {id, bytes}       the client has processed `bytes` of the session's output so
+ *                                  far (its terminal drew them); a client that acks is sent at
+ *                                  most 256 KiB ahead of what it processed (flow control)
  *   terminal:resize {id, cols, rows}
  *   terminal:close {id}            ends the session and every process it started
  *   terminal:list                  this connection's sessions
@@ -64,6 +67,9 @@ const TerminalInput = z
     end: z.boolean().optional(),
   })
   .strict();
+const TerminalAck = z
+  .object({ id: SessionId, bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) })
+  .strict();
 const TerminalResize = z.object({ id: SessionId, cols: Cols, rows: Rows }).strict();
 const TerminalId = z.object({ id: SessionId }).strict();
 const NoInput = z.object({}).strict();
@@ -76,6 +82,7 @@ export const terminalMethods = {
   /** Opens a session; refused beyond 12 at once, or for a container MicroLab did not create. */
   'terminal:open': method<typeof TerminalOpen, TerminalSession>(TerminalOpen),
   'terminal:input': method<typeof TerminalInput, { ok: true }>(TerminalInput),
+  'terminal:ack': method<typeof TerminalAck, { ok: true }>(TerminalAck),
   'terminal:resize': method<typeof TerminalResize, { ok: true }>(TerminalResize),
   'terminal:close': method<typeof TerminalId, { ok: true }>(TerminalId),
   'terminal:list': method<typeof NoInput, TerminalSession[]>(NoInput),

@@ -115,7 +115,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const host = hostOf(req);
       if (host === 'localhost' && (req.method === 'GET' || req.method === 'HEAD')) {
         // The same page at the address served (the token, in the query, goes along).
-        const target = `${origin}${(req.url ?? '/').startsWith('/') ? req.url : '/'}`;
+        // (Re-serialized: percent-encoded, nothing a header may not carry.)
+        const asked = parseTarget(req.url);
+        const target = `${origin}${asked ? `${asked.pathname}${asked.search}` : '/'}`;
         res.writeHead(307, { Location: target, 'Content-Type': 'text/plain; charset=utf-8' });
         return void res.end(elsewhere());
       }

@@ -11,7 +11,7 @@ import { TerminalSessions } from '../terminal/sessions';
 
 type TerminalHandlers = Pick<
   Handlers,
-  'terminal:open' | 'terminal:input' | 'terminal:resize' | 'terminal:close' | 'terminal:list'
+  'terminal:open' | 'terminal:input' | 'terminal:ack' | 'terminal:resize' | 'terminal:close' | 'terminal:list'
 >;
 
 export interface TerminalService {
@@ -70,6 +70,10 @@ export function createTerminalService(options: {
       await sessions.input(id, connection.id, encoding === 'base64' ? Buffer.from(data, 'base64') : data, {
         end: end ?? false,
       });
+      return { ok: true };
+    },
+    'terminal:ack': async ({ id, bytes }, connection) => {
+      sessions.ack(id, connection.id, bytes);
       return { ok: true };
     },
     'terminal:resize': async ({ id, cols, rows }, connection) => {

@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { demux } from '../engine/streams';
 import { ApiError } from '../errors';
 import { killScript, OWNER_ENV, runScript, sweepOrphans, THIS_OWNER } from './orphans';
 import type { ResolvedTarget, TerminalRole, TerminalTarget } from './target';
@@ -30,9 +31,10 @@ export const FLUSH_MS = 16;
 export const FLUSH_BYTES = 64 * 1024;
 /**
  * Output a session lets wait for a client that does not take it (a slow browser), bytes: past
- * this it stops reading its process's output (the process then blocks on its full terminal,
- * as in any terminal), and reads again once a quarter of it is left. Input is not held back:
- * Ctrl-C reaches the process while its output waits.
+ * this, not taken from the socket or, for a client that acknowledges what it processed
+ * (`ack`), not acknowledged, the session stops reading its process's output (the process then
+ * blocks on its full terminal, as in any terminal), and reads again once a quarter of it is
+ * left. Input is not held back: Ctrl-C reaches the process while its output waits.
  */
 export const MAX_BACKLOG_BYTES = 256 * 1024;
 /** Output this small (an echo, a prompt) is interactive: it is never held back. */
@@ -113,6 +115,11 @@ interface Session {
   inputEnded?: boolean;
   /** Its output is not read while the client has MAX_BACKLOG_BYTES to take. */
   paused?: boolean;
+  /** Output bytes handed to the sink, and those the client said it processed (once it acks). */
+  sent: number;
+  acked?: number;
+  /** A wait for the sink's backlog to shrink is on. */
+  draining?: boolean;
   ended: boolean;
 }
 
@@ -188,6 +195,7 @@ export class TerminalSessions {
         sink,
         batch: { stdout: [], stderr: [], bytes: 0, sentAt: 0, lastBytes: 0 },
         resize: { busy: false, waiters: [] },
+        sent: 0,
         ended: false,
       };
       this.sessions.set(id, session);
@@ -230,6 +238,17 @@ export class TerminalSessions {
       stream.on('drain', done);
       stream.on('close', done);
     });
+  }
+
+  /**
+   * The client has processed `bytes` of the session's output so far (cumulative). From its first
+   * ack on, the session sends at most MAX_BACKLOG_BYTES ahead of what it acknowledged.
+   * Throws ApiError `terminal-session` for an unknown or foreign id.
+   */
+  ack(id: string, owner: string, bytes: number): void {
+    const session = this.get(id, owner);
+    session.acked = Math.max(session.acked ?? 0, Math.min(bytes, session.sent));
+    this.resumeWhenClear(session);
   }
 
   /**
@@ -290,7 +309,7 @@ export class TerminalSessions {
       const stderr = new PassThrough();
       stdout.on('data', (chunk: Buffer) => this.collect(session, chunk, 'stdout'));
       stderr.on('data', (chunk: Buffer) => this.collect(session, chunk, 'stderr'));
-      docker.modem.demuxStream(stream, stdout, stderr);
+      demux(stream, stdout, stderr);
     }
     let error: Error | undefined;
     stream.on('error', (err) => (error = err));
@@ -325,6 +344,7 @@ export class TerminalSessions {
       if (!batch[which].length) continue;
       const data = Buffer.concat(batch[which]);
       batch[which] = [];
+      session.sent += data.length;
       session.sink.output(session.info.id, data, which);
     }
     this.holdBack(session);
@@ -332,15 +352,32 @@ export class TerminalSessions {
 
   /** Stops reading a session's output while its client has MAX_BACKLOG_BYTES to take. */
   private holdBack(session: Session): void {
-    const { sink, stream } = session;
-    if (session.paused || session.ended || !sink.backlog || !sink.drained) return;
-    if (sink.backlog() <= MAX_BACKLOG_BYTES) return;
+    if (session.paused || session.ended) return;
+    const backlog = session.sink.backlog?.() ?? 0;
+    const unacked = session.acked === undefined ? 0 : session.sent - session.acked;
+    if (backlog <= MAX_BACKLOG_BYTES && unacked <= MAX_BACKLOG_BYTES) return;
     session.paused = true;
-    stream.pause();
-    void sink.drained(MAX_BACKLOG_BYTES / 4).then(() => {
-      session.paused = false;
-      if (!session.ended && !stream.destroyed) stream.resume();
-    });
+    session.stream.pause();
+    this.resumeWhenClear(session);
+  }
+
+  /** Reads a held-back session's output again once its client has a quarter of the most to take. */
+  private resumeWhenClear(session: Session): void {
+    if (!session.paused || session.ended) return;
+    const low = MAX_BACKLOG_BYTES / 4;
+    const { sink } = session;
+    if (sink.backlog && sink.drained && sink.backlog() > low) {
+      if (session.draining) return;
+      session.draining = true;
+      void sink.drained(low).then(() => {
+        session.draining = false;
+        this.resumeWhenClear(session);
+      });
+      return;
+    }
+    if (session.acked !== undefined && session.sent - session.acked > low) return; // the next ack
+    session.paused = false;
+    if (!session.stream.destroyed) session.stream.resume();
   }
 
   private pumpResize(session: Session): void {

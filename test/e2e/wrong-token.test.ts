@@ -75,4 +75,16 @@ describe('the per-run token', () => {
       socket!.close();
     }
   });
+
+  it('sends a page opened as localhost to the printed address, where it works', async () => {
+    const local = harness.server.url.replace('//127.0.0.1:', '//localhost:');
+    const { page, errors } = await harness.open(local);
+    await page.waitForURL(`${harness.server.origin}/**`);
+    expect(page.url()).toBe(harness.server.url);
+    await expect
+      .poll(() => page.getByRole('status', { name: 'Engine connection' }).innerText(), { timeout: 30_000 })
+      .not.toBe('Not connected to MicroLab');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -3,6 +3,8 @@
  * transport, and a client that stops reading. The session stops reading the process's output
  * (a bounded buffer: the process blocks on its terminal), Ctrl-C still reaches the process and
  * ends it, and once the client reads again the rest arrives and the shell's prompt comes back.
+ * The same for a client that reads but acknowledges nothing (`terminal:ack`), as a page too
+ * slow to draw what it receives.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,7 +18,7 @@ import { startWebServer } from '../../electron/api/ws-server';
 import { execIn } from '../../electron/engine/exec';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
-import { FLUSH_BYTES } from '../../electron/terminal/sessions';
+import { FLUSH_BYTES, MAX_BACKLOG_BYTES } from '../../electron/terminal/sessions';
 import { docker, until } from './support';
 
 const project = `term-flow-it-${process.pid}`;
@@ -53,11 +55,15 @@ async function rawClient() {
   let nextId = 1;
   const replies = new Map<number, (frame: ServerFrame) => void>();
   let output = '';
+  let bytes = 0;
   ws.on('message', (data: Buffer) => {
     const frame = JSON.parse(data.toString()) as ServerFrame;
     if ('id' in frame) replies.get(frame.id)?.(frame);
-    else if (frame.event === 'terminal:output')
-      output += Buffer.from(frame.payload.data, 'base64').toString();
+    else if (frame.event === 'terminal:output') {
+      const chunk = Buffer.from(frame.payload.data, 'base64');
+      bytes += chunk.length;
+      output = (output + chunk.toString()).slice(-100_000);
+    }
   });
   const call = (method: string, input: unknown) =>
     new Promise<unknown>((resolve, reject) => {
@@ -71,7 +77,7 @@ async function rawClient() {
     });
   /** Sends a call without waiting for its answer (the client is not reading). */
   const post = (method: string, input: unknown) => ws.send(JSON.stringify({ id: nextId++, method, input }));
-  return { ws, call, post, output: () => output };
+  return { ws, call, post, output: () => output, bytes: () => bytes };
 }
 
 const yesRunning = async () =>
@@ -111,6 +117,34 @@ describe('a terminal whose client stops reading', () => {
       120_000,
     );
     expect(services.terminal.flow(id)?.paused).toBe(false);
+    c.ws.close();
+  });
+
+  it('holds its output back for a client that reads but acknowledges nothing more, as a slow page', async () => {
+    const c = await rawClient();
+    const { id } = (await c.call('terminal:open', { target: { workload: 'shop' } })) as { id: string };
+    // One acknowledgement: from now on the session sends at most 256 KiB ahead of the last one.
+    await c.call('terminal:ack', { id, bytes: 0 });
+    await c.call('terminal:input', { id, data: 'yes\r' });
+    await until(
+      'the session holding its output back',
+      async () => services.terminal.flow(id),
+      (f) => f?.paused === true,
+      120_000,
+    );
+    expect(await yesRunning()).toBe('running');
+    const received = c.bytes();
+    expect(received).toBeLessThanOrEqual(MAX_BACKLOG_BYTES + 2 * FLUSH_BYTES);
+
+    // Ctrl-C reaches the process; acknowledging what arrived lets the rest come, then the prompt.
+    c.post('terminal:input', { id, data: '\x03' });
+    await until('yes ended by Ctrl-C', yesRunning, (s) => s === 'none');
+    await c.call('terminal:input', { id, data: 'echo ACK-$((40 + 2))\r' });
+    for (let i = 0; i < 1000 && !c.output().includes('ACK-42'); i++) {
+      await c.call('terminal:ack', { id, bytes: c.bytes() });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(c.output()).toContain('ACK-42');
     c.ws.close();
   });
 });

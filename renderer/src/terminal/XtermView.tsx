@@ -19,6 +19,8 @@ import { adoptScriptStyles } from './xterm-styles';
 adoptScriptStyles();
 
 const RESIZE_DEBOUNCE_MS = 80;
+/** Output drawn between two `terminal:ack` calls, bytes. */
+const ACK_BYTES = 32 * 1024;
 
 /** What the terminal shows when a paste is too long to send (in yellow, on lines of its own). */
 export function pasteRefusal(chars: number): string {
@@ -79,7 +81,18 @@ export function XtermView({
       },
     });
 
-    const detach = router.attach(sessionId, (bytes) => term.write(bytes));
+    // Flow control: the session is told what xterm has drawn, every ACK_BYTES, and sends at most
+    // 256 KiB ahead of that (a flood waits for a slow page instead of piling up in it).
+    let processed = 0;
+    let acked = 0;
+    const detach = router.attach(sessionId, (bytes) =>
+      term.write(bytes, () => {
+        processed += bytes.length;
+        if (processed - acked < ACK_BYTES || endedRef.current) return;
+        acked = processed;
+        void api.call('terminal:ack', { id: sessionId, bytes: processed }).catch(() => undefined);
+      }),
+    );
     // Keys and pastes go one call after the other, in order; a paste longer than one call
     // goes in pieces, and one past MAX_PASTE_CHARS is refused in the terminal, saying so.
     let typed: Promise<unknown> = Promise.resolve();
