@@ -122,7 +122,13 @@ export type LabAction =
       /** copies a file of the lab's folder into the workspace (a skeleton to complete) */ file: string;
       as?: string;
     }
-  | { kind: 'answer'; question: string; answer: string };
+  | {
+      kind: 'answer';
+      question: string;
+      /** The answer, or `found`: a value read off the system where a workload stands. */
+      answer?: string;
+      found?: { workload: string; field: 'password' | 'user' | 'host' };
+    };
 
 export interface LabActionInfo {
   /** Unique within the step. */

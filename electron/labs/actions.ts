@@ -12,6 +12,7 @@ import { ApiError } from '../errors';
 import type { LabClient } from './client';
 import { execIn, runTask } from './client';
 import { actionOf } from './format';
+import { StateReader } from './state';
 import type { ActionEntry } from './format';
 
 export interface ActionContext {
@@ -216,9 +217,16 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           }
           break;
         }
-        case 'answer':
-          await ctx.recordAnswer(spec.question as string, spec.answer as string);
+        case 'answer': {
+          const f = spec.found as { workload: string; field: 'password' | 'user' | 'host' } | undefined;
+          const value = f
+            ? await new StateReader(ctx.client).found(f.workload, f.field)
+            : (spec.answer as string);
+          if (value === undefined)
+            throw new ApiError('solve-failed', `no ${f!.field} found in ${f!.workload}`);
+          await ctx.recordAnswer(spec.question as string, value);
           break;
+        }
       }
       done.push(describeAction(entry));
     }

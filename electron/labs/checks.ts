@@ -347,7 +347,14 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
     case 'quiz': {
       const answer = ctx.answers[check.question];
       if (answer === undefined) return fail(`no answer to "${check.question}" yet`);
-      return check.accept.some((a) => norm(a) === norm(answer))
+      const accepted = [...check.accept];
+      if (check.acceptFound) {
+        const value = await ctx.state.found(check.acceptFound.workload, check.acceptFound.field);
+        if (value === undefined)
+          return fail(`cannot read the ${check.acceptFound.field} found in ${check.acceptFound.workload}`);
+        accepted.push(value);
+      }
+      return accepted.some((a) => norm(a) === norm(answer))
         ? pass(`"${answer}" is right`)
         : fail(`"${answer}" is not the answer to "${check.question}"`);
     }

@@ -67,6 +67,15 @@ const attacker = z
     description:
       "jumpbox: the stolen operator laptop; catalog-code: the workload that runs the catalog's code (the monolith's app, or the catalog service)",
   });
+/**
+ * A credential as found where a workload stands (its main process's environment, its user's
+ * ~/.pgpass): the first one's `field`. Values differ per deployment (the database password is
+ * random per deployment), so answers differ per student.
+ */
+const found = z.strictObject({
+  workload,
+  field: z.enum(['password', 'user', 'host']),
+});
 const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z.int().min(0).max(1000));
 
 // ---------------------------------------------------------------------------------------
@@ -114,7 +123,18 @@ export const ActionKinds = {
       .meta({ description: "a file of the lab's folder, copied into the workspace" }),
     as: z.string().regex(NAME).optional(),
   }),
-  answer: z.strictObject({ question: id('question id'), answer: z.string().min(1).max(500) }),
+  answer: z
+    .strictObject({
+      question: id('question id'),
+      answer: z.string().min(1).max(500).optional(),
+      found: z
+        .lazy(() => found)
+        .optional()
+        .meta({
+          description: "answer with a value read off the system where a workload stands (this student's own)",
+        }),
+    })
+    .refine((v) => (v.answer === undefined) !== (v.found === undefined), 'give either answer or found'),
 } as const;
 export type ActionKind = keyof typeof ActionKinds;
 export const ACTION_KINDS = Object.keys(ActionKinds) as ActionKind[];
@@ -268,8 +288,12 @@ export const CheckSchema = z.discriminatedUnion(
       question: id('question id'),
       accept: z
         .array(z.string().min(1).max(500))
-        .min(1)
+        .default([])
         .meta({ description: 'accepted answers (case and spaces ignored)' }),
+      acceptFound: found.optional().meta({
+        description:
+          "also accepted: the value read off the system where a workload stands (this student's own password, say)",
+      }),
     }),
   ],
   {
