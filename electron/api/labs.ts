@@ -128,6 +128,7 @@ export type LabAction =
       /** The answer, or `found`: a value read off the system where a workload stands. */
       answer?: string;
       found?: { workload: string; field: 'password' | 'user' | 'host' };
+      output?: { workload: string; command: string[] };
     };
 
 export interface LabActionInfo {
@@ -244,6 +245,8 @@ export interface Measurement {
   attacker?: LabAttacker;
   metric?: 'workloads' | 'databases' | 'domains';
   app?: LabApp;
+  /** The network column, when the measure names one other than its lab's. */
+  network?: LabNetwork;
 }
 
 export interface StepProgress {

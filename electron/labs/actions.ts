@@ -219,9 +219,12 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
         }
         case 'answer': {
           const f = spec.found as { workload: string; field: 'password' | 'user' | 'host' } | undefined;
+          const o = spec.output as { workload: string; command: string[] } | undefined;
           const value = f
             ? await new StateReader(ctx.client).found(f.workload, f.field)
-            : (spec.answer as string);
+            : o
+              ? (await execIn(ctx.client, o.workload, o.command)).output.trim()
+              : (spec.answer as string);
           if (value === undefined)
             throw new ApiError('solve-failed', `no ${f!.field} found in ${f!.workload}`);
           await ctx.recordAnswer(spec.question as string, value);

@@ -59,6 +59,11 @@ const deployment = z.enum(['monolith', 'microservices'], {
   error: 'deployment is monolith or microservices',
 });
 const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
+/** The network column of the 2×2 an attacker's figure belongs to, when not the lab's own. */
+const cellNetwork = z.enum(LAB_NETWORKS).optional().meta({
+  description:
+    "the 2×2 column the figure belongs to (default: the lab's); a segmented lab's baseline on the flat network says flat",
+});
 const attacker = z
   .enum(LAB_ATTACKERS, {
     error: `attacker is one of ${LAB_ATTACKERS.join(', ')}`,
@@ -75,6 +80,11 @@ const attacker = z
 const found = z.strictObject({
   workload,
   field: z.enum(['password', 'user', 'host']),
+});
+/** A command run in a workload's first replica: its output, trimmed. */
+const output = z.strictObject({
+  workload,
+  command: z.array(z.string().max(2000)).min(1).max(50),
 });
 const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z.int().min(0).max(1000));
 
@@ -133,8 +143,17 @@ export const ActionKinds = {
         .meta({
           description: "answer with a value read off the system where a workload stands (this student's own)",
         }),
+      output: z
+        .lazy(() => output)
+        .optional()
+        .meta({
+          description: 'answer with what a command prints in a workload now',
+        }),
     })
-    .refine((v) => (v.answer === undefined) !== (v.found === undefined), 'give either answer or found'),
+    .refine(
+      (v) => [v.answer, v.found, v.output].filter((x) => x !== undefined).length === 1,
+      'give one of answer, found or output',
+    ),
 } as const;
 export type ActionKind = keyof typeof ActionKinds;
 export const ACTION_KINDS = Object.keys(ActionKinds) as ActionKind[];
@@ -267,6 +286,10 @@ export const CheckSchema = z.discriminatedUnion(
       }),
       minRequests: z.int().min(0).default(1),
       maxP95: z.number().positive().optional().meta({ description: 'ms' }),
+      covers: workload.optional().meta({
+        description:
+          'the load ran through the whole roll of this workload: it started before the first replica started since the step began, and ended after the last',
+      }),
       run: z
         .strictObject({
           rate: z.number().positive().max(500),
@@ -290,6 +313,10 @@ export const CheckSchema = z.discriminatedUnion(
         .array(z.string().min(1).max(500))
         .default([])
         .meta({ description: 'accepted answers (case and spaces ignored)' }),
+      acceptOutput: output.optional().meta({
+        description:
+          "also accepted: what a command prints in a workload now (a figure of this student's own shop)",
+      }),
       acceptFound: found.optional().meta({
         description:
           "also accepted: the value read off the system where a workload stands (this student's own password, say)",
@@ -313,11 +340,12 @@ export const MeasureSources = {
     .strictObject({
       workload: workload.optional(),
       attacker: attacker.optional(),
+      network: cellNetwork,
       count: z.enum(['workloads', 'databases']).default('workloads'),
     })
     .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker'),
   'data-domains': z
-    .strictObject({ workload: workload.optional(), attacker: attacker.optional() })
+    .strictObject({ workload: workload.optional(), attacker: attacker.optional(), network: cellNetwork })
     .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker')
     .meta({
       description:

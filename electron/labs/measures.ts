@@ -3,7 +3,7 @@
  * solved), recorded into progress with unit and label for the lab's summary.
  */
 import type { LoadReport, Measurement } from '../api/contract';
-import type { LabAttacker } from '../api/labs';
+import type { LabAttacker, LabNetwork } from '../api/labs';
 import { measureSourceOf } from './format';
 import type { LabMeasure } from './format';
 import type { Snapshot } from './progress';
@@ -20,7 +20,7 @@ export interface MeasureContext {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-type Read = { value: number; source: string } & Pick<Measurement, 'attacker' | 'metric' | 'app'>;
+type Read = { value: number; source: string } & Pick<Measurement, 'attacker' | 'metric' | 'app' | 'network'>;
 
 /** The workload a measure reads from (its `workload`, or where its `attacker` stands now), and the 2×2 tags. */
 async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
@@ -29,7 +29,11 @@ async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
   const status = await ctx.state.deployment();
   return {
     workload: await ctx.state.attackerWorkload(attacker),
-    tags: { attacker, ...(status.deployment ? { app: status.deployment } : {}) },
+    tags: {
+      attacker,
+      ...(status.deployment ? { app: status.deployment } : {}),
+      ...(spec.network ? { network: spec.network as LabNetwork } : {}),
+    },
   };
 }
 

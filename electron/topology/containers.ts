@@ -172,7 +172,7 @@ async function lastLogs(docker: Docker, id: string): Promise<string> {
     const buffer = (await docker
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
-    return demuxBuffer(docker, buffer).trim().split('\n').slice(-3).join(' | ');
+    return demuxBuffer(buffer).trim().split('\n').slice(-3).join(' | ');
   } catch {
     return '';
   }

@@ -99,6 +99,17 @@ describe('the guided labs in the UI', () => {
     expect(issue.line).toBeGreaterThan(1);
     await shot('map');
 
+    // A guide's GitHub table is a table (the perimeter lab's zones), not raw pipes.
+    await page
+      .getByRole('article', { name: list.labs.find((l) => l.id === 'perimeter')!.title, exact: true })
+      .getByRole('button', { name: /^Open/ })
+      .click();
+    const zones = page.locator('.markdown table').first();
+    await zones.waitFor({ timeout: 30_000 });
+    expect(await zones.locator('th').first().innerText()).toBe('zone');
+    expect(await page.locator('.markdown').first().innerText()).not.toContain('| --- |');
+    await page.getByRole('button', { name: '← All labs' }).click();
+
     // The others still open: lab 1, the one walked below.
     walked = list.labs.find((l) => l.id === 'monolith-flat')!;
     await page

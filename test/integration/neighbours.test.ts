@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentName, Layout } from '../../electron/api/contract';
+import { execIn as execInContainer } from '../../electron/engine/exec';
 import { SAME_SEGMENT } from '../../electron/firewall/perimeter';
 import type { BlastRadius } from '../../electron/probe/blast-radius';
 import { policyPath } from '../shop-policies';
@@ -69,23 +70,7 @@ async function containerOf(workload: string): Promise<string> {
 
 /** Runs a command in a workload's own container (as its user); resolves with stdout. */
 async function execIn(workload: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(await containerOf(workload)).exec({
-    Cmd: cmd,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on('end', resolve));
-  const buffer = Buffer.concat(chunks);
-  let out = '';
-  for (let offset = 0; offset + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(offset + 4);
-    if (buffer[offset] === 1) out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
-    offset += 8 + size;
-  }
-  return out;
+  return (await execInContainer(docker, await containerOf(workload), cmd, { timeoutMs: 60_000 })).stdout;
 }
 
 interface LastReport {
