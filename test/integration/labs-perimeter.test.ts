@@ -227,7 +227,12 @@ describe('lab 5 on the real engine', () => {
   it("the numbers support each claim's relation", () => {
     // How fine the rule is decides what a slip breaks; the place does not.
     expect(value('perimeter-failing')).toBeGreaterThan(value('fine-perimeter-failing'));
-    expect(value('fine-perimeter-failing')).toBe(value('segment-failing'));
+    // The same fine slip fails checkout at either place, and about as many requests (a stray
+    // timeout on a busy machine may add one elsewhere: the claim says within a factor of two).
+    expect(measured.get('fine-perimeter-failing')?.source).toMatch(/POST \/api\/orders/);
+    expect(measured.get('segment-failing')?.source).toMatch(/POST \/api\/orders/);
+    expect(value('fine-perimeter-errors')).toBeLessThanOrEqual(2 * value('segment-errors'));
+    expect(value('segment-errors')).toBeLessThanOrEqual(2 * value('fine-perimeter-errors'));
     // Where the enforcement point sits decides what its failure takes down.
     expect(value('router-outage-failing')).toBeGreaterThan(value('pod-outage-failing'));
     expect(value('router-outage-elsewhere')).toBeGreaterThan(value('pod-outage-elsewhere'));
