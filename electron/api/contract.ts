@@ -132,11 +132,23 @@ const DeployUp = z
   .strict();
 const DeployScale = z.object({ service: ServiceName, replicas: z.number().int().min(1).max(10) }).strict();
 const DeployUpgrade = z.object({ service: ServiceName, version: z.number().int().min(1).max(2) }).strict();
+/** The bounds and steps of a capacity search (`load:run` with `capacity`); absent fields take capacity.ts's defaults. */
+const LoadCapacity = z
+  .object({
+    p95Ms: z.number().positive().max(60_000).optional(),
+    maxErrorRate: z.number().min(0).max(1).optional(),
+    factor: z.number().min(1.05).max(4).optional(),
+    stepSeconds: z.number().min(1).max(60).optional(),
+    refine: z.number().int().min(0).max(6).optional(),
+    maxRate: z.number().positive().max(1000).optional(),
+  })
+  .strict();
 const LoadRun = z
   .object({
     rate: z.number().positive().max(1000),
     duration: z.number().min(1).max(3600),
     mix: z.partialRecord(z.enum(LOAD_SCENARIOS), z.number().int().min(0).max(1000)).optional(),
+    capacity: LoadCapacity.optional(),
   })
   .strict();
 const LoadReportInput = z.object({ taskId: z.string().min(1).max(100) }).strict();

@@ -52,7 +52,10 @@ const deployment = z.enum(['monolith', 'microservices'], {
   error: 'deployment is monolith or microservices',
 });
 const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
-const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z.int().min(0).max(1000));
+const mix = z.partialRecord(
+  z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
+  z.int().min(0).max(1000),
+);
 
 // ---------------------------------------------------------------------------------------
 // Actions: what a button (or a solve) does

@@ -4,6 +4,7 @@
  * It prints a JSON line a second, re-emitted as `load:update`, and a summary at the end.
  */
 import { PassThrough } from 'node:stream';
+import type { CapacityOptions, CapacityResult } from '../../labs/shop/src/loadgen/capacity';
 import type {
   EndpointStats as LoadEndpointStats,
   Scenario as LoadScenario,
@@ -19,9 +20,13 @@ import { currentDeployment, networkName } from './apply';
 import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
 
 export interface LoadOptions {
+  /** Scenarios/s; with `capacity`, the search's first rate. */
   rate: number;
+  /** Seconds; with `capacity`, the most the search may take. */
   duration: number;
   mix?: Partial<Record<LoadScenario, number>>;
+  /** Search for the capacity instead of a constant rate (bounds and steps; the rest as capacity.ts's defaults). */
+  capacity?: Partial<Omit<CapacityOptions, 'start'>>;
 }
 
 export { DEFAULT_LOAD_MIX };
@@ -46,6 +51,17 @@ interface Summary {
   dropped: number;
   endpoints: LoadEndpointStats[];
   errorSamples: string[];
+  capacity?: CapacityResult;
+}
+
+/** One step of a capacity search, as the generator prints it when the step ends. */
+interface Step {
+  type: 'step';
+  rate: number;
+  served: number;
+  p95: number;
+  ok: boolean;
+  over?: string;
 }
 
 /** Splits a stream into lines and hands over each one that parses as JSON. */
@@ -87,6 +103,7 @@ export async function runLoad(
       `LOAD_RATE=${options.rate}`,
       `LOAD_DURATION=${options.duration}`,
       `LOAD_MIX=${formatMix(mix)}`,
+      ...(options.capacity ? [`LOAD_CAPACITY=${JSON.stringify(options.capacity)}`] : []),
     ],
     Labels: labelsFor(project, 'client', { workload: 'loadgen', transient: true }),
     HostConfig: {
@@ -110,11 +127,16 @@ export async function runLoad(
     stdout.on(
       'data',
       jsonLines((value) => {
-        const line = value as Tick | Summary;
+        const line = value as Tick | Summary | Step;
         if (line.type === 'tick') {
           ctx.progress({ step: 2, message: `${line.elapsed.toFixed(0)}/${line.duration}s` });
           onUpdate({ taskId, elapsed: line.elapsed, duration: line.duration, window: line.window });
-        } else if (line.type === 'summary') summary = line;
+        } else if (line.type === 'step')
+          ctx.progress({
+            step: 2,
+            message: `${line.rate}/s offered: ${line.served}/s served, p95 ${line.p95} ms${line.ok ? '' : ` (over: ${line.over ?? ''})`}`,
+          });
+        else if (line.type === 'summary') summary = line;
         else output.push(JSON.stringify(value));
       }),
     );
@@ -146,5 +168,6 @@ export async function runLoad(
     dropped: summary.dropped,
     endpoints: summary.endpoints,
     errorSamples: summary.errorSamples,
+    ...(summary.capacity ? { capacity: summary.capacity } : {}),
   };
 }
