@@ -130,8 +130,23 @@ const DeployUp = z
     layout: z.enum(LAYOUTS).optional(),
   })
   .strict();
-const DeployScale = z.object({ service: ServiceName, replicas: z.number().int().min(1).max(10) }).strict();
-const DeployUpgrade = z.object({ service: ServiceName, version: z.number().int().min(1).max(2) }).strict();
+const DeployScale = z
+  .object({
+    service: ServiceName,
+    replicas: z.number().int().min(1).max(10),
+    /** CPU limit of every replica, in cores (0.25: a quarter of one); absent: unchanged. */
+    cpus: z.number().min(0.05).max(4).optional(),
+  })
+  .strict();
+/** Versions 3 and 4 are broken on purpose (labs/shop/src/domains/catalog.ts). */
+const DeployUpgrade = z
+  .object({
+    service: ServiceName,
+    version: z.number().int().min(1).max(4),
+    /** Seconds each new replica is watched after it was healthy (default UPGRADE_WATCH_S; 0: not watched). */
+    watch: z.number().min(0).max(120).optional(),
+  })
+  .strict();
 /** The bounds and steps of a capacity search (`load:run` with `capacity`); absent fields take capacity.ts's defaults. */
 const LoadCapacity = z
   .object({
@@ -230,7 +245,11 @@ export const methods = {
   'deploy:down': method<typeof NoInput, DownReport>(NoInput),
   'deploy:status': method<typeof NoInput, DeploymentStatus>(NoInput),
   'deploy:scale': method<typeof DeployScale, TaskInfo>(DeployScale),
-  /** Rolling replacement of a service's replicas (the monolith restarts as a whole). */
+  /**
+   * Rolling replacement of a service's replicas (the monolith restarts as a whole). A new
+   * replica that does not become healthy, or fails within the watch after it was healthy, halts
+   * the roll and puts the old version back: the task fails with code `rolled-back`.
+   */
   'deploy:upgrade': method<typeof DeployUpgrade, TaskInfo>(DeployUpgrade),
   /** Runs the load generator against the storefront; figures arrive as `load:update`. */
   'load:run': method<typeof LoadRun, TaskInfo>(LoadRun),

@@ -70,16 +70,19 @@ export function deploymentHandlers(deps: {
     },
     'deploy:down': async () => down(await target()),
     'deploy:status': async () => status(await target()),
-    'deploy:scale': async ({ service, replicas }) => {
+    'deploy:scale': async ({ service, replicas, cpus }) => {
       const t = await target();
-      return tasks.start('deploy:scale', `Scale ${service} to ${replicas}`, 2, (ctx) =>
-        scale(t, service, replicas, ctx),
+      return tasks.start(
+        'deploy:scale',
+        `Scale ${service} to ${replicas}${cpus !== undefined ? ` at ${cpus} CPU each` : ''}`,
+        2,
+        (ctx) => scale(t, service, replicas, ctx, cpus),
       );
     },
-    'deploy:upgrade': async ({ service, version }) => {
+    'deploy:upgrade': async ({ service, version, watch }) => {
       const t = await target();
       return tasks.start('deploy:upgrade', `Upgrade ${service} to version ${version}`, 2, (ctx) =>
-        upgrade(t, service, version, ctx),
+        upgrade(t, service, version, ctx, watch),
       );
     },
     'load:run': async (input) => {
