@@ -114,6 +114,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'lab-do':
       case 'lab-answer':
       case 'lab-summary':
+      case 'lab-table':
       case 'lab-export':
       case 'class-summary':
         return await runLabCommand(command, call, (start) => followTask(services, start, out, err), out);

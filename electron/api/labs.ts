@@ -22,6 +22,14 @@ import { z } from 'zod';
 export const LAB_APPS = ['monolith', 'microservices'] as const;
 export const LAB_NETWORKS = ['flat', 'segmented', 'perimeter'] as const;
 export type LabApp = (typeof LAB_APPS)[number];
+/**
+ * The two attackers every quadrant measures, so that the 2×2 compares like with like:
+ * `jumpbox`, the stolen operator laptop (what it finds: the operator's ~/.pgpass), and
+ * `catalog-code`, compromised shop code: the workload that runs the catalog's code (the
+ * monolith's app, or the catalog service; what it finds: its own environment).
+ */
+export const LAB_ATTACKERS = ['jumpbox', 'catalog-code'] as const;
+export type LabAttacker = (typeof LAB_ATTACKERS)[number];
 export type LabNetwork = (typeof LAB_NETWORKS)[number];
 
 /** Where a lab sits on the map: the application's architecture × the network's. */
@@ -135,6 +143,7 @@ export const LAB_CHECK_KINDS = [
   'load',
   'policy-file',
   'quiz',
+  'predict',
 ] as const;
 export type LabCheckKind = (typeof LAB_CHECK_KINDS)[number];
 
@@ -163,16 +172,29 @@ export interface LabStepInfo {
   measures: { id: string; label: string; unit: string }[];
   /** The live views the step needs beside the guide. */
   views: LabView[];
+  /**
+   * Predictions asked before the step's measurement: its checks do not pass (`predict` result)
+   * until each is answered with `labs:answer`, and an answer is final (`prediction-recorded`).
+   */
+  predict: LabQuestion[];
+  /** Why questions, answered with `labs:answer` once the step passed (`explain-too-early` before). */
+  explain: LabQuestion[];
 }
 
 export const LAB_VIEWS = ['graph', 'matrix', 'flows', 'terminal', 'load', 'editor', 'counters'] as const;
 export type LabView = (typeof LAB_VIEWS)[number];
 
-/** A claim of the lab, backed by measurements. */
+/** A claim of the lab, and the relation its measurements must show to support it. */
 export interface LabClaim {
   text: string;
+  /** The article's sentence it tests (Lori MacVittie, "Microservices versus Microsegmentation"). */
+  article?: string;
   /** Ids of measures (any step) shown next to it. */
   measures: string[];
+  /** Relations over measure ids and numbers, e.g. "blast-after < blast-before" (electron/labs/relation.ts). */
+  holds: string[];
+  /** The student's prediction shown beside the verdict: a step's `predict` question. */
+  prediction?: { step: string; id: string };
 }
 
 /** A whole lab, to open it. */
@@ -198,6 +220,13 @@ export interface Measurement {
   /** Where it came from, one line: "blast:radius jumpbox, observed". */
   source: string;
   at: string;
+  /**
+   * For the 2×2: which attacker it measured, what (`workloads`, `databases` or `domains`
+   * reached), and the shape that ran when it was read (absent for other measures).
+   */
+  attacker?: LabAttacker;
+  metric?: 'workloads' | 'databases' | 'domains';
+  app?: LabApp;
 }
 
 export interface StepProgress {
@@ -212,6 +241,10 @@ export interface StepProgress {
   seconds?: number;
   measurements: Measurement[];
   answers: Record<string, string>;
+  /** Predictions by id, with when they were recorded (before the step's measurement; final). */
+  predictions?: Record<string, { answer: string; at: string }>;
+  /** Answers to the step's why questions, by id. */
+  explanations?: Record<string, string>;
 }
 
 export interface LabProgress {
@@ -279,12 +312,27 @@ export interface HintReply {
   shown: string[];
 }
 
-/** A claim with the student's own numbers. */
+/** One relation of a claim judged on the student's numbers. */
+export interface ClaimRelation {
+  text: string;
+  /** null: a measure it names is not recorded yet. */
+  holds: boolean | null;
+  left?: number;
+  right?: number;
+}
+
+/**
+ * A claim with the student's own numbers and its verdict: `supported` (every relation holds),
+ * `not-supported` (one was measured and fails), `not-measured` (a measure is missing).
+ */
 export interface SummaryClaim {
   text: string;
+  article?: string;
   measurements: Measurement[];
-  /** Every measure it names was recorded. */
-  backed: boolean;
+  relations: ClaimRelation[];
+  verdict: 'supported' | 'not-supported' | 'not-measured';
+  /** The student's prediction for it, when the claim names one (absent answer: none recorded). */
+  prediction?: { text: string; answer?: string };
 }
 
 export interface LabSummary {
@@ -304,12 +352,29 @@ export interface LabSummary {
   }[];
 }
 
-/** The 2×2 table (and the perimeter and capstone beyond it), filled from completed labs. */
+/** One attacker's figures in one cell, from the student's own runs. */
+export interface AttackerFigures {
+  /** What it reached: other workloads, databases, and data domains (schemas it can log in to). */
+  workloads: number | null;
+  databases: number | null;
+  domains: number | null;
+  /** Where the figures came from: the lab and step that recorded the latest of them. */
+  lab: string;
+  step: string;
+}
+
+/**
+ * The 2×2 table (and the perimeter beyond it), filled from the student's labs: per cell, the
+ * labs that sit there with their claims, and both attackers' figures measured in that cell
+ * (null: not measured yet). A figure sits in the cell of the shape that actually ran when it
+ * was read and the network of its lab.
+ */
 export interface LabTable {
   cells: {
     app: LabApp;
     network: LabNetwork;
     labs: { id: string; title: string; state: LabState; claims: SummaryClaim[] }[];
+    attackers: Record<LabAttacker, AttackerFigures | null>;
   }[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The labs' CLI grammar: `lab list|start|status|check|hint|solve|reset|next|do|answer|summary`,
+ * The labs' CLI grammar: `lab list|start|status|check|hint|solve|reset|next|do|answer|summary|table`,
  * `lab progress export FILE` and `class summary FILES...`. Pure, like args.ts, which hands these
  * commands over (with its UsageError, so this file does not import args.ts back).
  */
@@ -20,6 +20,7 @@ export type LabCommand =
   | { name: 'lab-do'; action: string }
   | { name: 'lab-answer'; question: string; answer: string }
   | { name: 'lab-summary'; lab?: string; json: boolean }
+  | { name: 'lab-table'; json: boolean }
   | { name: 'lab-export'; file: string }
   | { name: 'class-summary'; files: string[]; json: boolean };
 
@@ -33,7 +34,8 @@ export const LAB_USAGE = `  lab list [--json]               the labs, their plac
   lab next                        on to the next step, once this one passed
   lab do ACTION                   run one of the step's actions (its id, from \`lab status\`)
   lab answer QUESTION ANSWER      answer one of the step's questions
-  lab summary [ID] [--json]       your numbers next to the lab's claims
+  lab summary [ID] [--json]       your numbers next to the lab's claims: supported or not
+  lab table [--json]              the 2×2: both attackers' figures per cell, from your runs
   lab progress export FILE        your progress as JSON (FILE) and CSV beside it
   class summary FILES... [--json] one table of students × labs × steps from exported files`;
 
@@ -73,6 +75,7 @@ export function parseLabCommand(first: 'lab' | 'class', args: string[], fail: Fa
     case 'list':
     case 'status':
     case 'check':
+    case 'table':
       return { name: `lab-${sub}`, json: Boolean(parse(fail, rest, json, 0, 0).values.json) };
     case 'hint':
     case 'solve':
@@ -118,7 +121,7 @@ export function parseLabCommand(first: 'lab' | 'class', args: string[], fail: Fa
       return fail(
         sub
           ? `unknown lab command ${JSON.stringify(sub)}`
-          : 'lab needs a command: list, start, status, check, hint, solve, reset, next, do, answer, summary, progress',
+          : 'lab needs a command: list, start, status, check, hint, solve, reset, next, do, answer, summary, table, progress',
       );
   }
 }

@@ -6,7 +6,9 @@
  */
 import path from 'node:path';
 import type {
+  AttackerFigures,
   CheckReport,
+  LabTable,
   ClassRow,
   LabList,
   LabStatus,
@@ -77,8 +79,17 @@ export async function runLabCommand(
     case 'lab-do':
       return follow(() => call('labs:action', { action: command.action }));
     case 'lab-answer': {
+      const status = await call('labs:status', {});
+      const detail = status.lab ? await call('labs:get', { lab: status.lab }) : undefined;
+      const step = detail?.steps[(status.step ?? 1) - 1];
       await call('labs:answer', { question: command.question, answer: command.answer });
-      out.write(`Answer to "${command.question}" recorded; \`microlab lab check\` checks it.\n`);
+      out.write(
+        step?.predict.some((q) => q.id === command.question)
+          ? `Prediction "${command.question}" recorded (final): now measure.\n`
+          : step?.explain.some((q) => q.id === command.question)
+            ? `Explanation "${command.question}" recorded; it is shown in your summary.\n`
+            : `Answer to "${command.question}" recorded; \`microlab lab check\` checks it.\n`,
+      );
       return 0;
     }
     case 'lab-summary': {
@@ -90,6 +101,20 @@ export async function runLabCommand(
       const summary = await call('labs:summary', { lab });
       if (command.json) print(summary);
       else out.write(formatSummary(summary));
+      return 0;
+    }
+    case 'lab-table': {
+      const t = await call('labs:table', {});
+      if (command.json)
+        print(
+          t.cells.map((c) => ({
+            app: c.app,
+            network: c.network,
+            labs: c.labs.map((l) => l.id),
+            attackers: c.attackers,
+          })),
+        );
+      else out.write(formatTable(t));
       return 0;
     }
     case 'lab-export': {
@@ -107,6 +132,33 @@ export async function runLabCommand(
 }
 
 const OUTCOME = { passed: '✔', solved: '?', pending: ' ' } as const;
+const VERDICT = { supported: '✔', 'not-supported': '✘', 'not-measured': '·' } as const;
+
+/** The 2×2 with both attackers' figures per cell: "jumpbox 3 workloads, 5 domains". */
+function formatTable(t: LabTable): string {
+  const figure = (f: AttackerFigures | null) =>
+    f
+      ? [
+          f.workloads !== null && plural(f.workloads, 'workload'),
+          f.databases !== null && plural(f.databases, 'database'),
+          f.domains !== null && plural(f.domains, 'data domain'),
+        ]
+          .filter(Boolean)
+          .join(', ') + `  (${f.lab}, step ${f.step})`
+      : 'not measured yet';
+  const lines: string[] = [];
+  for (const c of t.cells) {
+    if (!c.labs.length && !Object.values(c.attackers).some(Boolean)) continue;
+    lines.push(`${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.map((l) => l.id).join(', ')}]` : ''}`);
+    for (const [attacker, f] of Object.entries(c.attackers))
+      lines.push(`  ${attacker.padEnd(13)} ${figure(f)}`);
+    for (const l of c.labs)
+      for (const claim of l.claims) lines.push(`  ${VERDICT[claim.verdict]} ${claim.text}`);
+    lines.push('');
+  }
+  lines.push('(✔ supported by your numbers, ✘ not supported, · not measured yet)');
+  return lines.join('\n') + '\n';
+}
 
 function formatList(list: LabList): string {
   const lines = list.labs.map(
@@ -138,6 +190,19 @@ async function formatStatus(status: LabStatus, call: Call): Promise<string> {
         `  ${a.id.padEnd(16)} ${a.label}${a.action.kind === 'terminal' ? ' (in the app, or `microlab shell`)' : ''}`,
       );
   }
+  if (step.predict.length) {
+    const recorded = status.current?.predictions ?? {};
+    lines.push('Predict first (`microlab lab answer ID ANSWER`; final once recorded):');
+    for (const q of step.predict)
+      lines.push(
+        `  ${q.id.padEnd(16)} ${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}${recorded[q.id] ? `  → you predicted: ${recorded[q.id]!.answer}` : ''}`,
+      );
+  }
+  if (step.explain.length)
+    lines.push(
+      'Then explain (`microlab lab answer ID TEXT`, once the step passed):',
+      ...step.explain.map((q) => `  ${q.id.padEnd(16)} ${q.text.trim()}`),
+    );
   if (step.questions.length) {
     lines.push('Questions (`microlab lab answer ID ANSWER`):');
     for (const q of step.questions)
@@ -176,10 +241,16 @@ function formatSummary(summary: LabSummary): string {
     '',
   ];
   for (const c of summary.claims) {
-    lines.push(`${c.backed ? '✔' : '·'} ${c.text}`);
+    lines.push(`${VERDICT[c.verdict]} ${c.text}`);
+    if (c.article) lines.push(`    the article: “${c.article}”`);
     for (const m of c.measurements) lines.push(`    ${m.label}: ${m.value} ${m.unit}`);
-    if (!c.measurements.length) lines.push('    (not measured yet)');
+    for (const r of c.relations)
+      lines.push(
+        `    ${r.holds === null ? '·' : r.holds ? '✔' : '✘'} ${r.text}${r.left !== undefined ? `  (${r.left} vs ${r.right})` : ''}`,
+      );
+    if (c.prediction) lines.push(`    you predicted: ${c.prediction.answer ?? '(no prediction recorded)'}`);
   }
+  lines.push('  (✔ supported by your numbers, ✘ not supported, · not measured yet)');
   lines.push('', 'Steps:');
   for (const s of summary.steps)
     lines.push(

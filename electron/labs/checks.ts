@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import type { CheckResult, LabCheckKind, LoadReport } from '../api/contract';
-import { summaryLine } from '../probe/blast-radius';
 import type { LabClient } from './client';
 import type { LabCheck } from './format';
 import type { Snapshot } from './progress';
@@ -87,7 +86,7 @@ export function describeCheck(check: LabCheck): string {
     case 'flow':
       return `${check.src} -> ${check.dst}:${check.port}${check.observed ? ` ${check.observed}` : ''}${check.verdict ? ` (expected verdict ${check.verdict})` : ''}`;
     case 'blast-radius':
-      return `blast radius of ${check.workload}: ${[check.workloads && counted(check.workloads, 'workload'), check.databases && counted(check.databases, 'database')].filter(Boolean).join(', ') || 'as expected'}`;
+      return `blast radius of ${check.workload ?? `the ${check.attacker} attacker`}: ${[check.workloads && counted(check.workloads, 'workload'), check.databases && counted(check.databases, 'database')].filter(Boolean).join(', ') || 'as expected'}`;
     case 'counter':
       return `rule ${check.rule} counted at least ${check.min} packet${check.min === 1 ? '' : 's'}`;
     case 'flow-log':
@@ -236,7 +235,8 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       return pass(`${flow} ${seen} (expected ${cell.verdict}, rule ${cell.ruleId})`);
     }
     case 'blast-radius': {
-      const r = await ctx.state.reach(check.workload);
+      const source = check.workload ?? (await ctx.state.attackerWorkload(check.attacker!));
+      const r = await ctx.state.reach(source);
       const problems: string[] = [];
       if (!inRange(r.reached.length, check.workloads))
         problems.push(`the step expects ${counted(check.workloads, 'workload')}`);
@@ -246,7 +246,7 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
       const extra = (check.excludes ?? []).filter((w) => r.reached.includes(w));
       if (missing.length) problems.push(`it does not reach ${missing.join(', ')}`);
       if (extra.length) problems.push(`it reaches ${extra.join(', ')}, which the step expects out of reach`);
-      const found = `${summaryLine(check.workload, r.reached.length, r.total, r.databases.length)}${r.reached.length ? `: ${r.reached.join(', ')}` : ''}`;
+      const found = `${source} reaches ${r.reached.length} of ${r.total} workload${r.total === 1 ? '' : 's'} (${r.databases.length} database${r.databases.length === 1 ? '' : 's'})${r.reached.length ? `: ${r.reached.join(', ')}` : ''}`;
       return problems.length ? fail(`${found}; ${problems.join('; ')}`) : pass(found);
     }
     case 'counter': {

@@ -19,15 +19,22 @@
  *       checks: [{ kind: quiz, question: password, accept: [shop] }]
  *       hints: [ "first, short", "more precise", "almost the answer" ]
  *       solve: [{ answer: { question: password, answer: shop } }]
- *       measure: [{ id: blast-flat, label: …, unit: workloads, from: { blast-radius: jumpbox } }]
- *   claims: [{ text: …, measures: [blast-flat] }]
+ *       measure: [{ id: blast-flat, label: …, unit: workloads, from: { blast-radius: { attacker: jumpbox } } }]
+ *       predict: [{ id: guess, text: How many workloads will the jumpbox reach? }]   (before checks pass)
+ *       explain: [{ id: why, text: Why did the database stay reachable? }]          (after they pass)
+ *   claims:
+ *     - text: …
+ *       article: "the article's sentence it tests"
+ *       measures: [blast-flat, blast-segmented]
+ *       holds: ["blast-segmented < blast-flat"]    (relation.ts: supported / not supported / not measured)
  *   finish: |  Markdown
  *
  * An action is written `{ id, label, <kind>: {...} }` (one kind key); so is a solve entry,
  * without id and label. A check is `{ kind: …, ...its fields }`.
  */
 import { z } from 'zod';
-import { LAB_APPS, LAB_NETWORKS, LAB_VIEWS } from '../api/labs';
+import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS, LAB_VIEWS } from '../api/labs';
+import { parseRelation } from './relation';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -52,6 +59,14 @@ const deployment = z.enum(['monolith', 'microservices'], {
   error: 'deployment is monolith or microservices',
 });
 const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
+const attacker = z
+  .enum(LAB_ATTACKERS, {
+    error: `attacker is one of ${LAB_ATTACKERS.join(', ')}`,
+  })
+  .meta({
+    description:
+      "jumpbox: the stolen operator laptop; catalog-code: the workload that runs the catalog's code (the monolith's app, or the catalog service)",
+  });
 const mix = z.partialRecord(
   z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
   z.int().min(0).max(1000),
@@ -217,7 +232,8 @@ export const CheckSchema = z.discriminatedUnion(
     z.strictObject({
       kind: z.literal('blast-radius'),
       ...common,
-      workload,
+      workload: workload.optional(),
+      attacker: attacker.optional(),
       workloads: count.optional().meta({ description: 'how many other workloads it reaches (observed)' }),
       databases: count.optional(),
       includes: z.array(workload).optional(),
@@ -300,10 +316,20 @@ const ratioTerm = z.union([
 ]);
 
 export const MeasureSources = {
-  'blast-radius': z.strictObject({
-    workload,
-    count: z.enum(['workloads', 'databases']).default('workloads'),
-  }),
+  'blast-radius': z
+    .strictObject({
+      workload: workload.optional(),
+      attacker: attacker.optional(),
+      count: z.enum(['workloads', 'databases']).default('workloads'),
+    })
+    .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker'),
+  'data-domains': z
+    .strictObject({ workload: workload.optional(), attacker: attacker.optional() })
+    .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker')
+    .meta({
+      description:
+        "the shop's data domains (catalog, cart, orders, payments, users) whose database the source reaches and can log in to with the credentials found where it stands (its environment, its user's ~/.pgpass)",
+    }),
   load: z.strictObject({
     endpoints: z.array(z.string().max(100)).min(1).optional(),
     except: z.array(z.string().max(100)).optional(),
@@ -388,7 +414,42 @@ const StepSchema = z.strictObject({
   hints: z.array(markdown).max(10).default([]),
   solve: z.array(oneAction).min(1, 'a step needs a solve (what "Show me" does)').max(30),
   measure: z.array(MeasureSchema).max(20).default([]),
+  predict: z
+    .array(
+      z.strictObject({
+        id: id('prediction id'),
+        text: markdown,
+        choices: z.array(z.string().min(1).max(200)).min(2).optional(),
+      }),
+    )
+    .max(5)
+    .default([])
+    .meta({
+      description:
+        "asked before the step's measurement: the step's checks do not pass until each is answered, and an answer is final",
+    }),
+  explain: z
+    .array(z.strictObject({ id: id('question id'), text: markdown }))
+    .max(5)
+    .default([])
+    .meta({ description: "a why question, answered in the student's words once the step passed" }),
 });
+
+const relation = z
+  .string()
+  .min(3)
+  .max(200)
+  .superRefine((text, ctx) => {
+    try {
+      parseRelation(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  })
+  .meta({
+    description:
+      'LEFT OP RIGHT over measure ids and numbers, OP one of < <= > >= == != (e.g. "blast-after < blast-before", "errors == 0", "ms-gain > 2 * mono-gain")',
+  });
 
 export const LabSchema = z
   .strictObject({
@@ -410,7 +471,19 @@ export const LabSchema = z
       .array(
         z.strictObject({
           text: z.string().min(1).max(1000),
+          article: z.string().min(1).max(600).optional().meta({
+            description:
+              'the sentence of the article (Lori MacVittie, "Microservices versus Microsegmentation") the claim tests, quoted',
+          }),
           measures: z.array(id('measure id')).default([]),
+          holds: z
+            .array(relation)
+            .min(1, 'a claim states the relation its numbers must show (holds: ["a < b"])')
+            .max(10),
+          prediction: z
+            .strictObject({ step: id('step id'), id: id('prediction id') })
+            .optional()
+            .meta({ description: "the student's prediction shown beside the claim's verdict" }),
         }),
       )
       .default([]),

@@ -11,6 +11,7 @@ import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yam
 import type { Node } from 'yaml';
 import type { z } from 'zod';
 import type { LabIssue, LabLoadError } from '../api/labs';
+import { measuresOf, parseRelation } from './relation';
 import { actionOf, LabSchema } from './format';
 import type { Lab } from './format';
 
@@ -88,6 +89,7 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
     issues.push({ path: ['id'], message: `the lab id "${lab.id}" differs from its folder name "${folder}"` });
   const stepIds = new Set<string>();
   const measureIds = new Set<string>();
+  const predictions = new Map<string, Set<string>>();
   // The deployment a step runs on: the setup's, until a step's solve starts another with `up`.
   // A step's actions and solve may name the workloads of either side of its `up`; its checks
   // name those of the deployment it ends on.
@@ -119,6 +121,17 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
       issues.push({ path: ['steps', s, 'id'], message: `step id "${step.id}" is used twice` });
     stepIds.add(step.id);
     const questions = new Set(step.questions.map((q) => q.id));
+    const asked = new Set<string>(questions);
+    for (const key of ['predict', 'explain'] as const)
+      step[key].forEach((q, i) => {
+        if (asked.has(q.id))
+          issues.push({
+            path: ['steps', s, key, i, 'id'],
+            message: `question id "${q.id}" is used twice in this step`,
+          });
+        asked.add(q.id);
+      });
+    predictions.set(step.id, new Set(step.predict.map((q) => q.id)));
     const ups = step.solve.map((e) => actionOf(e)).filter((a) => a.kind === 'up');
     const after = (ups.at(-1)?.spec.deployment as Lab['setup']['deployment'] | undefined) ?? deployment;
     const before = deployment;
@@ -189,12 +202,22 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
       measureIds.add(m.id);
     });
   });
-  lab.claims.forEach((claim, c) =>
+  lab.claims.forEach((claim, c) => {
     claim.measures.forEach((m, i) => {
       if (!measureIds.has(m))
         issues.push({ path: ['claims', c, 'measures', i], message: `no step measures "${m}"` });
-    }),
-  );
+    });
+    claim.holds.forEach((text, i) => {
+      for (const m of measuresOf(parseRelation(text)))
+        if (!measureIds.has(m))
+          issues.push({ path: ['claims', c, 'holds', i], message: `no step measures "${m}" (in "${text}")` });
+    });
+    if (claim.prediction && !predictions.get(claim.prediction.step)?.has(claim.prediction.id))
+      issues.push({
+        path: ['claims', c, 'prediction'],
+        message: `no step "${claim.prediction.step}" asks for a prediction "${claim.prediction.id}"`,
+      });
+  });
   return issues;
 }
 

@@ -3,6 +3,7 @@
  * solved), recorded into progress with unit and label for the lab's summary.
  */
 import type { LoadReport, Measurement } from '../api/contract';
+import type { LabAttacker } from '../api/labs';
 import { measureSourceOf } from './format';
 import type { LabMeasure } from './format';
 import type { Snapshot } from './progress';
@@ -40,15 +41,44 @@ function term(t: Term, known: Map<string, Measurement>): { value: number; text: 
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-async function read(m: LabMeasure, ctx: MeasureContext): Promise<{ value: number; source: string }> {
+type Read = { value: number; source: string } & Pick<Measurement, 'attacker' | 'metric' | 'app'>;
+
+/** The workload a measure reads from (its `workload`, or where its `attacker` stands now), and the 2×2 tags. */
+async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
+  if (!spec.attacker) return { workload: spec.workload as string, tags: {} };
+  const attacker = spec.attacker as LabAttacker;
+  const status = await ctx.state.deployment();
+  return {
+    workload: await ctx.state.attackerWorkload(attacker),
+    tags: { attacker, ...(status.deployment ? { app: status.deployment } : {}) },
+  };
+}
+
+async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
   const { kind, spec } = measureSourceOf(m.from);
   switch (kind) {
     case 'blast-radius': {
-      const r = await ctx.state.reach(spec.workload as string);
+      const { workload, tags } = await sourceOf(spec, ctx);
+      const r = await ctx.state.reach(workload);
       const databases = spec.count === 'databases';
       return {
         value: databases ? r.databases.length : r.reached.length,
-        source: `probes from ${String(spec.workload)}: ${(databases ? r.databases : r.reached).join(', ') || 'nothing'} (of ${r.total})`,
+        source: `probes from ${workload}: ${(databases ? r.databases : r.reached).join(', ') || 'nothing'} (of ${r.total})`,
+        ...tags,
+        ...('attacker' in tags
+          ? { metric: databases ? ('databases' as const) : ('workloads' as const) }
+          : {}),
+      };
+    }
+    case 'data-domains': {
+      const { workload, tags } = await sourceOf(spec, ctx);
+      const d = await ctx.state.domains(workload);
+      const logins = d.logins.filter((l) => l.ok).map((l) => `${l.database} as ${l.user} (${l.source})`);
+      return {
+        value: d.domains.length,
+        source: `${workload} found ${d.credentials.join(', ') || 'no credentials'}; reaches ${d.databases.join(', ') || 'no database'}; logged in to ${logins.join(', ') || 'none'}: ${d.domains.join(', ') || 'no domain'}`,
+        ...tags,
+        ...('attacker' in tags ? { metric: 'domains' as const } : {}),
       };
     }
     case 'load': {
@@ -174,7 +204,7 @@ export async function takeMeasures(
   for (const m of measures) {
     try {
       // A ratio may use a figure measured a moment ago in this very step.
-      const { value, source } = await read(m, {
+      const { value, ...rest } = await read(m, {
         ...ctx,
         recorded: [...(ctx.recorded ?? []), ...measurements],
       });
@@ -183,7 +213,7 @@ export async function takeMeasures(
         label: m.label,
         unit: unitFor(value, m.unit),
         value,
-        source,
+        ...rest,
         at: new Date().toISOString(),
       });
     } catch (err) {

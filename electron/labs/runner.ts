@@ -62,6 +62,11 @@ export interface RunnerOptions {
   port?: number;
 }
 
+/** The step's predictions the student has not answered yet. */
+function unansweredPredictions(step: LabStep, record: StepProgress) {
+  return step.predict.filter((q) => !record.predictions?.[q.id]);
+}
+
 const EMPTY: Snapshot = {
   at: new Date(0).toISOString(),
   replicas: {},
@@ -179,6 +184,12 @@ export class LabRunner {
         hints: s.hints.length,
         measures: s.measure.map((m) => ({ id: m.id, label: m.label, unit: m.unit })),
         views: s.views,
+        predict: s.predict.map((q) => ({
+          id: q.id,
+          text: q.text,
+          ...(q.choices ? { choices: q.choices } : {}),
+        })),
+        explain: s.explain.map((q) => ({ id: q.id, text: q.text })),
       })),
       claims: lab.claims,
       workspace: { dir, files },
@@ -309,6 +320,16 @@ export class LabRunner {
     const state = new StateReader(this.o.client);
     const record = stepProgress(data, active.lab, step.id);
     const results: CheckResult[] = [];
+    const unpredicted = unansweredPredictions(step, record);
+    if (outcomeOnPass === 'passed' && record.outcome === 'pending' && unpredicted.length)
+      results.push({
+        id: 'predict',
+        kind: 'predict',
+        description: 'your prediction is recorded before the measurement',
+        passed: false,
+        message: `predict first: ${unpredicted.map((q) => `"${q.id}"`).join(', ')} (answer ${unpredicted.length === 1 ? 'it' : 'them'} before you measure; a prediction is final)`,
+        durationMs: 0,
+      });
     for (const [i, check] of step.checks.entries())
       results.push(
         await runCheck(check, i, {
@@ -490,6 +511,14 @@ export class LabRunner {
         step.actions.length ? `Actions: ${step.actions.map((a) => a.id).join(', ')}.` : undefined,
       );
     const { kind } = actionOf(entry);
+    const { data, active } = await this.active();
+    const unpredicted = unansweredPredictions(step, stepProgress(data, active.lab, step.id));
+    if (unpredicted.length && kind !== 'terminal' && kind !== 'workspace')
+      throw new ApiError(
+        'predict-first',
+        `this step asks for your prediction before you measure: ${unpredicted.map((q) => `"${q.id}"`).join(', ')}`,
+        'Answer it first (`microlab lab answer ID TEXT`); a prediction is final.',
+      );
     if (kind === 'terminal')
       throw new ApiError(
         'ui-action',
@@ -506,13 +535,51 @@ export class LabRunner {
     );
   }
 
+  /**
+   * Records an answer: to a quiz question (may change), a prediction (only before the step is
+   * done, and final: `prediction-recorded`, `prediction-too-late`) or a why question (only once
+   * the step is done: `explain-too-early`).
+   */
   async answer(question: string, answer: string): Promise<StepProgress> {
     const { active, step } = await this.active();
-    if (!step.questions.some((q) => q.id === question))
-      throw new ApiError('unknown-question', `step ${active.step} has no question "${question}"`);
+    const kind = step.questions.some((q) => q.id === question)
+      ? 'question'
+      : step.predict.some((q) => q.id === question)
+        ? 'prediction'
+        : step.explain.some((q) => q.id === question)
+          ? 'explanation'
+          : undefined;
+    if (!kind)
+      throw new ApiError(
+        'unknown-question',
+        `step ${active.step} has no question "${question}"`,
+        `Questions: ${[...step.questions, ...step.predict, ...step.explain].map((q) => q.id).join(', ') || 'none'}.`,
+      );
     return this.o.store.update((data) => {
       const r = stepProgress(data, active.lab, step.id);
-      r.answers[question] = answer;
+      if (kind === 'prediction') {
+        const earlier = r.predictions?.[question];
+        if (earlier)
+          throw new ApiError(
+            'prediction-recorded',
+            `your prediction "${question}" was recorded at ${earlier.at}: "${earlier.answer}"`,
+            'A prediction is final; compare it with what you measure.',
+          );
+        if (r.outcome !== 'pending')
+          throw new ApiError(
+            'prediction-too-late',
+            `step ${active.step} is already done: a prediction comes before the measurement`,
+          );
+        (r.predictions ??= {})[question] = { answer, at: new Date().toISOString() };
+      } else if (kind === 'explanation') {
+        if (r.outcome === 'pending')
+          throw new ApiError(
+            'explain-too-early',
+            `"${question}" asks why about what step ${active.step} measures`,
+            'Run the step first; answer once its checks pass.',
+          );
+        (r.explanations ??= {})[question] = answer;
+      } else r.answers[question] = answer;
       return r;
     });
   }

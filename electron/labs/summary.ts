@@ -6,7 +6,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
+  AttackerFigures,
   ClassRow,
+  LabApp,
+  LabAttacker,
+  LabNetwork,
   LabProgress,
   LabSummary,
   LabTable,
@@ -14,10 +18,11 @@ import type {
   ProgressExport,
   SummaryClaim,
 } from '../api/contract';
-import { LAB_APPS, LAB_NETWORKS } from '../api/labs';
+import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/labs';
 import { ApiError } from '../errors';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';
+import { judge, parseRelation, verdictOf } from './relation';
 
 function measurementsOf(progress: LabProgress | undefined): Map<string, Measurement> {
   const all = new Map<string, Measurement>();
@@ -26,16 +31,71 @@ function measurementsOf(progress: LabProgress | undefined): Map<string, Measurem
   return all;
 }
 
+/**
+ * Each claim of the lab with the student's numbers, its relations judged on them, its verdict
+ * (supported / not supported / not measured) and, when it names one, the student's prediction.
+ */
 export function claimsOf(lab: Lab, progress: LabProgress | undefined): SummaryClaim[] {
   const measured = measurementsOf(progress);
+  const values = new Map([...measured].map(([id, m]) => [id, m.value]));
   return lab.claims.map((c) => {
     const measurements = c.measures.map((id) => measured.get(id)).filter((m): m is Measurement => !!m);
+    const relations = c.holds.map((text) => {
+      const r = judge(parseRelation(text), values);
+      return {
+        text: r.text,
+        holds: r.holds,
+        ...(r.left !== undefined ? { left: r.left, right: r.right! } : {}),
+      };
+    });
+    const predicted = c.prediction
+      ? lab.steps.find((s) => s.id === c.prediction!.step)?.predict.find((q) => q.id === c.prediction!.id)
+      : undefined;
+    const answer = c.prediction
+      ? progress?.steps[c.prediction.step]?.predictions?.[c.prediction.id]?.answer
+      : undefined;
     return {
       text: c.text,
+      ...(c.article ? { article: c.article } : {}),
       measurements,
-      backed: measurements.length === c.measures.length && c.measures.length > 0,
+      relations,
+      verdict: verdictOf(relations, measurements.length === c.measures.length),
+      ...(predicted ? { prediction: { text: predicted.text, ...(answer ? { answer } : {}) } } : {}),
     };
   });
+}
+
+/** The latest figures of each attacker in each cell (app × network), from every lab's measurements. */
+function attackerFigures(labs: Lab[], data: ProgressFile) {
+  const figures = new Map<string, AttackerFigures & { at: string }>();
+  for (const lab of labs)
+    for (const step of lab.steps)
+      for (const m of data.labs[lab.id]?.steps[step.id]?.measurements ?? []) {
+        if (!m.attacker || !m.metric) continue;
+        const key = `${m.app ?? lab.quadrant.app}/${lab.quadrant.network}/${m.attacker}`;
+        const f = figures.get(key) ?? {
+          workloads: null,
+          databases: null,
+          domains: null,
+          lab: lab.id,
+          step: step.id,
+          at: '',
+        };
+        f[m.metric] = m.value;
+        if (m.at >= f.at) Object.assign(f, { lab: lab.id, step: step.id, at: m.at });
+        figures.set(key, f);
+      }
+  return (app: LabApp, network: LabNetwork) =>
+    Object.fromEntries(
+      LAB_ATTACKERS.map((a) => {
+        const f = figures.get(`${app}/${network}/${a}`);
+        if (!f) return [a, null];
+        return [
+          a,
+          { workloads: f.workloads, databases: f.databases, domains: f.domains, lab: f.lab, step: f.step },
+        ];
+      }),
+    ) as Record<LabAttacker, AttackerFigures | null>;
 }
 
 export function summarize(lab: Lab, progress: LabProgress | undefined): LabSummary {
@@ -62,6 +122,7 @@ export function summarize(lab: Lab, progress: LabProgress | undefined): LabSumma
 
 /** Every cell of app × network, with the labs that sit there and their claims so far. */
 export function table(labs: Lab[], data: ProgressFile): LabTable {
+  const attackers = attackerFigures(labs, data);
   return {
     cells: LAB_APPS.flatMap((app) =>
       LAB_NETWORKS.map((network) => ({
@@ -75,6 +136,7 @@ export function table(labs: Lab[], data: ProgressFile): LabTable {
             state: data.labs[l.id]?.state ?? 'not-started',
             claims: claimsOf(l, data.labs[l.id]),
           })),
+        attackers: attackers(app, network),
       })),
     ),
   };

@@ -195,20 +195,58 @@ const jumpboxHealth: HealthCheck = {
   startPeriodMs: 10_000,
 };
 
+/** Where the jumpbox's operator files live (its HOME). */
+export const OPERATOR_HOME = '/tmp/operator';
+
+/**
+ * The operator's saved database logins on the jumpbox (~/.pgpass: host:port:database:user:password)
+ * and the shell history that used them: what an attacker who stole the laptop finds there. The
+ * operator administers every database of the shop, so the file names each of them.
+ */
+export function operatorFiles(databases: string[], storefront: string): string {
+  const quote = (line: string) => `'${line.replace(/'/g, `'\\''`)}'`;
+  const pgpass = databases.map((db) => `${db}:${POSTGRES_PORT}:*:shop:shop`);
+  const history = [
+    `curl -s http://${storefront}:${APP_PORT}/healthz`,
+    ...databases.map((db) => `psql -h ${db} -U shop postgres -c 'select count(*) from pg_stat_activity'`),
+  ];
+  return [
+    'umask 077',
+    'mkdir -p "$HOME"',
+    `printf '%s\\n' ${pgpass.map(quote).join(' ')} > "$HOME/.pgpass"`,
+    `printf '%s\\n' ${history.map(quote).join(' ')} > "$HOME/.bash_history"`,
+  ].join('; ');
+}
+
 /**
  * The jumpbox in `segment` (its `segment` label: where the perimeter layout puts it); `reaches`
- * is the workload whose port 8080 an operator checks (the storefront's).
+ * is the workload whose port 8080 an operator checks (the storefront's); `databases` those the
+ * operator's ~/.pgpass names.
  */
-export function jumpbox({ segment, reaches }: { segment: string; reaches: string }): WorkloadSpec {
+export function jumpbox({
+  segment,
+  reaches,
+  databases,
+}: {
+  segment: string;
+  reaches: string;
+  databases: string[];
+}): WorkloadSpec {
   return {
     name: JUMPBOX,
     kind: 'tool',
     labels: { app: 'ops', service: JUMPBOX, tier: 'ops', segment },
     ports: [],
     networks: ['lab'],
-    env: {},
-    // Runs nothing; stops at once on SIGTERM (a bare `sleep` as PID 1 would ignore it).
-    command: ['sh', '-c', 'trap "exit 0" TERM INT; sleep infinity & wait'],
+    // The operator's home: the image's user owns nothing else it could write to.
+    env: { HOME: OPERATOR_HOME },
+    // Writes the operator's files, then runs nothing; stops at once on SIGTERM (a bare `sleep`
+    // as PID 1 would ignore it).
+    command: [
+      'sh',
+      '-c',
+      `${operatorFiles(databases, reaches)}; trap "exit 0" TERM INT; sleep infinity & wait`,
+    ],
     resources: { memoryMb: 64, cpus: 1, pids: 100 },
     health: jumpboxHealth,
     dependsOn: [reaches],
@@ -266,7 +304,7 @@ export const monolith: Deployment = {
       },
     ),
     postgres('shop-db', { service: 'shop', segment: 'data' }),
-    jumpbox({ segment: 'app', reaches: 'shop' }),
+    jumpbox({ segment: 'app', reaches: 'shop', databases: ['shop-db'] }),
     reporting({ segment: 'app', ordersOwner: 'shop' }),
   ],
 };
@@ -320,7 +358,7 @@ export const microservices: Deployment = {
       ),
       postgres(`${m}-db`, { service: m, segment: SEGMENT[m] }),
     ]),
-    jumpbox({ segment: 'shop', reaches: 'gateway' }),
+    jumpbox({ segment: 'shop', reaches: 'gateway', databases: MODULES.map((m) => `${m}-db`) }),
     reporting({ segment: 'shop', ordersOwner: 'orders' }),
   ],
 };

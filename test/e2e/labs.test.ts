@@ -152,6 +152,15 @@ describe('the guided labs in the UI', () => {
           }
         }
       }
+      for (const q of step.predict) {
+        // Predict first: chosen, recorded once, then shown as the student's prediction.
+        const asked = guide.locator(`[data-prediction="${q.id}"]`);
+        const answer = q.choices?.[0] ?? 'a guess';
+        if (q.choices) await asked.getByRole('radio', { name: answer, exact: true }).check();
+        else await asked.getByRole('textbox').fill(answer);
+        await asked.getByRole('button', { name: 'Record prediction' }).click();
+        await expect.poll(() => asked.innerText(), WAIT).toContain(`You predicted: ${answer}`);
+      }
       if (step.hints > 0) {
         // Hints come one at a time.
         await guide.getByRole('button', { name: `Hint (1 of ${step.hints})` }).click();
@@ -195,6 +204,13 @@ describe('the guided labs in the UI', () => {
           `${m.value} ${m.unit}`,
         );
     expect(fromServices.steps.every((s) => s.outcome === 'solved')).toBe(true);
+    // Each claim says whether the student's numbers support it, with the prediction beside it.
+    for (const [i, claim] of fromServices.claims.entries()) {
+      const item = claims.locator(':scope > li').nth(i);
+      expect(await item.getAttribute('data-verdict')).toBe(claim.verdict);
+      if (claim.prediction?.answer)
+        expect(await item.innerText()).toContain(`You predicted: ${claim.prediction.answer}`);
+    }
     await shot('summary');
     expect(errors).toEqual([]);
   }, 900_000);
@@ -225,6 +241,17 @@ describe('the guided labs in the UI', () => {
     const measured = summary.claims.flatMap((c) => c.measurements);
     expect(measured.length).toBeGreaterThan(0);
     for (const m of measured) expect(await cell.innerText()).toContain(`${m.value} ${m.unit}`);
+    // Both attackers' figures in the cell, from the student's own runs.
+    const t = (await harness.call('labs:table', {})).cells.find(
+      (c) => c.app === walked.quadrant.app && c.network === walked.quadrant.network,
+    )!;
+    for (const a of ['jumpbox', 'catalog-code'] as const) {
+      const figures = t.attackers[a];
+      expect(figures, a).not.toBeNull();
+      expect(await cell.locator(`[data-attacker="${a}"]`).innerText()).toContain(
+        `${figures!.domains} data domain`,
+      );
+    }
     await shot('two-by-two');
     expect(errors).toEqual([]);
   });

@@ -114,7 +114,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(measured.get('pci-isolation-hits')?.value).toBeGreaterThan(0);
     expect(measured.get('gateway-db-fixed')!.value).toBeLessThan(measured.get('gateway-db-broken')!.value);
     const summary = await l.call('labs:summary', { lab: LAB });
-    expect(summary.claims.slice(0, 2).every((c) => c.backed)).toBe(true);
+    expect(summary.claims.slice(0, 2).every((c) => c.verdict === 'supported')).toBe(true);
   });
 
   it('ticket 3: the renamed selector matches nothing and the default denies orders -> payments; the fix reconnects it', async () => {
@@ -139,7 +139,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(measured.get('orders-to-payments-hits')?.value).toBeGreaterThan(0);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.every((c) => c.backed)).toBe(true);
+    expect(summary.claims.every((c) => c.verdict === 'supported')).toBe(true);
   });
 
   it('reset of a step restores its start; reset of the lab the monitor-mode policy', async () => {

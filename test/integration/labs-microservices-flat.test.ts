@@ -162,7 +162,7 @@ describe('lab 3 on the real engine', () => {
 
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.every((c) => c.backed)).toBe(true);
+    expect(summary.claims.every((c) => c.verdict === 'supported')).toBe(true);
     const table = await l.call('labs:table', {});
     const cell = table.cells.find((c) => c.app === 'microservices' && c.network === 'flat');
     expect(cell?.labs.find((x) => x.id === LAB)?.state).toBe('completed');

@@ -4,10 +4,12 @@
  * measurements tell the story; a wrong policy makes a check fail naming the flow; reset of a
  * step and of the lab restore deployment, scale, versions and policy.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckReport, Measurement } from '../../electron/api/contract';
 import { policyPath } from '../shop-policies';
+import { cli } from './support';
 import { lab, shopLabForFile } from './shop-support';
 
 const project = 'microlab-it-labs-ms';
@@ -28,7 +30,7 @@ describe('lab 4 on the real engine', () => {
   it('starts: the shop is set up as the lab says, step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
     const status = await l.call('labs:status', {});
-    expect(status).toMatchObject({ lab: LAB, step: 1, steps: 5, stepId: 'baseline' });
+    expect(status).toMatchObject({ lab: LAB, step: 1, steps: 7, stepId: 'baseline' });
     const deployment = await l.call('deploy:status', {});
     expect(deployment).toMatchObject({ deployment: 'microservices', healthy: true });
     const show = await l.call('policy:show', {});
@@ -54,18 +56,50 @@ describe('lab 4 on the real engine', () => {
     expect(failing(report)).toEqual([]);
     expect(report.outcome).toBe('passed');
     for (const m of report.measurements) measured.set(m.id, m);
-    expect(measured.get('blast-before')?.value).toBeGreaterThanOrEqual(10);
-    expect(measured.get('blast-before-db')?.value).toBe(5);
+    expect(measured.get('code-domains-before')?.value).toBe(5);
+    expect(measured.get('jumpbox-domains-before')?.value).toBe(5);
+    // The jumpbox's operator saved a login for every database of the shop.
+    expect(measured.get('jumpbox-domains-before')?.source).toMatch(/shop@payments-db \(~\/\.pgpass\)/);
   });
 
-  it('steps 2 and 3 solved with "Show me" pass their checks', async () => {
+  it('step 2: the skeleton in monitor mode would deny the calls between services, and they still go through', async () => {
     await l.call('labs:next', {});
-    const before = await l.call('labs:check', {});
-    expect(before.passed).toBe(false);
+    expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:solve', {});
     expect((await l.call('labs:status', {})).current?.outcome).toBe('solved');
+  });
 
+  it('step 3: the student writes the rules; a rule too broad fails the check, the intended matrix passes', async () => {
     await l.call('labs:next', {});
+    const dir = (await l.call('labs:get', { lab: LAB })).workspace.dir;
+    const skeleton = readFileSync(path.join(dir, 'segment-microservices.yaml'), 'utf8');
+    expect(failing(await l.call('labs:check', {}))[0]).toMatch(/differs|expects/);
+    // Too broad: every service may call every other (catalog -> payments too).
+    const broad = skeleton.replace(
+      '  - id: reporting-to-orders',
+      [
+        '  - id: services-to-services',
+        '    from: { segment: shop }',
+        '    to: { segment: shop }',
+        '    ports: [8080]',
+        '    action: allow',
+        '    priority: 100',
+        '  - id: reporting-to-orders',
+      ].join('\n'),
+    );
+    await l.call('labs:save', { lab: LAB, file: 'segment-microservices.yaml', text: broad });
+    expect(failing(await l.call('labs:check', {})).join('\n')).toMatch(/catalog -> payments/);
+    await l.run('labs:solve', {});
+    expect(failing(await l.call('labs:check', {}))).toEqual([]);
+  });
+
+  it('step 4: predict first; enforced, catalog code reads one data domain and the jumpbox none', async () => {
+    await l.call('labs:next', {});
+    expect(failing(await l.call('labs:check', {}))[0]).toMatch(/predict first: "code-after"/);
+    await expect(l.call('labs:action', { action: 'apply-enforce' })).rejects.toThrow(
+      /prediction before you measure/,
+    );
+    await l.call('labs:answer', { question: 'code-after', answer: '1' });
     const honest = await l.call('labs:check', {});
     expect(failing(honest)).toEqual(
       expect.arrayContaining([
@@ -77,8 +111,16 @@ describe('lab 4 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     for (const m of report.measurements) measured.set(m.id, m);
-    expect(measured.get('blast-after-db')?.value).toBe(1);
-    expect(measured.get('blast-after')!.value).toBeLessThan(measured.get('blast-before')!.value);
+    expect(measured.get('code-domains')).toMatchObject({
+      value: 1,
+      attacker: 'catalog-code',
+      app: 'microservices',
+    });
+    expect(measured.get('code-domains')?.source).toMatch(
+      /logged in to catalog-db as shop \(DATABASE_URL\): catalog$/,
+    );
+    expect(measured.get('jumpbox-domains')).toMatchObject({ value: 0, attacker: 'jumpbox' });
+    await l.call('labs:answer', { question: 'why-one', answer: 'the seams' });
   });
 
   it('a wrong policy makes the check fail naming the flow', async () => {
@@ -90,32 +132,66 @@ describe('lab 4 on the real engine', () => {
     expect(failing(await l.call('labs:check', {}))).toEqual([]);
   });
 
-  it('steps 4 and 5: scale and upgrade under the policy, zero errors, only catalog replaced', async () => {
+  it('steps 5 to 7: an L4 rule passes any request; scale and upgrade under the policy, zero errors', async () => {
     await l.call('labs:next', {});
+    expect((await l.call('labs:check', {})).passed).toBe(false);
+    // What the button runs, as the compromised reporting job: orders serves a call it was never meant for.
+    const call = await cli(
+      [
+        'exec',
+        'reporting',
+        '--',
+        'curl',
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-X',
+        'POST',
+        'http://orders:8080/orders/list',
+        '-H',
+        'content-type: application/json',
+        '-d',
+        '{"args":["00000000-0000-0000-0000-000000000000"]}',
+      ],
+      { MICROLAB_PROJECT: project, MICROLAB_STATE_DIR: stateDir },
+    );
+    expect({ code: call.code, out: call.stdout }).toEqual({ code: 0, out: '200' });
+    await l.run('labs:solve', {});
+    await l.call('labs:next', {});
+    await l.call('labs:answer', { question: 'addresses', answer: '3' });
+    expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:solve', {});
     expect(await catalog()).toEqual({ count: 3, versions: ['1'] });
     await l.call('labs:next', {});
+    await l.call('labs:answer', { question: 'errors', answer: 'none' });
     expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:solve', {});
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
     for (const m of report.measurements) measured.set(m.id, m);
     expect(measured.get('upgrade-errors')?.value).toBe(0);
-    expect(measured.get('upgrade-replaced')?.value).toBe(3);
+    expect(measured.get('others-replaced')?.value).toBe(0);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.every((c) => c.backed)).toBe(true);
+    expect(summary.claims.map((c) => c.verdict)).toEqual(['supported', 'supported', 'supported']);
+    expect(summary.claims[0]!.prediction).toMatchObject({ answer: '1' });
     const table = await l.call('labs:table', {});
     const cell = table.cells.find((c) => c.app === 'microservices' && c.network === 'segmented');
     expect(cell?.labs.find((x) => x.id === LAB)?.state).toBe('completed');
+    expect(cell?.attackers).toMatchObject({
+      jumpbox: { domains: 0, lab: LAB, step: 'enforce' },
+      'catalog-code': { domains: 1, lab: LAB, step: 'enforce' },
+    });
   });
 
   it('reset of a step restores its start (scale, version, policy); reset of the lab its setup', async () => {
-    await l.run('labs:reset', { step: 4 });
+    await l.run('labs:reset', { step: 6 });
     expect(await catalog()).toEqual({ count: 1, versions: ['1'] });
-    expect((await l.call('labs:status', {})).step).toBe(4);
+    expect((await l.call('labs:status', {})).step).toBe(6);
     expect(path.basename((await l.call('policy:show', {})).source?.file ?? '')).toBe(
-      'microservices-segmented.yaml',
+      'segment-microservices.yaml',
     );
     await l.run('labs:reset', {});
     expect((await l.call('labs:status', {})).step).toBe(1);
@@ -133,6 +209,6 @@ describe('lab 4 on the real engine', () => {
     expect(steps.enforce?.outcome).toBe('solved');
     const written = await other.call('labs:export', { file: path.join(stateDir, 'student.json') });
     const rows = await other.call('labs:class', { files: [written.json] });
-    expect(rows.find((r) => r.step === 'enforce')?.measurements['blast-after-db']).toBe(1);
+    expect(rows.find((r) => r.step === 'enforce')?.measurements['code-domains']).toBe(1);
   });
 });

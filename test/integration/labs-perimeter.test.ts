@@ -114,7 +114,7 @@ describe('lab 5 on the real engine', () => {
     expect(measured.get('segment-failing')?.source).toMatch(/POST \/api\/orders/);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.every((c) => c.backed)).toBe(true);
+    expect(summary.claims.every((c) => c.verdict === 'supported')).toBe(true);
   });
 
   it('the numbers tell the story: a change and a compromise both reach further at the perimeter', () => {

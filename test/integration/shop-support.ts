@@ -5,9 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type {
+  CheckReport,
   LoadReport,
+  Measurement,
   LoadUpdate,
   MethodInput,
   MethodName,
@@ -146,4 +148,47 @@ export async function startLoad(
       return l.call('load:report', { taskId: task.id });
     },
   };
+}
+
+/**
+ * Walks the active lab from its current step to its last, as a student who predicts, acts and
+ * explains: for each step, a step that asks for predictions fails its check until they are
+ * recorded (and refuses a why answer); with the predictions recorded, its checks still fail
+ * before the student acts; "Show me" makes them pass, and the step records every measure; the
+ * why questions are answered then. Returns every measurement by id.
+ */
+export async function walkLab(l: Lab): Promise<Map<string, Measurement>> {
+  const measured = new Map<string, Measurement>();
+  const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
+  for (;;) {
+    const status = await l.call('labs:status', {});
+    const step = (await l.call('labs:get', { lab: status.lab! })).steps[status.step! - 1]!;
+    if (step.predict.length) {
+      const unpredicted = await l.call('labs:check', {});
+      expect(unpredicted.results.find((r) => r.kind === 'predict')?.message, step.id).toMatch(
+        /predict first/,
+      );
+      for (const q of step.predict)
+        await l.call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'a guess' });
+    }
+    for (const q of step.explain)
+      await expect(l.call('labs:answer', { question: q.id, answer: 'too early' })).rejects.toThrow(
+        /asks why about what step/,
+      );
+    const before = await l.call('labs:check', {});
+    expect(before.passed, `step ${step.id} passed before the student acted`).toBe(false);
+    expect(
+      before.results.some((r) => r.kind === 'predict'),
+      step.id,
+    ).toBe(false);
+    await l.run('labs:solve', {});
+    const after = await l.call('labs:check', {});
+    expect(failing(after), `step ${step.id}`).toEqual([]);
+    expect(after.notRecorded, `step ${step.id}`).toEqual([]);
+    for (const m of after.measurements) measured.set(m.id, m);
+    for (const q of step.explain)
+      await l.call('labs:answer', { question: q.id, answer: `because of step ${step.id}` });
+    if (status.step === status.steps) return measured;
+    await l.call('labs:next', {});
+  }
 }

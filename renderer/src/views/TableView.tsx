@@ -24,13 +24,50 @@ export function TableView({ api, active }: { api: Api; active: boolean }) {
       <section className="labs-intro">
         <h2>The 2×2: application architecture × network architecture</h2>
         <p className="muted">
-          Filled from the labs you completed: each claim next to the number you measured. The two “micro”s are
-          independent: each row and each column changes one thing.
+          Filled from your own runs. Every cell measures the same two attackers the same way: the stolen
+          operator laptop (the jumpbox) and compromised shop code (the workload running the catalog’s code:
+          the monolith’s app, or the catalog service), each with only what it finds where it stands. A data
+          domain is a schema (catalog, cart, orders, payments, users) whose database the attacker reaches and
+          can log in to. Each row and each column changes one thing; each claim says whether your numbers
+          support it.
         </p>
       </section>
       {table.error && <CallError title="Could not read the table" error={table.error} />}
       {table.value && <Table table={table.value} />}
     </main>
+  );
+}
+
+const VERDICT = { supported: 'supported', 'not-supported': 'not supported', 'not-measured': 'not measured' };
+const ATTACKERS = { jumpbox: 'Stolen jumpbox', 'catalog-code': 'Compromised catalog code' } as const;
+
+/** Both attackers' figures in one cell, or "not measured yet". */
+function Attackers({ attackers }: { attackers: LabTable['cells'][number]['attackers'] }) {
+  return (
+    <dl className="two-by-two-attackers">
+      {(Object.keys(ATTACKERS) as (keyof typeof ATTACKERS)[]).map((a) => {
+        const f = attackers[a];
+        return (
+          <div key={a} data-attacker={a}>
+            <dt>{ATTACKERS[a]}</dt>
+            <dd>
+              {f ? (
+                <span title={`measured in ${f.lab}, step ${f.step}`}>
+                  {[
+                    f.workloads !== null && `${f.workloads} workload${f.workloads === 1 ? '' : 's'}`,
+                    f.domains !== null && `${f.domains} data domain${f.domains === 1 ? '' : 's'}`,
+                  ]
+                    .filter(Boolean)
+                    .join(', ')}
+                </span>
+              ) : (
+                <span className="muted">not measured yet</span>
+              )}
+            </dd>
+          </div>
+        );
+      })}
+    </dl>
   );
 }
 
@@ -69,6 +106,7 @@ function Table({ table }: { table: LabTable }) {
                   data-network={network}
                   className={done.length ? 'cell-filled' : ''}
                 >
+                  {cell && <Attackers attackers={cell.attackers} />}
                   {labs.length === 0 && <p className="small muted">No lab here.</p>}
                   {labs.map((lab) => (
                     <div key={lab.id} className="two-by-two-lab">
@@ -85,8 +123,14 @@ function Table({ table }: { table: LabTable }) {
                       {lab.state === 'completed' && (
                         <ul className="claims">
                           {lab.claims.map((claim, i) => (
-                            <li key={i} className="claim">
-                              <p className="claim-text">{claim.text}</p>
+                            <li
+                              key={i}
+                              className={`claim claim-${claim.verdict}`}
+                              data-verdict={claim.verdict}
+                            >
+                              <p className="claim-text">
+                                <span className="claim-verdict">{VERDICT[claim.verdict]}</span> {claim.text}
+                              </p>
                               {claim.measurements.map((m) => (
                                 <Figure key={m.id} m={m} />
                               ))}

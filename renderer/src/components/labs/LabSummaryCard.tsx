@@ -14,6 +14,12 @@ export function Figure({ m }: { m: Measurement }) {
   );
 }
 
+const VERDICT = {
+  supported: 'Supported by your numbers',
+  'not-supported': 'Not supported by your numbers',
+  'not-measured': 'Not measured yet',
+} as const;
+
 /** The end of a lab: what the student showed, each claim next to their own numbers. */
 export function LabSummaryCard({ summary }: { summary: LabSummary }) {
   const solved = summary.steps.filter((s) => s.outcome === 'solved').length;
@@ -23,8 +29,15 @@ export function LabSummaryCard({ summary }: { summary: LabSummary }) {
       <h3 className="summary-heading">Your numbers</h3>
       <ul className="claims" aria-label="Claims and your numbers">
         {summary.claims.map((claim, i) => (
-          <li key={i} className={claim.backed ? 'claim claim-backed' : 'claim claim-open'}>
-            <p className="claim-text">{claim.text}</p>
+          <li key={i} className={`claim claim-${claim.verdict}`} data-verdict={claim.verdict}>
+            <p className="claim-text">
+              <span className="claim-verdict">{VERDICT[claim.verdict]}</span> {claim.text}
+            </p>
+            {claim.article && (
+              <blockquote className="claim-article">
+                “{claim.article}” <cite>Lori MacVittie, “Microservices versus Microsegmentation”</cite>
+              </blockquote>
+            )}
             {claim.measurements.length > 0 ? (
               <ul className="claim-figures">
                 {claim.measurements.map((m) => (
@@ -35,6 +48,24 @@ export function LabSummaryCard({ summary }: { summary: LabSummary }) {
               </ul>
             ) : (
               <p className="small muted">Not measured yet: pass the step that records it.</p>
+            )}
+            <ul className="claim-relations" aria-label="What the claim needs">
+              {claim.relations.map((r) => (
+                <li key={r.text} className={r.holds === null ? 'muted' : r.holds ? 'ok' : 'bad'}>
+                  <code>{r.text}</code>
+                  {r.left !== undefined && (
+                    <span className="small">
+                      {' '}
+                      ({r.left} vs {r.right}: {r.holds ? 'holds' : 'does not hold'})
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+            {claim.prediction && (
+              <p className="small claim-prediction">
+                You predicted: <strong>{claim.prediction.answer ?? 'no prediction recorded'}</strong>
+              </p>
             )}
           </li>
         ))}

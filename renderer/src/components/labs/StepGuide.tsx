@@ -114,6 +114,7 @@ export function StepGuide({
     );
 
   const disabled = !!busy || task.busy;
+  const unpredicted = outcome === 'pending' && step.predict.some((q) => !progress?.predictions?.[q.id]);
   return (
     <section className="step" aria-label={`Step ${step.index}: ${step.title}`}>
       <header className="step-header">
@@ -124,10 +125,38 @@ export function StepGuide({
         <StepOutcome outcome={outcome} attempts={progress?.attempts ?? 0} />
       </header>
       <Markdown text={step.text} />
+      {step.predict.length > 0 && (
+        <section className="predictions" aria-label="Predict first">
+          <p className="predictions-title">Predict first</p>
+          <p className="small muted">
+            Before you measure, write down what you expect. A prediction is final once recorded; the summary
+            shows it next to your number.
+          </p>
+          {step.predict.map((q) => (
+            <Prediction
+              key={q.id}
+              api={api}
+              question={q}
+              recorded={progress?.predictions?.[q.id]?.answer}
+              open={outcome === 'pending'}
+              onAnswered={onChanged}
+            />
+          ))}
+        </section>
+      )}
       {step.actions.length > 0 && (
         <div className="step-actions" role="group" aria-label="Actions">
           {step.actions.map((entry) => (
-            <button key={entry.id} type="button" onClick={() => onAction(entry)} disabled={disabled}>
+            <button
+              key={entry.id}
+              type="button"
+              onClick={() => onAction(entry)}
+              disabled={
+                disabled ||
+                (unpredicted && entry.action.kind !== 'terminal' && entry.action.kind !== 'workspace')
+              }
+              title={unpredicted ? 'Record your prediction first' : undefined}
+            >
               {entry.label}
             </button>
           ))}
@@ -183,6 +212,20 @@ export function StepGuide({
         </div>
       )}
       {reply?.kind === 'check' && <CheckResults report={reply.report} />}
+      {outcome !== 'pending' && step.explain.length > 0 && (
+        <section className="explanations" aria-label="Explain">
+          <p className="predictions-title">Explain</p>
+          {step.explain.map((q) => (
+            <Explanation
+              key={q.id}
+              api={api}
+              question={q}
+              answer={progress?.explanations?.[q.id]}
+              onAnswered={onChanged}
+            />
+          ))}
+        </section>
+      )}
       {reply?.kind === 'error' && <ErrorNotice title={reply.title} error={reply.error} />}
       {hints.length > 0 && (
         <section className="hints" aria-label="Hints">
@@ -310,6 +353,134 @@ function Question({
         </form>
       )}
       {error && <ErrorNotice title="The answer was not recorded" error={error} />}
+    </fieldset>
+  );
+}
+
+/** A prediction: chosen or written, then recorded once (the services refuse a second answer). */
+function Prediction({
+  api,
+  question,
+  recorded,
+  open,
+  onAnswered,
+}: {
+  api: Api;
+  question: LabStepInfo['predict'][number];
+  recorded?: string;
+  open: boolean;
+  onAnswered: () => void;
+}) {
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<UiError>();
+  if (recorded !== undefined || !open)
+    return (
+      <fieldset className="question prediction" data-prediction={question.id}>
+        <legend>
+          <Markdown text={question.text} />
+        </legend>
+        <p className="small">
+          {recorded !== undefined ? (
+            <>
+              You predicted: <strong>{recorded}</strong>
+            </>
+          ) : (
+            'No prediction was recorded before the step was done.'
+          )}
+        </p>
+      </fieldset>
+    );
+  const record = () => {
+    setError(undefined);
+    api
+      .call('labs:answer', { question: question.id, answer: draft.trim() })
+      .then(onAnswered, (err: unknown) => setError(toUiError(err)));
+  };
+  return (
+    <fieldset className="question prediction" data-prediction={question.id}>
+      <legend>
+        <Markdown text={question.text} />
+      </legend>
+      <form
+        className="question-free"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (draft.trim()) record();
+        }}
+      >
+        {question.choices ? (
+          <div className="question-choices">
+            {question.choices.map((c) => (
+              <label key={c} className="inline-field">
+                <input
+                  type="radio"
+                  name={`p-${question.id}`}
+                  value={c}
+                  checked={draft === c}
+                  onChange={() => setDraft(c)}
+                />
+                <span>{c}</span>
+              </label>
+            ))}
+          </div>
+        ) : (
+          <input
+            type="text"
+            aria-label="Your prediction"
+            value={draft}
+            onChange={(e) => setDraft(e.currentTarget.value)}
+          />
+        )}
+        <button type="submit" disabled={!draft.trim()}>
+          Record prediction
+        </button>
+      </form>
+      {error && <ErrorNotice title="The prediction was not recorded" error={error} />}
+    </fieldset>
+  );
+}
+
+/** A why question, answered in the student's words once the step is done. */
+function Explanation({
+  api,
+  question,
+  answer,
+  onAnswered,
+}: {
+  api: Api;
+  question: LabStepInfo['explain'][number];
+  answer?: string;
+  onAnswered: () => void;
+}) {
+  const [draft, setDraft] = useState(answer ?? '');
+  const [error, setError] = useState<UiError>();
+  return (
+    <fieldset className="question explanation" data-explain={question.id}>
+      <legend>
+        <Markdown text={question.text} />
+      </legend>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError(undefined);
+          api
+            .call('labs:answer', { question: question.id, answer: draft.trim() })
+            .then(onAnswered, (err: unknown) => setError(toUiError(err)));
+        }}
+      >
+        <textarea
+          aria-label="Your explanation"
+          rows={3}
+          maxLength={500}
+          value={draft}
+          onChange={(e) => setDraft(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={!draft.trim()}>
+          {answer ? 'Update' : 'Save'}
+        </button>
+        {answer && <span className="small muted"> Saved.</span>}
+      </form>
+      {error && <ErrorNotice title="The explanation was not recorded" error={error} />}
     </fieldset>
   );
 }
