@@ -365,9 +365,8 @@ async function versionOf(docker: Docker, project: string, workload: string): Pro
 }
 
 /**
- * Puts back the version each rolled replica replaced: the replica that failed first, removed at
- * once (its address leaves the name; it may not heed SIGTERM), then the others, which drain as
- * in a roll; each is replaced under its own name.
+ * Puts back the version each rolled replica replaced: the replica that failed first (stopped,
+ * then replaced under its name), then the others, each replaced before it drains, as in a roll.
  */
 async function rollBack(
   target: Target,
@@ -384,7 +383,9 @@ async function rollBack(
     throwIfAborted(ctx.signal);
     ctx.progress({ step: 2, message: `${r.name} back to version ${r.previousVersion ?? '1'}` });
     const answering = r.id !== failedId;
-    if (!answering) await retire(docker, r.id, { kill: true });
+    // The failed replica goes first, as any replica goes: SIGTERM, then its stop timeout (a
+    // process that no longer answers does not heed it), and only then does its address leave.
+    if (!answering) await retire(docker, r.id);
     const back = await createReplica(target, d, spec, answering ? `${r.name}-next` : r.name, {
       ...(r.previousVersion ? { version: r.previousVersion } : {}),
       port: 0,

@@ -72,7 +72,9 @@ function wire(r: Exclude<Role, 'loadgen' | 'balancer'>, router: Router): Wiring 
     };
   }
   const version = versionString();
-  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 20 : 5);
+  // A monolith copy's pool serves every module; shop-db takes 38 connections, so four copies
+  // (three and a fourth starting in a roll) must stay under it.
+  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 8 : 5);
   const dbReady = () => db!.query('SELECT 1');
   const clients = new Map<Service, ServiceClient>();
   const use = <S extends Service>(s: S) => {

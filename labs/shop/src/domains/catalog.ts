@@ -72,10 +72,10 @@ const SEED: [string, string, string, number, number][] = [
 ];
 
 /**
- * Rounds of feature hashing per product in a search: about 10 ms of one laptop core per search
+ * Rounds of feature hashing per product in a search: 5 to 10 ms of one laptop core per search
  * (8 products), so a replica limited to a quarter of a CPU serves a few tens of searches a second.
  */
-export const RANKING_ROUNDS = 12_000;
+export const RANKING_ROUNDS = 6000;
 /** How long the product list a search ranks is reused before it is read again (ms). */
 const SEARCH_CACHE_MS = 1000;
 /** Version 4: how long after its first readiness answer the process deadlocks (ms). */

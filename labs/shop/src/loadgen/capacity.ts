@@ -30,7 +30,7 @@ export interface CapacityOptions {
 export const DEFAULT_CAPACITY: CapacityOptions = {
   start: 5,
   factor: 1.5,
-  stepSeconds: 2,
+  stepSeconds: 3,
   p95Ms: 500,
   maxErrorRate: 0.01,
   refine: 2,

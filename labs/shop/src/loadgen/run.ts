@@ -9,7 +9,8 @@
  * With LOAD_CAPACITY (JSON, a part of capacity.ts's CapacityOptions) it searches for the
  * capacity instead: steps of LOAD_CAPACITY.stepSeconds each at a rate capacity.ts's plan asks
  * for, starting at LOAD_RATE, each drained before the next (a step's figures are those of the
- * requests it started), until the plan ends or LOAD_DURATION seconds passed. The summary then
+ * requests it started), after one uncounted second at that rate (the shop's code warms up),
+ * until the plan ends or LOAD_DURATION seconds passed. The summary then
  * carries `capacity` (the steps, the knee, why it stopped) and its endpoints are the totals
  * over every step.
  */
@@ -47,10 +48,18 @@ export async function runLoad(): Promise<void> {
   const recorder = new Recorder();
   /** The current capacity step's requests: started, failed, latencies (ms). */
   let stepFigures: { latencies: number[]; errors: number } | undefined;
+  /** While true, requests are made but not counted (a capacity search's warm-up). */
+  let warming = false;
   const errorSamples = new Set<string>();
   const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-  const send = (method: string, path: string, token?: string, body?: unknown): Promise<Reply> => {
+  const send = (
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+    retried = false,
+  ): Promise<Reply> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -83,7 +92,13 @@ export async function runLoad(): Promise<void> {
         },
       );
       req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed as this request went out: the request never
+        // reached it, so it goes again on a new connection (as browsers and the shop's own clients do).
+        if (err.code === 'ECONNRESET' && req.reusedSocket && !retried)
+          send(method, path, token, body, true).then(resolve, reject);
+        else reject(err);
+      });
       req.end(payload);
     });
   };
@@ -104,6 +119,10 @@ export async function runLoad(): Promise<void> {
       error = (err as Error).message;
     }
     const ms = performance.now() - started;
+    if (warming) {
+      if (error) throw new Error(error);
+      return reply!.body;
+    }
     recorder.record(endpoint, ms, !error);
     if (stepFigures) {
       stepFigures.latencies.push(ms);
@@ -247,6 +266,11 @@ export async function runLoad(): Promise<void> {
 
   let capacityResult: CapacityResult | undefined;
   if (capacity) {
+    // A second at the first rate, not counted: the shop's code is compiled before the clock counts.
+    warming = true;
+    await offer(rate, 1);
+    await drain();
+    warming = false;
     const steps: CapacityStep[] = [];
     for (;;) {
       const next = plan(steps, capacity);
