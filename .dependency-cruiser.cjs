@@ -7,7 +7,7 @@
  * Dependencies point down only, and there is no circle anywhere (type-only imports count).
  * test/unit/layers.test.ts proves each rule fires on a small fixture.
  */
-const FLOOR = '^electron/(errors|paths|tasks)\\.ts$';
+const FLOOR = '^electron/(errors|paths|tasks|wait|yaml-file)\\.ts$';
 const EDGES = '^(electron/(cli\\.ts|cli/|main\\.ts|preload\\.ts)|bench/)';
 const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal)/';
 
@@ -16,21 +16,24 @@ module.exports = {
   forbidden: [
     {
       name: 'no-circular',
-      comment: 'A circle in the imports is a design bug: break it with a narrow interface or by moving a type down.',
+      comment:
+        'A circle in the imports is a design bug: break it with a narrow interface or by moving a type down.',
       severity: 'error',
       from: {},
       to: { circular: true },
     },
     {
       name: 'floor-imports-nothing-above',
-      comment: 'errors, paths and tasks are imported by all and import none of the layers above (give them a narrow interface).',
+      comment:
+        'errors, paths and tasks are imported by all and import none of the layers above (give them a narrow interface).',
       severity: 'error',
       from: { path: FLOOR },
       to: { path: '^(electron|renderer|labs)/', pathNot: FLOOR },
     },
     {
       name: 'domain-never-imports-api',
-      comment: 'engine, topology, firewall and probe never import the API, the services, the labs runner or an edge: the contract imports their types.',
+      comment:
+        'engine, topology, firewall and probe never import the API, the services, the labs runner or an edge: the contract imports their types.',
       severity: 'error',
       from: { path: DOMAIN },
       to: { path: ['^electron/(api|services|labs)/', EDGES] },
@@ -44,14 +47,16 @@ module.exports = {
     },
     {
       name: 'topology-never-imports-firewall',
-      comment: 'topology does not know how a workload is filtered: the firewall is given to it (Target.afterStart, Target.perimeter).',
+      comment:
+        'topology does not know how a workload is filtered: the firewall is given to it (Target.afterStart, Target.perimeter).',
       severity: 'error',
       from: { path: '^electron/topology/' },
       to: { path: '^electron/(firewall|probe)/' },
     },
     {
       name: 'firewall-meets-topology-narrowly',
-      comment: 'firewall sees topology only through the workloads and their addresses (topology/workload.ts) and the perimeter layout (topology/perimeter.ts).',
+      comment:
+        'firewall sees topology only through the workloads and their addresses (topology/workload.ts) and the perimeter layout (topology/perimeter.ts).',
       severity: 'error',
       from: { path: '^electron/firewall/' },
       to: { path: '^electron/topology/', pathNot: '^electron/topology/(workload|perimeter)\\.ts$' },
@@ -79,7 +84,8 @@ module.exports = {
     },
     {
       name: 'renderer-only-through-the-contract',
-      comment: 'the renderer talks only to the typed API (and the shared errors), never to the main process modules.',
+      comment:
+        'the renderer talks only to the typed API (and the shared errors), never to the main process modules.',
       severity: 'error',
       from: { path: '^renderer/' },
       to: { path: '^electron/', pathNot: ['^electron/api/', FLOOR] },

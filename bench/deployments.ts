@@ -18,6 +18,7 @@ import { createServices } from '../electron/services';
 import { pickSubnet, takenSubnets } from '../electron/topology/apply';
 import { composeFile } from '../electron/topology/compose';
 import { deployments } from '../electron/topology/declarations';
+import { pollUntil } from '../electron/wait';
 import { report } from './lib';
 
 const PROJECT = 'microlab-bench-shop';
@@ -54,17 +55,18 @@ async function findCompose(): Promise<Compose | string> {
 
 /** Waits until every container of a compose project is healthy (what `up --wait` does). */
 async function waitComposeHealthy(docker: Docker, composeProject: string, expected: number): Promise<void> {
-  for (;;) {
+  const allHealthy = async () => {
     const containers = await docker.listContainers({
       all: true,
       filters: { label: [`com.docker.compose.project=${composeProject}`] },
     });
     const healthy = containers.filter((c) => /\(healthy\)/.test(c.Status)).length;
-    if (containers.length >= expected && healthy === containers.length) return;
+    if (containers.length >= expected && healthy === containers.length) return true;
     const dead = containers.find((c) => c.State === 'exited');
     if (dead) throw new Error(`${dead.Names[0]} exited: ${dead.Status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return false;
+  };
+  await pollUntil(allHealthy, { what: `every container of ${composeProject} healthy`, limitMs: 300_000 });
 }
 
 export async function benchDeployments(): Promise<void> {

@@ -8,13 +8,15 @@
  *   checks probe flows (lab 1, step 3: the jumpbox's blast radius, observed by probes from
  *   inside its namespace, plus a quiz answer);
  * - reset of a step in the same deployment shape (lab 2, back to step 2's start: the
- *   monitor-mode skeleton policy in force again).
+ *   monitor-mode skeleton policy in force again);
+ * - every lab walked with "Show me": the machine's seconds per step, beside the lab's estimate.
  * Targets (issue 9): state checks under 300 ms, a probing step under 1.5 s, a step reset under
  * 5 s, a lab start under 15 s. Printed, never asserted.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { localApi } from '../electron/api/local';
 import { createServices } from '../electron/services';
 import { median, percentile, report, timeRuns } from './lib';
@@ -23,6 +25,42 @@ const PROJECT = 'microlab-bench-labs';
 const STARTS = 3;
 const CHECKS = 15;
 const RESETS = 5;
+
+type Api = ReturnType<typeof localApi>;
+
+/**
+ * Every lab walked with "Show me", step by step: the seconds the machine takes per step (the
+ * solve, which runs the step's actions and loads, then its check), which is the floor under a
+ * student's time on the step (reading, predicting, typing come on top). Printed beside the
+ * lab's own estimate.
+ */
+async function machineTimePerStep(call: Api['call'], run: Api['run']): Promise<void> {
+  console.log('\nmachine time per step ("Show me" and Check), seconds:');
+  const { labs } = await call('labs:list', {});
+  for (const info of labs) {
+    const started = performance.now();
+    await run('labs:start', { lab: info.id });
+    const setup = (performance.now() - started) / 1000;
+    const detail = await call('labs:get', { lab: info.id });
+    const times: string[] = [];
+    let total = setup;
+    for (const step of detail.steps) {
+      for (const q of step.predict)
+        await call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'x' });
+      const t0 = performance.now();
+      await run('labs:solve', {});
+      const r = await call('labs:check', {});
+      if (!r.passed) throw new Error(`${info.id}, step ${step.index} does not pass after Show me`);
+      const seconds = (performance.now() - t0) / 1000;
+      total += seconds;
+      times.push(`${step.index}:${seconds.toFixed(0)}`);
+      if (step.index < detail.steps.length) await call('labs:next', {});
+    }
+    console.log(
+      `  ${info.id}: set-up ${setup.toFixed(0)} s; steps ${times.join(' ')}; total ${(total / 60).toFixed(1)} min of machine time (the lab says ${info.minutes} min)`,
+    );
+  }
+}
 
 export async function benchLabs(): Promise<void> {
   const previousStateDir = process.env.MICROLAB_STATE_DIR;
@@ -53,6 +91,7 @@ export async function benchLabs(): Promise<void> {
 
     // A step that probes flows: lab 1, step 3 (blast radius of the jumpbox, and a quiz).
     await run('labs:start', { lab: 'monolith-flat', step: 3 });
+    await call('labs:answer', { question: 'domains', answer: 'all 5' });
     await call('labs:answer', { question: 'reached', answer: '3' });
     const probing = await timeRuns(CHECKS, async () => {
       const r = await call('labs:check', {});
@@ -71,6 +110,8 @@ export async function benchLabs(): Promise<void> {
 
     const resets = await timeRuns(RESETS, () => run('labs:reset', { step: 2 }));
     report({ name: 'reset of a step, same deployment (lab 2, step 2)', unit: 'ms', samples: resets });
+
+    await machineTimePerStep(call, run);
   } finally {
     await call('resources:down', {}).catch(() => undefined);
     services.firewall.close();

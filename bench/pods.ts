@@ -19,8 +19,10 @@ import Docker from 'dockerode';
 import { localApi } from '../electron/api/local';
 import { tableNamesAddress } from '../electron/firewall/compile';
 import { listInstances } from '../electron/firewall/instances';
-import { execIn, listSidecars } from '../electron/firewall/sidecar';
+import { execIn } from '../electron/engine/exec';
+import { listSidecars } from '../electron/firewall/sidecar';
 import { labsDir } from '../electron/paths';
+import { pollUntil } from '../electron/wait';
 import { createServices } from '../electron/services';
 import { median, percentile, report } from './lib';
 
@@ -40,16 +42,6 @@ async function loadTimes(docker: Docker, holderId: string): Promise<number[]> {
   for (const m of log.toString('latin1').matchAll(/(\d{4}-\d\d-\d\dT[\d:.]+Z) microlab-load \S+ ok/g))
     times.push(dockerTime(m[1]!));
   return times;
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function benchPods(): Promise<void> {
@@ -94,11 +86,14 @@ export async function benchPods(): Promise<void> {
         if (h.id !== holderId && tableNamesAddress(await tableOf(h.id), address)) peers.push(h.id);
       const removedAt = Date.now();
       await docker.getContainer(replica).remove({ force: true });
-      const reloads = await until(
-        'every peer reloaded',
-        async () =>
-          Promise.all(peers.map(async (p) => (await loadTimes(docker, p)).find((t) => t > removedAt))),
-        (times) => times.every((t) => t !== undefined),
+      const reloads = await pollUntil(
+        async () => {
+          const times = await Promise.all(
+            peers.map(async (p) => (await loadTimes(docker, p)).find((t) => t > removedAt)),
+          );
+          return times.every((t) => t !== undefined) && times;
+        },
+        { what: 'every peer reloaded', limitMs: 30_000, everyMs: 50 },
       ).catch(() => undefined);
       const still: string[] = [];
       for (const p of peers) if (tableNamesAddress(await tableOf(p), address)) still.push(p);

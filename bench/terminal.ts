@@ -13,6 +13,7 @@ import type { SocketConstructor } from '../electron/api/ws-client';
 import { startWebServer } from '../electron/api/ws-server';
 import { rendererDir } from '../electron/paths';
 import { createServices } from '../electron/services';
+import { sleep } from '../electron/wait';
 import { median, percentile, report } from './lib';
 
 const KEYSTROKES = 300;
@@ -56,7 +57,7 @@ async function keystrokes(send: (data: string) => Promise<unknown>, seen: Return
     if (i % 50 === 0) {
       seen.reset();
       await send('\x15');
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const ch = 'abcdefghijklmnopqrstuvwxyz'[i % 26]!;
     seen.reset();
@@ -91,7 +92,7 @@ async function overWebSocket(api: Api) {
   await seen.until((t) => t.includes('42-MADE\r\n'));
   const rates: number[] = [];
   for (let i = 0; i < CAT_RUNS; i++) {
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     seen.reset();
     const start = performance.now();
     await send('cat /tmp/bench-10mb; echo $((6*7))-DONE\r');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DoctorReport, ImageInfo, StatusReport, TaskInfo } from './api/contract';
 import { localApi } from './api/local';
 import { ApiError } from './errors';
-import { startWebServer } from './api/ws-server';
+import { redact, startWebServer } from './api/ws-server';
 import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';
 import { runTerminalCommand } from './cli/terminal';
@@ -102,7 +102,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'counters':
       case 'probe':
       case 'blast-radius':
-        return await runFirewallCommand(command, call, services, out, err);
+        return await runFirewallCommand(command, call, api.on, out, err);
       case 'lab-list':
       case 'lab-start':
       case 'lab-status':
@@ -340,13 +340,27 @@ async function serveWeb(
   out.write(
     `MicroLab is serving its UI at ${server.url}\n(127.0.0.1 only; the token changes each run. Ctrl-C stops it.)\n`,
   );
+  // What nothing else caught is told and survived: a page must not be able to end the server.
+  const survive = (what: string) => (error: unknown) =>
+    process.stderr.write(
+      `microlab web: ${what} (kept running): ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error), server.token)}\n`,
+    );
+  const onRejection = survive('a promise failed with nobody waiting for it');
+  const onException = survive('an unexpected error');
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    process.once('SIGHUP', resolve);
   });
   stopEngineLog();
   stopFirewall?.();
   services.firewall.close();
   await server.close();
+  // The browsers' sessions end with their processes in the containers before this process does.
+  await services.terminal.closeAll();
+  process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
   return 0;
 }

@@ -65,8 +65,9 @@ export interface LabInfo {
   title: string;
   /** One or two sentences: what the student shows. */
   summary: string;
-  /** Estimated time, minutes. */
+  /** Estimated time, minutes: of every step, and of the core steps (those not marked optional). */
   minutes: number;
+  coreMinutes: number;
   quadrant: LabQuadrant;
   /** Place on the map (1 = first). */
   order: number;
@@ -172,6 +173,8 @@ export interface LabStepInfo {
   measures: { id: string; label: string; unit: string }[];
   /** The live views the step needs beside the guide. */
   views: LabView[];
+  /** A step a short workshop may skip. */
+  optional: boolean;
   /**
    * Predictions asked before the step's measurement: its checks do not pass (`predict` result)
    * until each is answered with `labs:answer`, and an answer is final (`prediction-recorded`).

@@ -3,7 +3,11 @@
  * firewall. Spread into `methods` and `Events` in contract.ts.
  *
  *   terminal:open {target, as}  -> TerminalSession (its id drives the other methods)
- *   terminal:input {id, data}      text typed (UTF-8), at most 64 KiB a call
+ *   terminal:input {id, data, encoding?, end?}
+ *                                  input: text typed (UTF-8), or bytes (base64), at most 64 Ki
+ *                                  characters a call, in order; `end` closes the process's
+ *                                  standard input after it (end of file, as `docker exec -i`
+ *                                  does when its input ends); a TTY gets its EOF character
  *   terminal:resize {id, cols, rows}
  *   terminal:close {id}            ends the session and every process it started
  *   terminal:list                  this connection's sessions
@@ -13,10 +17,10 @@
  */
 import { z } from 'zod';
 import type { SessionEnd, SessionInfo } from '../terminal/sessions';
+import { MAX_INPUT_CHARS } from './terminal-input';
 
+export { MAX_INPUT_CHARS };
 export type TerminalSession = SessionInfo;
-
-export const MAX_INPUT_CHARS = 64 * 1024;
 export const MAX_COLS = 1000;
 export const MAX_ROWS = 500;
 
@@ -54,6 +58,10 @@ const TerminalInput = z
   .object({
     id: SessionId,
     data: z.string().max(MAX_INPUT_CHARS, `at most ${MAX_INPUT_CHARS} characters a call`),
+    /** utf8 (default): text; base64: bytes, passed on untouched. */
+    encoding: z.enum(['utf8', 'base64']).optional(),
+    /** The last input: the process's standard input is closed after `data`. */
+    end: z.boolean().optional(),
   })
   .strict();
 const TerminalResize = z.object({ id: SessionId, cols: Cols, rows: Rows }).strict();

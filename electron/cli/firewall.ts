@@ -12,7 +12,7 @@ import type { FlowEvent } from '../firewall/flows';
 import { formatPortRange } from '../firewall/policy';
 import type { ProbeReport } from '../probe/matrix';
 import type { BlastRadius } from '../probe/blast-radius';
-import type { Services } from '../services';
+import type { LocalApi } from '../api/local';
 import type { FirewallCommand } from './firewall-args';
 
 type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
@@ -23,7 +23,7 @@ const VERDICT_MARK = { allowed: '✔', audit: '!', denied: '✘', rejected: '✘
 export async function runFirewallCommand(
   command: FirewallCommand,
   call: Call,
-  services: Services,
+  on: LocalApi['on'],
   out: Out,
   err: Out,
 ): Promise<number> {
@@ -86,7 +86,7 @@ export async function runFirewallCommand(
         return 0;
       }
       history.forEach(show);
-      const dispose = services.events.on('flows:event', show);
+      const dispose = on('flows:event', show);
       await call('flows:follow', { enabled: true });
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

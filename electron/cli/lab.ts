@@ -163,7 +163,7 @@ function formatTable(t: LabTable): string {
 function formatList(list: LabList): string {
   const lines = list.labs.map(
     (l) =>
-      `${String(l.order).padStart(2)}. ${l.id.padEnd(26)} ${`${l.quadrant.app} × ${l.quadrant.network}`.padEnd(28)} ${String(l.minutes).padStart(3)} min  ${l.stepsPassed + l.stepsSolved}/${l.steps} steps  ${l.state}\n      ${l.title}`,
+      `${String(l.order).padStart(2)}. ${l.id.padEnd(26)} ${`${l.quadrant.app} × ${l.quadrant.network}`.padEnd(28)} ${`${l.coreMinutes < l.minutes ? `${l.coreMinutes}-` : ''}${l.minutes}`.padStart(5)} min  ${l.stepsPassed + l.stepsSolved}/${l.steps} steps  ${l.state}\n      ${l.title}`,
   );
   for (const e of list.errors) {
     lines.push(`✘ ${e.id}: this lab file does not load`);

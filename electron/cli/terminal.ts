@@ -2,12 +2,15 @@
  * `microlab shell` and `microlab exec`: a terminal session in the user's own terminal, over
  * the same API the Terminal panel uses. shell puts the local terminal in raw mode (every key,
  * Ctrl-C included, goes to the remote shell), follows its size on SIGWINCH and restores it
- * at the end; exec prints the command's stdout and stderr apart. Both exit with the remote
+ * at the end; exec passes its standard input to the command byte for byte and closes it at end
+ * of file (like `docker exec -i`), and prints the command's stdout and stderr apart. Both
+ * exit with the remote
  * process's exit code, or 1 with the reason when the session ended otherwise.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { LocalApi } from '../api/local';
 import type { TerminalExit } from '../api/terminal';
-import { MAX_INPUT_CHARS } from '../api/terminal';
+import { inputPieces, MAX_INPUT_CHARS } from '../api/terminal-input';
 import type { TerminalCommand } from './terminal-args';
 
 export interface TerminalIo {
@@ -85,16 +88,19 @@ export async function runTerminalCommand(
         stdin.setRawMode(true);
         cleanups.push(() => stdin.setRawMode(false));
       }
-      const onData = (chunk: Buffer) => {
-        const text = chunk.toString('utf8');
-        for (let i = 0; i < text.length; i += MAX_INPUT_CHARS)
-          void api
-            .call('terminal:input', { id: sessionId, data: text.slice(i, i + MAX_INPUT_CHARS) })
-            .catch(() => undefined);
+      // Text goes as text; a character split across two reads is held until its last byte
+      // comes (decoding each read on its own turned both halves into U+FFFD).
+      const decoder = new StringDecoder('utf8');
+      const send = (text: string) => {
+        for (const piece of inputPieces(text))
+          void api.call('terminal:input', { id: sessionId, data: piece }).catch(() => undefined);
       };
+      const onData = (chunk: Buffer) => send(decoder.write(chunk));
       // Input that is not a terminal ends like one: Ctrl-D at the start of a line.
-      const onEnd = () =>
-        void api.call('terminal:input', { id: sessionId, data: '\x04' }).catch(() => undefined);
+      const onEnd = () => {
+        send(decoder.end());
+        void api.call('terminal:input', { id: sessionId, data: '', end: true }).catch(() => undefined);
+      };
       stdin.on('data', onData);
       stdin.on('end', onEnd);
       stdin.resume();
@@ -109,6 +115,8 @@ export async function runTerminalCommand(
       };
       io.stdout.on('resize', onResize);
       cleanups.push(() => io.stdout.off('resize', onResize));
+    } else {
+      cleanups.push(passInput(api, sessionId, io.stdin));
     }
 
     if (!exited) await new Promise<void>((resolve) => (onExit = resolve));
@@ -120,4 +128,48 @@ export async function runTerminalCommand(
   if (end.exitCode !== undefined) return end.exitCode;
   io.stderr.write(`\r\nmicrolab: ${command.name} ${command.workload}: ${end.reason}\n`);
   return 1;
+}
+
+/** Bytes of input a call carries (base64 of this is at most MAX_INPUT_CHARS characters). */
+const INPUT_BYTES = (MAX_INPUT_CHARS / 4) * 3;
+
+/**
+ * Passes `stdin` to a session without a TTY, bytes untouched, one call at a time (reading
+ * waits while a call is on its way, so a large input is held to the pace the command reads
+ * it), and closes the command's input at end of file. Returns the disposer.
+ */
+function passInput(api: LocalApi, id: string, stdin: NodeJS.ReadableStream): () => void {
+  let stopped = false;
+  const call = async (data: Buffer, end: boolean) => {
+    for (let i = 0; i < data.length || (end && i === 0); i += INPUT_BYTES) {
+      const last = i + INPUT_BYTES >= data.length;
+      await api.call('terminal:input', {
+        id,
+        data: data.subarray(i, i + INPUT_BYTES).toString('base64'),
+        encoding: 'base64',
+        ...(end && last ? { end: true } : {}),
+      });
+      if (stopped) return;
+    }
+  };
+  const onData = (chunk: Buffer | string) => {
+    stdin.pause();
+    call(Buffer.from(chunk), false).then(
+      () => !stopped && stdin.resume(),
+      () => undefined, // the session ended: its end is reported by terminal:exit
+    );
+  };
+  // Unreadable input (a closed descriptor) is as good as none: the command sees end of file.
+  const onEnd = () => void call(Buffer.alloc(0), true).catch(() => undefined);
+  stdin.on('data', onData);
+  stdin.once('end', onEnd);
+  stdin.once('error', onEnd);
+  stdin.resume();
+  return () => {
+    stopped = true;
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    stdin.off('error', onEnd);
+    stdin.pause();
+  };
 }

@@ -4,22 +4,11 @@
  */
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions } from 'dockerode';
+import { demuxBuffer } from './streams';
 
 export interface RunResult {
   exitCode: number;
   output: string;
-}
-
-/** Docker's multiplexed log stream: 8-byte headers (stream, size) before each chunk. */
-export function demuxLogs(buffer: Buffer): string {
-  let out = '';
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
-    offset += 8 + size;
-  }
-  return out;
 }
 
 export async function runToCompletion(
@@ -42,7 +31,7 @@ export async function runToCompletion(
       throw err;
     });
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: StatusCode, output: options.Tty ? logs.toString('utf8') : demuxLogs(logs) };
+    return { exitCode: StatusCode, output: options.Tty ? logs.toString('utf8') : demuxBuffer(docker, logs) };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }

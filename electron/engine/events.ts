@@ -7,6 +7,7 @@
  * Docker sends events as JSON, one object a line (`GET /events`); a chunk may end mid-line.
  */
 import type Docker from 'dockerode';
+import { jsonLines } from './streams';
 
 export interface DockerEvent {
   id?: string;
@@ -30,27 +31,6 @@ export interface FollowOptions {
   /** First and longest wait between attempts, in ms. */
   retryMs?: number;
   maxRetryMs?: number;
-}
-
-/** Splits a byte stream into JSON lines; a partial line waits for the next chunk. */
-export class JsonLines {
-  private buffer = '';
-  push(chunk: Buffer | string): unknown[] {
-    this.buffer += chunk.toString();
-    const out: unknown[] = [];
-    let nl;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).trim();
-      this.buffer = this.buffer.slice(nl + 1);
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        /* not an event line */
-      }
-    }
-    return out;
-  }
 }
 
 /** Follows the engine's events until the returned disposer is called; never gives up. */
@@ -85,16 +65,14 @@ export function followEvents(docker: Docker, options: FollowOptions): () => void
         lostAt = undefined;
         options.onConnection?.({ state: 'restored', downMs });
       } else options.onConnection?.({ state: 'connected' });
-      const lines = new JsonLines();
+      const events = jsonLines((event) => options.onEvent(event as DockerEvent));
       let ended = false;
       const end = (reason: string) => {
         if (ended) return;
         ended = true;
         lost(reason);
       };
-      s.on('data', (chunk: Buffer) => {
-        for (const event of lines.push(chunk)) options.onEvent(event as DockerEvent);
-      });
+      s.on('data', (chunk: Buffer) => events.write(chunk));
       s.on('error', (e: Error) => end(e.message));
       s.on('end', () => end('the engine closed the event stream'));
       s.on('close', () => end('the engine closed the event stream'));

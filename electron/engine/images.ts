@@ -19,6 +19,7 @@ import { ApiError } from '../errors';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { runToCompletion } from './containers';
+import { lines } from './streams';
 import { labsDir } from '../paths';
 import { APP_VERSION, IMAGE_LABEL, imageLabelsFor, labelsFor } from './labels';
 import { provideShopImage, shopImageName } from './shop-image';
@@ -307,13 +308,15 @@ function run(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let tail = '';
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      tail = (tail + text).slice(-2000);
-      for (const line of text.split('\n')) if (line.trim()) onLine?.(line.trim());
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    // One splitter per stream: a line of stdout cut by a chunk is not mixed with stderr's.
+    const splitters = [child.stdout, child.stderr].map((stream) => {
+      const splitter = lines((line) => {
+        tail = `${tail}${line}\n`.slice(-2000);
+        if (line.trim()) onLine?.(line.trim());
+      });
+      stream.on('data', (chunk: Buffer) => splitter.write(chunk));
+      return splitter;
+    });
     const abort = () => {
       try {
         process.kill(-child.pid!, 'SIGTERM');
@@ -328,6 +331,7 @@ function run(
     });
     child.on('exit', (code, sig) => {
       signal.removeEventListener('abort', abort);
+      for (const splitter of splitters) splitter.end();
       if (signal.aborted) return reject(Object.assign(new Error('canceled'), { name: 'AbortError' }));
       if (code === 0) return resolve();
       reject(

@@ -6,6 +6,7 @@
  * network endpoints are still taken. `removeContainer` returns only once they are free.
  */
 import type Docker from 'dockerode';
+import { pollUntil, TimeoutError } from '../wait';
 
 /**
  * Whether a removal found the container gone or going: 404, or 409 "removal ... already in
@@ -18,19 +19,18 @@ export const isGone = (err: unknown): boolean => {
 
 /** Polls (every 100 ms, at most `limitMs`) until no container answers to `id`; false if one still does. */
 export async function goneWithin(docker: Docker, id: string, limitMs: number): Promise<boolean> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const exists = await docker
+  const gone = () =>
+    docker
       .getContainer(id)
       .inspect()
       .then(
-        () => true,
-        (err: unknown) => !isGone(err),
+        () => false,
+        (err: unknown) => isGone(err),
       );
-    if (!exists) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return pollUntil(gone, { what: `${id} to be gone`, limitMs }).catch((err: unknown) => {
+    if (err instanceof TimeoutError) return false;
+    throw err;
+  });
 }
 
 /**

@@ -1,24 +1,25 @@
 /**
- * The shop image, built from local material only: the shop's TypeScript (labs/shop/src) is
- * bundled with esbuild into one file for Node 18, and sent with labs/images/shop/ as the
- * build context of a Dockerfile `FROM microlab/base`. The image carries a hash of that
+ * The shop image, built from local material only: the shop's bundle (dist/shop.js, which
+ * `npm run build` makes from labs/shop/src) is sent with labs/images/shop/ as the build
+ * context of a Dockerfile `FROM microlab/base`. The image carries a hash of that
  * context, so a changed shop is rebuilt and an unchanged one is not.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import type * as Esbuild from 'esbuild';
 import { ApiError } from '../errors';
 import type { TaskContext } from '../tasks';
-import { labsDir } from '../paths';
+import { appRoot, labsDir } from '../paths';
 import { APP_VERSION, IMAGE_LABEL, imageLabelsFor } from './labels';
 
 export const SHOP_REPOSITORY = 'microlab/shop';
 /** The hash of the build context (and the base image) an image was built from. */
 export const SOURCE_LABEL = IMAGE_LABEL.source;
 const CONTEXT_FILES = ['Dockerfile', 'postgresql.conf', 'pg_hba.conf'];
+const SHOP_BUNDLE = 'shop.js';
 
 /**
  * The shop image's name: `microlab/shop:<version>`, or MICROLAB_SHOP_IMAGE when set (a name of
@@ -29,43 +30,28 @@ export function shopImageName(version = APP_VERSION): string {
   return process.env.MICROLAB_SHOP_IMAGE || `${SHOP_REPOSITORY}:${version}`;
 }
 
-/** Bundles the shop into `dir`/shop.js. Undefined when esbuild is not installed (a packaged app). */
-async function bundleShop(dir: string): Promise<string | undefined> {
-  let esbuild: typeof Esbuild;
-  try {
-    esbuild = await import('esbuild');
-  } catch {
-    return undefined;
-  }
-  const outfile = path.join(dir, 'shop.js');
-  await esbuild.build({
-    entryPoints: [path.join(labsDir(), 'shop', 'src', 'main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node18',
-    format: 'cjs',
-    // pg loads its optional native binding only when asked to.
-    external: ['pg-native'],
-    legalComments: 'none',
-    logLevel: 'error',
-  });
-  return outfile;
+/**
+ * The shop's bundle, as `npm run build` wrote it (dist/shop.js: labs/shop/src bundled by
+ * esbuild into one file for the base image's Node 18, `pg` included). A packaged app ships it.
+ */
+export function shopBundleFile(): string {
+  return path.join(appRoot(), 'dist', SHOP_BUNDLE);
 }
 
 /** Assembles the build context in a temporary folder; returns it with the context's hash. */
-async function assembleContext(baseId: string): Promise<{ dir: string; hash: string } | undefined> {
+async function assembleContext(
+  baseId: string,
+  bundle: string,
+): Promise<{ dir: string; hash: string } | undefined> {
+  if (!existsSync(bundle)) return undefined;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'microlab-shop-'));
   try {
-    if (!(await bundleShop(dir))) {
-      await rm(dir, { recursive: true, force: true });
-      return undefined;
-    }
+    await copyFile(bundle, path.join(dir, SHOP_BUNDLE));
     for (const file of CONTEXT_FILES)
       await copyFile(path.join(labsDir(), 'images', 'shop', file), path.join(dir, file));
     // A rebuilt base (new packages) makes the shop stale too: its layers stand on the base.
     const hash = createHash('sha256').update(baseId);
-    for (const file of ['shop.js', ...CONTEXT_FILES])
+    for (const file of [SHOP_BUNDLE, ...CONTEXT_FILES])
       hash.update(file).update(await readFile(path.join(dir, file)));
     return { dir, hash: hash.digest('hex').slice(0, 16) };
   } catch (err) {
@@ -84,26 +70,35 @@ async function imageLabels(docker: Docker, name: string): Promise<Record<string,
 }
 
 /**
- * Makes sure the shop image is present and built from the current source; builds it when
- * missing or stale. Needs the base image. Returns one line saying what it did.
+ * Makes sure the shop image is present and built from the current bundle (`bundle`, by
+ * default dist/shop.js); builds it when missing or stale. Needs the base image. Returns one
+ * line saying what it did.
+ *
+ * Errors: `images-unavailable` when the image is missing and there is no bundle to build it
+ * from; `image-build-failed` with the engine's message.
  */
-export async function provideShopImage(docker: Docker, baseImage: string, ctx: TaskContext): Promise<string> {
+export async function provideShopImage(
+  docker: Docker,
+  baseImage: string,
+  ctx: TaskContext,
+  bundle = shopBundleFile(),
+): Promise<string> {
   const name = shopImageName();
   const labels = await imageLabels(docker, name);
   const baseId = (await docker.getImage(baseImage).inspect()).Id;
-  const context = await assembleContext(baseId);
+  const context = await assembleContext(baseId, bundle);
   if (!context) {
     if (labels) return `${name} is present`;
     throw new ApiError(
       'images-unavailable',
-      `cannot build ${name}: the shop's build tools are not installed`,
-      'Import a classroom bundle with `microlab images import FILE`.',
+      `cannot build ${name}: the shop is not built (${SHOP_BUNDLE} is missing)`,
+      'Run `npm run build`, or import a classroom bundle with `microlab images import FILE`.',
     );
   }
   try {
     if (labels?.[SOURCE_LABEL] === context.hash) return `${name} is up to date`;
     ctx.progress({ message: `building ${name}` });
-    const stream = await docker.buildImage({ context: context.dir, src: ['shop.js', ...CONTEXT_FILES] }, {
+    const stream = await docker.buildImage({ context: context.dir, src: [SHOP_BUNDLE, ...CONTEXT_FILES] }, {
       t: name,
       buildargs: { BASE: baseImage },
       labels: imageLabelsFor('shop', context.hash),

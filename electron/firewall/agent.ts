@@ -27,7 +27,8 @@ import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman } from '../engine/podman';
 import { appRoot } from '../paths';
 import type { Policy } from './policy';
-import { execIn, PODMAN_INPUT, SidecarChannel } from './sidecar';
+import { execIn } from '../engine/exec';
+import { PODMAN_INPUT, SidecarChannel } from './sidecar';
 
 export const AGENT_ROLE = 'firewall-agent';
 /** On the agent: a hash of its code, so a MicroLab of another build replaces it. */

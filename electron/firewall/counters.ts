@@ -4,7 +4,8 @@
  */
 import type Docker from 'dockerode';
 import { parseRuleComment, TABLE } from './compile';
-import { execIn, listSidecars } from './sidecar';
+import { execIn } from '../engine/exec';
+import { listSidecars } from './sidecar';
 import { PERIMETER_TABLE } from './perimeter';
 import { ROUTER } from '../topology/perimeter';
 

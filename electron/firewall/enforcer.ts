@@ -21,7 +21,8 @@ import { connectionKey, connectionsToCut, cutScript, parseConntrack, parseCutRes
 import type { Mode, Policy } from './policy';
 import { listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { createSidecar, execIn, listSidecars, SidecarChannel } from './sidecar';
+import { execIn } from '../engine/exec';
+import { createSidecar, listSidecars, SidecarChannel } from './sidecar';
 
 export interface TableStatus {
   workload: string;

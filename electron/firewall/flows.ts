@@ -12,15 +12,17 @@
  * destination's ingress); `mergeFlows` keeps one event per connection, the most decisive.
  */
 import type Docker from 'dockerode';
+import { demux, demuxBuffer, lines } from '../engine/streams';
 import type { Verdict } from './evaluate';
 import { parseRuleComment, TABLE } from './compile';
 import { parseCutLine } from './cut';
 import { addressBook, listInstances } from './instances';
 import type { Sidecar } from './sidecar';
-import { Demuxer, listSidecars } from './sidecar';
+import { listSidecars } from './sidecar';
 import { PERIMETER_TABLE } from './perimeter';
 import { findRouter } from './perimeter-router';
 import { ROUTER } from '../topology/perimeter';
+import { sleep } from '../wait';
 
 /** Where traces are logged: every firewall sidecar, and the perimeter router if there is one. */
 async function traceSources(docker: Docker, project: string): Promise<Sidecar[]> {
@@ -230,7 +232,7 @@ export async function listFlows(
         since,
         tail: 20_000,
       })) as unknown as Buffer;
-      return parseLog(new Demuxer().push(buffer), new TraceParser(s.workload, book));
+      return parseLog(demuxBuffer(docker, buffer), new TraceParser(s.workload, book));
     }),
   );
   let events = mergeFlows(all.flat());
@@ -279,17 +281,15 @@ export function followFlows(
     })) as unknown as NodeJS.ReadableStream;
     if (stopped) return destroy(stream);
     followed.set(s.id, stream);
-    const demux = new Demuxer();
     const parser = new TraceParser(s.workload, book);
-    let rest = '';
-    stream.on('data', (chunk: Buffer) => {
-      const lines = (rest + demux.push(chunk)).split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) {
+    demux(
+      docker,
+      stream,
+      lines((l) => {
         const event = parser.line(l);
         if (event) emit(event);
-      }
-    });
+      }),
+    );
     stream.on('error', () => undefined);
     stream.on('end', () => followed.delete(s.id));
   };
@@ -300,19 +300,17 @@ export function followFlows(
     for (const [k, v] of fresh) book.set(k, v);
     for (const s of sidecars) if (s.running && !followed.has(s.id)) await follow(s).catch(() => undefined);
   };
-  const loop = () => {
-    if (stopped) return;
-    scan()
-      .catch(() => undefined)
-      .finally(() => {
-        if (!stopped) interval = setTimeout(loop, rescanMs);
-      });
-  };
-  let interval: NodeJS.Timeout | undefined;
-  loop();
+  // Scan now, then every rescanMs, until stopped.
+  const stop = new AbortController();
+  void (async () => {
+    while (!stopped) {
+      await scan().catch(() => undefined);
+      await sleep(rescanMs, stop.signal).catch(() => undefined);
+    }
+  })();
   return () => {
     stopped = true;
-    clearTimeout(interval);
+    stop.abort();
     for (const { timer } of held.values()) clearTimeout(timer);
     for (const stream of followed.values()) destroy(stream);
   };

@@ -17,11 +17,15 @@ import { cutScript, parseConntrack, parseCutResults } from './cut';
 import type { ApplyOptions, ApplyReport } from './enforcer';
 import { compilePerimeter, perimeterConnectionsToCut } from './perimeter';
 import type { Policy } from './policy';
-import { execIn, TRACE_PIPE, WHOLE_LINES } from './sidecar';
+import { execIn } from '../engine/exec';
+import { TRACE_PIPE, WHOLE_LINES } from './sidecar';
+import { pollUntil, seconds, TimeoutError } from '../wait';
 
 export const ROUTER_ROLE = 'perimeter';
 /** Where the router's main process keeps the pid of its running trace monitor. */
 const MONITOR_PID = '/tmp/microlab.monitor';
+/** How long the router may take from its start to its first table loaded (it says 'ready'). */
+const ROUTER_READY_MS = 10_000;
 
 /** What "no policy" means at the router: every cross-segment flow passes, as on a flat network. */
 const OPEN: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
@@ -94,9 +98,9 @@ export async function startRouter(
       .connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: s.router } } });
   }
   await container.start();
-  for (let i = 0; i < 100; i++) {
+  const ready = async () => {
     const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
-    if (logs.includes('ready')) return container;
+    if (logs.includes('ready')) return true;
     const info = await container.inspect();
     if (!info.State.Running) {
       throw new ApiError(
@@ -104,9 +108,20 @@ export async function startRouter(
         `the perimeter firewall did not start: ${logs.toString('utf8').trim().slice(-300)}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new ApiError('perimeter-router', 'the perimeter firewall did not get ready within 5 s');
+    return false;
+  };
+  await pollUntil(ready, {
+    what: 'the perimeter firewall to get ready',
+    limitMs: ROUTER_READY_MS,
+    everyMs: 50,
+  }).catch((err: unknown) => {
+    if (!(err instanceof TimeoutError)) throw err;
+    throw new ApiError(
+      'perimeter-router',
+      `the perimeter firewall did not get ready within ${seconds(ROUTER_READY_MS)}`,
+    );
+  });
+  return container;
 }
 
 /**

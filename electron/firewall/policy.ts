@@ -22,11 +22,11 @@
  * Names and ids end up in nftables comments and shell arguments, so only safe identifiers are
  * accepted: nothing in a policy can inject into either.
  */
-import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar } from 'yaml';
-import type { Node } from 'yaml';
 import { z } from 'zod';
 import { ApiError } from '../errors';
 import type { Protocol } from '../topology/workload';
+import type { FileIssue, PathIssue, YamlFormat } from '../yaml-file';
+import { readYaml, sortIssues } from '../yaml-file';
 
 /** Larger policy files are refused before parsing. */
 export const MAX_POLICY_BYTES = 256 * 1024;
@@ -264,20 +264,14 @@ export interface Policy {
   rules: Rule[];
 }
 
-export interface PolicyIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** Where in the document, e.g. rules.2.ports.0 */
-  path: string;
-  message: string;
-}
+/** One problem in a policy file, at file:line:column (yaml-file.ts). */
+export type PolicyIssue = FileIssue;
 
 export class PolicyError extends ApiError {
   readonly issues: PolicyIssue[];
 
   constructor(issues: PolicyIssue[]) {
-    const sorted = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+    const sorted = sortIssues(issues);
     super(
       'policy-invalid',
       sorted.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'),
@@ -320,13 +314,6 @@ function toPeer(raw: RawPeer): Peer {
   if ('segment' in raw) return { kind: 'segment', segment: raw.segment };
   if ('selector' in raw) return { kind: 'selector', selector: raw.selector };
   return { kind: 'workload', workload: raw.workload };
-}
-
-interface PathIssue {
-  path: (string | number)[];
-  message: string;
-  /** Point at the key of the last path element rather than its value. */
-  atKey?: boolean;
 }
 
 /** Checks what the schema cannot: references, port overlaps, unique ids. */
@@ -408,36 +395,6 @@ function normalize(raw: RawPolicy): Policy {
   };
 }
 
-/** zod's union errors list every branch; the branch that got past the type check says what is wrong. */
-function flattenIssues(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): PathIssue[] {
-  const out: PathIssue[] = [];
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path].map((p) => (typeof p === 'symbol' ? String(p) : p));
-    if (issue.code === 'invalid_union' && issue.errors.length) {
-      const rootMismatch = (x: z.core.$ZodIssue) =>
-        x.path.length === 0 && (x.code === 'invalid_type' || x.code === 'invalid_value');
-      const branches = issue.errors.filter((b) => b.length && !b.every(rootMismatch));
-      if (branches.length === 1) {
-        out.push(...flattenIssues(branches[0]!, path));
-        continue;
-      }
-      out.push({ path, message: unionMessage(path) });
-      continue;
-    }
-    if (issue.code === 'invalid_key') {
-      for (const inner of issue.issues) out.push({ path, message: inner.message, atKey: true });
-      continue;
-    }
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        out.push({ path: [...path, key], message: `unknown field "${key}"${fieldHint(path)}`, atKey: true });
-      continue;
-    }
-    out.push({ path, message: issue.message });
-  }
-  return out;
-}
-
 function fieldHint(path: (string | number)[]): string {
   const where = path.filter((p) => typeof p === 'string');
   const last = where.at(-1);
@@ -460,79 +417,26 @@ function unionMessage(path: (string | number)[]): string {
   return 'not a valid value here';
 }
 
-/** The node at `path`, or the nearest one above it that exists. */
-function nodeAt(
-  doc: ReturnType<typeof parseDocument>,
-  path: (string | number)[],
-  atKey: boolean,
-): Node | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const sub = path.slice(0, n);
-    if (atKey && n === path.length && n > 0) {
-      const parent = doc.getIn(sub.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === sub.at(-1));
-        if (pair && isNode(pair.key)) return pair.key;
-      }
-      continue;
-    }
-    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
-    if (isNode(node)) return node;
-  }
-  return undefined;
-}
+/** A policy file: its schema, limits, words, and the checks beyond the schema. */
+const POLICY_FORMAT: YamlFormat<typeof PolicySchema> = {
+  schema: PolicySchema,
+  maxBytes: MAX_POLICY_BYTES,
+  noun: 'a policy',
+  empty: 'the policy is empty',
+  error: fallbackMessage,
+  check: semanticIssues,
+  fieldHint,
+  unionMessage,
+};
 
 /**
  * Parses and validates a policy. Throws a PolicyError listing every problem with its
  * position; returns the normalized policy otherwise.
  */
 export function parsePolicy(text: string, file = 'policy.yaml'): Policy {
-  const at = (line: number, column: number, path: string, message: string): PolicyIssue => ({
-    file,
-    line,
-    column,
-    path,
-    message,
-  });
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_POLICY_BYTES) {
-    throw new PolicyError([
-      at(1, 1, '', `the file is ${bytes} bytes; a policy may be at most ${MAX_POLICY_BYTES} bytes`),
-    ]);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    strict: true,
-  });
-  const yamlIssues = [...doc.errors, ...doc.warnings].map((e) => {
-    const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-    return at(pos.line, pos.col, '', `bad YAML: ${e.message.split('\n')[0]}`);
-  });
-  if (doc.errors.length) throw new PolicyError(yamlIssues);
-
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new PolicyError([at(1, 1, '', `bad YAML: ${(err as Error).message}`)]);
-  }
-  if (data === null || data === undefined) throw new PolicyError([at(1, 1, '', 'the policy is empty')]);
-
-  const place = (issues: PathIssue[]) =>
-    issues.map((issue) => {
-      const node = nodeAt(doc, issue.path, issue.atKey ?? false);
-      const pos = lines.linePos(node?.range?.[0] ?? 0);
-      return at(pos.line, pos.col, issue.path.join('.'), issue.message);
-    });
-
-  const parsed = PolicySchema.safeParse(data, { error: fallbackMessage });
-  if (!parsed.success) throw new PolicyError(place(flattenIssues(parsed.error.issues)));
-  const semantic = semanticIssues(parsed.data);
-  if (semantic.length) throw new PolicyError(place(semantic));
-  return normalize(parsed.data);
+  const read = readYaml(text, file, POLICY_FORMAT);
+  if (!read.ok) throw new PolicyError(read.issues);
+  return normalize(read.value);
 }
 
 /** The JSON Schema editors use to complete and check policy files. */

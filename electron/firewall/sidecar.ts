@@ -8,12 +8,14 @@
  * is the flow log's history. Tables, counters and probes are exec'd into it.
  */
 import type Docker from 'dockerode';
-import { demuxLogs } from '../engine/containers';
+import { execIn } from '../engine/exec';
 import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman, withNetworkModes } from '../engine/podman';
 import { removeContainer } from '../engine/remove';
+import { demux, lines } from '../engine/streams';
 import type { WorkloadInstance } from '../topology/workload';
+import { withTimeout } from '../wait';
 
 export const FIREWALL_ROLE = 'firewall';
 /** On a sidecar: the id of the workload container whose namespace it shares. */
@@ -181,60 +183,6 @@ export async function createSidecar(
   };
 }
 
-export interface ExecResult {
-  exitCode: number;
-  output: string;
-}
-
-/** Runs a command in a container and collects its output (stdout and stderr together). */
-export async function execIn(
-  docker: Docker,
-  containerId: string,
-  cmd: string[],
-  { timeoutMs = 15_000 }: { timeoutMs?: number } = {},
-): Promise<ExecResult> {
-  const exec = await docker
-    .getContainer(containerId)
-    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stream.destroy();
-      reject(
-        new Error(`${cmd[0]} in ${containerId.slice(0, 12)} did not finish within ${timeoutMs / 1000}s`),
-      );
-    }, timeoutMs);
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    stream.on('end', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, output: demuxLogs(Buffer.concat(chunks)) };
-}
-
-/** Splits Docker's multiplexed stream (8-byte frame headers) into text, incrementally. */
-export class Demuxer {
-  private pending = Buffer.alloc(0);
-  push(chunk: Buffer): string {
-    this.pending = Buffer.concat([this.pending, chunk]);
-    let out = '';
-    while (this.pending.length >= 8) {
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < 8 + size) break;
-      out += this.pending.subarray(8, 8 + size).toString('utf8');
-      this.pending = this.pending.subarray(8 + size);
-    }
-    return out;
-  }
-}
-
 /**
  * Reads the main process's answer to a load from one line of its output. The trace monitor
  * writes to the same stdout through a block buffer, so the answer may follow part of a trace
@@ -254,26 +202,12 @@ interface Answer<T> {
 
 /**
  * A promise answered through `register(answer)` (the caller files it where the reply will
- * find it), or rejected with "`what` within N s" after `timeoutMs`, when `register()` is
- * called with nothing so the caller drops it.
+ * find it), or rejected with a TimeoutError naming `what` after `timeoutMs`, when `register()`
+ * is called with nothing so the caller drops it.
  */
 function timedAnswer<T>(timeoutMs: number, what: string, register: (answer?: Answer<T>) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      register();
-      reject(new Error(`${what} within ${timeoutMs / 1000}s`));
-    }, timeoutMs);
-    register({
-      resolve: (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      reject: (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    });
-  });
+  const answered = new Promise<T>((resolve, reject) => register({ resolve, reject }));
+  return withTimeout(answered, { what, limitMs: timeoutMs, onTimeout: () => register() });
 }
 
 /**
@@ -305,21 +239,19 @@ export class SidecarChannel {
       // first line written: end that line here, so the first "BEGIN" starts a line of its own
       // (Docker sends nothing; the empty line is dropped when "BEGIN" empties the file).
       stream.write('\n');
-      const demux = new Demuxer();
-      let rest = '';
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (rest + demux.push(chunk)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) {
-          if (this.listed(line)) continue;
+      demux(
+        this.docker,
+        stream,
+        lines((line) => {
+          if (this.listed(line)) return;
           const ack = parseLoadAck(line);
           const waiter = ack ? this.waiting.get(ack.id) : undefined;
-          if (!ack || !waiter) continue;
+          if (!ack || !waiter) return;
           this.waiting.delete(ack.id);
           if (ack.error === undefined) waiter.resolve();
           else waiter.reject(new Error(`nft -f failed: ${ack.error}`));
-        }
-      });
+        }),
+      );
       const fail = (err: Error) => {
         this.stream = undefined;
         for (const w of this.waiting.values()) w.reject(err);
@@ -345,7 +277,7 @@ export class SidecarChannel {
     const id = `${process.pid}.${++this.counter}`;
     if (await engineIsPodman(this.docker)) return this.loadByExec(id, text, timeoutMs);
     const stream = await this.open();
-    const done = timedAnswer<void>(timeoutMs, 'the firewall sidecar did not load the table', (answer) =>
+    const done = timedAnswer<void>(timeoutMs, 'the firewall sidecar to load the table', (answer) =>
       answer ? this.waiting.set(id, answer) : this.waiting.delete(id),
     );
     const body = text.endsWith('\n') ? text : `${text}\n`;
@@ -363,10 +295,8 @@ export class SidecarChannel {
     if (await engineIsPodman(this.docker)) throw new Error('on Podman a listing goes by exec');
     const stream = await this.open();
     const id = `${process.pid}.${++this.counter}`;
-    const done = timedAnswer<string>(
-      timeoutMs,
-      'the firewall sidecar did not list its connections',
-      (answer) => (answer ? this.listing.set(id, { lines: [], ...answer }) : this.listing.delete(id)),
+    const done = timedAnswer<string>(timeoutMs, 'the firewall sidecar to list its connections', (answer) =>
+      answer ? this.listing.set(id, { lines: [], ...answer }) : this.listing.delete(id),
     );
     stream.write(`LIST ${id}\n`);
     return done;
@@ -392,33 +322,11 @@ export class SidecarChannel {
 
   /** Podman: the load goes in by exec, through the container's pipe (see PODMAN_LOAD). */
   private async loadByExec(id: string, text: string, timeoutMs: number): Promise<void> {
-    const exec = await this.docker.getContainer(this.sidecarId).exec({
-      Cmd: ['sh', '-c', PODMAN_LOAD(id)],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
+    const { output } = await execIn(this.docker, this.sidecarId, ['sh', '-c', PODMAN_LOAD(id)], {
+      input: text,
+      timeoutMs,
+      what: 'the firewall sidecar to load the table',
     });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as NodeJS.ReadWriteStream & {
-      destroy: () => void;
-    };
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
-        reject(new Error(`the firewall sidecar did not load the table within ${timeoutMs / 1000}s`));
-      }, timeoutMs);
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      stream.on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.end(text);
-    });
-    const output = demuxLogs(Buffer.concat(chunks));
     const ack = output
       .split('\n')
       .map(parseLoadAck)

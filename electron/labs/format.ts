@@ -428,6 +428,9 @@ const StepSchema = z.strictObject({
       description:
         "asked before the step's measurement: the step's checks do not pass until each is answered, and an answer is final",
     }),
+  optional: z.boolean().default(false).meta({
+    description: 'a step a short workshop may skip (the lab still completes without it only when solved)',
+  }),
   explain: z
     .array(z.strictObject({ id: id('question id'), text: markdown }))
     .max(5)
@@ -458,6 +461,12 @@ export const LabSchema = z
     title: z.string().min(1).max(200),
     summary: z.string().min(1).max(1000),
     minutes: z.int().min(1).max(600),
+    coreMinutes: z
+      .int()
+      .min(1)
+      .max(600)
+      .optional()
+      .meta({ description: 'minutes of the steps not marked optional (default: minutes)' }),
     order: z.int().min(1).max(100),
     quadrant: z.strictObject({ app: z.enum(LAB_APPS), network: z.enum(LAB_NETWORKS) }),
     setup: z.strictObject({

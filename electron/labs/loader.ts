@@ -7,13 +7,12 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
-import type { Node } from 'yaml';
-import type { z } from 'zod';
 import type { LabIssue, LabLoadError } from '../api/labs';
 import { measuresOf, parseRelation } from './relation';
 import { actionOf, LabSchema } from './format';
 import type { Lab } from './format';
+import type { PathIssue } from '../yaml-file';
+import { readYaml } from '../yaml-file';
 
 /** Larger lab files are refused before parsing. */
 export const MAX_LAB_BYTES = 256 * 1024;
@@ -35,51 +34,6 @@ export interface LoadedLab {
 export interface LoadedLabs {
   labs: LoadedLab[];
   errors: LabLoadError[];
-}
-
-interface PathIssue {
-  path: (string | number)[];
-  message: string;
-  atKey?: boolean;
-}
-
-function flatten(issues: z.core.$ZodIssue[], prefix: PropertyKey[] = []): PathIssue[] {
-  const out: PathIssue[] = [];
-  for (const issue of issues) {
-    const p = [...prefix, ...issue.path].map((x) => (typeof x === 'symbol' ? String(x) : x));
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        out.push({ path: [...p, key], message: `unknown field "${key}"`, atKey: true });
-      continue;
-    }
-    if (issue.code === 'invalid_union' && issue.errors.length === 1) {
-      out.push(...flatten(issue.errors[0]!, p));
-      continue;
-    }
-    out.push({ path: p, message: issue.message });
-  }
-  return out;
-}
-
-function nodeAt(
-  doc: ReturnType<typeof parseDocument>,
-  p: (string | number)[],
-  atKey: boolean,
-): Node | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const sub = p.slice(0, n);
-    if (atKey && n === p.length && n > 0) {
-      const parent = doc.getIn(sub.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((x) => isPair(x) && isScalar(x.key) && x.key.value === sub.at(-1));
-        if (pair && isNode(pair.key)) return pair.key;
-      }
-      continue;
-    }
-    const node = n === 0 ? doc.contents : doc.getIn(sub, true);
-    if (isNode(node)) return node;
-  }
-  return undefined;
 }
 
 /** Checks what the schema cannot: unique ids, references to questions, measures, workloads, policies. */
@@ -235,52 +189,15 @@ export class LabFileError extends Error {
  * every problem at file:line:column.
  */
 export function parseLab(text: string, file: string, dir: string, refs?: LabReferences): Lab {
-  const at = (line: number, column: number, p: string, message: string): LabIssue => ({
-    file,
-    line,
-    column,
-    path: p,
-    message,
+  const read = readYaml(text, file, {
+    schema: LabSchema,
+    maxBytes: MAX_LAB_BYTES,
+    noun: 'a lab',
+    empty: 'the lab file is empty',
+    check: (lab) => semanticIssues(lab, dir, path.basename(dir), refs),
   });
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_LAB_BYTES)
-    throw new LabFileError([
-      at(1, 1, '', `the file is ${bytes} bytes; a lab may be at most ${MAX_LAB_BYTES}`),
-    ]);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    strict: true,
-  });
-  if (doc.errors.length)
-    throw new LabFileError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        return at(pos.line, pos.col, '', `bad YAML: ${e.message.split('\n')[0]}`);
-      }),
-    );
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new LabFileError([at(1, 1, '', `bad YAML: ${(err as Error).message}`)]);
-  }
-  if (data === null || data === undefined) throw new LabFileError([at(1, 1, '', 'the lab file is empty')]);
-  const place = (issues: PathIssue[]) =>
-    issues
-      .map((issue) => {
-        const node = nodeAt(doc, issue.path, issue.atKey ?? false);
-        const pos = lines.linePos(node?.range?.[0] ?? 0);
-        return at(pos.line, pos.col, issue.path.join('.'), issue.message);
-      })
-      .sort((a, b) => a.line - b.line || a.column - b.column);
-  const parsed = LabSchema.safeParse(data);
-  if (!parsed.success) throw new LabFileError(place(flatten(parsed.error.issues)));
-  const semantic = semanticIssues(parsed.data, dir, path.basename(dir), refs);
-  if (semantic.length) throw new LabFileError(place(semantic));
-  return parsed.data;
+  if (!read.ok) throw new LabFileError(read.issues);
+  return read.value;
 }
 
 /** Loads every labs/guides/<id>/lab.yaml under `guidesDir`, sorted by `order`. */

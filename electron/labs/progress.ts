@@ -1,11 +1,14 @@
 /**
  * The student's progress, kept in one JSON file in the user's state directory (per project),
- * so it survives restarts of the app and is shared by the app and the CLI: per lab and step,
+ * so it survives restarts of the app and is shared by the app and the CLI (ProgressStore: changes
+ * under a lock across processes, durable writes): per lab and step,
  * the outcome (passed by the student, solved with help), attempts, hints shown, time and the
  * measurements; and the active lab with the state each step started from (what reset restores).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { lock } from 'proper-lockfile';
+import { ApiError } from '../errors';
 import type { DeploymentName, Layout, LabProgress, LoadReport, StepProgress } from '../api/contract';
 
 /** The state a step started from: what `reset` brings back and what `unchanged` compares with. */
@@ -49,36 +52,119 @@ export function emptyStep(): StepProgress {
   return { outcome: 'pending', attempts: 0, hintsShown: 0, measurements: [], answers: {} };
 }
 
+/** How long a lock may go without its holder's sign of life before another process takes it, ms. */
+export const PROGRESS_LOCK_STALE_MS = 10_000;
+
+export interface ProgressStoreOptions {
+  /** A lock whose holder has not touched it for this long is taken over (its holder died), ms. */
+  staleMs?: number;
+}
+
+/**
+ * The progress file, shared by every MicroLab process of the user (the app, `microlab web`,
+ * any number of CLI commands). A change is read, applied and written under a lock held across
+ * processes (proper-lockfile: a `progress.json.lock` directory, made atomically, its time
+ * refreshed while held; one left by a process that died is taken over once stale), so two
+ * processes that change it at once both keep their change. Every write is durable (written to
+ * a file of its own, synced, renamed over the old one, the directory synced): a reader sees the
+ * old file or the new one, never half of one, also after a crash.
+ */
 export class ProgressStore {
+  private readonly staleMs: number;
+
   constructor(
     readonly file: string,
     private readonly student: string,
-  ) {}
+    options: ProgressStoreOptions = {},
+  ) {
+    this.staleMs = Math.max(2000, options.staleMs ?? PROGRESS_LOCK_STALE_MS);
+  }
 
+  /**
+   * The progress as the file holds it; empty when there is none. A file that is not progress
+   * (not JSON, another version) is set aside as `progress.json.unreadable-<time>` rather
+   * than overwritten by the next change. Throws the file system's error otherwise.
+   */
   async read(): Promise<ProgressFile> {
+    let text: string;
     try {
-      const data = JSON.parse(await readFile(this.file, 'utf8')) as ProgressFile;
-      if (data.version === 1 && data.labs) return data;
+      text = await readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.empty();
+      throw err;
     }
-    return { version: 1, student: this.student, labs: {} };
+    try {
+      const data = JSON.parse(text) as ProgressFile;
+      if (data?.version === 1 && data.labs) return data;
+    } catch {
+      // below
+    }
+    await rename(this.file, `${this.file}.unreadable-${Date.now()}`).catch(() => undefined);
+    return this.empty();
   }
 
+  /** Writes the whole file, durably (see the class). Call under the lock: `update` does. */
   async write(data: ProgressFile): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true });
-    const partial = `${this.file}.${process.pid}.partial`;
-    await writeFile(partial, JSON.stringify(data, null, 2));
-    await rename(partial, this.file);
+    const dir = path.dirname(this.file);
+    await mkdir(dir, { recursive: true });
+    const partial = `${this.file}.${process.pid}.${++writes}.partial`;
+    const handle = await open(partial, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(data, null, 2));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(partial, this.file);
+    } catch (err) {
+      await unlink(partial).catch(() => undefined);
+      throw err;
+    }
+    // The rename itself is durable once the directory is synced (not possible on Windows).
+    const folder = await open(dir, 'r').catch(() => undefined);
+    await folder
+      ?.sync()
+      .catch(() => undefined)
+      .finally(() => folder.close());
   }
 
-  /** Reads, changes and writes back, one change at a time in this process. */
+  /**
+   * Reads, changes and writes back under the lock: one change at a time in this process and
+   * across processes. Throws ApiError `progress-lock` when the lock cannot be had (another
+   * process holds it and keeps it alive for minutes), or when it was taken over while this
+   * change held it (the change is then not written).
+   */
   async update<T>(change: (data: ProgressFile) => T | Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
-      const data = await this.read();
-      const result = await change(data);
-      await this.write(data);
-      return result;
+      let compromised: Error | undefined;
+      await mkdir(path.dirname(this.file), { recursive: true });
+      const release = await lock(this.file, {
+        realpath: false,
+        stale: this.staleMs,
+        update: this.staleMs / 4,
+        retries: { retries: 1000, minTimeout: 5, maxTimeout: 250, factor: 1.3, randomize: true },
+        onCompromised: (err) => (compromised = err),
+      }).catch((err: Error) => {
+        throw new ApiError(
+          'progress-lock',
+          `the progress file ${this.file} stays locked by another MicroLab process: ${err.message}`,
+          'Close other MicroLab windows and commands, or remove the .lock folder beside the file if none runs.',
+        );
+      });
+      try {
+        const data = await this.read();
+        const result = await change(data);
+        if (compromised)
+          throw new ApiError(
+            'progress-lock',
+            `another process took over the lock of ${this.file} while this change was made: it was not written`,
+          );
+        await this.write(data);
+        return result;
+      } finally {
+        await release().catch(() => undefined);
+      }
     });
     this.queue = run.then(
       () => undefined,
@@ -87,8 +173,15 @@ export class ProgressStore {
     return run;
   }
 
+  private empty(): ProgressFile {
+    return { version: 1, student: this.student, labs: {} };
+  }
+
   private queue: Promise<unknown> = Promise.resolve();
 }
+
+/** Partial files written by this process (their names must not meet). */
+let writes = 0;
 
 /** The lab's progress record, created when missing. */
 export function labProgress(data: ProgressFile, lab: string): LabProgress {

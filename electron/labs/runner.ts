@@ -127,6 +127,7 @@ export class LabRunner {
       title: lab.title,
       summary: lab.summary,
       minutes: lab.minutes,
+      coreMinutes: lab.coreMinutes ?? lab.minutes,
       quadrant: lab.quadrant,
       order: lab.order,
       steps: lab.steps.length,
@@ -184,6 +185,7 @@ export class LabRunner {
         hints: s.hints.length,
         measures: s.measure.map((m) => ({ id: m.id, label: m.label, unit: m.unit })),
         views: s.views,
+        optional: s.optional,
         predict: s.predict.map((q) => ({
           id: q.id,
           text: q.text,

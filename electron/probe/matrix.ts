@@ -17,7 +17,8 @@ import { decide, modeOf, uniqueWorkloads, verdictOf } from '../firewall/evaluate
 import type { Verdict } from '../firewall/evaluate';
 import { listInstances } from '../firewall/instances';
 import type { Policy } from '../firewall/policy';
-import { execIn, listSidecars } from '../firewall/sidecar';
+import { execIn } from '../engine/exec';
+import { listSidecars } from '../firewall/sidecar';
 import type { PortSpec, WorkloadInstance } from '../topology/workload';
 
 export type Outcome = 'connected' | 'refused' | 'timeout';

@@ -16,12 +16,14 @@ import { ApiError } from '../errors';
 import { labsDir } from '../paths';
 import type { EventBus } from '../api/events';
 import type { Events } from '../api/contract';
+import type { Connection } from '../api/connection';
+import { DETACHED } from '../api/connection';
+import { SharedFeed } from './feed';
 import { readCounters } from '../firewall/counters';
 import { Enforcer } from '../firewall/enforcer';
 import { watchEnforcer } from '../firewall/watcher';
-import type { AgentState } from '../firewall/agent';
-import { readAgentState, syncAgent } from '../firewall/agent';
-import { openNamespace, usesAgent } from '../firewall/pods';
+import { agentLine, PolicyInForce } from '../firewall/in-force';
+import { openNamespace } from '../firewall/pods';
 import type { NamespaceSpec } from '../topology/workload';
 import {
   evaluate,
@@ -36,7 +38,6 @@ import { followFlows, listFlows } from '../firewall/flows';
 import { listInstances } from '../firewall/instances';
 import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
 import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from '../firewall/policy';
-import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from '../firewall/store';
 import { NO_POLICY, runProbe } from '../probe/matrix';
 import { runBlastRadius } from '../probe/blast-radius';
 import { perimeterInForce } from '../topology/apply';
@@ -48,7 +49,10 @@ import { findRouter, loadRouter } from '../firewall/perimeter-router';
 
 type Methods = typeof firewallMethods;
 export type FirewallHandlers = {
-  [M in keyof Methods]: (input: z.output<Methods[M]['input']>) => Promise<Methods[M]['output']>;
+  [M in keyof Methods]: (
+    input: z.output<Methods[M]['input']>,
+    connection: Connection,
+  ) => Promise<Methods[M]['output']>;
 };
 
 export interface FirewallService {
@@ -67,10 +71,10 @@ export interface FirewallService {
    */
   openNamespace(spec: NamespaceSpec): Promise<string>;
   /**
-   * The policy the project's agent holds (its own copy, whichever process applied it), if any;
-   * what is in force when this process's state directory records none.
+   * Before `up` starts `deployment` (`running`: the shape running now): sets aside a policy
+   * written for the other shape (firewall/in-force.ts). Returns what to tell the user, if anything.
    */
-  policyHeldByAgent(): Promise<Policy | undefined>;
+  setAsideFor(deployment: string, running: string | undefined): Promise<string | undefined>;
   /** Stops following flows and events. */
   close(): void;
 }
@@ -132,7 +136,9 @@ export function createFirewallService(options: {
   const emit = <E extends keyof FirewallEvents>(event: E, payload: Events[E]) =>
     options.events.emit(event, payload);
   let enforcer: Enforcer | undefined;
-  let stopFlows: (() => void) | undefined;
+  const flows = new SharedFeed('flows:event', async (emit) =>
+    followFlows(await options.docker(), project, emit),
+  );
   let stopWatch: (() => void) | undefined;
 
   const getEnforcer = async () => {
@@ -144,51 +150,14 @@ export function createFirewallService(options: {
     return enforcer;
   };
 
-  /**
-   * The policy the project's agent holds, when this process's state directory has none. Read at
-   * most once a second (an `up` opens many namespaces at once, each asking).
-   */
-  let agentRead: { at: number; policy: Promise<Policy | undefined> } | undefined;
-  const heldByAgent = (): Promise<Policy | undefined> => {
-    if (!agentRead || Date.now() - agentRead.at > 1000)
-      agentRead = {
-        at: Date.now(),
-        policy: options
-          .docker()
-          .then((docker) => readAgentState(docker, project))
-          .then((state) => state?.policy ?? undefined),
-      };
-    return agentRead.policy;
-  };
-
-  /**
-   * The policy in force, as the enforcer holds it, as stored by an earlier process, or else as
-   * the project's agent holds it (applied by a process with another state directory).
-   */
-  const inForce = async (): Promise<Policy | undefined> => {
-    const held = enforcer?.current();
-    if (held) return held;
-    const stored = await readStoredPolicy(project);
-    if (!stored) return heldByAgent();
-    return withMode(parsePolicy(stored.text, stored.file), stored.mode);
-  };
-
-  /** What the project's agent must hold: the policy in force, as it was applied. */
-  const agentState = async (): Promise<AgentState> => ({
-    policy: (await inForce()) ?? null,
-    keepEstablished: (await readStoredPolicy(project))?.keepEstablished ?? false,
+  /** The policy in force has one owner: this process's enforcer, the state file, the agent. */
+  const inForce = new PolicyInForce({
+    project,
+    agent: agentLine(options.docker, project),
+    held: () => enforcer?.current(),
   });
-
-  /** Hands the agent (where the project has pods) the policy about to be in force. */
-  const tellAgent = async (state: AgentState) => {
-    agentRead = undefined; // what the agent held a moment ago is no longer what it holds
-    const docker = await options.docker();
-    if (await usesAgent(docker, project)) await syncAgent(docker, project, state);
-  };
-
-  /** How the policy in force was applied (whether it keeps established connections). */
   const storedOptions = async (): Promise<ApplyOptions> => ({
-    keepEstablished: (await readStoredPolicy(project))?.keepEstablished ?? false,
+    keepEstablished: await inForce.keepsEstablished(),
   });
 
   /**
@@ -216,10 +185,10 @@ export function createFirewallService(options: {
       const yaml = text ?? (await readPolicyFile(source));
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
-      await tellAgent({ policy, keepEstablished: keepEstablished ?? false });
+      await inForce.handOver({ policy, keepEstablished: keepEstablished ?? false });
       const report = await enforce(policy, { keepEstablished });
       const shape = await options.currentShape?.();
-      await writeStoredPolicy(project, {
+      await inForce.record({
         text: yaml,
         file: source,
         ...(mode ? { mode } : {}),
@@ -236,10 +205,10 @@ export function createFirewallService(options: {
       };
     },
     'policy:clear': async () => {
-      await tellAgent({ policy: null, keepEstablished: false });
+      await inForce.handOver({ policy: null, keepEstablished: false });
       const report = await enforce({ mode: 'off', defaultAction: 'allow', segments: [], rules: [] });
       enforcer?.release();
-      await clearStoredPolicy(project);
+      await inForce.forget();
       return report;
     },
     'policy:list': async () => listShippedPolicies(path.join(labsDir(), 'policies')),
@@ -255,10 +224,10 @@ export function createFirewallService(options: {
     },
     'policy:show': async (): Promise<PolicyShow> => {
       const [stored, instances] = await Promise.all([
-        readStoredPolicy(project),
+        inForce.source(),
         listInstances(await options.docker(), project),
       ]);
-      const policy = await inForce();
+      const policy = await inForce.read();
       const workloads = uniqueWorkloads(instances);
       const effective: Policy = policy ?? { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
       return {
@@ -280,12 +249,12 @@ export function createFirewallService(options: {
       const [instances, perimeter, policy] = await Promise.all([
         listInstances(docker, project),
         currentPerimeter(docker, project),
-        inForce(),
+        inForce.read(),
       ]);
       return previewPolicy(candidate, policy ?? NO_POLICY, instances, perimeter?.layout);
     },
     'policy:explain': async ({ src, dst, port, protocol }) => {
-      const policy = await inForce();
+      const policy = await inForce.read();
       if (!policy)
         throw new ApiError('no-policy', 'no policy is in force', 'Apply one: `microlab policy apply FILE`.');
       const instances = await listInstances(await options.docker(), project);
@@ -309,14 +278,11 @@ export function createFirewallService(options: {
       );
     },
     'flows:list': async (query) => listFlows(await options.docker(), project, query),
-    'flows:follow': async ({ enabled }) => {
-      if (enabled && !stopFlows)
-        stopFlows = followFlows(await options.docker(), project, (e) => emit('flows:event', e));
-      if (!enabled && stopFlows) {
-        stopFlows();
-        stopFlows = undefined;
-      }
-      return { following: stopFlows !== undefined };
+    // Each connection follows for itself, until it stops or goes (feed.ts).
+    'flows:follow': async ({ enabled }, connection) => {
+      if (enabled) await flows.subscribe(connection);
+      else flows.unsubscribe(connection);
+      return { following: flows.has(connection) };
     },
     'firewall:counters': async () => {
       const docker = await options.docker();
@@ -337,7 +303,7 @@ export function createFirewallService(options: {
           'Start a deployment first: `microlab up monolith` or `microlab up microservices`.',
         );
       const perimeter = await currentPerimeter(docker, project);
-      return runProbe(docker, project, await inForce(), {
+      return runProbe(docker, project, await inForce.read(), {
         timeoutSeconds,
         ...(perimeter ? { plan: perimeterPlan(perimeter.layout) } : {}),
       });
@@ -352,7 +318,7 @@ export function createFirewallService(options: {
           workloads.length ? `Running: ${workloads.map((x) => x.name).join(', ')}.` : 'Nothing is running.',
         );
       const perimeter = await currentPerimeter(docker, project);
-      return runBlastRadius(docker, project, await inForce(), workload, {
+      return runBlastRadius(docker, project, await inForce.read(), workload, {
         workloads,
         ...(timeoutSeconds ? { timeoutSeconds } : {}),
         ...(perimeter ? { plan: perimeterPlan(perimeter.layout) } : {}),
@@ -362,19 +328,27 @@ export function createFirewallService(options: {
 
   return {
     handlers,
-    policyHeldByAgent: heldByAgent,
+    setAsideFor: (deployment, running) =>
+      inForce.setAsideFor(deployment, running, () => handlers['policy:clear']({}, DETACHED)),
     openNamespace: async (spec) => {
       const docker = await options.docker();
-      return openNamespace(docker, project, await getEnforcer(), spec, await inForce(), await agentState());
+      return openNamespace(
+        docker,
+        project,
+        await getEnforcer(),
+        spec,
+        await inForce.read(),
+        await inForce.agentState(),
+      );
     },
     reconcile: async () => {
-      const policy = await inForce();
+      const policy = await inForce.read();
       if (!policy) return;
       emit('firewall:reconciled', await enforce(policy, await storedOptions()));
     },
     watch: async () => {
       const e = await getEnforcer();
-      const policy = await inForce();
+      const policy = await inForce.read();
       if (policy && !e.current()) await enforce(policy, await storedOptions());
       stopWatch ??= watchEnforcer(e, await options.docker(), project, {
         onConnection: (change) => emit('engine:connection', change),
@@ -386,8 +360,7 @@ export function createFirewallService(options: {
     },
     close: () => {
       enforcer?.close();
-      stopFlows?.();
-      stopFlows = undefined;
+      flows.close();
       stopWatch?.();
       stopWatch = undefined;
     },

@@ -2,7 +2,6 @@
  * MicroLab's services: the one implementation of the API contract. Electron IPC, the
  * browser transport and the CLI all call these handlers.
  */
-import path from 'node:path';
 import type { StatusReport } from '../api/contract';
 import type { Handlers } from '../api/dispatch';
 import { EventBus } from '../api/events';
@@ -15,7 +14,6 @@ import { EngineRegistry } from '../engine/registry';
 import { TaskManager } from '../tasks';
 import { createFirewallService } from './firewall';
 import type { FirewallService } from './firewall';
-import { readStoredPolicy } from '../firewall/store';
 import { currentDeployment } from '../topology/apply';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
@@ -104,22 +102,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       afterStart: () => firewall.reconcile(),
       afterLoad: (report) => labs.recordLoad(report),
       openNamespace: (spec) => firewall.openNamespace(spec),
-      beforeUp: async (deployment, running) => {
-        const source = await readStoredPolicy(project);
-        // Else applied by a process with another state directory: only the agent knows it.
-        const held = source ? undefined : await firewall.policyHeldByAgent();
-        if (!source && !held) return undefined;
-        // A policy applied while nothing ran, or elsewhere, counts as written for the shape running now, if any.
-        const shape = source?.deployment ?? running;
-        if (!shape || shape === deployment) return undefined;
-        await firewall.handlers['policy:clear']({});
-        const what = !source
-          ? `the policy ${held?.name ?? 'in force'} (held by the firewall agent; this MicroLab's state directory has no record of it)`
-          : source.file === 'inline'
-            ? 'the policy in force'
-            : `the policy ${path.basename(source.file)}`;
-        return `${what} was applied to the ${shape} and is set aside: the ${deployment} starts with no policy; apply one written for it, e.g. \`microlab policy apply labs/policies/${deployment}-segmented.yaml\``;
-      },
+      beforeUp: (deployment, running) => firewall.setAsideFor(deployment, running),
     }),
   };
 

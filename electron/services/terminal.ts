@@ -64,8 +64,10 @@ export function createTerminalService(options: {
       if (connection.closed) await sessions.close(info.id, connection.id);
       return info;
     },
-    'terminal:input': async ({ id, data }, connection) => {
-      sessions.input(id, connection.id, data);
+    'terminal:input': async ({ id, data, encoding, end }, connection) => {
+      await sessions.input(id, connection.id, encoding === 'base64' ? Buffer.from(data, 'base64') : data, {
+        end: end ?? false,
+      });
       return { ok: true };
     },
     'terminal:resize': async ({ id, cols, rows }, connection) => {

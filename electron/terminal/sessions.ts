@@ -92,6 +92,8 @@ interface Session {
   resize: { busy: boolean; next?: TerminalSize; last?: TerminalSize; waiters: (() => void)[] };
   closing?: Promise<void>;
   finishing?: boolean;
+  /** Its standard input was closed (`end`): nothing more is written. */
+  inputEnded?: boolean;
   ended: boolean;
 }
 
@@ -179,10 +181,37 @@ export class TerminalSessions {
     }
   }
 
-  /** Types into a session. Throws ApiError `terminal-session` for an unknown or foreign id. */
-  input(id: string, owner: string, data: string | Buffer): void {
+  /**
+   * Types into a session (text as UTF-8, or bytes as they are), in the order of the calls.
+   * With `end`, the process's standard input is closed after `data`: the command reads end of
+   * file, as with `docker exec -i` at the end of its input (the engine closes the exec's stdin
+   * when the client half-closes the hijacked connection). A TTY session gets its end-of-file
+   * character (Ctrl-D) instead: the engine ends a TTY exec's output when its input closes.
+   * Resolves once the engine's connection took the bytes (at once, unless its buffer is full:
+   * a caller that awaits each call is held back to the rate the process reads).
+   * Throws ApiError `terminal-session` for an unknown or foreign id.
+   */
+  input(id: string, owner: string, data: string | Buffer, { end = false } = {}): Promise<void> {
     const session = this.get(id, owner);
-    if (!session.ended) session.stream.write(data);
+    const { stream } = session;
+    if (session.ended || session.inputEnded || stream.destroyed) return Promise.resolve();
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (end && session.info.tty) return this.input(id, owner, Buffer.concat([bytes, Buffer.from([4])]));
+    const full = bytes.length > 0 && !stream.write(bytes);
+    if (end) {
+      session.inputEnded = true;
+      stream.end();
+    }
+    if (!full) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
   }
 
   /**

@@ -7,8 +7,10 @@ import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
 import { isGone, removeContainer } from '../engine/remove';
 import { isPodman, runHealthcheck } from '../engine/podman';
+import { demuxBuffer } from '../engine/streams';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
+import { pollUntil, TimeoutError } from '../wait';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { STOREFRONT_ALIAS } from './declarations';
 import type { Target } from './running';
@@ -256,13 +258,7 @@ async function lastLogs(docker: Docker, id: string): Promise<string> {
     const buffer = (await docker
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
-    let out = '';
-    for (let offset = 0; offset + 8 <= buffer.length;) {
-      const size = buffer.readUInt32BE(offset + 4);
-      out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
-      offset += 8 + size;
-    }
-    return out.trim().split('\n').slice(-3).join(' | ');
+    return demuxBuffer(docker, buffer).trim().split('\n').slice(-3).join(' | ');
   } catch {
     return '';
   }
@@ -275,18 +271,18 @@ export async function waitHealthy(
   signal: AbortSignal,
   onProgress?: (healthy: number, total: number) => void,
 ): Promise<void> {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   let reported = -1;
   // Podman without systemd never runs health checks by itself (engine/podman.ts): run them here, once a second.
   const podman = await isPodman(docker);
   let lastChecks = 0;
-  for (;;) {
+  let infos: Docker.ContainerInspectInfo[] = [];
+  const allHealthy = async () => {
     throwIfAborted(signal);
     if (podman && Date.now() - lastChecks >= PODMAN_CHECK_EVERY_MS) {
       lastChecks = Date.now();
       await Promise.all(ids.map((id) => runHealthcheck(docker, id)));
     }
-    const infos = await Promise.all(ids.map((id) => docker.getContainer(id).inspect()));
+    infos = await Promise.all(ids.map((id) => docker.getContainer(id).inspect()));
     const dead = infos.find((i) => !i.State.Running);
     if (dead) {
       const logs = await lastLogs(docker, dead.Id);
@@ -299,8 +295,11 @@ export async function waitHealthy(
     const healthy = infos.filter((i) => i.State.Health?.Status === 'healthy').length;
     if (healthy !== reported) onProgress?.(healthy, ids.length);
     reported = healthy;
-    if (healthy === ids.length) return;
-    if (Date.now() > deadline) {
+    return healthy === ids.length;
+  };
+  await pollUntil(allHealthy, { what: 'every container to be healthy', limitMs: HEALTH_TIMEOUT_MS }).catch(
+    (err: unknown) => {
+      if (!(err instanceof TimeoutError)) throw err;
       const slow = infos.filter((i) => i.State.Health?.Status !== 'healthy');
       const why = slow
         .map(
@@ -309,7 +308,6 @@ export async function waitHealthy(
         )
         .join('; ');
       throw new ApiError('unhealthy', `not healthy after ${HEALTH_TIMEOUT_MS / 1000}s: ${why}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    },
+  );
 }

@@ -3,7 +3,6 @@
  * SHOP_ROLE=loadgen) on the edge network, where the storefront answers as `storefront`.
  * It prints a JSON line a second, re-emitted as `load:update`, and a summary at the end.
  */
-import { PassThrough } from 'node:stream';
 import type { CapacityOptions, CapacityResult } from '../../labs/shop/src/loadgen/capacity';
 import type {
   EndpointStats as LoadEndpointStats,
@@ -13,8 +12,10 @@ import { DEFAULT_MIX as DEFAULT_LOAD_MIX } from '../../labs/shop/src/loadgen/sta
 import type { LoadReport, LoadUpdate } from './types';
 import { ApiError } from '../errors';
 import { labelsFor } from '../engine/labels';
+import { demux, jsonLines } from '../engine/streams';
 import { shopImageName } from '../engine/shop-image';
 import type { TaskContext } from '../tasks';
+import { sleep } from '../wait';
 import type { Target } from './apply';
 import { currentDeployment, networkName } from './apply';
 import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
@@ -64,24 +65,6 @@ interface Step {
   over?: string;
 }
 
-/** Splits a stream into lines and hands over each one that parses as JSON. */
-export function jsonLines(onLine: (value: unknown) => void): (chunk: Buffer | string) => void {
-  let rest = '';
-  return (chunk) => {
-    rest += chunk.toString();
-    const lines = rest.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim().startsWith('{')) continue;
-      try {
-        onLine(JSON.parse(line));
-      } catch {
-        /* not ours */
-      }
-    }
-  };
-}
-
 export async function runLoad(
   { docker, project }: Target,
   taskId: string,
@@ -119,27 +102,21 @@ export async function runLoad(
   const output: string[] = [];
   try {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    docker.modem.demuxStream(stream, stdout, stderr);
+    const stdout = jsonLines((value) => {
+      const line = value as Tick | Summary | Step;
+      if (line.type === 'tick') {
+        ctx.progress({ step: 2, message: `${line.elapsed.toFixed(0)}/${line.duration}s` });
+        onUpdate({ taskId, elapsed: line.elapsed, duration: line.duration, window: line.window });
+      } else if (line.type === 'step')
+        ctx.progress({
+          step: 2,
+          message: `${line.rate}/s offered: ${line.served}/s served, p95 ${line.p95} ms${line.ok ? '' : ` (over: ${line.over ?? ''})`}`,
+        });
+      else if (line.type === 'summary') summary = line;
+      else output.push(JSON.stringify(value));
+    });
+    demux(docker, stream, stdout, { write: (c: Buffer) => output.push(c.toString()) });
     stream.on('error', () => undefined);
-    stderr.on('data', (c: Buffer) => output.push(c.toString()));
-    stdout.on(
-      'data',
-      jsonLines((value) => {
-        const line = value as Tick | Summary | Step;
-        if (line.type === 'tick') {
-          ctx.progress({ step: 2, message: `${line.elapsed.toFixed(0)}/${line.duration}s` });
-          onUpdate({ taskId, elapsed: line.elapsed, duration: line.duration, window: line.window });
-        } else if (line.type === 'step')
-          ctx.progress({
-            step: 2,
-            message: `${line.rate}/s offered: ${line.served}/s served, p95 ${line.p95} ms${line.ok ? '' : ` (over: ${line.over ?? ''})`}`,
-          });
-        else if (line.type === 'summary') summary = line;
-        else output.push(JSON.stringify(value));
-      }),
-    );
     await container.start();
     ctx.progress({ step: 2, message: 'running' });
     const onAbort = () => void container.kill().catch(() => undefined);
@@ -147,7 +124,8 @@ export async function runLoad(
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     ctx.signal.removeEventListener('abort', onAbort);
     // Let the attached stream deliver its last lines.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
+    stdout.end();
     if (StatusCode !== 0 || !summary) {
       throw new ApiError(
         'load-failed',

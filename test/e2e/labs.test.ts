@@ -78,7 +78,9 @@ describe('the guided labs in the UI', () => {
     await map.waitFor({ timeout: 30_000 });
     for (const info of list.labs) {
       const card = page.getByRole('article', { name: info.title, exact: true });
-      expect(await card.innerText()).toContain(`~${info.minutes} min`);
+      expect(await card.innerText()).toContain(
+        `~${info.coreMinutes < info.minutes ? `${info.coreMinutes}–` : ''}${info.minutes} min`,
+      );
       expect(await card.innerText()).toContain(`${info.steps} steps, not started`);
     }
     // A lab of the 2×2 sits in its row and column.
@@ -255,4 +257,40 @@ describe('the guided labs in the UI', () => {
     await shot('two-by-two');
     expect(errors).toEqual([]);
   });
+  it('a step that hands out a file opens it in the editor beside the guide, and every edit is saved to the workspace', async () => {
+    const segmented = (await harness.call('labs:list', {})).labs.find((l) => l.id === 'monolith-segmented')!;
+    await page.getByRole('tab', { name: 'Labs' }).click();
+    await page.getByRole('button', { name: '← All labs' }).click();
+    await page
+      .getByRole('article', { name: segmented.title, exact: true })
+      .getByRole('button', { name: /^Open/ })
+      .click();
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    const guide = page.getByRole('region', { name: /^Step 1: / });
+    await guide.waitFor({ timeout: TASK.timeout });
+    await guide
+      .getByRole('group', { name: 'Actions' })
+      .getByRole('button', { name: 'Put the skeleton in my workspace' })
+      .click();
+    const editor = page.getByRole('region', { name: 'Apply a policy', exact: true });
+    // The skeleton, as the workspace holds it, is in the editor: not its placeholder.
+    await expect
+      .poll(() => editor.locator('.cm-content').innerText(), WAIT)
+      .toContain('neighbours-by-own-rule');
+    expect(await editor.innerText()).toContain('your workspace: segment-monolith.yaml');
+    // An edit in the editor reaches the file the step's buttons apply.
+    await editor.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n# reviewed in class\n', { delay: 20 });
+    await expect.poll(() => editor.locator('[data-saved]').getAttribute('data-saved'), WAIT).toBe('saved');
+    await expect
+      .poll(
+        async () =>
+          (await harness.call('labs:read', { lab: segmented.id, file: 'segment-monolith.yaml' })).text,
+        WAIT,
+      )
+      .toContain('# reviewed in class');
+    await shot('workspace-editor');
+    expect(errors).toEqual([]);
+  }, 600_000);
 });

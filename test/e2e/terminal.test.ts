@@ -2,14 +2,17 @@
  * The Terminal panel end to end: from the Deployment view, open a shell in the jumpbox, type
  * `id` and a command that reaches another workload and read the answers from xterm's buffer;
  * resize the window and see the shell's TTY follow; open the shop's firewall sidecar and see
- * the MicroLab table in `nft list ruleset`; switch views and find the sessions kept; close a
+ * the MicroLab table in `nft list ruleset`; paste 200,000 characters (they arrive whole, in
+ * order) and one character past the limit (refused in the terminal); switch views and find the sessions kept; close a
  * tab and find no process of its session left in the container. Real services, real Docker,
  * real nftables, real Chromium.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execIn } from '../../electron/firewall/sidecar';
+import { MAX_PASTE_CHARS } from '../../electron/api/terminal-input';
+import { execIn } from '../../electron/engine/exec';
 import type { Harness, LabSession } from './harness';
 import { openLab, SCREENSHOTS } from './harness';
 
@@ -33,6 +36,20 @@ async function visibleSession(page: Page): Promise<string> {
   const box = page.locator('.terminal-panel:not([hidden]) [data-session]');
   await box.waitFor({ timeout: 30_000 });
   return (await box.getAttribute('data-session'))!;
+}
+
+/** Pastes `text` into a session's terminal, as the browser does on Ctrl-V. */
+async function paste(page: Page, session: string, text: string): Promise<void> {
+  await page.locator(`[data-session="${session}"]`).click();
+  await page.evaluate(
+    ({ id, text }) => {
+      const input = document.querySelector(`[data-session="${id}"] textarea`)!;
+      const clipboardData = new DataTransfer();
+      clipboardData.setData('text/plain', text);
+      input.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true, cancelable: true }));
+    },
+    { id: session, text },
+  );
 }
 
 async function type(page: Page, session: string, line: string): Promise<void> {
@@ -129,6 +146,36 @@ describe('the Terminal panel', () => {
     expect(await visibleSession(page)).toBe(jumpbox);
     expect(await terminalText(page, jumpbox)).toMatch(/^\d+ \d+$/m);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'terminal-jumpbox.png') });
+  });
+
+  it('types a paste longer than one call in order, and refuses one past the limit, saying so', async () => {
+    // 200,000 letters, no two pieces alike: a lost, repeated or reordered piece changes the sum.
+    let seed = 15;
+    const text = Array.from({ length: 200_000 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return String.fromCharCode(97 + (seed % 26));
+    }).join('');
+    const sum = createHash('sha256').update(text).digest('hex');
+    // Not canonical: a line of the TTY holds at most 4095 characters; no echo: 200,000 less to draw.
+    await type(
+      page,
+      jumpbox,
+      `clear; stty -icanon -echo; echo PASTE-READY; head -c ${text.length} | sha256sum; stty sane`,
+    );
+    await expect.poll(() => terminalText(page, jumpbox), WAIT).toMatch(/^PASTE-READY$/m);
+    await paste(page, jumpbox, text);
+    await expect.poll(() => terminalText(page, jumpbox), WAIT).toContain(`${sum}  -`);
+
+    await type(page, jumpbox, 'clear');
+    await paste(page, jumpbox, 'x'.repeat(MAX_PASTE_CHARS + 1));
+    await expect
+      .poll(() => terminalText(page, jumpbox), WAIT)
+      // The shell asked for bracketed paste: the count includes its 12 characters of brackets.
+      .toMatch(
+        new RegExp(
+          `paste not sent: [0-9,]+ characters, more than the ${MAX_PASTE_CHARS.toLocaleString('en-US')} `,
+        ),
+      );
   });
 
   it('ends the session and its processes when its tab is closed', async () => {

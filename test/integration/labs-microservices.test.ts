@@ -88,7 +88,10 @@ describe('lab 4 on the real engine', () => {
       ].join('\n'),
     );
     await l.call('labs:save', { lab: LAB, file: 'segment-microservices.yaml', text: broad });
-    expect(failing(await l.call('labs:check', {})).join('\n')).toMatch(/catalog -> payments/);
+    // A flow the shop never makes, allowed by the broad rule where the intended policy denies it.
+    expect(failing(await l.call('labs:check', {})).join('\n')).toMatch(
+      /-> \w+:8080\/tcp allowed \(rule services-to-services\); the step expects denied/,
+    );
     await l.run('labs:solve', {});
     expect(failing(await l.call('labs:check', {}))).toEqual([]);
   });
@@ -128,7 +131,8 @@ describe('lab 4 on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(report.passed).toBe(false);
     expect(failing(report)).toContain('catalog -> payments-db:5432 connected; the step expects it blocked');
-    await l.call('policy:apply', { file: policyPath('microservices-segmented.yaml') });
+    const dir = (await l.call('labs:get', { lab: LAB })).workspace.dir;
+    await l.call('policy:apply', { file: path.join(dir, 'segment-microservices.yaml') });
     expect(failing(await l.call('labs:check', {}))).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import type { Server, Socket } from 'node:net';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { demuxLogs } from '../../electron/engine/containers';
+import { demuxBuffer } from '../../electron/engine/streams';
 import { baseImageName } from '../../electron/engine/images';
 import { labelsFor } from '../../electron/engine/labels';
 import { EventBus } from '../../electron/api/events';
@@ -74,7 +74,8 @@ export async function imageExists(name: string): Promise<boolean> {
 
 /** Requests a container served under `pathPrefix`, counted from its JSON-line logs. */
 export async function requestsServed(container: string, pathPrefix: string): Promise<number> {
-  const logs = demuxLogs(
+  const logs = demuxBuffer(
+    docker,
     (await docker
       .getContainer(container)
       .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,

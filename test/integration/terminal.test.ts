@@ -11,7 +11,7 @@ import type { TerminalExit } from '../../electron/api/terminal';
 import { localApi } from '../../electron/api/local';
 import { baseImageName } from '../../electron/engine/images';
 import { EngineRegistry } from '../../electron/engine/registry';
-import { execIn } from '../../electron/firewall/sidecar';
+import { execIn } from '../../electron/engine/exec';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
 import { MAX_SESSIONS, SESSION_ENV } from '../../electron/terminal/sessions';

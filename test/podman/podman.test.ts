@@ -17,7 +17,7 @@ import Docker from 'dockerode';
 import { localApi } from '../../electron/api/local';
 import { runHealthcheck } from '../../electron/engine/podman';
 import { SAME_SEGMENT } from '../../electron/firewall/perimeter';
-import { execIn } from '../../electron/firewall/sidecar';
+import { execIn } from '../../electron/engine/exec';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { labsDir } from '../../electron/paths';
 import { createServices } from '../../electron/services';

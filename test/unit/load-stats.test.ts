@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOAD_SCENARIOS } from '../../electron/api/contract';
-import { jsonLines } from '../../electron/topology/load';
+import { jsonLines } from '../../electron/engine/streams';
 import {
   MixPicker,
   parseMix,
@@ -68,9 +68,9 @@ describe('load statistics', () => {
   it('reads JSON lines split anywhere across chunks', () => {
     const seen: unknown[] = [];
     const feed = jsonLines((v) => seen.push(v));
-    feed('{"type":"tick","elapsed":1}\n{"type":"ti');
-    feed('ck","elapsed":2}\nnot json\n{"type":"summary"');
-    feed('}\n');
+    feed.write('{"type":"tick","elapsed":1}\n{"type":"ti');
+    feed.write('ck","elapsed":2}\nnot json\n{"type":"summary"');
+    feed.write('}\n');
     expect(seen).toEqual([{ type: 'tick', elapsed: 1 }, { type: 'tick', elapsed: 2 }, { type: 'summary' }]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One session's terminal: xterm.js sized to its box by the fit add-on. Keys go to the session
- * as `terminal:input`; a new size goes as `terminal:resize`, debounced (reflowing a wide
+ * as `terminal:input`, in order, a long paste in pieces (MAX_INPUT_CHARS a call; a paste
+ * over MAX_PASTE_CHARS is refused in the terminal, with the limit); a new size goes as `terminal:resize`, debounced (reflowing a wide
  * buffer is expensive, as VS Code's terminal notes), and only when it changed. The terminal
  * stays mounted while hidden, so its buffer survives switching tabs and views.
  *
@@ -11,12 +12,22 @@ import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { useEffect, useRef } from 'react';
 import type { Api } from '../../../electron/api/contract';
+import { inputPieces, MAX_PASTE_CHARS } from '../../../electron/api/terminal-input';
 import type { OutputRouter } from './TerminalContext';
 import { adoptScriptStyles } from './xterm-styles';
 
 adoptScriptStyles();
 
 const RESIZE_DEBOUNCE_MS = 80;
+
+/** What the terminal shows when a paste is too long to send (in yellow, on lines of its own). */
+export function pasteRefusal(chars: number): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return (
+    `\r\n\x1b[33m[MicroLab] paste not sent: ${n(chars)} characters, more than the ${n(MAX_PASTE_CHARS)} ` +
+    'a paste may carry. For a file, use `microlab exec WORKLOAD -- sh -c "cat > FILE" < FILE`.\x1b[0m\r\n'
+  );
+}
 
 /** Fits a terminal to its box, then tells the session; shared by the view and its first sizing. */
 function fitTo(fit: FitAddon, term: Terminal): void {
@@ -69,8 +80,21 @@ export function XtermView({
     });
 
     const detach = router.attach(sessionId, (bytes) => term.write(bytes));
+    // Keys and pastes go one call after the other, in order; a paste longer than one call
+    // goes in pieces, and one past MAX_PASTE_CHARS is refused in the terminal, saying so.
+    let typed: Promise<unknown> = Promise.resolve();
     const onData = term.onData((data) => {
-      if (!endedRef.current) void api.call('terminal:input', { id: sessionId, data }).catch(() => undefined);
+      if (endedRef.current) return;
+      if (data.length > MAX_PASTE_CHARS) {
+        term.write(pasteRefusal(data.length));
+        return;
+      }
+      for (const piece of inputPieces(data))
+        typed = typed.then(() =>
+          endedRef.current
+            ? undefined
+            : api.call('terminal:input', { id: sessionId, data: piece }).catch(() => undefined),
+        );
     });
 
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -84,11 +84,23 @@ type Live = { text: string; issues: PolicyIssue[] } | { text: string; error: UiE
  * Apply validates first: a policy with issues is never sent to be applied, and its issues are
  * listed with line and column (a click puts the cursor there).
  */
+/**
+ * A file of the student's lab workspace: the editor opens it, and every edit is saved back to
+ * it (so a step's apply buttons, which apply `workspace:FILE`, apply what the editor holds).
+ * `version` changes when it may have changed on disk (a step's action handed it out).
+ */
+export interface WorkspaceFile {
+  lab: string;
+  file: string;
+  version: string;
+}
+
 export function PolicyEditorCard({
   api,
   running,
   workloads = [],
   refreshKey = '',
+  workspace,
   onApplied,
 }: {
   api: Api;
@@ -98,10 +110,16 @@ export function PolicyEditorCard({
   workloads?: WorkloadStatus[];
   /** Changes when the policy in force or the running containers change: the expected matrix is computed again. */
   refreshKey?: string;
+  workspace?: WorkspaceFile;
   onApplied: () => void;
 }) {
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string>();
+  const saved = useWorkspaceFile(api, workspace, (loaded) => {
+    setText(loaded);
+    setFileName(`your workspace: ${workspace?.file ?? ''}`);
+    setPicked('');
+  });
   /** The shipped policy picked (its file), or '' for the text. */
   const [picked, setPicked] = useState('');
   const [mode, setMode] = useState<ModeChoice>('policy');
@@ -219,10 +237,15 @@ export function PolicyEditorCard({
 
   const titleId = useId();
   const goTo = (issue: PolicyIssue) => editor.current?.select(issue.line, issue.column);
-  const onText = useCallback((next: string) => {
-    setText(next);
-    setFileName(undefined);
-  }, []);
+  const { save } = saved;
+  const onText = useCallback(
+    (next: string) => {
+      setText(next);
+      if (save) save(next);
+      else setFileName(undefined);
+    },
+    [save],
+  );
 
   const empty = !chosen && text.trim() === '';
   const groups = groupShipped(shipped.value ?? [], running);
@@ -291,6 +314,19 @@ export function PolicyEditorCard({
           <span className="field-label">
             Policy text (YAML){fileName && <span className="muted"> · from {fileName}</span>}
             <LiveState live={live} text={text} />
+            {saved.state && (
+              <span
+                className={`small ${saved.state.kind === 'error' ? 'bad' : 'muted'}`}
+                data-saved={saved.state.kind}
+              >
+                {' '}
+                {saved.state.kind === 'saved'
+                  ? `· saved to ${saved.state.path}`
+                  : saved.state.kind === 'saving'
+                    ? '· saving…'
+                    : `· not saved: ${saved.state.message}`}
+              </span>
+            )}
           </span>
           <PolicyCodeEditor
             ref={editor}
@@ -410,4 +446,58 @@ function Applied({ result }: { result: PolicyApplyResult }) {
       )}
     </div>
   );
+}
+
+type SaveState = { kind: 'saving' } | { kind: 'saved'; path: string } | { kind: 'error'; message: string };
+
+/**
+ * Opens a workspace file when it is named (and again when its version changes), and returns a
+ * `save` that writes every edit back, one write after another, with the state of the last one.
+ */
+function useWorkspaceFile(
+  api: Api,
+  workspace: WorkspaceFile | undefined,
+  onLoaded: (text: string) => void,
+): { save?: (text: string) => void; state?: SaveState } {
+  const [state, setState] = useState<SaveState>();
+  const [ready, setReady] = useState(false);
+  const queue = useRef<Promise<unknown>>(Promise.resolve());
+  const loaded = useRef(onLoaded);
+  loaded.current = onLoaded;
+  const lab = workspace?.lab;
+  const file = workspace?.file;
+  const version = workspace?.version;
+  useEffect(() => {
+    setReady(false);
+    setState(undefined);
+    if (!lab || !file) return;
+    let current = true;
+    api.call('labs:read', { lab, file }).then(
+      (read) => {
+        if (!current) return;
+        loaded.current(read.text);
+        setState({ kind: 'saved', path: read.file });
+        setReady(true);
+      },
+      // Not handed out yet: the editor stays as it is until a step puts it in the workspace.
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, lab, file, version]);
+  const save = useCallback(
+    (text: string) => {
+      if (!lab || !file) return;
+      setState({ kind: 'saving' });
+      queue.current = queue.current.then(() =>
+        api.call('labs:save', { lab, file, text }).then(
+          (r) => setState({ kind: 'saved', path: r.file }),
+          (err: unknown) => setState({ kind: 'error', message: toUiError(err).message }),
+        ),
+      );
+    },
+    [api, lab, file],
+  );
+  return ready ? { save, ...(state ? { state } : {}) } : state ? { state } : {};
 }

@@ -81,7 +81,7 @@ function LabCard({ lab, onOpen }: { lab: LabInfo; onOpen: (lab: string) => void 
           <span className="lab-order">{lab.order}.</span> {lab.title}
         </h4>
         <span className="lab-minutes" title="Estimated time">
-          ~{lab.minutes} min
+          ~{lab.coreMinutes < lab.minutes ? `${lab.coreMinutes}–${lab.minutes}` : lab.minutes} min
         </span>
       </header>
       <p className="lab-summary">{lab.summary}</p>

@@ -73,9 +73,10 @@ export function LabPage({
   );
 
   const d = detail.value;
+  const step = d && isActive && status?.step ? d.steps[status.step - 1] : undefined;
+  const workspaceFile = d && step ? workspaceFileOf(d, step.index) : undefined;
   if (detail.error) return <CallError title={`Could not open the lab ${lab}`} error={detail.error} />;
   if (!d) return <p className="placeholder">Opening the lab…</p>;
-  const step = isActive && status?.step ? d.steps[status.step - 1] : undefined;
 
   return (
     <div className="lab-page">
@@ -85,7 +86,8 @@ export function LabPage({
         </button>
         <h2>{d.title}</h2>
         <p className="muted small">
-          {d.quadrant.app}, {d.quadrant.network} · ~{d.minutes} min · {d.steps.length} steps
+          {d.quadrant.app}, {d.quadrant.network} · ~{d.minutes} min
+          {d.coreMinutes < d.minutes ? ` (core ${d.coreMinutes} min)` : ''} · {d.steps.length} steps
         </p>
         {isActive && (
           <button
@@ -132,6 +134,15 @@ export function LabPage({
             policy={policy}
             active={active}
             {...(terminal ? { terminal } : {})}
+            {...(workspaceFile && step?.views.includes('editor')
+              ? {
+                  workspace: {
+                    lab,
+                    file: workspaceFile,
+                    version: `${task.task?.id ?? ''}:${task.task?.state ?? ''}`,
+                  },
+                }
+              : {})}
             onTerminal={onTerminal}
             onChanged={changed}
           />
@@ -157,6 +168,7 @@ function StepList({ detail, status }: { detail: LabDetail; status?: LabStatus })
               {outcome === 'passed' ? '✓' : outcome === 'solved' ? '◐' : current ? '▸' : '○'}
             </span>
             {s.title}
+            {s.optional && <span className="small muted"> (optional)</span>}
             <span className="visually-hidden">
               {outcome === 'passed' ? ' (passed)' : outcome === 'solved' ? ' (solved with help)' : ''}
             </span>
@@ -212,4 +224,15 @@ function Start({
       {task.task && <TaskPanel task={task.task} canceling={false} onCancel={() => undefined} />}
     </section>
   );
+}
+
+/**
+ * The workspace file the student works on at step `index`: the last one a step up to it hands
+ * out (a `workspace` action or solve entry: its `as`, else its file), or undefined.
+ */
+function workspaceFileOf(detail: LabDetail, index: number): string | undefined {
+  let file: string | undefined;
+  for (const s of detail.steps.slice(0, index))
+    for (const a of s.actions) if (a.action.kind === 'workspace') file = a.action.as ?? a.action.file;
+  return file;
 }

@@ -8,6 +8,7 @@ import { CountersCard } from '../firewall/CountersCard';
 import { FlowLogCard } from '../firewall/FlowLogCard';
 import { MatrixCard } from '../firewall/MatrixCard';
 import { PolicyEditorCard } from '../firewall/PolicyEditorCard';
+import type { WorkspaceFile } from '../firewall/PolicyEditorCard';
 import { LoadChart, ms } from '../LoadChart';
 
 const DeploymentGraph = lazy(() =>
@@ -33,6 +34,7 @@ export function LiveViews({
   policy,
   active,
   terminal,
+  workspace,
   onTerminal,
   onChanged,
 }: {
@@ -43,6 +45,8 @@ export function LiveViews({
   /** The lab is on screen (hidden views stop following flows and drawing). */
   active: boolean;
   terminal?: TerminalRequest;
+  /** The student's workspace file the editor opens and saves to (a step handed it out). */
+  workspace?: WorkspaceFile;
   /** Opens (again) a terminal in the terminal panel. */
   onTerminal: (request: TerminalRequest) => void;
   onChanged: () => void;
@@ -107,6 +111,7 @@ export function LiveViews({
                 {...(current?.deployment ? { running: current.deployment } : {})}
                 workloads={current?.workloads ?? []}
                 refreshKey={`${policyKey}|${deploymentKey}`}
+                {...(workspace ? { workspace } : {})}
                 onApplied={onChanged}
               />
             );

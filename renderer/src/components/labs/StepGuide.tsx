@@ -319,20 +319,7 @@ function Question({
         <Markdown text={question.text} />
       </legend>
       {question.choices ? (
-        <div className="question-choices">
-          {question.choices.map((c) => (
-            <label key={c} className="inline-field">
-              <input
-                type="radio"
-                name={`q-${question.id}`}
-                value={c}
-                checked={answer === c}
-                onChange={() => send(c)}
-              />
-              <span>{c}</span>
-            </label>
-          ))}
-        </div>
+        <Choices name={`q-${question.id}`} choices={question.choices} value={answer} onPick={send} />
       ) : (
         <form
           className="question-free"
@@ -409,20 +396,7 @@ function Prediction({
         }}
       >
         {question.choices ? (
-          <div className="question-choices">
-            {question.choices.map((c) => (
-              <label key={c} className="inline-field">
-                <input
-                  type="radio"
-                  name={`p-${question.id}`}
-                  value={c}
-                  checked={draft === c}
-                  onChange={() => setDraft(c)}
-                />
-                <span>{c}</span>
-              </label>
-            ))}
-          </div>
+          <Choices name={`p-${question.id}`} choices={question.choices} value={draft} onPick={setDraft} />
         ) : (
           <input
             type="text"
@@ -482,5 +456,29 @@ function Explanation({
       </form>
       {error && <ErrorNotice title="The explanation was not recorded" error={error} />}
     </fieldset>
+  );
+}
+
+/** Offered answers as radio buttons; `onPick` gets the one chosen. */
+function Choices({
+  name,
+  choices,
+  value,
+  onPick,
+}: {
+  name: string;
+  choices: string[];
+  value?: string;
+  onPick: (choice: string) => void;
+}) {
+  return (
+    <div className="question-choices">
+      {choices.map((c) => (
+        <label key={c} className="inline-field">
+          <input type="radio" name={name} value={c} checked={value === c} onChange={() => onPick(c)} />
+          <span>{c}</span>
+        </label>
+      ))}
+    </div>
   );
 }

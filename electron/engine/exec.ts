@@ -1,0 +1,64 @@
+/**
+ * Running one command in a running container (Docker exec) and collecting what it printed: the
+ * firewall's tables and counters, the probes, the agent's state file, the perimeter router.
+ */
+import type Docker from 'dockerode';
+import { withTimeout } from '../wait';
+import { demuxBuffer } from './streams';
+
+export interface ExecResult {
+  /** The command's exit code; -1 when the engine did not report one. */
+  exitCode: number;
+  /** Its stdout and stderr together, as UTF-8 text, in the order they came. */
+  output: string;
+}
+
+export interface ExecOptions {
+  /** The longest the command may run, in ms (default 15 s). */
+  timeoutMs?: number;
+  /** Text written to the command's stdin, which is then closed. Without it, stdin is not attached. */
+  input?: string;
+  /** What the timeout error says was awaited (default "CMD in CONTAINER to finish"). */
+  what?: string;
+}
+
+/**
+ * Runs `cmd` (an argv, no shell unless it is `sh -c ...`) in `containerId` and resolves with
+ * its exit code and output once it ended.
+ *
+ * Errors: Docker's own (404: no such container; 409: it is not running); TimeoutError
+ * (wait.ts) when the command has not ended within `timeoutMs` (its stream is then closed).
+ */
+export async function execIn(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+  { timeoutMs = 15_000, input, what }: ExecOptions = {},
+): Promise<ExecResult> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: cmd,
+    AttachStdin: input !== undefined,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = (await exec.start({
+    hijack: true,
+    stdin: input !== undefined,
+  })) as NodeJS.ReadWriteStream & {
+    destroy: () => void;
+  };
+  const chunks: Buffer[] = [];
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', resolve);
+  });
+  if (input !== undefined) stream.end(input);
+  await withTimeout(ended, {
+    what: what ?? `${cmd[0]} in ${containerId.slice(0, 12)} to finish`,
+    limitMs: timeoutMs,
+    onTimeout: () => stream.destroy(),
+  });
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, output: demuxBuffer(docker, Buffer.concat(chunks)) };
+}
