@@ -10,7 +10,7 @@ import { isPodman, runHealthcheck } from '../engine/podman';
 import { demuxBuffer } from '../engine/streams';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
-import { pollUntil, TimeoutError } from '../wait';
+import { pollUntil, sleep, TimeoutError } from '../wait';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { STOREFRONT_ALIAS } from './declarations';
 import type { Target } from './running';
@@ -246,9 +246,7 @@ export async function watchReplicas(
           why: `${name} stopped answering its readiness check (${WATCH_FAILURES} probes in a row) ${after}`,
         };
     }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, WATCH_PROBE_EVERY_MS - (Date.now() - round))),
-    );
+    await sleep(Math.max(0, WATCH_PROBE_EVERY_MS - (Date.now() - round)), signal);
   }
   return undefined;
 }
