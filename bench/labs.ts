@@ -67,7 +67,7 @@ async function machineTimePerStep(call: Api['call'], run: Api['run']): Promise<v
 
 /** Lab 3's capacity searches, as its steps run them: seconds each, the knee, and the sum per shape. */
 async function capacitySearches(call: Api['call'], run: Api['run']): Promise<void> {
-  console.log('\ncapacity searches (lab 3: search=1, 0.25 CPU per replica, p95 bound 500 ms):');
+  console.log('\ncapacity searches (lab 3: search=1, 0.25 CPU per replica, p95 bound 1 s):');
   for (const [deployment, service] of [
     ['monolith', 'shop'],
     ['microservices', 'catalog'],

@@ -70,7 +70,7 @@ Commands:
                                   scenarios: browse, cart, checkout, account, search, signup
   load --find-capacity [--rate R] [--duration D] [--mix search=1] [--p95 MS] [--max-errors PCT]
                                   raise the offered rate from R (default 5/s) step by step until a
-                                  step's p95 passes MS (default 500) or its failed requests PCT
+                                  step's p95 passes MS (default 1000) or its failed requests PCT
                                   (default 1); prints each step and the knee (at most D, default 60s)
 ${FIREWALL_USAGE}
 ${TERMINAL_USAGE}

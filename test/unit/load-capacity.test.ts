@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import type { CapacityOptions, CapacityResult, CapacityStep } from '../../labs/shop/src/loadgen/capacity';
 import { DEFAULT_CAPACITY, judge, plan } from '../../labs/shop/src/loadgen/capacity';
 
-const options: CapacityOptions = { ...DEFAULT_CAPACITY, start: 5, factor: 1.5, refine: 2, maxRate: 400 };
+const options: CapacityOptions = {
+  ...DEFAULT_CAPACITY,
+  start: 5,
+  factor: 1.5,
+  refine: 2,
+  maxRate: 400,
+  p95Ms: 500,
+  stepSeconds: 2,
+};
 
 /**
  * A system that serves up to `capacity` requests/s (one request per scenario): below it p95 is

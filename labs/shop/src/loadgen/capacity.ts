@@ -31,7 +31,7 @@ export const DEFAULT_CAPACITY: CapacityOptions = {
   start: 5,
   factor: 1.5,
   stepSeconds: 3,
-  p95Ms: 500,
+  p95Ms: 1000,
   maxErrorRate: 0.01,
   refine: 2,
   maxRate: 400,
