@@ -116,6 +116,7 @@ export async function createReplica(
       Memory: spec.resources.memoryMb * 1024 * 1024,
       MemorySwap: spec.resources.memoryMb * 1024 * 1024,
       NanoCpus: Math.round((options.cpus ?? spec.resources.cpus) * 1e9),
+      ...(spec.resources.cpuShares ? { CpuShares: spec.resources.cpuShares } : {}),
       PidsLimit: spec.resources.pids,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],

@@ -18,7 +18,7 @@ import type { TaskContext } from '../tasks';
 import { sleep } from '../wait';
 import type { Target } from './apply';
 import { currentDeployment, networkName } from './apply';
-import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
+import { APP_PORT, FRONT_DOOR_CPU_SHARES, STOREFRONT_ALIAS } from './declarations';
 
 export interface LoadOptions {
   /** Scenarios/s; with `capacity`, the search's first rate. */
@@ -93,6 +93,8 @@ export async function runLoad(
       NetworkMode: networkName(project, 'edge'),
       Memory: 256 * 1024 * 1024,
       NanoCpus: 1e9,
+      // The instrument must not be what saturates on a busy host.
+      CpuShares: FRONT_DOOR_CPU_SHARES,
       PidsLimit: 100,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
