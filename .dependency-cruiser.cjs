@@ -1,8 +1,12 @@
 /**
  * The layer rule of DESIGN.md / README "How it is built", checked by `npm run lint`:
  *
- *   edges (cli, main.ts, preload.ts, bench)  ->  services/  ->  api/  ->  labs runner
- *     ->  probe/  ->  firewall/  ->  topology/ (domain)  ->  engine/  ->  floor (errors, paths, tasks)
+ *   edges (cli, main.ts, preload.ts, bench)  ->  services/  ->  labs/ (the lab runner)  ->  api/
+ *     ->  probe/  ->  firewall/  ->  topology/ (domain)  ->  engine/
+ *     ->  floor (errors, paths, tasks, wait, yaml-file)
+ *
+ * The lab runner is a client of the API, like the UI: it imports the contract and the floor
+ * only, and only the services (which wire it to the handlers) and the edges import it.
  *
  * Dependencies point down only, and there is no circle anywhere (type-only imports count).
  * test/unit/layers.test.ts proves each rule fires on a small fixture.
@@ -81,6 +85,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^(electron|renderer)/', pathNot: EDGES },
       to: { path: EDGES },
+    },
+    {
+      name: 'labs-runner-only-through-the-api',
+      comment: 'the lab runner calls the services through the API, like the UI: it imports the contract (api/) and the floor, no domain module, service or edge.',
+      severity: 'error',
+      from: { path: '^electron/labs/' },
+      to: { path: '^(electron|renderer)/', pathNot: ['^electron/(labs|api)/', FLOOR] },
+    },
+    {
+      name: 'only-services-and-edges-use-the-runner',
+      comment: 'the lab runner is wired by the services and driven through the API: nothing below the services imports it.',
+      severity: 'error',
+      from: { path: '^(electron|renderer)/', pathNot: ['^electron/(labs|services)/', EDGES] },
+      to: { path: '^electron/labs/' },
     },
     {
       name: 'renderer-only-through-the-contract',

@@ -125,9 +125,18 @@ void app.whenReady().then(async () => {
     (stop) => (stopFirewall = stop),
     () => undefined, // no engine yet: the first screen says so
   );
-  app.on('will-quit', () => {
+  // Quitting waits (5 s at most) for the terminal sessions' processes to end in the containers;
+  // what a crash leaves, the next MicroLab to open a terminal ends (terminal/orphans.ts).
+  let terminalsClosed = false;
+  app.on('will-quit', (event) => {
     stopFirewall?.();
-    void services.terminal.closeAll();
+    if (terminalsClosed || services.terminal.list().length === 0) return;
+    event.preventDefault();
+    terminalsClosed = true;
+    void Promise.race([
+      services.terminal.closeAll(),
+      new Promise((resolve) => setTimeout(resolve, 5000)),
+    ]).finally(() => app.quit());
   });
   await createWindow();
   app.on('activate', () => {

@@ -67,11 +67,8 @@ export function readYaml<S extends z.ZodType>(
     message,
   });
   const failed = (issues: FileIssue[]) => ({ ok: false as const, issues: sortIssues(issues) });
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > format.maxBytes)
-    return failed([
-      at(1, 1, '', `the file is ${bytes} bytes; ${format.noun} may be at most ${format.maxBytes} bytes`),
-    ]);
+  const tooLarge = sizeIssue(file, Buffer.byteLength(text, 'utf8'), format);
+  if (tooLarge) return failed([tooLarge]);
 
   const lines = new LineCounter();
   const doc = parseDocument(text, {
@@ -106,6 +103,25 @@ export function readYaml<S extends z.ZodType>(
   const own = format.check?.(parsed.data) ?? [];
   if (own.length) return failed(place(own));
   return { ok: true, value: parsed.data, warnings };
+}
+
+/**
+ * The problem of a file of `bytes` bytes when that is more than `format` allows; a caller that
+ * sees a file's size before reading it asks here first.
+ */
+export function sizeIssue(
+  file: string,
+  bytes: number,
+  format: Pick<YamlFormat<z.ZodType>, 'maxBytes' | 'noun'>,
+): FileIssue | undefined {
+  if (bytes <= format.maxBytes) return undefined;
+  return {
+    file,
+    line: 1,
+    column: 1,
+    path: '',
+    message: `the file is ${bytes} bytes; ${format.noun} may be at most ${format.maxBytes} bytes`,
+  };
 }
 
 /** By line, then column (a stable sort: issues at one place keep their order). */

@@ -12,6 +12,8 @@ const store = new ProgressStore(file, 'student', staleMs ? { staleMs: Number(sta
 if (count === 'hold') {
   await store.update(async () => {
     process.stdout.write('holding\n');
+    // Held until killed (a timer keeps the process alive; a pending promise alone would not).
+    setInterval(() => undefined, 60_000);
     await new Promise(() => undefined);
   });
 } else {

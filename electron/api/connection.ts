@@ -15,6 +15,20 @@ export interface Connection {
   /** Runs `fn` once when the connection closes (at once if it already has). Returns a disposer. */
   onClose(fn: () => void): () => void;
   readonly closed: boolean;
+  /**
+   * Bytes sent to this connection that its other end has not taken yet (0 where the transport
+   * cannot tell), and a promise that resolves once they are at most `bytes` (or the
+   * connection closed). What a terminal session's backpressure reads (terminal/sessions.ts).
+   */
+  backlog(): number;
+  drained(bytes: number): Promise<void>;
+}
+
+/** How a transport tells what its other end has not taken yet (see Connection.backlog). */
+export interface Flow {
+  backlog(): number;
+  /** Registers `check`, called each time the backlog shrank; returns its disposer. */
+  onShrink(check: () => void): () => void;
 }
 
 /** A connection and the hook its transport calls when it goes. */
@@ -26,9 +40,11 @@ export interface ConnectionHandle {
 export function createConnection(
   send: <E extends EventName>(event: E, payload: Events[E]) => void,
   kind = 'c',
+  flow?: Flow,
 ): ConnectionHandle {
   const closers = new Set<() => void>();
   let closed = false;
+  const backlog = () => (closed || !flow ? 0 : flow.backlog());
   const connection: Connection = {
     id: `${kind}-${randomBytes(6).toString('hex')}`,
     send(event, payload) {
@@ -44,6 +60,20 @@ export function createConnection(
     },
     get closed() {
       return closed;
+    },
+    backlog,
+    drained(bytes) {
+      if (backlog() <= bytes) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          if (backlog() > bytes) return;
+          offShrink?.();
+          offClose();
+          resolve();
+        };
+        const offShrink = flow?.onShrink(done);
+        const offClose = connection.onClose(done);
+      });
     },
   };
   return {
@@ -69,4 +99,6 @@ export const DETACHED: Connection = {
   send: () => undefined,
   onClose: () => () => undefined,
   closed: false,
+  backlog: () => 0,
+  drained: () => Promise.resolve(),
 };

@@ -95,6 +95,8 @@ export type LabAction =
       kind: 'apply-policy';
       /** a shipped policy (labs/policies), the lab's folder, or "workspace:NAME" */ policy: string;
       mode?: 'off' | 'monitor' | 'enforce';
+      /** keep the connections the previous policy let open (by default those denied are cut) */
+      keepEstablished?: boolean;
     }
   | { kind: 'clear-policy' }
   | { kind: 'up'; deployment: 'monolith' | 'microservices'; layout?: 'flat' | 'perimeter' }
@@ -107,14 +109,27 @@ export type LabAction =
       mix?: Record<string, number>;
       /** run it while the next action runs (e.g. an upgrade under load) */ background?: boolean;
     }
-  | { kind: 'exec'; workload: string; command: string[] }
+  | {
+      kind: 'exec';
+      workload: string;
+      /** in the workload's firewall (its pod's holder; behind the perimeter, the router) */
+      firewall?: boolean;
+      command: string[];
+    }
   | { kind: 'terminal'; workload: string; firewall?: boolean; command?: string }
   | {
       kind: 'workspace';
       /** copies a file of the lab's folder into the workspace (a skeleton to complete) */ file: string;
       as?: string;
     }
-  | { kind: 'answer'; question: string; answer: string };
+  | {
+      kind: 'answer';
+      question: string;
+      /** The answer, or `found`: a value read off the system where a workload stands. */
+      answer?: string;
+      found?: { workload: string; field: 'password' | 'user' | 'host' };
+      output?: { workload: string; command: string[] };
+    };
 
 export interface LabActionInfo {
   /** Unique within the step. */
@@ -230,6 +245,8 @@ export interface Measurement {
   attacker?: LabAttacker;
   metric?: 'workloads' | 'databases' | 'domains';
   app?: LabApp;
+  /** The network column, when the measure names one other than its lab's. */
+  network?: LabNetwork;
 }
 
 export interface StepProgress {

@@ -211,6 +211,15 @@ function serveClient(
   { handlers, events }: WebServerOptions,
   log: (line: string) => void,
 ): void {
+  // What this client has not taken yet: the frames ws still holds and the socket's buffer.
+  const shrunk = new Set<() => void>();
+  const flow = {
+    backlog: () => ws.bufferedAmount,
+    onShrink: (check: () => void) => {
+      shrunk.add(check);
+      return () => void shrunk.delete(check);
+    },
+  };
   const send = (frame: ServerFrame) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > MAX_CLIENT_BACKLOG_BYTES) {
@@ -229,9 +238,11 @@ function serveClient(
       } satisfies ServerFrame);
     }
     ws.send(text, (err) => {
-      if (err) ws.terminate();
+      if (err) return void ws.terminate();
+      for (const check of shrunk) check();
     });
   };
+
   const disposers = eventNames.map((event) =>
     events.on(event, (payload) => send({ event, payload } as ServerFrame)),
   );
@@ -239,6 +250,7 @@ function serveClient(
   const { connection, close } = createConnection(
     (event, payload) => send({ event, payload } as ServerFrame),
     'ws',
+    flow,
   );
   let inFlight = 0;
   ws.on('close', () => {

@@ -18,7 +18,8 @@ export type TerminalCommand =
 
 export const TERMINAL_USAGE = `  shell WORKLOAD [--firewall] [--replica N]
                                   a shell in a workload (as its app's user) or, with --firewall,
-                                  in its firewall sidecar (root, NET_ADMIN: nft list ruleset)
+                                  in its firewall (root, NET_ADMIN: nft list ruleset): the pod's
+                                  holder, or behind the perimeter the router
   exec WORKLOAD [--firewall] [--replica N] -- CMD...
                                   run one command there, print its output, pass its exit code on`;
 

@@ -31,7 +31,7 @@ export async function runToCompletion(
       throw err;
     });
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return { exitCode: StatusCode, output: options.Tty ? logs.toString('utf8') : demuxBuffer(docker, logs) };
+    return { exitCode: StatusCode, output: options.Tty ? logs.toString('utf8') : demuxBuffer(logs) };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }

@@ -11,6 +11,10 @@ export interface ExecResult {
   exitCode: number;
   /** Its stdout and stderr together, as UTF-8 text, in the order they came. */
   output: string;
+  /** Its stdout alone. */
+  stdout: string;
+  /** Its stderr alone. */
+  stderr: string;
 }
 
 export interface ExecOptions {
@@ -60,5 +64,11 @@ export async function execIn(
     onTimeout: () => stream.destroy(),
   });
   const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, output: demuxBuffer(docker, Buffer.concat(chunks)) };
+  const all = Buffer.concat(chunks);
+  return {
+    exitCode: ExitCode ?? -1,
+    output: demuxBuffer(all),
+    stdout: demuxBuffer(all, 'stdout'),
+    stderr: demuxBuffer(all, 'stderr'),
+  };
 }

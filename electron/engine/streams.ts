@@ -2,57 +2,84 @@
  * Docker's streams, read one way everywhere.
  *
  * - A container's output without a TTY (attach, exec, logs) is multiplexed: each piece comes
- *   after an 8-byte header (stream 1 = stdout, 2 = stderr; size, big-endian). dockerode's
- *   `modem.demuxStream` splits it, also when a header or a piece spans chunks; `demux` and
- *   `demuxBuffer` are the only callers of it here.
+ *   after an 8-byte header (byte 0: stream, 1 = stdout, 2 = stderr; bytes 4-7: size,
+ *   big-endian; Docker's API reference, "Attach to a container", "Stream format"). `demux`
+ *   splits it as it arrives, also when a header or a piece spans chunks, and `demuxBuffer` a
+ *   whole one. Not dockerode's `modem.demuxStream`: it calls itself once per piece and copies
+ *   the rest of the chunk each time, so a burst of short lines (a trace monitor's output under
+ *   load, 20,000 lines of history) overflowed the stack.
  * - A chunk is not a line: `lines` hands over whole lines only, however the bytes were cut
  *   (also inside a multi-byte character), and `jsonLines` the lines that parse as JSON
  *   (Docker's events, the load generator's reports).
  */
-import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import type Docker from 'dockerode';
 
 /** Where demuxed output goes: a Writable, or anything with `write` (a line splitter). */
 export interface Sink {
   write(chunk: Buffer): unknown;
 }
 
+const HEADER_BYTES = 8;
+
+/**
+ * A multiplexed stream's reader, fed chunk by chunk: stdout's pieces to `stdout`, stderr's to
+ * `stderr`. Output that does not start with a valid header (a TTY's) goes to `stdout` as it is,
+ * from there on.
+ */
+class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+  private raw = false;
+
+  constructor(
+    private readonly stdout: Sink,
+    private readonly stderr: Sink,
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.raw) {
+      this.stdout.write(chunk);
+      return;
+    }
+    const buffer = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    let offset = 0;
+    while (buffer.length - offset >= HEADER_BYTES) {
+      const stream = buffer[offset]!;
+      if (stream > 2) {
+        // Not multiplexed after all (or misaligned): the rest is plain output.
+        this.raw = true;
+        this.pending = Buffer.alloc(0);
+        this.stdout.write(buffer.subarray(offset));
+        return;
+      }
+      const size = buffer.readUInt32BE(offset + 4);
+      if (buffer.length - offset - HEADER_BYTES < size) break;
+      const piece = buffer.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + size);
+      offset += HEADER_BYTES + size;
+      if (stream === 2) this.stderr.write(piece);
+      else if (stream === 1) this.stdout.write(piece);
+    }
+    this.pending = Buffer.from(buffer.subarray(offset));
+  }
+}
+
 /**
  * Splits a multiplexed stream as it arrives: stdout's pieces to `stdout`, stderr's to
- * `stderr` (by default the same sink, in the order they came). A stream that does not start
- * with a valid header (a TTY's) goes to `stdout` as it is (dockerode's rule).
+ * `stderr` (by default the same sink, in the order they came).
  */
-export function demux(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  stdout: Sink,
-  stderr: Sink = stdout,
-): void {
-  // dockerode calls only `write` on the two targets.
-  docker.modem.demuxStream(stream, stdout as NodeJS.WritableStream, stderr as NodeJS.WritableStream);
+export function demux(stream: NodeJS.ReadableStream, stdout: Sink, stderr: Sink = stdout): void {
+  const reader = new FrameReader(stdout, stderr);
+  stream.on('data', (chunk: Buffer) => reader.write(chunk));
 }
 
 /**
  * A whole multiplexed buffer (a container's logs with `follow: false`) as text, decoded once
  * all pieces are joined; `which` picks the streams kept (both by default, in their order).
  */
-export function demuxBuffer(
-  docker: Docker,
-  buffer: Buffer,
-  which: 'both' | 'stdout' | 'stderr' = 'both',
-): string {
+export function demuxBuffer(buffer: Buffer, which: 'both' | 'stdout' | 'stderr' = 'both'): string {
   const parts: Buffer[] = [];
   const keep: Sink = { write: (chunk) => parts.push(chunk) };
   const drop: Sink = { write: () => undefined };
-  const source = new EventEmitter();
-  demux(
-    docker,
-    source as unknown as NodeJS.ReadableStream,
-    which === 'stderr' ? drop : keep,
-    which === 'stdout' ? drop : keep,
-  );
-  source.emit('data', buffer);
+  new FrameReader(which === 'stderr' ? drop : keep, which === 'stdout' ? drop : keep).write(buffer);
   return Buffer.concat(parts).toString('utf8');
 }
 

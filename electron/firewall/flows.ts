@@ -232,7 +232,7 @@ export async function listFlows(
         since,
         tail: 20_000,
       })) as unknown as Buffer;
-      return parseLog(demuxBuffer(docker, buffer), new TraceParser(s.workload, book));
+      return parseLog(demuxBuffer(buffer), new TraceParser(s.workload, book));
     }),
   );
   let events = mergeFlows(all.flat());
@@ -283,7 +283,6 @@ export function followFlows(
     followed.set(s.id, stream);
     const parser = new TraceParser(s.workload, book);
     demux(
-      docker,
       stream,
       lines((l) => {
         const event = parser.line(l);

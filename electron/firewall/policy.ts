@@ -418,7 +418,7 @@ function unionMessage(path: (string | number)[]): string {
 }
 
 /** A policy file: its schema, limits, words, and the checks beyond the schema. */
-const POLICY_FORMAT: YamlFormat<typeof PolicySchema> = {
+export const POLICY_FORMAT: YamlFormat<typeof PolicySchema> = {
   schema: PolicySchema,
   maxBytes: MAX_POLICY_BYTES,
   noun: 'a policy',

@@ -240,7 +240,6 @@ export class SidecarChannel {
       // (Docker sends nothing; the empty line is dropped when "BEGIN" empties the file).
       stream.write('\n');
       demux(
-        this.docker,
         stream,
         lines((line) => {
           if (this.listed(line)) return;

@@ -12,6 +12,7 @@ import { ApiError } from '../errors';
 import type { LabClient } from './client';
 import { execIn, runTask } from './client';
 import { actionOf } from './format';
+import { StateReader } from './state';
 import type { ActionEntry } from './format';
 
 export interface ActionContext {
@@ -33,7 +34,7 @@ export function describeAction(entry: ActionEntry): string {
   const { kind, spec } = actionOf(entry);
   switch (kind) {
     case 'apply-policy':
-      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}`;
+      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}${spec.keepEstablished ? ', keeping established connections' : ''}`;
     case 'clear-policy':
       return 'remove the policy in force';
     case 'up':
@@ -47,9 +48,9 @@ export function describeAction(entry: ActionEntry): string {
         ? `capacity search from ${String(spec.rate)}/s`
         : `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
     case 'exec':
-      return `run \`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)}`;
+      return `run \`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
     case 'terminal':
-      return `open a terminal in ${String(spec.workload)}${spec.firewall ? "'s firewall" : ''}`;
+      return `open a terminal in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
     case 'workspace':
       return `copy ${String(spec.file)} into the workspace${spec.as ? ` as ${String(spec.as)}` : ''}`;
     case 'answer':
@@ -109,6 +110,9 @@ async function keepStudentVersion(text: string, target: string): Promise<string 
   return kept;
 }
 
+/** How long an `exec` entry may run (a fault held for a few seconds, then undone, fits). */
+const EXEC_TIMEOUT_MS = 60_000;
+
 /** How often, and for how long at most, a background load is watched until its clock runs. */
 export const LOAD_START_POLL_MS = 250;
 export const LOAD_START_TIMEOUT_MS = 60_000;
@@ -144,6 +148,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           await ctx.client.call('policy:apply', {
             file: ctx.resolvePolicy(spec.policy as string),
             ...(spec.mode ? { mode: spec.mode as 'off' | 'monitor' | 'enforce' } : {}),
+            ...(spec.keepEstablished ? { keepEstablished: true } : {}),
           });
           break;
         case 'clear-policy':
@@ -190,11 +195,17 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           break;
         }
         case 'exec': {
-          const result = await execIn(ctx.client, spec.workload as string, spec.command as string[]);
+          const result = await execIn(
+            ctx.client,
+            spec.workload as string,
+            spec.command as string[],
+            EXEC_TIMEOUT_MS,
+            spec.firewall ? 'firewall' : 'workload',
+          );
           if (result.exitCode !== 0)
             throw new ApiError(
               'exec-failed',
-              `\`${(spec.command as string[]).join(' ')}\` in ${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
+              `\`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
             );
           break;
         }
@@ -217,9 +228,19 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           }
           break;
         }
-        case 'answer':
-          await ctx.recordAnswer(spec.question as string, spec.answer as string);
+        case 'answer': {
+          const f = spec.found as { workload: string; field: 'password' | 'user' | 'host' } | undefined;
+          const o = spec.output as { workload: string; command: string[] } | undefined;
+          const value = f
+            ? await new StateReader(ctx.client).found(f.workload, f.field)
+            : o
+              ? (await execIn(ctx.client, o.workload, o.command)).output.trim()
+              : (spec.answer as string);
+          if (value === undefined)
+            throw new ApiError('solve-failed', `no ${f!.field} found in ${f!.workload}`);
+          await ctx.recordAnswer(spec.question as string, value);
           break;
+        }
       }
       done.push(describeAction(entry));
     }

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { CheckResult, LabCheckKind, LoadReport } from '../api/contract';
 import type { LabClient } from './client';
+import { execIn } from './client';
 import type { LabCheck } from './format';
 import type { Snapshot } from './progress';
 import { endpointsOf, packetsByRule, packetsSince } from './state';
@@ -61,6 +62,8 @@ function inRange(n: number, c: { min?: number; max?: number; equals?: number } |
     (c.max === undefined || n <= c.max)
   );
 }
+/** An ISO time as the student's clock shows it: "14:03:07". */
+const clock = (iso: string) => new Date(iso).toTimeString().slice(0, 8);
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, ' ');
 
 /** A one-line description of what a check verifies (unless the lab gives its own). */
@@ -152,17 +155,26 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
         );
       if (chosen.some((c) => !c.id || !c.startedAt))
         return fail("cannot read the containers' identity (id and start time) from the deployment status");
+      // A replacement (another container, another image) is a change; the same container started
+      // again is not: the engine restarts it (its restart policy after its process exited, or
+      // the engine itself restarting) and the firewall agent restarts an app into its reopened
+      // holder, none of it a step's doing. Such a restart is named, and passes.
       const changed: string[] = [];
+      const restarted: string[] = [];
       for (const c of chosen) {
         const now = s.workloads.find((w) => w.container === c.container);
         if (!now) changed.push(`${c.container} is gone`);
-        else if (now.id !== c.id) changed.push(`${c.container} was recreated`);
-        else if (now.startedAt !== c.startedAt) changed.push(`${c.container} was restarted`);
+        else if (now.id !== c.id)
+          changed.push(`${c.container} was recreated (another container under its name)`);
         else if (c.image && now.image !== c.image) changed.push(`${c.container} runs another image`);
+        else if (now.startedAt !== c.startedAt)
+          restarted.push(`${c.container} at ${now.startedAt ? clock(now.startedAt) : 'an unknown time'}`);
       }
       if (changed.length) return fail(`${changed.join('; ')}; the step expects them untouched`);
+      const untouched = `${chosen.length} container${chosen.length === 1 ? '' : 's'} untouched: same id`;
+      if (!restarted.length) return pass(`${untouched}, same start time, same image`);
       return pass(
-        `${chosen.length} container${chosen.length === 1 ? '' : 's'} untouched: same id, same start time, same image`,
+        `${untouched}, same image; started again since the ${check.since} began, the same container${restarted.length === 1 ? '' : 's'}: ${restarted.join(', ')} (a restart by the engine or the firewall agent, not a replacement)`,
       );
     }
     case 'policy': {
@@ -298,6 +310,20 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
         if (check.maxP95 !== undefined && e.p95 > check.maxP95)
           problems.push(`${e.endpoint}: p95 ${e.p95} ms`);
       }
+      if (check.covers) {
+        const ended = Date.parse((report as { endedAt?: string }).endedAt ?? '');
+        const s = await ctx.state.deployment();
+        const started = s.workloads
+          .filter((w) => w.workload === check.covers && w.startedAt && w.startedAt > ctx.stepStart.at)
+          .map((w) => Date.parse(w.startedAt!));
+        if (!started.length) return fail(`no replica of ${check.covers} started since the step began`);
+        const from = ended - report.duration * 1000;
+        const at = (t: number) => new Date(t).toISOString().slice(11, 19);
+        if (!(from <= Math.min(...started) && ended >= Math.max(...started)))
+          return fail(
+            `the last load ran from ${at(from)} to ${at(ended)}, but ${check.covers}'s new replicas started from ${at(Math.min(...started))} to ${at(Math.max(...started))}: start the load first, then the change while it runs`,
+          );
+      }
       const errors = endpoints.reduce((s, e) => s + e.errors, 0);
       const requests = endpoints.reduce((s, e) => s + e.count, 0);
       const samples = report.errorSamples.length ? ` (${report.errorSamples.slice(0, 2).join('; ')})` : '';
@@ -347,7 +373,22 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
     case 'quiz': {
       const answer = ctx.answers[check.question];
       if (answer === undefined) return fail(`no answer to "${check.question}" yet`);
-      return check.accept.some((a) => norm(a) === norm(answer))
+      const accepted = [...check.accept];
+      if (check.acceptOutput) {
+        const r = await execIn(ctx.client, check.acceptOutput.workload, check.acceptOutput.command);
+        if (r.exitCode !== 0)
+          return fail(
+            `cannot read the answer in ${check.acceptOutput.workload}: ${r.output.trim().slice(0, 200)}`,
+          );
+        accepted.push(r.output.trim());
+      }
+      if (check.acceptFound) {
+        const value = await ctx.state.found(check.acceptFound.workload, check.acceptFound.field);
+        if (value === undefined)
+          return fail(`cannot read the ${check.acceptFound.field} found in ${check.acceptFound.workload}`);
+        accepted.push(value);
+      }
+      return accepted.some((a) => norm(a) === norm(answer))
         ? pass(`"${answer}" is right`)
         : fail(`"${answer}" is not the answer to "${check.question}"`);
     }

@@ -15,15 +15,17 @@ export interface LabClient {
 }
 
 /**
- * Runs one command in a workload's first replica through a terminal session without a TTY
- * (what `microlab exec` does) and collects its output. Throws when the session ends without an
- * exit code, or after `timeoutMs`.
+ * Runs one command in a workload's first replica (or, `as: 'firewall'`, in its firewall: the
+ * pod's holder, or the router behind the perimeter) through a terminal session without a TTY
+ * (what `microlab exec [--firewall]` does) and collects its output. Throws when the session
+ * ends without an exit code, or after `timeoutMs`.
  */
 export async function execIn(
   client: LabClient,
   workload: string,
   command: string[],
   timeoutMs = 60_000,
+  as: 'workload' | 'firewall' = 'workload',
 ): Promise<{ exitCode: number; output: string }> {
   let id: string | undefined;
   const early: Events['terminal:output'][] = [];
@@ -41,7 +43,7 @@ export async function execIn(
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    const session = await client.call('terminal:open', { target: { workload }, command, tty: false });
+    const session = await client.call('terminal:open', { target: { workload }, as, command, tty: false });
     id = session.id;
     for (const o of early) if (o.id === id) chunks.push(Buffer.from(o.data, 'base64'));
     const ended = earlyExit.find((e) => e.id === id);

@@ -59,6 +59,11 @@ const deployment = z.enum(['monolith', 'microservices'], {
   error: 'deployment is monolith or microservices',
 });
 const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
+/** The network column of the 2×2 an attacker's figure belongs to, when not the lab's own. */
+const cellNetwork = z.enum(LAB_NETWORKS).optional().meta({
+  description:
+    "the 2×2 column the figure belongs to (default: the lab's); a segmented lab's baseline on the flat network says flat",
+});
 const attacker = z
   .enum(LAB_ATTACKERS, {
     error: `attacker is one of ${LAB_ATTACKERS.join(', ')}`,
@@ -67,6 +72,20 @@ const attacker = z
     description:
       "jumpbox: the stolen operator laptop; catalog-code: the workload that runs the catalog's code (the monolith's app, or the catalog service)",
   });
+/**
+ * A credential as found where a workload stands (its main process's environment, its user's
+ * ~/.pgpass): the first one's `field`. Values differ per deployment (the database password is
+ * random per deployment), so answers differ per student.
+ */
+const found = z.strictObject({
+  workload,
+  field: z.enum(['password', 'user', 'host']),
+});
+/** A command run in a workload's first replica: its output, trimmed. */
+const output = z.strictObject({
+  workload,
+  command: z.array(z.string().max(2000)).min(1).max(50),
+});
 const mix = z.partialRecord(
   z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
   z.int().min(0).max(1000),
@@ -76,7 +95,14 @@ const mix = z.partialRecord(
 // Actions: what a button (or a solve) does
 
 export const ActionKinds = {
-  'apply-policy': z.strictObject({ policy: policyRef, mode: mode.optional() }),
+  'apply-policy': z.strictObject({
+    policy: policyRef,
+    mode: mode.optional(),
+    keepEstablished: z.boolean().optional().meta({
+      description:
+        'keep the connections opened under the previous policy (`policy apply --keep-established`); by default those the new policy denies are cut',
+    }),
+  }),
   'clear-policy': z.strictObject({}),
   up: z.strictObject({ deployment, layout: layout.optional() }),
   scale: z.strictObject({
@@ -125,7 +151,14 @@ export const ActionKinds = {
         'keep running while the next entries of the same solve run; they start once its clock runs (an upgrade or a policy change under load)',
     }),
   }),
-  exec: z.strictObject({ workload, command: z.array(z.string().max(2000)).min(1).max(50) }),
+  exec: z.strictObject({
+    workload,
+    firewall: z.boolean().optional().meta({
+      description:
+        "run it in the workload's firewall instead (its pod's holder, root with NET_ADMIN; behind the perimeter, the router): a fault injected into an enforcement point",
+    }),
+    command: z.array(z.string().max(2000)).min(1).max(50),
+  }),
   terminal: z.strictObject({
     workload,
     firewall: z.boolean().optional(),
@@ -138,7 +171,27 @@ export const ActionKinds = {
       .meta({ description: "a file of the lab's folder, copied into the workspace" }),
     as: z.string().regex(NAME).optional(),
   }),
-  answer: z.strictObject({ question: id('question id'), answer: z.string().min(1).max(500) }),
+  answer: z
+    .strictObject({
+      question: id('question id'),
+      answer: z.string().min(1).max(500).optional(),
+      found: z
+        .lazy(() => found)
+        .optional()
+        .meta({
+          description: "answer with a value read off the system where a workload stands (this student's own)",
+        }),
+      output: z
+        .lazy(() => output)
+        .optional()
+        .meta({
+          description: 'answer with what a command prints in a workload now',
+        }),
+    })
+    .refine(
+      (v) => [v.answer, v.found, v.output].filter((x) => x !== undefined).length === 1,
+      'give one of answer, found or output',
+    ),
 } as const;
 export type ActionKind = keyof typeof ActionKinds;
 export const ACTION_KINDS = Object.keys(ActionKinds) as ActionKind[];
@@ -271,6 +324,10 @@ export const CheckSchema = z.discriminatedUnion(
       }),
       minRequests: z.int().min(0).default(1),
       maxP95: z.number().positive().optional().meta({ description: 'ms' }),
+      covers: workload.optional().meta({
+        description:
+          'the load ran through the whole roll of this workload: it started before the first replica started since the step began, and ended after the last',
+      }),
       run: z
         .strictObject({
           rate: z.number().positive().max(500),
@@ -292,8 +349,16 @@ export const CheckSchema = z.discriminatedUnion(
       question: id('question id'),
       accept: z
         .array(z.string().min(1).max(500))
-        .min(1)
+        .default([])
         .meta({ description: 'accepted answers (case and spaces ignored)' }),
+      acceptOutput: output.optional().meta({
+        description:
+          "also accepted: what a command prints in a workload now (a figure of this student's own shop)",
+      }),
+      acceptFound: found.optional().meta({
+        description:
+          "also accepted: the value read off the system where a workload stands (this student's own password, say)",
+      }),
     }),
   ],
   {
@@ -320,11 +385,12 @@ export const MeasureSources = {
     .strictObject({
       workload: workload.optional(),
       attacker: attacker.optional(),
+      network: cellNetwork,
       count: z.enum(['workloads', 'databases']).default('workloads'),
     })
     .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker'),
   'data-domains': z
-    .strictObject({ workload: workload.optional(), attacker: attacker.optional() })
+    .strictObject({ workload: workload.optional(), attacker: attacker.optional(), network: cellNetwork })
     .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker')
     .meta({
       description:

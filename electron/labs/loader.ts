@@ -134,6 +134,11 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
           issues.push({ path: [...at, 'id'], message: `check id "${check.id}" is used twice` });
         checkIds.add(check.id);
       }
+      if (check.kind === 'quiz' && !check.accept.length && !check.acceptFound && !check.acceptOutput)
+        issues.push({
+          path: at,
+          message: 'a quiz accepts something: give accept, acceptFound or acceptOutput',
+        });
       if (check.kind === 'quiz' && !questions.has(check.question))
         issues.push({ path: [...at, 'question'], message: `no question "${check.question}" in this step` });
       if (check.kind === 'policy' && check.policy) checkPolicy([...at, 'policy'], check.policy);
@@ -163,7 +168,7 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
     });
     claim.holds.forEach((text, i) => {
       for (const m of measuresOf(parseRelation(text)))
-        if (!measureIds.has(m))
+        if (!m.includes('.') && !measureIds.has(m))
           issues.push({ path: ['claims', c, 'holds', i], message: `no step measures "${m}" (in "${text}")` });
     });
     if (claim.prediction && !predictions.get(claim.prediction.step)?.has(claim.prediction.id))

@@ -3,7 +3,7 @@
  * solved), recorded into progress with unit and label for the lab's summary.
  */
 import type { LoadReport, Measurement } from '../api/contract';
-import type { LabAttacker } from '../api/labs';
+import type { LabAttacker, LabNetwork } from '../api/labs';
 import { measureSourceOf } from './format';
 import type { LabMeasure } from './format';
 import type { Snapshot } from './progress';
@@ -41,7 +41,7 @@ function term(t: Term, known: Map<string, Measurement>): { value: number; text: 
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-type Read = { value: number; source: string } & Pick<Measurement, 'attacker' | 'metric' | 'app'>;
+type Read = { value: number; source: string } & Pick<Measurement, 'attacker' | 'metric' | 'app' | 'network'>;
 
 /** The workload a measure reads from (its `workload`, or where its `attacker` stands now), and the 2×2 tags. */
 async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
@@ -50,7 +50,11 @@ async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
   const status = await ctx.state.deployment();
   return {
     workload: await ctx.state.attackerWorkload(attacker),
-    tags: { attacker, ...(status.deployment ? { app: status.deployment } : {}) },
+    tags: {
+      attacker,
+      ...(status.deployment ? { app: status.deployment } : {}),
+      ...(spec.network ? { network: spec.network as LabNetwork } : {}),
+    },
   };
 }
 

@@ -123,10 +123,10 @@ export class ProgressStore {
     }
     // The rename itself is durable once the directory is synced (not possible on Windows).
     const folder = await open(dir, 'r').catch(() => undefined);
-    await folder
-      ?.sync()
-      .catch(() => undefined)
-      .finally(() => folder.close());
+    if (folder) {
+      await folder.sync().catch(() => undefined);
+      await folder.close();
+    }
   }
 
   /**

@@ -5,7 +5,8 @@
  *   holds: ["blast-after < blast-before", "upgrade-errors == 0", "ms-gain >= 2 * mono-gain"]
  *
  * Grammar: `TERM OP TERM`, OP one of `<`, `<=`, `>`, `>=`, `==`, `!=`; a TERM is a measure id
- * or a number, optionally scaled (`2 * mono-gain`, `0.5 * x`). Pure: no I/O.
+ * (or LAB.MEASURE, another lab's: the same attacker in another cell of the 2×2) or a number,
+ * optionally scaled (`2 * mono-gain`, `0.5 * x`). Pure: no I/O.
  *
  * A claim is **supported** when every relation holds on the student's numbers, **not supported**
  * when one is measured and fails, and **not measured** while a measure it names is missing.
@@ -27,14 +28,15 @@ export interface Relation {
   right: Term;
 }
 
-const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A measure id, or LAB.MEASURE for another lab's (read from that lab's progress). */
+const ID = /^([a-z0-9][a-z0-9-]{0,62}\.)?[a-z0-9][a-z0-9-]{0,62}$/;
 const NUMBER = /^-?\d+(\.\d+)?$/;
 
 function parseTerm(raw: string, text: string): Term {
   const t = raw.trim();
   if (NUMBER.test(t)) return { factor: Number(t) };
   if (ID.test(t)) return { factor: 1, measure: t };
-  const scaled = /^(-?\d+(?:\.\d+)?)\s*\*\s*([a-z0-9][a-z0-9-]{0,62})$/.exec(t);
+  const scaled = /^(-?\d+(?:\.\d+)?)\s*\*\s*((?:[a-z0-9][a-z0-9-]{0,62}\.)?[a-z0-9][a-z0-9-]{0,62})$/.exec(t);
   if (scaled) return { factor: Number(scaled[1]), measure: scaled[2]! };
   throw new Error(
     `"${text}": "${t}" is neither a measure id, a number, nor NUMBER * MEASURE (e.g. "2 * mono-gain")`,

@@ -62,6 +62,16 @@ export interface RunnerOptions {
   port?: number;
 }
 
+/**
+ * Whether the lab is complete with the student at step `at` (1-based): every core step done, and
+ * no step from `at` on still pending (an optional step skipped earlier is left behind; one ahead
+ * is still to come).
+ */
+function complete(lab: Lab, progress: LabProgress | undefined, at: number): boolean {
+  const pending = (s: LabStep) => (progress?.steps[s.id]?.outcome ?? 'pending') === 'pending';
+  return lab.steps.every((s, i) => !pending(s) || (s.optional && i + 1 < at));
+}
+
 /** The step's predictions the student has not answered yet. */
 function unansweredPredictions(step: LabStep, record: StepProgress) {
   return step.predict.filter((q) => !record.predictions?.[q.id]);
@@ -377,11 +387,7 @@ export class LabRunner {
         const ids = new Set(measured.measurements.map((m) => m.id));
         r.measurements = [...r.measurements.filter((m) => !ids.has(m.id)), ...measured.measurements];
         const lp = labProgress(fresh, active.lab);
-        if (
-          loaded.lab.steps.every(
-            (s) => (fresh.labs[active.lab]?.steps[s.id]?.outcome ?? 'pending') !== 'pending',
-          )
-        ) {
+        if (complete(loaded.lab, fresh.labs[active.lab], active.step)) {
           lp.state = 'completed';
           lp.completedAt ??= now.toISOString();
         }
@@ -487,12 +493,23 @@ export class LabRunner {
   async next(): Promise<LabStatus> {
     const { data, active, loaded, step } = await this.active();
     const outcome = data.labs[active.lab]?.steps[step.id]?.outcome ?? 'pending';
-    if (outcome === 'pending')
+    // An optional step may be skipped; a core one must pass (or be solved) first.
+    if (outcome === 'pending' && !step.optional)
       throw new ApiError(
         'step-not-done',
         `step ${active.step} (${step.title}) has not passed yet`,
         'Run Check, or use Show me.',
       );
+    if (active.step >= loaded.lab.steps.length && outcome === 'pending') {
+      // The last step, optional, skipped: the lab is done once its core steps are.
+      await this.o.store.update((fresh) => {
+        if (!complete(loaded.lab, fresh.labs[active.lab], active.step + 1)) return;
+        const lp = labProgress(fresh, active.lab);
+        lp.state = 'completed';
+        lp.completedAt ??= new Date().toISOString();
+      });
+      return this.status();
+    }
     if (active.step >= loaded.lab.steps.length)
       throw new ApiError(
         'lab-complete',
@@ -610,7 +627,8 @@ export class LabRunner {
 
   async summary(id: string): Promise<LabSummary> {
     const { lab } = await this.find(id);
-    return summarize(lab, (await this.o.store.read()).labs[id]);
+    const data = await this.o.store.read();
+    return summarize(lab, data.labs[id], data.labs);
   }
 
   async table(): Promise<LabTable> {

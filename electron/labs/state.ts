@@ -28,6 +28,7 @@ import type { Snapshot } from './progress';
 /** Lazily read, shared by every check and measure of one run. */
 export class StateReader {
   private domainsOf = new Map<string, Promise<DataDomains>>();
+  private credentialsOf = new Map<string, Promise<Credential[]>>();
 
   private status?: Promise<DeploymentStatus>;
   private probe?: Promise<ProbeReport>;
@@ -77,14 +78,28 @@ export class StateReader {
     return found;
   }
 
+  /** The credentials found where `workload` stands: its main process's environment, its user's ~/.pgpass. */
+  credentials(workload: string): Promise<Credential[]> {
+    let read = this.credentialsOf.get(workload);
+    if (!read) {
+      read = execIn(this.client, workload, [
+        'sh',
+        '-c',
+        'tr "\\0" "\\n" < /proc/1/environ 2>/dev/null; cat "$HOME/.pgpass" 2>/dev/null; true',
+      ]).then((r) => credentialsIn(r.output));
+      this.credentialsOf.set(workload, read);
+    }
+    return read;
+  }
+
+  /** One field of the first credential found where `workload` stands. */
+  async found(workload: string, field: 'password' | 'user' | 'host'): Promise<string | undefined> {
+    return (await this.credentials(workload))[0]?.[field];
+  }
+
   private async readDomains(src: string): Promise<DataDomains> {
     const { databases } = await this.reach(src);
-    const found = await execIn(this.client, src, [
-      'sh',
-      '-c',
-      'tr "\\0" "\\n" < /proc/1/environ 2>/dev/null; cat "$HOME/.pgpass" 2>/dev/null; true',
-    ]);
-    const credentials = credentialsIn(found.output);
+    const credentials = await this.credentials(src);
     const logins: DataDomains['logins'] = [];
     const domains = new Set<string>();
     for (const db of databases)

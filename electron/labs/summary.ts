@@ -35,9 +35,16 @@ function measurementsOf(progress: LabProgress | undefined): Map<string, Measurem
  * Each claim of the lab with the student's numbers, its relations judged on them, its verdict
  * (supported / not supported / not measured) and, when it names one, the student's prediction.
  */
-export function claimsOf(lab: Lab, progress: LabProgress | undefined): SummaryClaim[] {
+export function claimsOf(
+  lab: Lab,
+  progress: LabProgress | undefined,
+  /** Every lab's progress: a relation may name another lab's measure as LAB.MEASURE. */
+  all: Record<string, LabProgress> = {},
+): SummaryClaim[] {
   const measured = measurementsOf(progress);
   const values = new Map([...measured].map(([id, m]) => [id, m.value]));
+  for (const [id, other] of Object.entries(all))
+    for (const [m, x] of measurementsOf(other)) values.set(`${id}.${m}`, x.value);
   return lab.claims.map((c) => {
     const measurements = c.measures.map((id) => measured.get(id)).filter((m): m is Measurement => !!m);
     const relations = c.holds.map((text) => {
@@ -67,12 +74,12 @@ export function claimsOf(lab: Lab, progress: LabProgress | undefined): SummaryCl
 
 /** The latest figures of each attacker in each cell (app × network), from every lab's measurements. */
 function attackerFigures(labs: Lab[], data: ProgressFile) {
-  const figures = new Map<string, AttackerFigures & { at: string }>();
+  const figures = new Map<string, AttackerFigures & { at: string; when: Record<string, string> }>();
   for (const lab of labs)
     for (const step of lab.steps)
       for (const m of data.labs[lab.id]?.steps[step.id]?.measurements ?? []) {
         if (!m.attacker || !m.metric) continue;
-        const key = `${m.app ?? lab.quadrant.app}/${lab.quadrant.network}/${m.attacker}`;
+        const key = `${m.app ?? lab.quadrant.app}/${m.network ?? lab.quadrant.network}/${m.attacker}`;
         const f = figures.get(key) ?? {
           workloads: null,
           databases: null,
@@ -80,8 +87,13 @@ function attackerFigures(labs: Lab[], data: ProgressFile) {
           lab: lab.id,
           step: step.id,
           at: '',
+          when: {},
         };
-        f[m.metric] = m.value;
+        // Each figure is the latest of its kind; the cell names where the latest of all came from.
+        if (m.at >= (f.when[m.metric] ?? '')) {
+          f[m.metric] = m.value;
+          f.when[m.metric] = m.at;
+        }
         if (m.at >= f.at) Object.assign(f, { lab: lab.id, step: step.id, at: m.at });
         figures.set(key, f);
       }
@@ -98,14 +110,18 @@ function attackerFigures(labs: Lab[], data: ProgressFile) {
     ) as Record<LabAttacker, AttackerFigures | null>;
 }
 
-export function summarize(lab: Lab, progress: LabProgress | undefined): LabSummary {
+export function summarize(
+  lab: Lab,
+  progress: LabProgress | undefined,
+  all: Record<string, LabProgress> = {},
+): LabSummary {
   return {
     lab: lab.id,
     title: lab.title,
     quadrant: lab.quadrant,
     state: progress?.state ?? 'not-started',
     finish: lab.finish,
-    claims: claimsOf(lab, progress),
+    claims: claimsOf(lab, progress, all),
     steps: lab.steps.map((s) => {
       const p = progress?.steps[s.id];
       return {
@@ -134,7 +150,7 @@ export function table(labs: Lab[], data: ProgressFile): LabTable {
             id: l.id,
             title: l.title,
             state: data.labs[l.id]?.state ?? 'not-started',
-            claims: claimsOf(l, data.labs[l.id]),
+            claims: claimsOf(l, data.labs[l.id], data.labs),
           })),
         attackers: attackers(app, network),
       })),

@@ -37,7 +37,8 @@ import {
 import { followFlows, listFlows } from '../firewall/flows';
 import { listInstances } from '../firewall/instances';
 import type { Mode, Policy, PolicyIssue } from '../firewall/policy';
-import { MAX_POLICY_BYTES, parsePolicy, PolicyError } from '../firewall/policy';
+import { parsePolicy, POLICY_FORMAT, PolicyError } from '../firewall/policy';
+import { sizeIssue } from '../yaml-file';
 import { NO_POLICY, runProbe } from '../probe/matrix';
 import { runBlastRadius } from '../probe/blast-radius';
 import { perimeterInForce } from '../topology/apply';
@@ -87,16 +88,8 @@ async function readPolicyFile(file: string): Promise<string> {
     throw new ApiError('policy-not-found', `no policy file at ${file}`);
   }
   if (!info.isFile()) throw new ApiError('policy-not-found', `${file} is not a file`);
-  if (info.size > MAX_POLICY_BYTES)
-    throw new PolicyError([
-      {
-        file,
-        line: 1,
-        column: 1,
-        path: '',
-        message: `the file is ${info.size} bytes; a policy may be at most ${MAX_POLICY_BYTES} bytes`,
-      },
-    ]);
+  const tooLarge = sizeIssue(file, info.size, POLICY_FORMAT);
+  if (tooLarge) throw new PolicyError([tooLarge]);
   return readFile(file, 'utf8');
 }
 

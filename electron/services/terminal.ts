@@ -58,6 +58,8 @@ export function createTerminalService(options: {
               ...(stream === 'stderr' ? { stream } : {}),
             }),
           exit: (id, end) => connection.send('terminal:exit', { id, ...end }),
+          backlog: () => connection.backlog(),
+          drained: (bytes) => connection.drained(bytes),
         },
       );
       // A connection that went while the session was opening takes it along.

@@ -7,6 +7,11 @@
  * session's processes carry MICROLAB_TERMINAL=<id> in their environment; closing runs a
  * second exec, as the same user, that hangs them up (SIGHUP, as a terminal would) and then
  * kills whatever is left (SIGKILL). Descendants inherit the variable, background jobs too.
+ *
+ * A process that ends without closing its sessions (the app crashed, a CLI was killed) leaves
+ * them running in the containers. So they also carry MICROLAB_TERMINAL_OWNER=<host>/<pid>, the
+ * MicroLab process that opened them; the first session a process opens sweeps the project's
+ * containers for sessions whose owner on this host no longer runs, and ends them (orphans.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { ApiError } from '../errors';
+import { killScript, OWNER_ENV, runScript, sweepOrphans, THIS_OWNER } from './orphans';
 import type { ResolvedTarget, TerminalRole, TerminalTarget } from './target';
 import { resolveTarget } from './target';
 
@@ -22,6 +28,13 @@ export const MAX_SESSIONS = 12;
 /** Small output and output after a quiet spell go at once; a flood every FLUSH_MS, or as soon as FLUSH_BYTES gather. */
 export const FLUSH_MS = 16;
 export const FLUSH_BYTES = 64 * 1024;
+/**
+ * Output a session lets wait for a client that does not take it (a slow browser), bytes: past
+ * this it stops reading its process's output (the process then blocks on its full terminal,
+ * as in any terminal), and reads again once a quarter of it is left. Input is not held back:
+ * Ctrl-C reaches the process while its output waits.
+ */
+export const MAX_BACKLOG_BYTES = 256 * 1024;
 /** Output this small (an echo, a prompt) is interactive: it is never held back. */
 const SMALL_BYTES = 1024;
 /** The environment variable that marks a session's processes. */
@@ -59,6 +72,10 @@ export interface SessionSink {
   output(id: string, data: Buffer, stream: 'stdout' | 'stderr'): void;
   /** Called once, last. */
   exit(id: string, end: SessionEnd): void;
+  /** Output bytes sent that the other end has not taken yet (a slow browser); 0 when unknown. */
+  backlog?(): number;
+  /** Resolves once the backlog is at most `bytes`. */
+  drained?(bytes: number): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -94,6 +111,8 @@ interface Session {
   finishing?: boolean;
   /** Its standard input was closed (`end`): nothing more is written. */
   inputEnded?: boolean;
+  /** Its output is not read while the client has MAX_BACKLOG_BYTES to take. */
+  paused?: boolean;
   ended: boolean;
 }
 
@@ -101,16 +120,14 @@ interface Session {
 const SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'];
 
 /** Hang up a session's processes, then kill what is left. $1 is the session id. */
-const KILL_SCRIPT = `find() { grep -lsxzF "${SESSION_ENV}=$1" /proc/[0-9]*/environ | cut -d/ -f3; }
-pids=$(find "$1"); [ -z "$pids" ] && exit 0
-kill -HUP $pids 2>/dev/null
-for i in 1 2 3 4 5; do sleep 0.1; pids=$(find "$1"); [ -z "$pids" ] && exit 0; done
-kill -KILL $pids 2>/dev/null; exit 0`;
+const KILL_SCRIPT = killScript(SESSION_ENV);
 
 export class TerminalSessions {
   private readonly sessions = new Map<string, Session>();
   /** Sessions being opened count against the limit too. */
   private opening = 0;
+  /** The sweep for sessions left by processes that ended, started by the first open. */
+  private swept?: Promise<unknown>;
 
   constructor(
     private readonly docker: () => Promise<Docker>,
@@ -138,13 +155,14 @@ export class TerminalSessions {
     this.opening++;
     try {
       const docker = await this.docker();
+      this.swept ??= this.sweep().catch(() => undefined);
       const target = await resolveTarget(docker, this.project, options.target, options.as);
       const id = `t${randomBytes(8).toString('hex')}`;
       const tty = options.tty ?? true;
       const exec = await docker.getContainer(target.containerId).exec({
         Cmd: options.command ?? SHELL,
         User: target.user,
-        Env: [`${SESSION_ENV}=${id}`, 'TERM=xterm-256color'],
+        Env: [`${SESSION_ENV}=${id}`, `${OWNER_ENV}=${THIS_OWNER}`, 'TERM=xterm-256color'],
         Tty: tty,
         AttachStdin: true,
         AttachStdout: true,
@@ -245,6 +263,16 @@ export class TerminalSessions {
     await Promise.all([...this.sessions.values()].map((s) => this.end(s, { reason: 'closed' })));
   }
 
+  /**
+   * Whether a session's output waits for its client (MAX_BACKLOG_BYTES not taken yet), and the
+   * bytes it holds gathered for the next batch. Undefined for an unknown id. For diagnostics
+   * and tests.
+   */
+  flow(id: string): { paused: boolean; heldBytes: number } | undefined {
+    const session = this.sessions.get(id);
+    return session && { paused: Boolean(session.paused), heldBytes: session.batch.bytes };
+  }
+
   private get(id: string, owner: string): Session {
     const session = this.sessions.get(id);
     if (!session || session.owner !== owner) {
@@ -299,6 +327,20 @@ export class TerminalSessions {
       batch[which] = [];
       session.sink.output(session.info.id, data, which);
     }
+    this.holdBack(session);
+  }
+
+  /** Stops reading a session's output while its client has MAX_BACKLOG_BYTES to take. */
+  private holdBack(session: Session): void {
+    const { sink, stream } = session;
+    if (session.paused || session.ended || !sink.backlog || !sink.drained) return;
+    if (sink.backlog() <= MAX_BACKLOG_BYTES) return;
+    session.paused = true;
+    stream.pause();
+    void sink.drained(MAX_BACKLOG_BYTES / 4).then(() => {
+      session.paused = false;
+      if (!session.ended && !stream.destroyed) stream.resume();
+    });
   }
 
   private pumpResize(session: Session): void {
@@ -366,31 +408,22 @@ export class TerminalSessions {
     return session.closing;
   }
 
+  /**
+   * Ends the sessions that MicroLab processes of this host left running when they ended without
+   * closing them (see orphans.ts). Returns the owners whose sessions it ended.
+   */
+  async sweep(): Promise<string[]> {
+    return sweepOrphans(await this.docker(), this.project);
+  }
+
   /** Hangs up and kills every process of the session, as its own user, by its marker. */
   private async kill(session: Session): Promise<void> {
-    const docker = await this.docker();
-    const exec = await docker.getContainer(session.target.containerId).exec({
-      Cmd: ['sh', '-c', KILL_SCRIPT, 'microlab-kill', session.info.id],
-      User: session.target.user,
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
-        resolve();
-      }, 5000);
-      stream.on('error', () => undefined);
-      stream.on('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.resume();
-    });
+    await runScript(await this.docker(), session.target.containerId, session.target.user, [
+      'sh',
+      '-c',
+      KILL_SCRIPT,
+      'microlab-kill',
+      session.info.id,
+    ]);
   }
 }

@@ -2,12 +2,15 @@
  * Which container a terminal opens, and as whom. Only containers MicroLab created for this
  * project can be opened: a workload instance (as the user its app runs as), the firewall
  * sidecar sharing that instance's network namespace, or the perimeter router (both as root,
- * with the NET_ADMIN capability the container was given, so `nft list ruleset` works).
+ * with the NET_ADMIN capability the container was given, so `nft list ruleset` works). Behind
+ * the perimeter a workload's firewall is the router: the one enforcement point of every
+ * workload.
  */
 import type Docker from 'dockerode';
 import type { ContainerInspectInfo } from 'dockerode';
 import { ApiError } from '../errors';
 import { LABEL } from '../engine/labels';
+import { LAYOUT_LABEL } from '../topology/perimeter';
 
 /** A workload instance by workload name and replica number (1-based), or a container by name or id. */
 export type TerminalTarget = { workload: string; replica?: number } | { container: string };
@@ -83,7 +86,9 @@ export async function resolveTarget(
       user: info.Config.User || 'root',
     };
   }
-  const sidecar = await sidecarOf(docker, project, info);
+  const sidecar =
+    (await sidecarOf(docker, project, info)) ??
+    (labels[LAYOUT_LABEL] === 'perimeter' ? await routerOf(docker, project) : undefined);
   if (!sidecar) {
     throw new ApiError(
       'terminal-no-firewall',
@@ -146,6 +151,23 @@ async function byWorkload(
     return await docker.getContainer(chosen.c.Id).inspect();
   } catch (err) {
     if (notFound(err)) throw new ApiError('terminal-stopped', `${workload} replica ${replica ?? 1} is gone`);
+    throw err;
+  }
+}
+
+/**
+ * Behind the perimeter, every workload's firewall is the one router (io.microlab.role=perimeter):
+ * the running router of the project, if any.
+ */
+async function routerOf(docker: Docker, project: string): Promise<ContainerInspectInfo | undefined> {
+  const [router] = await docker.listContainers({
+    filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=perimeter`], status: ['running'] },
+  });
+  if (!router) return undefined;
+  try {
+    return await docker.getContainer(router.Id).inspect();
+  } catch (err) {
+    if (notFound(err)) return undefined;
     throw err;
   }
 }

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { labelsFor } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
 import type { Deployment } from './declarations';
-import { STOREFRONT_ALIAS } from './declarations';
+import { LEGACY_DB_PASSWORD, STOREFRONT_ALIAS, withPassword } from './declarations';
 import { workloadLabels } from './workload';
 
 export interface ComposeOptions {
@@ -20,14 +20,19 @@ export interface ComposeOptions {
 
 const duration = (ms: number) => `${ms}ms`;
 
+/**
+ * The compose file. The deployment's database password is the image's own (`shop`), and a `$`
+ * in a command is doubled (compose would read `$NAME` as one of the host's variables).
+ */
 export function composeFile(d: Deployment, options: ComposeOptions): string {
   const services: Record<string, unknown> = {};
+  const password = (v: string) => withPassword(v, LEGACY_DB_PASSWORD);
   for (const w of d.workloads) {
     services[w.name] = {
       image: shopImageName(),
       ...(w.user ? { user: w.user } : {}),
-      ...(w.command ? { command: w.command } : {}),
-      environment: w.env,
+      ...(w.command ? { command: w.command.map((c) => password(c).replace(/\$/g, '$$$$')) } : {}),
+      environment: Object.fromEntries(Object.entries(w.env).map(([k, v]) => [k, password(v)])),
       labels: {
         ...labelsFor(options.project, 'workload', { workload: w.name }),
         ...workloadLabels({ name: w.name, labels: w.labels, ports: w.ports }, d.name),

@@ -12,7 +12,8 @@ import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
 import { pollUntil, sleep, TimeoutError } from '../wait';
 import type { Deployment, WorkloadSpec } from './declarations';
-import { STOREFRONT_ALIAS } from './declarations';
+import { DB_PASSWORD, STOREFRONT_ALIAS, withPassword } from './declarations';
+import { deploymentPassword, SECRET_LABEL } from './secret';
 import type { Target } from './running';
 import { holderOf, LAYOUT_LABEL, networkName } from './running';
 import { workloadLabels } from './workload';
@@ -39,6 +40,15 @@ export async function createReplica(
   if (options.behindBalancer) spec = { ...spec, publish: undefined };
   const env = { ...spec.env };
   if (options.version && spec.kind === 'app') env.SHOP_VERSION = options.version;
+  // The deployment's database password, where the declaration names it (secret.ts).
+  let command = spec.command;
+  const secret = [...Object.values(env), ...(command ?? [])].some((v) => v.includes(DB_PASSWORD))
+    ? await deploymentPassword(docker, project)
+    : undefined;
+  if (secret !== undefined) {
+    for (const [k, v] of Object.entries(env)) env[k] = withPassword(v, secret);
+    command = command?.map((c) => withPassword(c, secret));
+  }
   const lab = spec.networks.find((n) => n !== 'edge')!;
   const primary = spec.publish !== undefined ? 'edge' : lab;
   const endpoint = (network: string) => ({
@@ -97,9 +107,10 @@ export async function createReplica(
     ...network,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(spec.user ? { User: spec.user } : {}),
-    ...(spec.command ? { Cmd: spec.command } : {}),
+    ...(command ? { Cmd: command } : {}),
     Labels: {
       ...labelsFor(project, 'workload', { workload: spec.name }),
+      ...(secret !== undefined ? { [SECRET_LABEL]: secret } : {}),
       ...workloadLabels({ name: spec.name, labels: spec.labels, ports: spec.ports }, d.name),
       [LAYOUT_LABEL]: d.layout,
     },
@@ -257,7 +268,7 @@ async function lastLogs(docker: Docker, id: string): Promise<string> {
     const buffer = (await docker
       .getContainer(id)
       .logs({ stdout: true, stderr: true, tail: 5, follow: false })) as unknown as Buffer;
-    return demuxBuffer(docker, buffer).trim().split('\n').slice(-3).join(' | ');
+    return demuxBuffer(buffer).trim().split('\n').slice(-3).join(' | ');
   } catch {
     return '';
   }

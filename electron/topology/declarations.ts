@@ -130,7 +130,22 @@ const postgresHealth: HealthCheck = {
   startPeriodMs: 30_000,
 };
 
-const databaseUrl = (host: string) => `postgres://shop:shop@${host}:${POSTGRES_PORT}/postgres`;
+/**
+ * The deployment's database password, as a declaration writes it: each container gets the real
+ * value when it is created (secret.ts: one random password per deployment, so that students'
+ * answers differ). Every database accepts it for the one login, `shop`.
+ */
+export const DB_PASSWORD = '{{db-password}}';
+/** What deployments created before the per-deployment password used (and keep using). */
+export const LEGACY_DB_PASSWORD = 'shop';
+const DATA_DIR = '/var/lib/microlab/postgres';
+
+/** `text` with DB_PASSWORD replaced by the deployment's password. */
+export function withPassword(text: string, password: string): string {
+  return text.split(DB_PASSWORD).join(password);
+}
+
+const databaseUrl = (host: string) => `postgres://shop:${DB_PASSWORD}@${host}:${POSTGRES_PORT}/postgres`;
 
 function postgres(name: string, labels: Record<string, string>): WorkloadSpec {
   return {
@@ -139,9 +154,15 @@ function postgres(name: string, labels: Record<string, string>): WorkloadSpec {
     labels: { app: 'shop', tier: 'db', ...labels },
     ports: [{ port: POSTGRES_PORT, protocol: 'tcp' }],
     networks: ['lab'],
-    env: {},
+    env: { MICROLAB_DB_PASSWORD: DB_PASSWORD },
     user: 'postgres',
-    command: ['postgres', '-D', '/var/lib/microlab/postgres'],
+    // The image's login is shop/shop: the deployment's password is set (single-user mode, before
+    // the server listens) each time the database starts, then the server runs as PID 1.
+    command: [
+      'sh',
+      '-c',
+      `printf "ALTER ROLE shop PASSWORD '%s';\\n" "$MICROLAB_DB_PASSWORD" | postgres --single -D ${DATA_DIR} postgres >/dev/null && exec postgres -D ${DATA_DIR}`,
+    ],
     resources: { memoryMb: 128, cpus: 1, pids: 100 },
     health: postgresHealth,
     dependsOn: [],
@@ -214,7 +235,7 @@ export const OPERATOR_HOME = '/tmp/operator';
  */
 export function operatorFiles(databases: string[], storefront: string): string {
   const quote = (line: string) => `'${line.replace(/'/g, `'\\''`)}'`;
-  const pgpass = databases.map((db) => `${db}:${POSTGRES_PORT}:*:shop:shop`);
+  const pgpass = databases.map((db) => `${db}:${POSTGRES_PORT}:*:shop:${DB_PASSWORD}`);
   const history = [
     `curl -s http://${storefront}:${APP_PORT}/healthz`,
     ...databases.map((db) => `psql -h ${db} -U shop postgres -c 'select count(*) from pg_stat_activity'`),

@@ -117,7 +117,7 @@ export async function runLoad(
       else if (line.type === 'summary') summary = line;
       else output.push(JSON.stringify(value));
     });
-    demux(docker, stream, stdout, { write: (c: Buffer) => output.push(c.toString()) });
+    demux(stream, stdout, { write: (c: Buffer) => output.push(c.toString()) });
     stream.on('error', () => undefined);
     await container.start();
     ctx.progress({ step: 2, message: 'running' });

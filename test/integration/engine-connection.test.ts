@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Events } from '../../electron/api/contract';
 import { EngineRegistry } from '../../electron/engine/registry';
 import { createServices } from '../../electron/services';
+import { pollUntil } from '../../electron/wait';
 import { openEngineRelay } from './support';
 
 const project = 'microlab-it-engine-connection';
@@ -20,13 +21,8 @@ process.env.MICROLAB_STATE_DIR = stateDir;
 /** The relay in use; cut in afterAll whatever the test did. */
 let relay: { port: number; cut(): Promise<void> } | undefined;
 
-async function until(what: string, ok: () => boolean, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, ok: () => boolean, limitMs = 30_000) =>
+  pollUntil(ok, { what, limitMs, everyMs: 50 });
 
 afterAll(async () => {
   await relay?.cut().catch(() => undefined);

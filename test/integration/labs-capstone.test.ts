@@ -4,7 +4,10 @@
  * into the workspace, edit it, save, answer) passes, and a wrong fix fails saying what is wrong
  * (a file that does not validate; a flow whose verdict differs from the target); each step's
  * fix is applied and checked on the real firewalls (matrix, counters, checkout under load); the
- * measurements tell the story; reset of a step and of the lab restore the policy.
+ * same broken rollout under a checkout load fails fewer checkouts when established connections
+ * are kept than when they are cut; the renamed selector's rule counts nothing until the fix;
+ * the measurements support each claim's relation; reset of a step and of the lab restore the
+ * policy.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +19,28 @@ const { l } = shopLabForFile(project, { labPort: 0 });
 const LAB = 'capstone';
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
+
+/**
+ * As a student: a step that asks for predictions fails its check until they are recorded (the
+ * first choice each time); then they are recorded. Returns the step's why questions.
+ */
+async function predictFirst(): Promise<{ id: string }[]> {
+  const status = await l.call('labs:status', {});
+  const step = (await l.call('labs:get', { lab: LAB })).steps[status.step! - 1]!;
+  if (step.predict.length) {
+    const report = await l.call('labs:check', {});
+    expect(failing(report)[0], step.id).toMatch(/^predict first/);
+    for (const q of step.predict)
+      await l.call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'a guess' });
+  }
+  return step.explain;
+}
+
+/** Answers the why questions of a step that passed. */
+async function explain(questions: { id: string }[]): Promise<void> {
+  for (const q of questions)
+    await l.call('labs:answer', { question: q.id, answer: 'because of what I measured' });
+}
 const policyInForce = async () => path.basename((await l.call('policy:show', {})).source?.file ?? '');
 
 /** The student's edit: read the workspace file, change it, save it. */
@@ -30,16 +55,24 @@ describe('lab 6 (capstone) on the real engine', () => {
   const measured = new Map<string, Measurement>();
   const record = (r: CheckReport) => {
     for (const m of r.measurements) measured.set(m.id, m);
+    expect(r.notRecorded).toEqual([]);
+  };
+  const value = (id: string) => {
+    const m = measured.get(id);
+    if (!m) throw new Error(`no measurement ${id}`);
+    return m.value;
   };
 
   it('starts with the monitor-mode policy in force; step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
-    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 6 });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 8 });
     expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices' });
     expect(await policyInForce()).toBe('microservices-monitor.yaml');
   });
 
-  it('ticket 1 fails before the student acts, with the symptom reproduced', async () => {
+  let firstWhys: { id: string }[] = [];
+  it('ticket 1 fails before the student acts (a prediction first), with the symptom reproduced', async () => {
+    firstWhys = await predictFirst();
     const report = await l.call('labs:check', {});
     expect(report.passed).toBe(false);
     expect(report.results[0]).toMatchObject({ passed: true }); // gateway -> payments-db connected, audit
@@ -64,22 +97,26 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(failing(report), failing(report).join(' | ')).toEqual([]);
     expect(report.outcome).toBe('passed');
     record(report);
+    await explain(firstWhys);
     expect(measured.get('gateway-db-monitor')?.value).toBe(5);
   });
 
   it('ticket 1, applied: every workload enforced, the probe times out, checkout works', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     const honest = failing(await l.call('labs:check', {}));
     expect(honest).toContain('gateway -> payments-db:5432 connected; the step expects it blocked');
     await l.run('labs:action', { action: 'apply' });
     const report = await l.call('labs:check', {});
     expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
+    await explain(whys);
     expect(measured.get('gateway-db-enforced')?.value).toBe(0);
   });
 
   it("ticket 2: the database team's policy lets the gateway into payments-db; a fix that breaks the status page fails naming the flow", async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:action', { action: 'rollout' });
     expect(await policyInForce()).toBe('microservices-broken-priority.yaml');
@@ -97,11 +134,13 @@ describe('lab 6 (capstone) on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
+    await explain(whys);
     expect(measured.get('gateway-db-broken')?.value).toBe(5);
   });
 
   it('ticket 2, applied with "Show me": pci-isolation decides and counts, the status page and checkout work', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect(failing(await l.call('labs:check', {}))).toContain(
       'gateway -> payments-db:5432 connected; the step expects it blocked',
     );
@@ -110,6 +149,7 @@ describe('lab 6 (capstone) on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
+    await explain(whys);
     expect(measured.get('gateway-db-fixed')?.value).toBe(4);
     expect(measured.get('pci-isolation-hits')?.value).toBeGreaterThan(0);
     expect(measured.get('gateway-db-fixed')!.value).toBeLessThan(measured.get('gateway-db-broken')!.value);
@@ -117,16 +157,54 @@ describe('lab 6 (capstone) on the real engine', () => {
     expect(summary.claims.slice(0, 2).every((c) => c.verdict === 'supported')).toBe(true);
   });
 
+  it('ticket 3 as it happened: with --keep-established the pooled connections hide the broken rollout from checkout', async () => {
+    await l.call('labs:next', {});
+    const whys = await predictFirst();
+    expect(failing(await l.call('labs:check', {}))).toEqual(
+      expect.arrayContaining([
+        'db-monitoring.yaml is in force; the step expects microservices-broken-selector.yaml',
+        'no load has run since the step started',
+      ]),
+    );
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
+    record(report);
+    await explain(whys);
+    expect(value('kept-checkout-count')).toBeGreaterThan(0);
+    // The agent holds the policy as applied: keeping established connections.
+    expect((await l.call('policy:show', {})).source).toMatchObject({ keepEstablished: true });
+  });
+
+  it('the same rollout, cutting what it denies: checkout fails at once', async () => {
+    await l.call('labs:next', {});
+    const whys = await predictFirst();
+    expect(failing(await l.call('labs:check', {}))).toContain('no load has run since the step started');
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report), failing(report).join(' | ')).toEqual([]);
+    record(report);
+    await explain(whys);
+    expect(value('cut-checkout-errors')).toBeGreaterThan(0);
+  });
+
   it('ticket 3: the renamed selector matches nothing and the default denies orders -> payments; the fix reconnects it', async () => {
     await l.call('labs:next', {});
+    const whys = await predictFirst();
     expect((await l.call('labs:check', {})).passed).toBe(false);
     await l.run('labs:action', { action: 'rollout-pci' });
     const symptom = await l.call('labs:check', {});
     expect(symptom.results[0], failing(symptom).join(' | ')).toMatchObject({ passed: true });
     await l.run('labs:solve', {});
-    expect(failing(await l.call('labs:check', {}))).toEqual([]);
+    const diagnosed = await l.call('labs:check', {});
+    expect(failing(diagnosed)).toEqual([]);
+    record(diagnosed);
+    await explain(whys);
+    // The rule that should carry the flow counted nothing while the probe tried it.
+    expect(value('orders-to-payments-broken')).toBe(0);
 
     await l.call('labs:next', {});
+    const whysFix = await predictFirst();
     expect(failing(await l.call('labs:check', {}))).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^orders -> payments:8080 .*; the step expects it connected$/),
@@ -136,10 +214,22 @@ describe('lab 6 (capstone) on the real engine', () => {
     const report = await l.call('labs:check', {});
     expect(failing(report), failing(report).join(' | ')).toEqual([]);
     record(report);
+    await explain(whysFix);
     expect(measured.get('orders-to-payments-hits')?.value).toBeGreaterThan(0);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
     expect(summary.claims.every((c) => c.verdict === 'supported')).toBe(true);
+  });
+
+  it("the numbers support each claim's relation", () => {
+    expect(value('gateway-db-enforced')).toBeLessThan(value('gateway-db-monitor'));
+    expect(value('gateway-db-fixed')).toBeLessThan(value('gateway-db-broken'));
+    expect(value('pci-isolation-hits')).toBeGreaterThan(0);
+    // Kept connections hid the mistake; cut ones showed it.
+    expect(value('kept-checkout-errors')).toBeLessThan(value('cut-checkout-errors'));
+    expect(value('orders-to-payments-broken')).toBe(0);
+    expect(value('orders-to-payments-hits')).toBeGreaterThan(0);
+    console.log([...measured.values()].map((m) => `${m.id}=${m.value} (${m.source})`).join('\n'));
   });
 
   it('reset of a step restores its start; reset of the lab the monitor-mode policy', async () => {

@@ -104,12 +104,9 @@ describe('lab 4 on the real engine', () => {
     );
     await l.call('labs:answer', { question: 'code-after', answer: '1' });
     const honest = await l.call('labs:check', {});
-    expect(failing(honest)).toEqual(
-      expect.arrayContaining([
-        'catalog is in monitor mode; the step expects enforce; payments-db is in monitor mode; the step expects enforce',
-        'catalog -> payments-db:5432 connected; the step expects it blocked',
-      ]),
-    );
+    expect(failing(honest)).toEqual([
+      'catalog is in monitor mode; the step expects enforce; payments-db is in monitor mode; the step expects enforce',
+    ]);
     await l.run('labs:solve', {});
     const report = await l.call('labs:check', {});
     expect(failing(report)).toEqual([]);
@@ -130,7 +127,7 @@ describe('lab 4 on the real engine', () => {
     await l.call('policy:apply', { file: policyPath('microservices-flat.yaml') });
     const report = await l.call('labs:check', {});
     expect(report.passed).toBe(false);
-    expect(failing(report)).toContain('catalog -> payments-db:5432 connected; the step expects it blocked');
+    expect(failing(report).join('\n')).toMatch(/segment-microservices\.yaml/);
     const dir = (await l.call('labs:get', { lab: LAB })).workspace.dir;
     await l.call('policy:apply', { file: path.join(dir, 'segment-microservices.yaml') });
     expect(failing(await l.call('labs:check', {}))).toEqual([]);
@@ -176,10 +173,15 @@ describe('lab 4 on the real engine', () => {
     expect(failing(report)).toEqual([]);
     for (const m of report.measurements) measured.set(m.id, m);
     expect(measured.get('upgrade-errors')?.value).toBe(0);
-    expect(measured.get('others-replaced')?.value).toBe(0);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
-    expect(summary.claims.map((c) => c.verdict)).toEqual(['supported', 'supported', 'supported']);
+    // The claim that compares with lab 2's number waits for lab 2 (not walked in this file).
+    expect(summary.claims.map((c) => c.verdict)).toEqual([
+      'supported',
+      'not-measured',
+      'supported',
+      'supported',
+    ]);
     expect(summary.claims[0]!.prediction).toMatchObject({ answer: '1' });
     const table = await l.call('labs:table', {});
     const cell = table.cells.find((c) => c.app === 'microservices' && c.network === 'segmented');
@@ -187,6 +189,12 @@ describe('lab 4 on the real engine', () => {
     expect(cell?.attackers).toMatchObject({
       jumpbox: { domains: 0, lab: LAB, step: 'enforce' },
       'catalog-code': { domains: 1, lab: LAB, step: 'enforce' },
+    });
+    // The baseline on the flat network fills the microservices × flat cell.
+    const flat = table.cells.find((c) => c.app === 'microservices' && c.network === 'flat');
+    expect(flat?.attackers).toMatchObject({
+      jumpbox: { domains: 5, lab: LAB, step: 'baseline' },
+      'catalog-code': { domains: 5, lab: LAB, step: 'baseline' },
     });
   });
 

@@ -44,6 +44,11 @@ describe('labs 1 and 2 on the real engine', () => {
     const check = await cli(['lab', 'check'], env);
     expect(check.code).toBe(1);
     expect(check.stdout).toContain('no answer to "password" yet');
+    // The image's password, passed around the room, is not this deployment's.
+    expect((await cli(['lab', 'answer', 'password', 'shop'], env)).code).toBe(0);
+    const passedAround = await cli(['lab', 'check'], env);
+    expect(passedAround.code).toBe(1);
+    expect(passedAround.stdout).toContain('"shop" is not the answer to "password"');
   });
 
   it('lab 1: every step fails first and passes once solved; both attackers read all five data domains', async () => {

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentName, Layout } from '../../electron/api/contract';
+import { execIn as execInContainer } from '../../electron/engine/exec';
 import { SAME_SEGMENT } from '../../electron/firewall/perimeter';
 import type { BlastRadius } from '../../electron/probe/blast-radius';
 import { policyPath } from '../shop-policies';
@@ -69,23 +70,7 @@ async function containerOf(workload: string): Promise<string> {
 
 /** Runs a command in a workload's own container (as its user); resolves with stdout. */
 async function execIn(workload: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(await containerOf(workload)).exec({
-    Cmd: cmd,
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on('end', resolve));
-  const buffer = Buffer.concat(chunks);
-  let out = '';
-  for (let offset = 0; offset + 8 <= buffer.length;) {
-    const size = buffer.readUInt32BE(offset + 4);
-    if (buffer[offset] === 1) out += buffer.subarray(offset + 8, offset + 8 + size).toString('utf8');
-    offset += 8 + size;
-  }
-  return out;
+  return (await execInContainer(docker, await containerOf(workload), cmd, { timeoutMs: 60_000 })).stdout;
 }
 
 interface LastReport {
@@ -162,11 +147,25 @@ describe('the monolith with its neighbours', () => {
     await up('monolith', 'flat');
   });
 
-  it("keeps the app's database credentials in its environment, where a foothold can read them", async () => {
+  it("keeps the app's database credentials in its environment, where a foothold can read them; the operator's on the jumpbox", async () => {
     const info = await docker.getContainer(await containerOf('shop')).inspect();
-    expect(info.Config.Env).toContain('DATABASE_URL=postgres://shop:shop@shop-db:5432/postgres');
+    const url = info.Config.Env.find((e) => e.startsWith('DATABASE_URL='))!;
+    // The deployment's own password: random, the same in the app's URL, the operator's file and the database.
+    const password = /^DATABASE_URL=postgres:\/\/shop:([a-z2-9]{10})@shop-db:5432\/postgres$/.exec(url)?.[1];
+    expect(password, url).toBeDefined();
+    expect(info.Config.Labels['io.microlab.db-password']).toBe(password);
     const environ = await execIn('shop', ['sh', '-c', "tr '\\0' '\\n' < /proc/1/environ"]);
-    expect(environ).toContain('DATABASE_URL=postgres://shop:shop@shop-db:5432/postgres');
+    expect(environ).toContain(url);
+    expect((await execIn('jumpbox', ['sh', '-c', 'cat "$HOME/.pgpass"'])).trim()).toBe(
+      `shop-db:5432:*:shop:${password}`,
+    );
+    // The image's own password no longer opens the database.
+    const old = await execIn('jumpbox', [
+      'sh',
+      '-c',
+      "PGPASSWORD=shop psql -w -h shop-db -U shop postgres -tAc 'select 1' 2>&1; true",
+    ]);
+    expect(old).toMatch(/password authentication failed/);
     // ... and the jumpbox has the client to use them.
     const tools = await execIn('jumpbox', ['sh', '-c', 'for t in curl nc psql nft; do command -v $t; done']);
     expect(
@@ -182,9 +181,14 @@ describe('the monolith with its neighbours', () => {
     const r = await blast('jumpbox');
     expect(r.observed).toEqual({ reached: ['reporting', 'shop', 'shop-db'], databases: 1 });
     expect(r.summary).toBe('jumpbox reaches 3 of 3 workloads (1 database)');
+    // The operator's saved login (~/.pgpass) is all psql needs.
     const psql = await execIn('jumpbox', [
       'psql',
-      'postgres://shop:shop@shop-db:5432/postgres',
+      '-h',
+      'shop-db',
+      '-U',
+      'shop',
+      'postgres',
       '-tAc',
       'select 42',
     ]);

@@ -12,6 +12,7 @@ import { demuxBuffer } from '../../electron/engine/streams';
 import { baseImageName } from '../../electron/engine/images';
 import { labelsFor } from '../../electron/engine/labels';
 import { EventBus } from '../../electron/api/events';
+import { pollUntil, TimeoutError } from '../../electron/wait';
 import type { TaskInfo } from '../../electron/api/contract';
 import type { TaskContext } from '../../electron/tasks';
 import { TaskManager } from '../../electron/tasks';
@@ -75,7 +76,6 @@ export async function imageExists(name: string): Promise<boolean> {
 /** Requests a container served under `pathPrefix`, counted from its JSON-line logs. */
 export async function requestsServed(container: string, pathPrefix: string): Promise<number> {
   const logs = demuxBuffer(
-    docker,
     (await docker
       .getContainer(container)
       .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer,
@@ -123,14 +123,20 @@ export async function until<T>(
   ok: (v: T) => boolean,
   limitMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => err as T);
-    if (ok(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${what}: still ${value instanceof Error ? value.message : JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
+  let value: T | undefined;
+  const accepted = async () => {
+    value = await probe().catch((err: unknown) => err as T);
+    return ok(value);
+  };
+  try {
+    await pollUntil(accepted, { what, limitMs });
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    throw new Error(`${what}: still ${value instanceof Error ? value.message : JSON.stringify(value)}`, {
+      cause: err,
+    });
   }
+  return value as T;
 }
 
 /**

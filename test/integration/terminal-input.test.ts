@@ -1,7 +1,8 @@
 /**
  * What students type and pipe into terminals (issue 15): `microlab exec` passes its standard
  * input through byte for byte and closes it at end of file, like `docker exec -i`;
- * `microlab shell` keeps a character whose bytes arrive in two reads whole.
+ * `microlab shell` keeps a character whose bytes arrive in two reads whole; a shell left
+ * running by a MicroLab process that was killed is ended by the next one that opens a terminal.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localApi } from '../../electron/api/local';
 import { createServices } from '../../electron/services';
 import type { Services } from '../../electron/services';
-import { repoRoot } from './support';
+import { execIn } from '../../electron/engine/exec';
+import { docker, repoRoot, until } from './support';
 
 const project = `term-input-it-${process.pid}`;
 const cliPath = path.join(repoRoot, 'bin', 'microlab.js');
@@ -100,5 +102,36 @@ describe('microlab shell', () => {
     expect(out).not.toContain('\ufffd');
     expect(out).toContain(text);
     expect(result.code).toBe(0);
+  });
+});
+
+describe('a MicroLab process killed with its sessions open', () => {
+  it('leaves no shell behind once another MicroLab process opens a terminal', async () => {
+    const jumpbox = `${project}-jumpbox-1`;
+    const sleeping = async () =>
+      (
+        await execIn(docker, jumpbox, [
+          'sh',
+          '-c',
+          'pgrep -f "^sleep 4646" >/dev/null && echo yes || echo no',
+        ])
+      ).output.trim();
+    const child = spawn(process.execPath, [cliPath, 'shell', 'jumpbox'], {
+      env: { ...process.env, MICROLAB_PROJECT: project },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    child.stdin.write('sleep 4646\r');
+    await until('the shell running sleep', sleeping, (s) => s === 'yes');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    // Docker does not end an exec's processes when its client goes: the shell is orphaned.
+    expect(await sleeping()).toBe('yes');
+
+    // The next process to open a terminal ends what dead MicroLab processes left.
+    const api = localApi(services);
+    const session = await api.call('terminal:open', { target: { workload: 'shop' } });
+    await until('the orphaned shell ended', sleeping, (s) => s === 'no');
+    await api.call('terminal:close', { id: session.id });
+    api.close();
   });
 });

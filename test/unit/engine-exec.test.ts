@@ -88,7 +88,12 @@ describe('execIn', () => {
     }, 3);
     servers.push(server);
     const result = await execIn(docker, 'c1', ['nft', 'list', 'table', 'inet', 'microlab']);
-    expect(result).toEqual({ exitCode: 3, output: 'table inet microlab {\nwarning\n}\n' });
+    expect(result).toEqual({
+      exitCode: 3,
+      output: 'table inet microlab {\nwarning\n}\n',
+      stdout: 'table inet microlab {\n}\n',
+      stderr: 'warning\n',
+    });
     expect(seen.created).toMatchObject({
       Cmd: ['nft', 'list', 'table', 'inet', 'microlab'],
       AttachStdin: false,

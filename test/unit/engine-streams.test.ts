@@ -1,10 +1,6 @@
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { demux, demuxBuffer, jsonLines, lines } from '../../electron/engine/streams';
-
-// A client that never connects: demuxing is dockerode's own code, no engine involved.
-const docker = new Docker({ socketPath: '/nonexistent/docker.sock' });
 
 /** One piece of Docker's multiplexed stream: header (stream, 0, 0, 0, size) and payload. */
 function frame(stream: 1 | 2, text: string | Buffer): Buffer {
@@ -48,15 +44,31 @@ describe('lines', () => {
 describe('demux', () => {
   it('splits a whole buffer, stdout and stderr in order or apart', () => {
     const buffer = Buffer.concat([frame(1, 'out 1\n'), frame(2, 'err 1\n'), frame(1, 'out 2\n')]);
-    expect(demuxBuffer(docker, buffer)).toBe('out 1\nerr 1\nout 2\n');
-    expect(demuxBuffer(docker, buffer, 'stdout')).toBe('out 1\nout 2\n');
-    expect(demuxBuffer(docker, buffer, 'stderr')).toBe('err 1\n');
+    expect(demuxBuffer(buffer)).toBe('out 1\nerr 1\nout 2\n');
+    expect(demuxBuffer(buffer, 'stdout')).toBe('out 1\nout 2\n');
+    expect(demuxBuffer(buffer, 'stderr')).toBe('err 1\n');
+  });
+
+  it("reads a burst of 50,000 short pieces in one chunk (dockerode's recursive demuxStream overflowed the stack)", () => {
+    const pieces = Array.from({ length: 50_000 }, (_, i) => frame(1, `trace ${i}\n`));
+    const seen: string[] = [];
+    const splitter = lines((l) => seen.push(l));
+    expect(demuxBuffer(Buffer.concat(pieces)).split('\n')).toHaveLength(50_001);
+    const source = new PassThrough();
+    demux(source, splitter);
+    source.write(Buffer.concat(pieces));
+    expect(seen).toHaveLength(50_000);
+    expect(seen.at(-1)).toBe('trace 49999');
+  });
+
+  it("passes a TTY's output (no headers) through as it is", () => {
+    expect(demuxBuffer(Buffer.from('$ ls\r\nREADME.md\r\n'))).toBe('$ ls\r\nREADME.md\r\n');
   });
 
   it('decodes a character split across two pieces once they are joined', () => {
     const bytes = Buffer.from('→');
     const buffer = Buffer.concat([frame(1, bytes.subarray(0, 1)), frame(1, bytes.subarray(1))]);
-    expect(demuxBuffer(docker, buffer)).toBe('→');
+    expect(demuxBuffer(buffer)).toBe('→');
   });
 
   it('follows a live stream whose headers and lines span chunks, into line splitters', () => {
@@ -64,7 +76,6 @@ describe('demux', () => {
     const out: string[] = [];
     const err: string[] = [];
     demux(
-      docker,
       source,
       lines((l) => out.push(l)),
       lines((l) => err.push(l)),

@@ -82,3 +82,59 @@ describe('a background load', () => {
     expect(calls).toEqual(['load:run', 'load:report', 'policy:apply']);
   });
 });
+
+describe('entries that reach an enforcement point', () => {
+  /** A client that records each call's input and ends every terminal session at once with exit 0. */
+  function recordingClient() {
+    const inputs: [string, unknown][] = [];
+    const exits: ((end: { id: string; exitCode: number; reason: string }) => void)[] = [];
+    const client: LabClient = {
+      call: (async (method: string, input: unknown) => {
+        inputs.push([method, input]);
+        if (method === 'terminal:open') {
+          setTimeout(() => exits.forEach((exit) => exit({ id: 't1', exitCode: 0, reason: 'exited' })), 0);
+          return { id: 't1' };
+        }
+        return { report: {} };
+      }) as LabClient['call'],
+      on: ((event: string, listener: (end: { id: string; exitCode: number; reason: string }) => void) => {
+        if (event === 'terminal:exit') exits.push(listener);
+        return () => {};
+      }) as LabClient['on'],
+      wait: async () => {
+        throw new Error('no task here');
+      },
+    };
+    return { client, inputs };
+  }
+
+  it("runs an exec with firewall: true in the workload's firewall, not in the workload", async () => {
+    const { client, inputs } = recordingClient();
+    const done = await runEntries(
+      [{ exec: { workload: 'payments', firewall: true, command: ['nft', 'list', 'ruleset'] } }],
+      context(client),
+    );
+    expect(inputs).toEqual([
+      [
+        'terminal:open',
+        { target: { workload: 'payments' }, as: 'firewall', command: ['nft', 'list', 'ruleset'], tty: false },
+      ],
+    ]);
+    expect(done).toBe('run `nft list ruleset` in the firewall of payments');
+  });
+
+  it('applies a policy keeping established connections only when the entry says so', async () => {
+    const { client, inputs } = recordingClient();
+    await runEntries(
+      [
+        { 'apply-policy': { policy: 'broken.yaml', keepEstablished: true } },
+        { 'apply-policy': { policy: 'broken.yaml' } },
+      ],
+      context(client),
+    );
+    expect(inputs).toEqual([
+      ['policy:apply', { file: 'broken.yaml', keepEstablished: true }],
+      ['policy:apply', { file: 'broken.yaml' }],
+    ]);
+  });
+});

@@ -133,3 +133,79 @@ describe('what a check says it verifies', () => {
     expect(radius({ min: 2 })).toBe('blast radius of jumpbox: at least 2 databases');
   });
 });
+
+describe('an unchanged check when the engine restarted a container', () => {
+  const start = {
+    ...EMPTY,
+    containers: [
+      {
+        workload: 'shop',
+        container: 'p-shop-1',
+        id: 'a1',
+        startedAt: '2026-12-07T10:00:00.000Z',
+        image: 'i1',
+      },
+      {
+        workload: 'shop-db',
+        container: 'p-shop-db-1',
+        id: 'b1',
+        startedAt: '2026-12-07T10:00:00.000Z',
+        image: 'i2',
+      },
+    ],
+  };
+  const status = (shop: { id: string; startedAt: string; image: string }) =>
+    ({
+      call: async (method: string) => {
+        if (method !== 'deploy:status') throw new Error(`unexpected ${method}`);
+        return {
+          project: 'p',
+          workloads: [
+            { workload: 'shop', container: 'p-shop-1', ...shop },
+            {
+              workload: 'shop-db',
+              container: 'p-shop-db-1',
+              id: 'b1',
+              startedAt: '2026-12-07T10:00:00.000Z',
+              image: 'i2',
+            },
+          ],
+        };
+      },
+      on: () => () => undefined,
+      wait: () => Promise.reject(new Error('no task')),
+    }) as unknown as LabClient;
+  const check = CheckSchema.parse({ kind: 'unchanged', workloads: ['shop', 'shop-db'], since: 'lab' });
+  const run = (client: LabClient) =>
+    runCheck(check, 0, { ...context(client), labStart: start, stepStart: start });
+
+  it('passes, naming the restart and why: the same container started again is no replacement', async () => {
+    const restartedAt = '2026-12-07T10:05:00.000Z';
+    const result = await run(status({ id: 'a1', startedAt: restartedAt, image: 'i1' }));
+    expect(result.passed).toBe(true);
+    expect(result.message).toContain(
+      '2 containers untouched: same id, same image; started again since the lab began',
+    );
+    expect(result.message).toContain(`p-shop-1 at ${new Date(restartedAt).toTimeString().slice(0, 8)}`);
+    expect(result.message).toContain('a restart by the engine or the firewall agent, not a replacement');
+  });
+
+  it('fails for a container recreated or running another image, saying which', async () => {
+    const recreated = await run(status({ id: 'a2', startedAt: '2026-12-07T10:05:00.000Z', image: 'i1' }));
+    expect(recreated).toMatchObject({ passed: false });
+    expect(recreated.message).toMatch(/^p-shop-1 was recreated/);
+    const reimaged = await run(status({ id: 'a1', startedAt: '2026-12-07T10:05:00.000Z', image: 'i9' }));
+    expect(reimaged).toMatchObject({
+      passed: false,
+      message: 'p-shop-1 runs another image; the step expects them untouched',
+    });
+  });
+
+  it('passes with the same start time when nothing happened', async () => {
+    const result = await run(status({ id: 'a1', startedAt: '2026-12-07T10:00:00.000Z', image: 'i1' }));
+    expect(result).toMatchObject({
+      passed: true,
+      message: '2 containers untouched: same id, same start time, same image',
+    });
+  });
+});

@@ -165,6 +165,28 @@ describe('a claim judged by the student’s numbers', () => {
   });
 });
 
+describe('a claim over another lab’s number', () => {
+  it('reads LAB.MEASURE from that lab’s progress, and is not measured until that lab records it', () => {
+    const other = LAB.replace('id: demo', 'id: other')
+      .replace('measures: [blast-before, blast-after, errors]', 'measures: [blast-after, errors]')
+      .replace(
+        'holds: ["blast-after < blast-before", "errors == 0"]',
+        'holds: ["blast-after < demo.blast-before"]',
+      );
+    const o = parseLab(other, 'other/lab.yaml', path.join(os.tmpdir(), 'other'));
+    const mine = progress([], [m('blast-after', 1), m('errors', 0)]);
+    expect(claimsOf(o, mine, { other: mine })[0]!.verdict).toBe('not-measured');
+    const demo = progress([m('blast-before', 3)], []);
+    expect(claimsOf(o, mine, { other: mine, demo })[0]).toMatchObject({
+      verdict: 'supported',
+      relations: [{ text: 'blast-after < demo.blast-before', holds: true, left: 1, right: 3 }],
+    });
+    expect(claimsOf(o, mine, { demo: progress([m('blast-before', 1)], []) })[0]!.verdict).toBe(
+      'not-supported',
+    );
+  });
+});
+
 describe('the 2×2 table', () => {
   it('puts each attacker’s figures in the cell of the shape that ran, null where not measured', () => {
     const data: ProgressFile = {
@@ -191,6 +213,54 @@ describe('the 2×2 table', () => {
       domains: null,
     });
     expect(cell('monolith', 'flat').attackers).toEqual({ jumpbox: null, 'catalog-code': null });
+  });
+
+  it('a figure that names its network sits in that column; each figure is the latest of its kind', () => {
+    const data: ProgressFile = {
+      version: 1,
+      student: 's',
+      labs: {
+        demo: progress(
+          [
+            m('blast-before', 12, {
+              attacker: 'catalog-code',
+              metric: 'workloads',
+              app: 'microservices',
+              network: 'flat',
+            }),
+            m('domains-before', 5, {
+              attacker: 'catalog-code',
+              metric: 'domains',
+              app: 'microservices',
+              network: 'flat',
+              at: '2026-12-07T10:05:00.000Z',
+            }),
+          ],
+          [
+            m('blast-after', 2, {
+              attacker: 'catalog-code',
+              metric: 'workloads',
+              app: 'microservices',
+              network: 'flat',
+              at: '2026-12-07T09:00:00.000Z',
+            }),
+          ],
+        ),
+      },
+    };
+    const cells = table([lab], data).cells;
+    const flat = cells.find((c) => c.app === 'microservices' && c.network === 'flat')!;
+    // The older reading (09:00) does not overwrite the newer one (10:00); the cell names the latest.
+    expect(flat.attackers['catalog-code']).toEqual({
+      workloads: 12,
+      databases: null,
+      domains: 5,
+      lab: 'demo',
+      step: 'before',
+    });
+    expect(
+      cells.find((c) => c.app === 'microservices' && c.network === 'segmented')!.attackers['catalog-code'],
+    ).toBeNull();
   });
 });
 

@@ -50,6 +50,14 @@ describe('the layer rule', () => {
     expect(violations.every((v) => v.rule.severity === 'error')).toBe(true);
   });
 
+  it('has a failing fixture for every rule of the configuration', async () => {
+    const config = (await import(path.join(root, '.dependency-cruiser.cjs'))) as {
+      default: { forbidden: { name: string }[] };
+    };
+    const rules = config.default.forbidden.map((r) => r.name).sort();
+    expect([...new Set(violations.map((v) => v.rule.name))].sort()).toEqual(rules);
+  });
+
   it('finds both circles (one violation each), type-only imports included', () => {
     expect(broken('no-circular')).toEqual([
       'electron/api/contract.ts -> electron/engine/types.ts',
@@ -79,6 +87,13 @@ describe('the layer rule', () => {
       'electron/api/local.ts -> electron/services/index.ts',
     ]);
     expect(broken('nothing-imports-an-edge')).toEqual(['electron/api/local.ts -> electron/cli.ts']);
+    expect(broken('labs-runner-only-through-the-api')).toEqual([
+      'electron/labs/checks.ts -> electron/probe/matrix.ts',
+      'electron/labs/checks.ts -> electron/services/index.ts',
+    ]);
+    expect(broken('only-services-and-edges-use-the-runner')).toEqual([
+      'electron/api/local.ts -> electron/labs/runner.ts',
+    ]);
     expect(broken('renderer-only-through-the-contract')).toEqual([
       'renderer/app.ts -> electron/probe/matrix.ts',
     ]);

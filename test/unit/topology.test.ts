@@ -60,7 +60,9 @@ describe('the declarations', () => {
     });
     // Neither holds a database credential; the app's own environment does (the labs read it there).
     expect(JSON.stringify([jumpbox.env, reporting.env])).not.toMatch(/postgres:\/\//);
-    expect(d.workloads.find((w) => w.name === owner)!.env.DATABASE_URL).toMatch(/^postgres:\/\/shop:shop@/);
+    expect(d.workloads.find((w) => w.name === owner)!.env.DATABASE_URL).toMatch(
+      /^postgres:\/\/shop:\{\{db-password\}\}@/,
+    );
   });
 
   it('gives each service its own database, and only payments the payments database', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { YamlFormat } from '../../electron/yaml-file';
-import { readYaml } from '../../electron/yaml-file';
+import { readYaml, sizeIssue } from '../../electron/yaml-file';
 
 const Thing = z.strictObject({
   name: z.string(),
@@ -80,6 +80,15 @@ describe('readYaml', () => {
       'thing.yaml:1:1  the file is 307 bytes; a thing may be at most 200 bytes',
     ]);
     expect(issuesOf('# nothing\n')).toEqual(['thing.yaml:1:1  the thing is empty']);
+    // the same words for a file seen by its size before it is read
+    expect(sizeIssue('big.yaml', 201, format)).toEqual({
+      file: 'big.yaml',
+      line: 1,
+      column: 1,
+      path: '',
+      message: 'the file is 201 bytes; a thing may be at most 200 bytes',
+    });
+    expect(sizeIssue('big.yaml', 200, format)).toBeUndefined();
   });
 
   it('stops an alias bomb', () => {

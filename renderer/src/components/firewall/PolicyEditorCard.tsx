@@ -318,10 +318,11 @@ export function PolicyEditorCard({
               <span
                 className={`small ${saved.state.kind === 'error' ? 'bad' : 'muted'}`}
                 data-saved={saved.state.kind}
+                {...(saved.state.kind === 'saved' ? { title: saved.state.path } : {})}
               >
                 {' '}
                 {saved.state.kind === 'saved'
-                  ? `· saved to ${saved.state.path}`
+                  ? '· saved in your workspace'
                   : saved.state.kind === 'saving'
                     ? '· saving…'
                     : `· not saved: ${saved.state.message}`}

@@ -48,6 +48,8 @@ export function StepGuide({
   const [reply, setReply] = useState<Reply>();
   const [busy, setBusy] = useState<string>();
   const [hints, setHints] = useState<string[]>([]);
+  /** The task followed is a load: the step's other buttons stay usable (a change made under load). */
+  const [loading, setLoading] = useState(false);
   const outcome = progress?.outcome ?? 'pending';
   const shown = Math.max(hints.length, progress?.hintsShown ?? 0);
 
@@ -73,6 +75,7 @@ export function StepGuide({
       return;
     }
     setReply(undefined);
+    setLoading(action.kind === 'load');
     task.start(entry.label, () => api.call('labs:action', { action: entry.id }));
   };
   const onCheck = () =>
@@ -152,8 +155,9 @@ export function StepGuide({
               type="button"
               onClick={() => onAction(entry)}
               disabled={
-                disabled ||
-                (unpredicted && entry.action.kind !== 'terminal' && entry.action.kind !== 'workspace')
+                !!busy ||
+                (task.busy && !(loading && entry.action.kind !== 'load')) ||
+                (unpredicted && entry.action.kind !== 'workspace')
               }
               title={unpredicted ? 'Record your prediction first' : undefined}
             >
@@ -197,10 +201,16 @@ export function StepGuide({
           type="button"
           className={outcome === 'pending' ? '' : 'primary'}
           onClick={onNext}
-          disabled={disabled || outcome === 'pending' || step.index >= steps}
-          hidden={step.index >= steps}
+          disabled={disabled || (outcome === 'pending' && !step.optional)}
+          hidden={step.index >= steps && !(step.optional && outcome === 'pending')}
         >
-          Next step
+          {outcome !== 'pending'
+            ? 'Next step'
+            : step.index >= steps
+              ? 'Skip this optional step and finish'
+              : step.optional
+                ? 'Skip this optional step'
+                : 'Next step'}
         </button>
       </div>
       {(task.task || task.error) && (
