@@ -77,11 +77,11 @@ async function capacitySearches(call: Api['call'], run: Api['run']): Promise<voi
     const parts: string[] = [];
     for (const [replicas, start] of [
       [1, 5],
-      [3, 15],
+      [3, 20],
     ] as const) {
       await run('deploy:scale', { service, replicas, cpus: 0.25 });
       const t0 = performance.now();
-      const final = await run('load:run', { rate: start, duration: 60, mix: { search: 1 }, capacity: {} });
+      const final = await run('load:run', { rate: start, duration: 90, mix: { search: 1 }, capacity: {} });
       const seconds = (performance.now() - t0) / 1000;
       total += seconds;
       const r = await call('load:report', { taskId: final.id });
