@@ -365,8 +365,11 @@ async function versionOf(docker: Docker, project: string, workload: string): Pro
 }
 
 /**
- * Puts back the version each rolled replica replaced: the replica that failed first (stopped,
- * then replaced under its name), then the others, each replaced before it drains, as in a roll.
+ * Puts back the version each rolled replica replaced, the replica that failed first: as in a
+ * roll, a replacement at the old version starts beside it (`<name>-next`) and must be healthy;
+ * then the bad one stops (SIGTERM, then its stop timeout: a process that no longer answers does
+ * not heed it) and its replacement takes its name. (Its name is not reused while it goes: its
+ * pod's holder keeps that name until it is removed.)
  */
 async function rollBack(
   target: Target,
@@ -382,11 +385,7 @@ async function rollBack(
   for (const r of order) {
     throwIfAborted(ctx.signal);
     ctx.progress({ step: 2, message: `${r.name} back to version ${r.previousVersion ?? '1'}` });
-    const answering = r.id !== failedId;
-    // The failed replica goes first, as any replica goes: SIGTERM, then its stop timeout (a
-    // process that no longer answers does not heed it), and only then does its address leave.
-    if (!answering) await retire(docker, r.id);
-    const back = await createReplica(target, d, spec, answering ? `${r.name}-next` : r.name, {
+    const back = await createReplica(target, d, spec, `${r.name}-next`, {
       ...(r.previousVersion ? { version: r.previousVersion } : {}),
       port: 0,
       behindBalancer,
@@ -395,11 +394,9 @@ async function rollBack(
     await startContainer(back);
     await target.afterStart?.();
     await waitHealthy(docker, [back.id], ctx.signal);
-    if (answering) {
-      await retire(docker, r.id);
-      await back.rename({ name: r.name });
-      await renameHolder(docker, back.id, r.name);
-    }
+    await retire(docker, r.id);
+    await back.rename({ name: r.name });
+    await renameHolder(docker, back.id, r.name);
   }
 }
 
