@@ -9,9 +9,12 @@
  *   inside its namespace, plus a quiz answer);
  * - reset of a step in the same deployment shape (lab 2, back to step 2's start: the
  *   monitor-mode skeleton policy in force again);
- * - every lab walked with "Show me": the machine's seconds per step, beside the lab's estimate.
- * Targets (issue 9): state checks under 300 ms, a probing step under 1.5 s, a step reset under
- * 5 s, a lab start under 15 s. Printed, never asserted.
+ * - every lab walked with "Show me": the machine's seconds per step, beside the lab's estimate;
+ * - lab 3's capacity searches (the product search at 0.25 CPU per replica): how long each takes
+ *   and the knee it found, for the monolith ×1 and ×3 and for catalog ×1 and ×3.
+ * Targets (issue 9, 14): state checks under 300 ms, a probing step under 1.5 s, a step reset
+ * under 5 s, a lab start under 15 s, the capacity searches under 60 s per shape. Printed, never
+ * asserted.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -59,6 +62,50 @@ async function machineTimePerStep(call: Api['call'], run: Api['run']): Promise<v
     console.log(
       `  ${info.id}: set-up ${setup.toFixed(0)} s; steps ${times.join(' ')}; total ${(total / 60).toFixed(1)} min of machine time (the lab says ${info.minutes} min)`,
     );
+  }
+}
+
+/** Lab 3's capacity searches, as its steps run them: seconds each, the knee, and the sum per shape. */
+async function capacitySearches(call: Api['call'], run: Api['run']): Promise<void> {
+  console.log('\ncapacity searches (lab 3: search=1, 0.25 CPU per replica, p95 bound 1 s):');
+  for (const [deployment, service] of [
+    ['monolith', 'shop'],
+    ['microservices', 'catalog'],
+  ] as const) {
+    await run('deploy:up', { deployment, port: 0 });
+    let total = 0;
+    const parts: string[] = [];
+    for (const [replicas, start] of [
+      [1, 5],
+      [3, 20],
+    ] as const) {
+      await run('deploy:scale', { service, replicas, cpus: 0.25 });
+      const t0 = performance.now();
+      const final = await run('load:run', { rate: start, duration: 90, mix: { search: 1 }, capacity: {} });
+      const seconds = (performance.now() - t0) / 1000;
+      total += seconds;
+      const r = await call('load:report', { taskId: final.id });
+      parts.push(
+        `×${replicas} ${seconds.toFixed(1)} s (${r.capacity?.steps.length ?? 0} steps, knee ${r.capacity?.knee?.served ?? '-'} requests/s)`,
+      );
+    }
+    console.log(
+      `  ${deployment}: ${parts.join('; ')}; ${total.toFixed(1)} s for the shape (target under 60 s)`,
+    );
+  }
+}
+
+/** `npm run bench -- capacity`: lab 3's capacity searches alone, in a project of their own. */
+export async function benchCapacity(): Promise<void> {
+  const services = createServices({ project: `${PROJECT}-capacity` });
+  const { call, run } = localApi(services);
+  console.log("\n## Lab 3's capacity searches");
+  try {
+    await run('images:prepare', {});
+    await capacitySearches(call, run);
+  } finally {
+    await call('resources:down', {}).catch(() => undefined);
+    services.firewall.close();
   }
 }
 
@@ -111,6 +158,7 @@ export async function benchLabs(): Promise<void> {
     const resets = await timeRuns(RESETS, () => run('labs:reset', { step: 2 }));
     report({ name: 'reset of a step, same deployment (lab 2, step 2)', unit: 'ms', samples: resets });
 
+    await capacitySearches(call, run);
     await machineTimePerStep(call, run);
   } finally {
     await call('resources:down', {}).catch(() => undefined);

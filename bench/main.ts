@@ -1,11 +1,12 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods, web-fuzz.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, capacity (lab 3's
+ * capacity searches, also part of labs), pods, web-fuzz.
  */
 import { benchDeployments } from './deployments';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
-import { benchLabs } from './labs';
+import { benchCapacity, benchLabs } from './labs';
 import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
 import { benchTerminal } from './terminal';
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   'shop-firewall': benchShopFirewall,
   terminal: benchTerminal,
   labs: benchLabs,
+  capacity: benchCapacity,
   pods: benchPods,
   'web-fuzz': benchWebFuzz,
 };

@@ -152,7 +152,12 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'scale':
         return followTask(
           services,
-          () => call('deploy:scale', { service: command.service, replicas: command.replicas }),
+          () =>
+            call('deploy:scale', {
+              service: command.service,
+              replicas: command.replicas,
+              ...(command.cpus !== undefined ? { cpus: command.cpus } : {}),
+            }),
           out,
           err,
         );
@@ -168,6 +173,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
           rate: command.rate,
           duration: command.duration,
           ...(command.mix ? { mix: command.mix } : {}),
+          ...(command.capacity ? { capacity: command.capacity } : {}),
         });
         const final = await followLoad(services, task, out, !command.json);
         if (final.state !== 'succeeded') {

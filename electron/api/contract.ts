@@ -130,13 +130,40 @@ const DeployUp = z
     layout: z.enum(LAYOUTS).optional(),
   })
   .strict();
-const DeployScale = z.object({ service: ServiceName, replicas: z.number().int().min(1).max(10) }).strict();
-const DeployUpgrade = z.object({ service: ServiceName, version: z.number().int().min(1).max(2) }).strict();
+const DeployScale = z
+  .object({
+    service: ServiceName,
+    replicas: z.number().int().min(1).max(10),
+    /** CPU limit of every replica, in cores (0.25: a quarter of one); absent: unchanged. */
+    cpus: z.number().min(0.05).max(4).optional(),
+  })
+  .strict();
+/** Versions 3 and 4 are broken on purpose (labs/shop/src/domains/catalog.ts). */
+const DeployUpgrade = z
+  .object({
+    service: ServiceName,
+    version: z.number().int().min(1).max(4),
+    /** Seconds each new replica is watched after it was healthy (default UPGRADE_WATCH_S; 0: not watched). */
+    watch: z.number().min(0).max(120).optional(),
+  })
+  .strict();
+/** The bounds and steps of a capacity search (`load:run` with `capacity`); absent fields take capacity.ts's defaults. */
+const LoadCapacity = z
+  .object({
+    p95Ms: z.number().positive().max(60_000).optional(),
+    maxErrorRate: z.number().min(0).max(1).optional(),
+    factor: z.number().min(1.05).max(4).optional(),
+    stepSeconds: z.number().min(1).max(60).optional(),
+    refine: z.number().int().min(0).max(6).optional(),
+    maxRate: z.number().positive().max(1000).optional(),
+  })
+  .strict();
 const LoadRun = z
   .object({
     rate: z.number().positive().max(1000),
     duration: z.number().min(1).max(3600),
     mix: z.partialRecord(z.enum(LOAD_SCENARIOS), z.number().int().min(0).max(1000)).optional(),
+    capacity: LoadCapacity.optional(),
   })
   .strict();
 const LoadReportInput = z.object({ taskId: z.string().min(1).max(100) }).strict();
@@ -218,7 +245,11 @@ export const methods = {
   'deploy:down': method<typeof NoInput, DownReport>(NoInput),
   'deploy:status': method<typeof NoInput, DeploymentStatus>(NoInput),
   'deploy:scale': method<typeof DeployScale, TaskInfo>(DeployScale),
-  /** Rolling replacement of a service's replicas (the monolith restarts as a whole). */
+  /**
+   * Rolling replacement of a service's replicas (the monolith restarts as a whole). A new
+   * replica that does not become healthy, or fails within the watch after it was healthy, halts
+   * the roll and puts the old version back: the task fails with code `rolled-back`.
+   */
   'deploy:upgrade': method<typeof DeployUpgrade, TaskInfo>(DeployUpgrade),
   /** Runs the load generator against the storefront; figures arrive as `load:update`. */
   'load:run': method<typeof LoadRun, TaskInfo>(LoadRun),

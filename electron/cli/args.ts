@@ -30,13 +30,15 @@ export type Command =
   | { name: 'down'; images: boolean }
   | { name: 'web'; port?: number }
   | { name: 'up'; deployment: DeploymentName; port?: number; perimeter?: true }
-  | { name: 'scale'; service: string; replicas: number }
+  | { name: 'scale'; service: string; replicas: number; cpus?: number }
   | { name: 'upgrade'; service: string; version: number }
   | {
       name: 'load';
       rate: number;
       duration: number;
       mix?: Partial<Record<LoadScenario, number>>;
+      /** A capacity search (`--find-capacity`), with its bounds. */
+      capacity?: { p95Ms?: number; maxErrorRate?: number };
       json: boolean;
     };
 
@@ -57,11 +59,19 @@ Commands:
                                   start the shop (replacing the other deployment), wait until healthy
                                   and print the storefront's address (127.0.0.1, port 8480 by default)
                                   --perimeter: a network per segment and one firewall between them
-  scale SERVICE N                 run N replicas of a microservice (they share its name)
-  upgrade SERVICE --version V     rolling replacement of a service (the monolith restarts)
+  scale SERVICE N [--cpus C]      run N replicas of a microservice (they share its name);
+                                  --cpus: every replica limited to C cores (0.25: a quarter of one)
+  upgrade SERVICE --version V     rolling replacement of a service (the monolith restarts); a new
+                                  replica that fails within 8 s of being healthy halts the roll and
+                                  the old version comes back (exit 1). Versions 3 and 4 of catalog
+                                  are broken on purpose (3: checkout fails; 4: the process hangs)
   load --rate R --duration D [--mix browse=10,cart=3,checkout=1] [--json]
                                   load the storefront (R scenarios/s for D: 30, 30s or 2m);
-                                  scenarios: browse, cart, checkout, account
+                                  scenarios: browse, cart, checkout, account, search, signup
+  load --find-capacity [--rate R] [--duration D] [--mix search=1] [--p95 MS] [--max-errors PCT]
+                                  raise the offered rate from R (default 5/s) step by step until a
+                                  step's p95 passes MS (default 1000) or its failed requests PCT
+                                  (default 1); prints each step and the knee (at most D, default 60s)
 ${FIREWALL_USAGE}
 ${TERMINAL_USAGE}
 ${LAB_USAGE}
@@ -147,10 +157,22 @@ export function parseCommand(argv: string[]): Command {
       };
     }
     case 'scale': {
-      const [service, count] = parse(rest, {}, 2).positionals;
+      const { values, positionals } = parse(rest, { cpus: { type: 'string' } }, 2);
+      const [service, count] = positionals;
       if (!service || count === undefined)
         throw new UsageError('scale needs a SERVICE and a number: scale catalog 3');
-      return { name: 'scale', service, replicas: integer('the number of replicas', count, 1, 10) };
+      const command: Command = {
+        name: 'scale',
+        service,
+        replicas: integer('the number of replicas', count, 1, 10),
+      };
+      if (values.cpus === undefined) return command;
+      const cpus = Number(values.cpus);
+      if (!(cpus >= 0.05 && cpus <= 4))
+        throw new UsageError(
+          `--cpus must be a number from 0.05 to 4 (cores), not ${JSON.stringify(values.cpus)}`,
+        );
+      return { ...command, cpus };
     }
     case 'upgrade': {
       const { values, positionals } = parse(rest, { version: { type: 'string' } }, 1);
@@ -159,7 +181,7 @@ export function parseCommand(argv: string[]): Command {
       return {
         name: 'upgrade',
         service: positionals[0],
-        version: integer('--version', values.version, 1, 2),
+        version: integer('--version', values.version, 1, 4),
       };
     }
     case 'load':
@@ -230,11 +252,26 @@ export function parseMix(text: string): Partial<Record<LoadScenario, number>> {
 function parseLoad(args: string[]): Command {
   const { values } = parse(
     args,
-    { rate: { type: 'string' }, duration: { type: 'string' }, mix: { type: 'string' }, ...json },
+    {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      mix: { type: 'string' },
+      'find-capacity': { type: 'boolean' },
+      p95: { type: 'string' },
+      'max-errors': { type: 'string' },
+      ...json,
+    },
     0,
   );
+  const find = Boolean(values['find-capacity']);
+  if (!find && (values.p95 !== undefined || values['max-errors'] !== undefined))
+    throw new UsageError('--p95 and --max-errors bound a capacity search: add --find-capacity');
+  if (find) {
+    values.rate ??= '5';
+    values.duration ??= '60';
+  }
   if (values.rate === undefined || values.duration === undefined)
-    throw new UsageError('load needs --rate R and --duration D');
+    throw new UsageError('load needs --rate R and --duration D (or --find-capacity)');
   const rate = Number(values.rate);
   if (!(rate > 0 && rate <= 1000))
     throw new UsageError(
@@ -245,6 +282,26 @@ function parseLoad(args: string[]): Command {
     rate,
     duration: parseDuration(String(values.duration)),
     json: Boolean(values.json),
+    ...(find
+      ? {
+          capacity: {
+            ...(values.p95 !== undefined ? { p95Ms: positive('--p95', String(values.p95), 60_000) } : {}),
+            ...(values['max-errors'] !== undefined
+              ? { maxErrorRate: positive('--max-errors', String(values['max-errors']), 100, true) / 100 }
+              : {}),
+          },
+        }
+      : {}),
   };
   return values.mix === undefined ? command : { ...command, mix: parseMix(String(values.mix)) };
+}
+
+/** A number above 0 (or from 0, with `zero`) and at most `max`. */
+function positive(what: string, text: string, max: number, zero = false): number {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && (zero ? n >= 0 : n > 0) && n <= max))
+    throw new UsageError(
+      `${what} must be a number ${zero ? 'from 0' : 'above 0'} to ${max}, not ${JSON.stringify(text)}`,
+    );
+  return n;
 }

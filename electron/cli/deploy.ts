@@ -38,10 +38,29 @@ export function formatLoadUpdate(update: LoadUpdate): string {
   return `${update.elapsed.toFixed(0).padStart(4)}s/${update.duration}s  ${all?.rps.toFixed(1) ?? 0} req/s  errors ${all?.errors ?? 0}  p50 ${all?.p50 ?? 0} ms  p95 ${all?.p95 ?? 0} ms  p99 ${all?.p99 ?? 0} ms\n`;
 }
 
+/** A capacity search's steps and its knee, one line each. */
+function capacityLines(capacity: NonNullable<LoadReport['capacity']>): string[] {
+  const o = capacity.options;
+  return [
+    `Capacity search: each step ${o.stepSeconds}s; bounds p95 ${o.p95Ms} ms, failed requests ${(o.maxErrorRate * 100).toFixed(1)}%`,
+    `  ${'OFFERED/s'.padStart(10)} ${'SERVED/s'.padStart(9)} ${'REQUESTS'.padStart(9)} ${'ERRORS'.padStart(7)} ${'P95 ms'.padStart(8)}  WITHIN BOUNDS`,
+    ...capacity.steps.map(
+      (s) =>
+        `  ${String(s.rate).padStart(10)} ${s.served.toFixed(1).padStart(9)} ${String(s.requests).padStart(9)} ${String(s.errors).padStart(7)} ${s.p95.toFixed(1).padStart(8)}  ${s.ok ? 'yes' : `no: ${s.over ?? ''}`}`,
+    ),
+    capacity.knee
+      ? `Knee: ${capacity.knee.served} requests/s served at ${capacity.knee.rate}/s offered (p95 ${capacity.knee.p95} ms): ${capacity.reason}`
+      : `No knee: ${capacity.reason}`,
+  ];
+}
+
 export function formatLoadReport(report: LoadReport): string {
   return (
     [
-      `Load on the ${report.deployment}: ${report.rate}/s for ${report.duration}s (${report.started} scenarios started, ${report.dropped} dropped)`,
+      report.capacity
+        ? `Capacity search on the ${report.deployment}, from ${report.rate}/s (${report.started} scenarios started, ${report.dropped} dropped)`
+        : `Load on the ${report.deployment}: ${report.rate}/s for ${report.duration}s (${report.started} scenarios started, ${report.dropped} dropped)`,
+      ...(report.capacity ? capacityLines(report.capacity) : []),
       header,
       ...report.endpoints.map(row),
       ...(report.errorSamples.length ? ['Errors seen:', ...report.errorSamples.map((e) => `  ${e}`)] : []),

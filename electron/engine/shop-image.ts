@@ -21,8 +21,13 @@ export const SOURCE_LABEL = IMAGE_LABEL.source;
 const CONTEXT_FILES = ['Dockerfile', 'postgresql.conf', 'pg_hba.conf'];
 const SHOP_BUNDLE = 'shop.js';
 
+/**
+ * The shop image's name: `microlab/shop:<version>`, or MICROLAB_SHOP_IMAGE when set (a name of
+ * its own for a checkout whose shop differs from the others' sharing one engine: `images
+ * prepare` builds it, and every container this process creates runs it).
+ */
 export function shopImageName(version = APP_VERSION): string {
-  return `${SHOP_REPOSITORY}:${version}`;
+  return process.env.MICROLAB_SHOP_IMAGE || `${SHOP_REPOSITORY}:${version}`;
 }
 
 /**

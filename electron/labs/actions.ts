@@ -40,11 +40,13 @@ export function describeAction(entry: ActionEntry): string {
     case 'up':
       return `start the ${String(spec.deployment)}${spec.layout === 'perimeter' ? ' behind the perimeter' : ''}`;
     case 'scale':
-      return `scale ${String(spec.service)} to ${String(spec.replicas)}`;
+      return `scale ${String(spec.service)} to ${String(spec.replicas)}${spec.cpus !== undefined ? ` at ${String(spec.cpus)} CPU each` : ''}`;
     case 'upgrade':
       return `upgrade ${String(spec.service)} to version ${String(spec.version)}`;
     case 'load':
-      return `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
+      return spec.capacity
+        ? `capacity search from ${String(spec.rate)}/s`
+        : `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
     case 'exec':
       return `run \`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
     case 'terminal':
@@ -64,6 +66,7 @@ async function runLoad(
     rate: spec.rate as number,
     duration: spec.duration as number,
     ...(spec.mix ? { mix: spec.mix as Partial<Record<LoadScenario, number>> } : {}),
+    ...(spec.capacity ? { capacity: spec.capacity as Record<string, number> } : {}),
   });
   if (spec.background) await loadUnderWay(ctx.client, task.id);
   return async () => {
@@ -162,13 +165,21 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           await runTask(ctx.client, 'deploy:scale', {
             service: spec.service as string,
             replicas: spec.replicas as number,
+            ...(spec.cpus !== undefined ? { cpus: spec.cpus as number } : {}),
           });
           break;
         case 'upgrade':
-          await runTask(ctx.client, 'deploy:upgrade', {
-            service: spec.service as string,
-            version: spec.version as number,
-          });
+          try {
+            await runTask(ctx.client, 'deploy:upgrade', {
+              service: spec.service as string,
+              version: spec.version as number,
+            });
+          } catch (err) {
+            // A release that failed and was rolled back is an outcome the lab measures, not a fault.
+            if (!(err instanceof ApiError) || err.code !== 'rolled-back') throw err;
+            done.push(`${describeAction(entry)}: ${err.message.replace(/^deploy:upgrade failed: /, '')}`);
+            continue;
+          }
           break;
         case 'load': {
           const finish = await runLoad(ctx, spec);

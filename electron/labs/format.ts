@@ -86,7 +86,10 @@ const output = z.strictObject({
   workload,
   command: z.array(z.string().max(2000)).min(1).max(50),
 });
-const mix = z.partialRecord(z.enum(['browse', 'cart', 'checkout', 'account']), z.int().min(0).max(1000));
+const mix = z.partialRecord(
+  z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
+  z.int().min(0).max(1000),
+);
 
 // ---------------------------------------------------------------------------------------
 // Actions: what a button (or a solve) does
@@ -102,12 +105,47 @@ export const ActionKinds = {
   }),
   'clear-policy': z.strictObject({}),
   up: z.strictObject({ deployment, layout: layout.optional() }),
-  scale: z.strictObject({ service: workload, replicas: z.int().min(1).max(10) }),
-  upgrade: z.strictObject({ service: workload, version: z.int().min(1).max(2) }),
+  scale: z.strictObject({
+    service: workload,
+    replicas: z.int().min(1).max(10),
+    cpus: z
+      .number()
+      .min(0.05)
+      .max(4)
+      .optional()
+      .meta({ description: 'CPU limit of every replica, in cores (0.25: a quarter of one)' }),
+  }),
+  upgrade: z.strictObject({
+    service: workload,
+    version: z.int().min(1).max(4).meta({
+      description:
+        '2: ratings; 3 and 4 are broken on purpose (3: checkout fails with a 500; 4: the process hangs 2 s after it is ready). A roll that fails is halted and rolled back: the action reports it and does not fail',
+    }),
+  }),
   load: z.strictObject({
-    rate: z.number().positive().max(500).meta({ description: 'scenarios started per second' }),
-    duration: z.number().min(1).max(300).meta({ description: 'seconds' }),
+    rate: z
+      .number()
+      .positive()
+      .max(500)
+      .meta({ description: 'scenarios started per second (with capacity: the first rate offered)' }),
+    duration: z
+      .number()
+      .min(1)
+      .max(300)
+      .meta({ description: 'seconds (with capacity: the most the search may take)' }),
     mix: mix.optional(),
+    capacity: z
+      .strictObject({
+        p95Ms: z.number().positive().max(60_000).optional(),
+        maxErrorRate: z.number().min(0).max(1).optional(),
+        stepSeconds: z.number().min(1).max(30).optional(),
+        factor: z.number().min(1.05).max(4).optional(),
+      })
+      .optional()
+      .meta({
+        description:
+          'search for the capacity: the rate raised step by step until p95 or the failed share crosses its bound (defaults: 500 ms, 0.01)',
+      }),
     background: z.boolean().optional().meta({
       description:
         'keep running while the next entries of the same solve run; they start once its clock runs (an upgrade or a policy change under load)',
@@ -335,6 +373,13 @@ export type LabCheck = z.output<typeof CheckSchema>;
 // ---------------------------------------------------------------------------------------
 // Measures: numbers recorded into progress when a step passes
 
+/** A term of a ratio: a number, a measure's value, or a measure's value minus another's. */
+const ratioTerm = z.union([
+  z.number(),
+  id('measure id'),
+  z.strictObject({ measure: id('measure id'), minus: z.union([id('measure id'), z.number()]) }),
+]);
+
 export const MeasureSources = {
   'blast-radius': z
     .strictObject({
@@ -354,10 +399,26 @@ export const MeasureSources = {
   load: z.strictObject({
     endpoints: z.array(z.string().max(100)).min(1).optional(),
     except: z.array(z.string().max(100)).optional(),
-    stat: z.enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99', 'failing']).meta({
-      description: 'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error',
+    stat: z
+      .enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99', 'failing', 'endpoints', 'capacity', 'knee-p95'])
+      .meta({
+        description:
+          'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error; endpoints: endpoints with a request; capacity: requests/s served at the knee of a capacity search; knee-p95: its p95 (ms)',
+      }),
+    run: z.enum(['first', 'last']).default('last').meta({
+      description:
+        "which of the step's loads: the last (default) or the first (a baseline run before a change)",
     }),
   }),
+  ratio: z
+    .strictObject({
+      of: ratioTerm,
+      per: ratioTerm,
+    })
+    .meta({
+      description:
+        'a figure derived from measures recorded before it (this lab, any step): (of - minus) / (per - minus), e.g. capacity gained per added MB',
+    }),
   memory: z.strictObject({
     workloads: z.array(workload).min(1).optional(),
     balancer: z.boolean().default(false).meta({

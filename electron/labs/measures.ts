@@ -16,6 +16,27 @@ export interface MeasureContext {
   labStart: Snapshot;
   loads: LoadReport[];
   attempts: number;
+  /** Measurements this lab recorded before (any step), for derived figures (`ratio`). */
+  recorded?: Measurement[];
+}
+
+type Term = number | string | { measure: string; minus: string | number };
+
+/** A ratio's term: its value and how it reads ("ms-capacity-3 − ms-capacity-1 = 42"). */
+function term(t: Term, known: Map<string, Measurement>): { value: number; text: string } {
+  const one = (x: string | number) => {
+    if (typeof x === 'number') return x;
+    const m = known.get(x);
+    if (!m) throw new Error(`${x} is not recorded yet`);
+    return m.value;
+  };
+  if (typeof t === 'number') return { value: t, text: String(t) };
+  if (typeof t === 'string') return { value: one(t), text: `${t} ${one(t)}` };
+  const value = one(t.measure) - one(t.minus);
+  return {
+    value,
+    text: `(${t.measure} ${one(t.measure)} − ${typeof t.minus === 'number' ? t.minus : `${t.minus} ${one(t.minus)}`})`,
+  };
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -65,15 +86,31 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
       };
     }
     case 'load': {
-      const report = ctx.loads.at(-1);
+      const report = spec.run === 'first' ? ctx.loads[0] : ctx.loads.at(-1);
       if (!report) throw new Error('no load ran in this step');
+      if (spec.stat === 'capacity' || spec.stat === 'knee-p95') {
+        const c = report.capacity;
+        if (!c) throw new Error("the step's load was not a capacity search");
+        if (!c.knee) throw new Error(`the capacity search found no rate within its bounds: ${c.reason}`);
+        return {
+          value: round(spec.stat === 'capacity' ? c.knee.served : c.knee.p95),
+          source: `capacity search on the ${report.deployment}: ${c.knee.served} requests/s served at ${c.knee.rate}/s offered, p95 ${c.knee.p95} ms (${c.reason})`,
+        };
+      }
       const endpoints = endpointsOf(
         report,
         spec.endpoints as string[] | undefined,
         spec.except as string[] | undefined,
       );
       if (!endpoints.length) throw new Error('the load made no request to the endpoints measured');
-      const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99' | 'failing';
+      const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99' | 'failing' | 'endpoints';
+      if (stat === 'endpoints') {
+        const used = endpoints.filter((e) => e.count > 0);
+        return {
+          value: used.length,
+          source: `endpoints requested under load ${report.rate}/s for ${report.duration} s: ${used.map((e) => e.endpoint).join(', ') || 'none'}`,
+        };
+      }
       if (stat === 'failing') {
         const failing = endpoints.filter((e) => e.errors > 0);
         return {
@@ -139,6 +176,13 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
     }
     case 'attempts':
       return { value: ctx.attempts, source: 'check runs in this step' };
+    case 'ratio': {
+      const known = new Map((ctx.recorded ?? []).map((m) => [m.id, m]));
+      const of = term(spec.of as Term, known);
+      const per = term(spec.per as Term, known);
+      if (per.value === 0) throw new Error(`${per.text} is 0: no ratio`);
+      return { value: Math.round((of.value / per.value) * 1000) / 1000, source: `${of.text} / ${per.text}` };
+    }
   }
 }
 
@@ -163,7 +207,11 @@ export async function takeMeasures(
   const missing: string[] = [];
   for (const m of measures) {
     try {
-      const { value, ...rest } = await read(m, ctx);
+      // A ratio may use a figure measured a moment ago in this very step.
+      const { value, ...rest } = await read(m, {
+        ...ctx,
+        recorded: [...(ctx.recorded ?? []), ...measurements],
+      });
       measurements.push({
         id: m.id,
         label: m.label,

@@ -84,7 +84,8 @@ export async function restore(
     const want = target.versions[name] ?? '1';
     if (status.workloads.some((w) => w.workload === name && w.version !== want)) {
       progress(`bringing ${name} to version ${want}`);
-      await runTask(client, 'deploy:upgrade', { service: name, version: Number(want) });
+      // A recorded version ran before: no watch after each replica.
+      await runTask(client, 'deploy:upgrade', { service: name, version: Number(want), watch: 0 });
       changed.push(`${name} back to version ${want}`);
     }
   }

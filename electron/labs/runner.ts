@@ -371,6 +371,7 @@ export class LabRunner {
           labStart: active.labStart ?? EMPTY,
           loads: (await this.o.store.read()).active?.loads.filter((l) => l.endedAt >= stepStart.at) ?? loads,
           attempts: record.attempts + 1,
+          recorded: Object.values(data.labs[active.lab]?.steps ?? {}).flatMap((s) => s.measurements),
         })
       : { measurements: [], missing: [] };
     const outcome = await this.o.store.update((fresh) => {

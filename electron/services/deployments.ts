@@ -70,23 +70,28 @@ export function deploymentHandlers(deps: {
     },
     'deploy:down': async () => down(await target()),
     'deploy:status': async () => status(await target()),
-    'deploy:scale': async ({ service, replicas }) => {
+    'deploy:scale': async ({ service, replicas, cpus }) => {
       const t = await target();
-      return tasks.start('deploy:scale', `Scale ${service} to ${replicas}`, 2, (ctx) =>
-        scale(t, service, replicas, ctx),
+      return tasks.start(
+        'deploy:scale',
+        `Scale ${service} to ${replicas}${cpus !== undefined ? ` at ${cpus} CPU each` : ''}`,
+        2,
+        (ctx) => scale(t, service, replicas, ctx, cpus),
       );
     },
-    'deploy:upgrade': async ({ service, version }) => {
+    'deploy:upgrade': async ({ service, version, watch }) => {
       const t = await target();
       return tasks.start('deploy:upgrade', `Upgrade ${service} to version ${version}`, 2, (ctx) =>
-        upgrade(t, service, version, ctx),
+        upgrade(t, service, version, ctx, watch),
       );
     },
     'load:run': async (input) => {
       const t = await target();
       const task = tasks.start(
         'load:run',
-        `Load at ${input.rate}/s for ${input.duration}s`,
+        input.capacity
+          ? `Capacity search from ${input.rate}/s (at most ${input.duration}s)`
+          : `Load at ${input.rate}/s for ${input.duration}s`,
         2,
         async (ctx) => {
           const report = await runLoad(
@@ -102,7 +107,10 @@ export function deploymentHandlers(deps: {
           for (const key of [...reports.keys()].slice(0, Math.max(0, reports.size - KEEP_REPORTS)))
             reports.delete(key);
           const all = report.endpoints.find((e) => e.endpoint === 'all');
-          return `${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, ${all?.rps ?? 0}/s, p50 ${all?.p50 ?? 0} ms, p95 ${all?.p95 ?? 0} ms, p99 ${all?.p99 ?? 0} ms`;
+          const knee = report.capacity
+            ? `capacity ${report.capacity.knee ? `${report.capacity.knee.served} requests/s at ${report.capacity.knee.rate}/s offered` : 'not found'} (${report.capacity.reason}); `
+            : '';
+          return `${knee}${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, ${all?.rps ?? 0}/s, p50 ${all?.p50 ?? 0} ms, p95 ${all?.p95 ?? 0} ms, p99 ${all?.p99 ?? 0} ms`;
         },
       );
       return task;

@@ -17,7 +17,7 @@ import type { ContainerInfo } from 'dockerode';
 import { LABEL, labelsFor } from '../engine/labels';
 import { removeContainer } from '../engine/remove';
 import { shopImageName } from '../engine/shop-image';
-import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
+import { APP_PORT, FRONT_DOOR_CPU_SHARES, STOREFRONT_ALIAS } from './declarations';
 import type { WorkloadSpec } from './declarations';
 
 export const BALANCER_ROLE = 'balancer';
@@ -77,6 +77,7 @@ export async function createBalancer(
       Memory: MEMORY_MB * 1024 * 1024,
       MemorySwap: MEMORY_MB * 1024 * 1024,
       NanoCpus: 1e9,
+      CpuShares: FRONT_DOOR_CPU_SHARES,
       PidsLimit: 50,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],

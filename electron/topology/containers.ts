@@ -10,7 +10,7 @@ import { isPodman, runHealthcheck } from '../engine/podman';
 import { demuxBuffer } from '../engine/streams';
 import { shopImageName } from '../engine/shop-image';
 import { throwIfAborted } from '../tasks';
-import { pollUntil, TimeoutError } from '../wait';
+import { pollUntil, sleep, TimeoutError } from '../wait';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { DB_PASSWORD, STOREFRONT_ALIAS, withPassword } from './declarations';
 import { deploymentPassword, SECRET_LABEL } from './secret';
@@ -28,7 +28,13 @@ export async function createReplica(
   d: Deployment,
   spec: WorkloadSpec,
   name: string,
-  options: { version?: string; port: number; behindBalancer?: boolean },
+  options: {
+    version?: string;
+    port: number;
+    behindBalancer?: boolean;
+    /** CPU limit (cores) instead of the declaration's (a replica keeps its predecessor's). */
+    cpus?: number;
+  },
 ): Promise<Docker.Container> {
   // Behind the monolith's balancer a replica publishes nothing and is not the storefront.
   if (options.behindBalancer) spec = { ...spec, publish: undefined };
@@ -120,7 +126,8 @@ export async function createReplica(
       ...hostNetwork,
       Memory: spec.resources.memoryMb * 1024 * 1024,
       MemorySwap: spec.resources.memoryMb * 1024 * 1024,
-      NanoCpus: Math.round(spec.resources.cpus * 1e9),
+      NanoCpus: Math.round((options.cpus ?? spec.resources.cpus) * 1e9),
+      ...(spec.resources.cpuShares ? { CpuShares: spec.resources.cpuShares } : {}),
       PidsLimit: spec.resources.pids,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
@@ -145,13 +152,20 @@ export async function startContainer(container: Docker.Container): Promise<void>
   }
 }
 
-/** Stops gracefully (SIGTERM: the app drains), then removes it and its pod's holder. */
-export async function retire(docker: Docker, id: string): Promise<void> {
+/**
+ * Stops gracefully (SIGTERM: the app drains), then removes it and its pod's holder. With `kill`
+ * (a replica that stopped answering: nothing to drain, and it may not heed SIGTERM), at once.
+ */
+export async function retire(
+  docker: Docker,
+  id: string,
+  { kill = false }: { kill?: boolean } = {},
+): Promise<void> {
   const container = docker.getContainer(id);
   const holder = await holderOf(docker, id);
-  await container.stop({ t: STOP_TIMEOUT_S }).catch((err: unknown) => {
+  await (kill ? container.kill() : container.stop({ t: STOP_TIMEOUT_S })).catch((err: unknown) => {
     const code = (err as { statusCode?: number }).statusCode;
-    if (code !== 304 && code !== 404) throw err;
+    if (code !== 304 && code !== 404 && code !== 409) throw err;
   });
   // The pod's holder goes as soon as its app exited: it holds the address and the DNS name,
   // which peers (a balancer resolving the name) must stop using at once.
@@ -165,6 +179,88 @@ export async function retire(docker: Docker, id: string): Promise<void> {
 export async function renameHolder(docker: Docker, id: string, name: string): Promise<void> {
   const holder = await holderOf(docker, id);
   if (holder) await docker.getContainer(holder).rename({ name: `${name}-fw` });
+}
+
+/** The CPU limit a container runs with (cores), if it has one. */
+export async function cpusOf(docker: Docker, id: string): Promise<number | undefined> {
+  const nano = (await docker.getContainer(id).inspect()).HostConfig.NanoCpus ?? 0;
+  return nano > 0 ? nano / 1e9 : undefined;
+}
+
+/** Sets a running container's CPU limit (cores). */
+export async function setCpus(docker: Docker, id: string, cpus: number): Promise<void> {
+  await docker.getContainer(id).update({ NanoCpus: Math.round(cpus * 1e9) });
+}
+
+/** How a watched replica is probed: its readiness endpoint, from inside, with a 1 s limit. */
+const WATCH_PROBE = ['curl', '-fsS', '-o', '/dev/null', '-m', '1', 'http://127.0.0.1:8080/readyz'];
+const WATCH_PROBE_EVERY_MS = 1000;
+/** Probes failed in a row that make a replica count as failed. */
+const WATCH_FAILURES = 2;
+
+/** Whether `cmd` exits 0 in the container (false when it cannot run, or runs past `timeoutMs`). */
+async function probe(docker: Docker, id: string, cmd: string[], timeoutMs: number): Promise<boolean> {
+  try {
+    const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const ended = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve(false);
+      }, timeoutMs);
+      stream.on('data', () => undefined);
+      stream.on('error', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    return ended && (await exec.inspect()).ExitCode === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Watches healthy replicas for `ms`: each is inspected and probed once a second (its readiness
+ * endpoint from inside, 1 s limit). Returns the first that stopped, turned unhealthy or failed
+ * two probes in a row, with why; undefined when all stayed up. A release whose fault shows only
+ * after readiness (a leak, a deadlock, a crash on the first real request) is caught here.
+ */
+export async function watchReplicas(
+  docker: Docker,
+  ids: string[],
+  ms: number,
+  signal: AbortSignal,
+): Promise<{ id: string; name: string; why: string } | undefined> {
+  const started = Date.now();
+  const failures = new Map<string, number>();
+  while (Date.now() - started < ms) {
+    throwIfAborted(signal);
+    const round = Date.now();
+    for (const id of ids) {
+      const info = await docker.getContainer(id).inspect();
+      const name = info.Name.replace(/^\//, '');
+      const after = `${((Date.now() - started) / 1000).toFixed(1)} s after it was healthy`;
+      if (!info.State.Running)
+        return { id, name, why: `${name} stopped (exit code ${info.State.ExitCode}) ${after}` };
+      if (info.State.Health?.Status === 'unhealthy')
+        return { id, name, why: `${name} turned unhealthy ${after}` };
+      const ok = await probe(docker, id, WATCH_PROBE, 3000);
+      failures.set(id, ok ? 0 : (failures.get(id) ?? 0) + 1);
+      if ((failures.get(id) ?? 0) >= WATCH_FAILURES)
+        return {
+          id,
+          name,
+          why: `${name} stopped answering its readiness check (${WATCH_FAILURES} probes in a row) ${after}`,
+        };
+    }
+    await sleep(Math.max(0, WATCH_PROBE_EVERY_MS - (Date.now() - round)), signal);
+  }
+  return undefined;
 }
 
 async function lastLogs(docker: Docker, id: string): Promise<string> {

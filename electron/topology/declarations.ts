@@ -27,7 +27,16 @@ export interface Resources {
   memoryMb: number;
   cpus: number;
   pids: number;
+  /**
+   * CPU weight when the host is short of CPU (Docker's CpuShares; default 1024): the front
+   * door every request crosses gets FRONT_DOOR_CPU_SHARES, so that on a busy laptop a capacity
+   * measurement finds the replicas' limit, not the one container all requests share.
+   */
+  cpuShares?: number;
 }
+
+/** The CPU weight of a front door (the gateway, the monolith's balancer) and of the load generator. */
+export const FRONT_DOOR_CPU_SHARES = 4096;
 
 export interface NetworkSpec {
   /** Short name; the Docker network is `${project}-${name}`. */
@@ -358,7 +367,12 @@ export const microservices: Deployment = {
       'gateway',
       'gateway',
       { service: 'gateway', tier: 'web', segment: 'edge' },
-      { networks: ['lab', 'edge'], dependsOn: ['catalog', 'cart', 'orders', 'users'], publish: APP_PORT },
+      {
+        networks: ['lab', 'edge'],
+        dependsOn: ['catalog', 'cart', 'orders', 'users'],
+        publish: APP_PORT,
+        resources: { memoryMb: 192, cpus: 1, pids: 100, cpuShares: FRONT_DOOR_CPU_SHARES },
+      },
     ),
     ...MODULES.flatMap((m) => [
       app(

@@ -3,6 +3,7 @@
  * SHOP_ROLE=loadgen) on the edge network, where the storefront answers as `storefront`.
  * It prints a JSON line a second, re-emitted as `load:update`, and a summary at the end.
  */
+import type { CapacityOptions, CapacityResult } from '../../labs/shop/src/loadgen/capacity';
 import type {
   EndpointStats as LoadEndpointStats,
   Scenario as LoadScenario,
@@ -17,12 +18,16 @@ import type { TaskContext } from '../tasks';
 import { sleep } from '../wait';
 import type { Target } from './apply';
 import { currentDeployment, networkName } from './apply';
-import { APP_PORT, STOREFRONT_ALIAS } from './declarations';
+import { APP_PORT, FRONT_DOOR_CPU_SHARES, STOREFRONT_ALIAS } from './declarations';
 
 export interface LoadOptions {
+  /** Scenarios/s; with `capacity`, the search's first rate. */
   rate: number;
+  /** Seconds; with `capacity`, the most the search may take. */
   duration: number;
   mix?: Partial<Record<LoadScenario, number>>;
+  /** Search for the capacity instead of a constant rate (bounds and steps; the rest as capacity.ts's defaults). */
+  capacity?: Partial<Omit<CapacityOptions, 'start'>>;
 }
 
 export { DEFAULT_LOAD_MIX };
@@ -47,6 +52,17 @@ interface Summary {
   dropped: number;
   endpoints: LoadEndpointStats[];
   errorSamples: string[];
+  capacity?: CapacityResult;
+}
+
+/** One step of a capacity search, as the generator prints it when the step ends. */
+interface Step {
+  type: 'step';
+  rate: number;
+  served: number;
+  p95: number;
+  ok: boolean;
+  over?: string;
 }
 
 export async function runLoad(
@@ -70,12 +86,15 @@ export async function runLoad(
       `LOAD_RATE=${options.rate}`,
       `LOAD_DURATION=${options.duration}`,
       `LOAD_MIX=${formatMix(mix)}`,
+      ...(options.capacity ? [`LOAD_CAPACITY=${JSON.stringify(options.capacity)}`] : []),
     ],
     Labels: labelsFor(project, 'client', { workload: 'loadgen', transient: true }),
     HostConfig: {
       NetworkMode: networkName(project, 'edge'),
       Memory: 256 * 1024 * 1024,
       NanoCpus: 1e9,
+      // The instrument must not be what saturates on a busy host.
+      CpuShares: FRONT_DOOR_CPU_SHARES,
       PidsLimit: 100,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
@@ -86,11 +105,16 @@ export async function runLoad(
   try {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const stdout = jsonLines((value) => {
-      const line = value as Tick | Summary;
+      const line = value as Tick | Summary | Step;
       if (line.type === 'tick') {
         ctx.progress({ step: 2, message: `${line.elapsed.toFixed(0)}/${line.duration}s` });
         onUpdate({ taskId, elapsed: line.elapsed, duration: line.duration, window: line.window });
-      } else if (line.type === 'summary') summary = line;
+      } else if (line.type === 'step')
+        ctx.progress({
+          step: 2,
+          message: `${line.rate}/s offered: ${line.served}/s served, p95 ${line.p95} ms${line.ok ? '' : ` (over: ${line.over ?? ''})`}`,
+        });
+      else if (line.type === 'summary') summary = line;
       else output.push(JSON.stringify(value));
     });
     demux(stream, stdout, { write: (c: Buffer) => output.push(c.toString()) });
@@ -124,5 +148,6 @@ export async function runLoad(
     dropped: summary.dropped,
     endpoints: summary.endpoints,
     errorSamples: summary.errorSamples,
+    ...(summary.capacity ? { capacity: summary.capacity } : {}),
   };
 }

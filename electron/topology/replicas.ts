@@ -2,6 +2,12 @@
  * `scale` and `upgrade`: add or remove replicas of a service (they share its DNS name), and
  * replace them one by one (rolling); the storefront's workload restarts instead, unless it
  * runs behind the monolith's load balancer (balancer.ts), where it rolls like the others.
+ *
+ * A roll watches each new replica: one that does not become healthy, or stops, turns
+ * unhealthy or stops answering within UPGRADE_WATCH_S after it was healthy, halts the roll,
+ * and every replica this roll replaced goes back to the version it had (error `rolled-back`,
+ * saying which replica failed, why, and what was restored). A scale may set the replicas' CPU
+ * limit; new replicas (scale, upgrade) keep the limit of those they join or replace.
  */
 import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
@@ -10,7 +16,16 @@ import { LABEL } from '../engine/labels';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { createBalancer, findBalancer } from './balancer';
-import { createReplica, renameHolder, retire, startContainer, waitHealthy } from './containers';
+import {
+  cpusOf,
+  createReplica,
+  renameHolder,
+  retire,
+  setCpus,
+  startContainer,
+  waitHealthy,
+  watchReplicas,
+} from './containers';
 import type { Deployment, WorkloadSpec } from './declarations';
 import { APP_PORT } from './declarations';
 import type { Target } from './running';
@@ -69,6 +84,8 @@ export async function scale(
   service: string,
   replicas: number,
   ctx: TaskContext,
+  /** CPU limit of every replica (cores): the running ones are updated in place. Absent: new ones keep the current limit. */
+  cpus?: number,
 ): Promise<string> {
   const { docker, project } = target;
   const d = requireDeployment(await currentDeployment(docker, project));
@@ -96,9 +113,15 @@ export async function scale(
   const version = current[0]
     ? envOf(await docker.getContainer(current[0].Id).inspect(), 'SHOP_VERSION')
     : undefined;
+  const limit = cpus ?? (current[0] ? await cpusOf(docker, current[0].Id) : undefined);
+  if (cpus !== undefined) {
+    ctx.progress({ step: 1, message: `limiting every ${spec.name} to ${cpus} CPU` });
+    await Promise.all(current.map((c) => setCpus(docker, c.Id, cpus)));
+  }
+  const cpuNote = cpus !== undefined ? `, ${cpus} CPU each` : '';
   const lb = spec.balanced ? await findBalancer(docker, project) : undefined;
   if (spec.balanced && !lb && replicas > 1 && current.length === 1)
-    return placeBalancer(target, d, spec, current[0]!, replicas, version, ctx);
+    return (await placeBalancer(target, d, spec, current[0]!, replicas, version, limit, ctx)) + cpuNote;
   const behindBalancer = Boolean(lb);
   if (lb && lb.State !== 'running') await startContainer(docker.getContainer(lb.Id));
   if (replicas > current.length) {
@@ -110,6 +133,7 @@ export async function scale(
           version,
           port: 0,
           behindBalancer,
+          ...(limit !== undefined ? { cpus: limit } : {}),
         }),
       ),
     );
@@ -129,7 +153,7 @@ export async function scale(
     await target.afterStart?.();
   }
   ctx.progress({ step: 2, message: 'done' });
-  return `${name}: ${replicas} replica${replicas === 1 ? '' : 's'}${behindBalancer ? ' behind the load balancer' : ''} (was ${current.length})`;
+  return `${name}: ${replicas} replica${replicas === 1 ? '' : 's'}${behindBalancer ? ' behind the load balancer' : ''} (was ${current.length})${cpuNote}`;
 }
 
 /**
@@ -146,6 +170,7 @@ async function placeBalancer(
   old: ContainerInfo,
   replicas: number,
   version: string | undefined,
+  cpus: number | undefined,
   ctx: TaskContext,
 ): Promise<string> {
   const { docker, project } = target;
@@ -163,6 +188,7 @@ async function placeBalancer(
         version,
         port: 0,
         behindBalancer: true,
+        ...(cpus !== undefined ? { cpus } : {}),
       }),
     ),
   );
@@ -184,11 +210,24 @@ async function placeBalancer(
   return `${spec.name}: ${replicas} replicas behind the load balancer (was 1); the storefront stays at ${url ?? '(not published)'}`;
 }
 
+/** How long a roll watches each new replica after it was healthy (s), unless told otherwise. */
+export const UPGRADE_WATCH_S = 8;
+
+/** A replica a roll put in place: its container, its name, and what it replaced. */
+interface Rolled {
+  id: string;
+  name: string;
+  previousVersion: string | undefined;
+  cpus: number | undefined;
+}
+
 export async function upgrade(
   target: Target,
   service: string,
   version: number,
   ctx: TaskContext,
+  /** Seconds each new replica is watched after it was healthy (0: not watched). */
+  watchS = UPGRADE_WATCH_S,
 ): Promise<string> {
   const { docker, project } = target;
   const d = requireDeployment(await currentDeployment(docker, project));
@@ -200,6 +239,8 @@ export async function upgrade(
   if (current.length === 0)
     throw new ApiError('not-deployed', `${spec.name} is not running`, 'Run `microlab up` first.');
   const started = Date.now();
+  const watch = (ids: string[]) =>
+    watchS > 0 ? watchReplicas(docker, ids, watchS * 1000, ctx.signal) : undefined;
 
   const behindBalancer = Boolean(spec.balanced && (await findBalancer(docker, project)));
   if (spec.publish !== undefined && !behindBalancer) {
@@ -207,32 +248,63 @@ export async function upgrade(
     const old = current[0]!;
     const info = await networkSide(docker, await docker.getContainer(old.Id).inspect());
     const port = Number(info.HostConfig.PortBindings?.[`${spec.publish}/tcp`]?.[0]?.HostPort ?? 0);
+    const before = await docker.getContainer(old.Id).inspect();
+    const previousVersion = envOf(before, 'SHOP_VERSION');
+    const cpus = await cpusOf(docker, old.Id);
+    const name = containerName(project, spec.name, replicaOf(old, project, spec.name) || 1);
+    const restart = async (v: string | undefined) => {
+      const fresh = await createReplica(target, d, spec, name, {
+        version: v,
+        port,
+        ...(cpus !== undefined ? { cpus } : {}),
+      });
+      await startContainer(fresh);
+      await target.afterStart?.();
+      await waitHealthy(docker, [fresh.id], ctx.signal);
+      return fresh;
+    };
     ctx.progress({
       step: 1,
       message: `stopping ${spec.name} (the whole ${d.name === 'monolith' ? 'app' : 'gateway'})`,
     });
     await retire(docker, old.Id);
     ctx.progress({ step: 2, message: `starting ${spec.name} version ${version}` });
-    const fresh = await createReplica(
-      target,
-      d,
-      spec,
-      containerName(project, spec.name, replicaOf(old, project, spec.name) || 1),
-      {
-        version: String(version),
-        port,
-      },
-    );
-    await startContainer(fresh);
-    await target.afterStart?.();
-    await waitHealthy(docker, [fresh.id], ctx.signal);
+    let failure: string | undefined;
+    try {
+      const fresh = await restart(String(version));
+      const bad = await watch([fresh.id]);
+      if (bad) {
+        failure = bad.why;
+        await retire(docker, fresh.id, { kill: true });
+      }
+    } catch (err) {
+      if (!(err instanceof ApiError) || !['workload-exited', 'unhealthy'].includes(err.code)) throw err;
+      failure = err.message;
+      await retire(docker, (await replicasOf(docker, project, spec.name))[0]?.Id ?? '', { kill: true }).catch(
+        () => undefined,
+      );
+    }
+    if (failure) {
+      ctx.progress({
+        step: 2,
+        message: `version ${version} failed: back to version ${previousVersion ?? '1'}`,
+      });
+      await restart(previousVersion);
+      throw rolledBack(spec.name, version, failure, 1, 1, previousVersion, started);
+    }
     return `${spec.name} restarted at version ${version}${d.name === 'monolith' ? ' (the whole app)' : ''} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
   }
 
+  const rolled: Rolled[] = [];
+  let failure: string | undefined;
+  let failedAt = 0;
+  let failedId: string | undefined;
   for (const [i, old] of current.entries()) {
     throwIfAborted(ctx.signal);
     const replica = replicaOf(old, project, spec.name);
     const name = containerName(project, spec.name, replica);
+    const previousVersion = envOf(await docker.getContainer(old.Id).inspect(), 'SHOP_VERSION');
+    const cpus = await cpusOf(docker, old.Id);
     ctx.progress({
       step: 1,
       message: `replacing ${name} with version ${version} (${i + 1} of ${current.length})`,
@@ -241,15 +313,105 @@ export async function upgrade(
       version: String(version),
       port: 0,
       behindBalancer,
+      ...(cpus !== undefined ? { cpus } : {}),
     });
     await startContainer(fresh);
     await target.afterStart?.();
-    await waitHealthy(docker, [fresh.id], ctx.signal);
+    try {
+      await waitHealthy(docker, [fresh.id], ctx.signal);
+    } catch (err) {
+      if (!(err instanceof ApiError) || !['workload-exited', 'unhealthy'].includes(err.code)) throw err;
+      // It never served: it goes, and the replica it was to replace stays.
+      failure = err.message;
+      failedAt = i + 1;
+      await retire(docker, fresh.id, { kill: true });
+      break;
+    }
     if (i === current.length - 1)
       ctx.progress({ step: 2, message: `retiring ${name}, the last one at the old version` });
     await retire(docker, old.Id);
     await fresh.rename({ name });
     await renameHolder(docker, fresh.id, name);
+    rolled.push({ id: fresh.id, name, previousVersion, cpus });
+    // Every replica rolled so far is watched again: a fault that shows late is still caught.
+    ctx.progress({ step: 1, message: `watching ${name} at version ${version} for ${watchS} s` });
+    const bad = await watch(rolled.map((r) => r.id));
+    if (bad) {
+      failure = bad.why;
+      failedAt = i + 1;
+      failedId = bad.id;
+      break;
+    }
+  }
+  if (failure) {
+    ctx.progress({ step: 2, message: `halted: ${failure}; rolling back` });
+    await rollBack(target, d, spec, rolled, failedId, behindBalancer, ctx);
+    throw rolledBack(
+      spec.name,
+      version,
+      failure,
+      failedAt,
+      current.length,
+      await versionOf(docker, project, spec.name),
+      started,
+    );
   }
   return `${spec.name}: ${current.length} replica${current.length === 1 ? '' : 's'} rolled to version ${version} in ${((Date.now() - started) / 1000).toFixed(1)}s`;
+}
+
+async function versionOf(docker: Docker, project: string, workload: string): Promise<string | undefined> {
+  const first = (await replicasOf(docker, project, workload))[0];
+  return first ? envOf(await docker.getContainer(first.Id).inspect(), 'SHOP_VERSION') : undefined;
+}
+
+/**
+ * Puts back the version each rolled replica replaced, the replica that failed first: as in a
+ * roll, a replacement at the old version starts beside it (`<name>-next`) and must be healthy;
+ * then the bad one stops (SIGTERM, then its stop timeout: a process that no longer answers does
+ * not heed it) and its replacement takes its name. (Its name is not reused while it goes: its
+ * pod's holder keeps that name until it is removed.)
+ */
+async function rollBack(
+  target: Target,
+  d: Deployment,
+  spec: WorkloadSpec,
+  rolled: Rolled[],
+  failedId: string | undefined,
+  behindBalancer: boolean,
+  ctx: TaskContext,
+): Promise<void> {
+  const { docker } = target;
+  const order = [...rolled.filter((r) => r.id === failedId), ...rolled.filter((r) => r.id !== failedId)];
+  for (const r of order) {
+    throwIfAborted(ctx.signal);
+    ctx.progress({ step: 2, message: `${r.name} back to version ${r.previousVersion ?? '1'}` });
+    const back = await createReplica(target, d, spec, `${r.name}-next`, {
+      ...(r.previousVersion ? { version: r.previousVersion } : {}),
+      port: 0,
+      behindBalancer,
+      ...(r.cpus !== undefined ? { cpus: r.cpus } : {}),
+    });
+    await startContainer(back);
+    await target.afterStart?.();
+    await waitHealthy(docker, [back.id], ctx.signal);
+    await retire(docker, r.id);
+    await back.rename({ name: r.name });
+    await renameHolder(docker, back.id, r.name);
+  }
+}
+
+function rolledBack(
+  workload: string,
+  version: number,
+  why: string,
+  at: number,
+  of: number,
+  restored: string | undefined,
+  started: number,
+): ApiError {
+  return new ApiError(
+    'rolled-back',
+    `${workload} version ${version} failed on replica ${at} of ${of}: ${why}. The roll stopped there; every replica runs version ${restored ?? '1'} again (${((Date.now() - started) / 1000).toFixed(1)}s)`,
+    `Its logs tell why (\`docker logs\`); \`microlab status\` shows every replica at version ${restored ?? '1'}.`,
+  );
 }

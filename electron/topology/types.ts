@@ -3,6 +3,7 @@
  * the call graph, and the load generator's figures. Plain data; the API contract carries
  * these types unchanged.
  */
+import type { CapacityResult } from '../../labs/shop/src/loadgen/capacity';
 import type {
   EndpointStats as LoadEndpointStats,
   Scenario as LoadScenario,
@@ -104,4 +105,9 @@ export interface LoadReport {
   /** Totals per endpoint, then "all". */
   endpoints: LoadEndpointStats[];
   errorSamples: string[];
+  /**
+   * A capacity search's steps and knee (`load:run` with `capacity`): the rate was raised from
+   * `rate` step by step until a step crossed its p95 or error bound (labs/shop/src/loadgen/capacity.ts).
+   */
+  capacity?: CapacityResult;
 }

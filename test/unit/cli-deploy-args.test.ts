@@ -8,7 +8,12 @@ describe('microlab up / scale / upgrade', () => {
     [['up', 'monolith', '--port', '0'], { name: 'up', deployment: 'monolith', port: 0 }],
     [['up', 'microservices', '--perimeter'], { name: 'up', deployment: 'microservices', perimeter: true }],
     [['scale', 'catalog', '3'], { name: 'scale', service: 'catalog', replicas: 3 }],
+    [
+      ['scale', 'catalog', '3', '--cpus', '0.25'],
+      { name: 'scale', service: 'catalog', replicas: 3, cpus: 0.25 },
+    ],
     [['upgrade', 'catalog', '--version', '2'], { name: 'upgrade', service: 'catalog', version: 2 }],
+    [['upgrade', 'catalog', '--version', '4'], { name: 'upgrade', service: 'catalog', version: 4 }],
   ])('%j', (argv, command) => {
     expect(parseCommand(argv)).toEqual(command);
   });
@@ -25,7 +30,8 @@ describe('microlab up / scale / upgrade', () => {
     [['scale', 'catalog', '0'], 'the number of replicas must be a whole number from 1 to 10, not "0"'],
     [['upgrade', 'catalog'], 'upgrade needs --version V'],
     [['upgrade', '--version', '2'], 'upgrade needs a SERVICE: upgrade catalog --version 2'],
-    [['upgrade', 'catalog', '--version', '3'], '--version must be a whole number from 1 to 2, not "3"'],
+    [['scale', 'catalog', '3', '--cpus', '8'], '--cpus must be a number from 0.05 to 4 (cores), not "8"'],
+    [['upgrade', 'catalog', '--version', '5'], '--version must be a whole number from 1 to 4, not "5"'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(new UsageError(message));
   });
@@ -50,8 +56,44 @@ describe('microlab load', () => {
     });
   });
 
+  it('--find-capacity: a search from --rate (default 5/s) for at most --duration (default 60 s), with its bounds', () => {
+    expect(parseCommand(['load', '--find-capacity', '--mix', 'search=1'])).toEqual({
+      name: 'load',
+      rate: 5,
+      duration: 60,
+      mix: { search: 1 },
+      json: false,
+      capacity: {},
+    });
+    expect(
+      parseCommand([
+        'load',
+        '--find-capacity',
+        '--rate',
+        '15',
+        '--duration',
+        '45',
+        '--p95',
+        '300',
+        '--max-errors',
+        '2',
+      ]),
+    ).toEqual({
+      name: 'load',
+      rate: 15,
+      duration: 45,
+      json: false,
+      capacity: { p95Ms: 300, maxErrorRate: 0.02 },
+    });
+  });
+
   it.each([
-    [['load', '--duration', '10'], 'load needs --rate R and --duration D'],
+    [['load', '--duration', '10'], 'load needs --rate R and --duration D (or --find-capacity)'],
+    [
+      ['load', '--rate', '5', '--duration', '10', '--p95', '300'],
+      '--p95 and --max-errors bound a capacity search: add --find-capacity',
+    ],
+    [['load', '--find-capacity', '--p95', '0'], '--p95 must be a number above 0 to 60000, not "0"'],
     [
       ['load', '--rate', '0', '--duration', '10'],
       '--rate must be a number above 0 and at most 1000, not "0"',
@@ -62,7 +104,7 @@ describe('microlab load', () => {
     ],
     [
       ['load', '--rate', '5', '--duration', '5', '--mix', 'shop=1'],
-      '--mix: unknown scenario "shop" (use browse, cart, checkout, account)',
+      '--mix: unknown scenario "shop" (use browse, cart, checkout, account, search, signup)',
     ],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(new UsageError(message));

@@ -5,7 +5,8 @@
  * measures are the real ones.
  */
 import { describe, expect, it } from 'vitest';
-import type { DeploymentStatus } from '../../electron/api/contract';
+import type { DeploymentStatus, LoadReport, Measurement } from '../../electron/api/contract';
+import { DEFAULT_CAPACITY } from '../../labs/shop/src/loadgen/capacity';
 import type { LabClient } from '../../electron/labs/client';
 import type { LabMeasure } from '../../electron/labs/format';
 import { takeMeasures, unitFor } from '../../electron/labs/measures';
@@ -126,5 +127,156 @@ describe('unitFor: a figure reads as a sentence', () => {
     expect(unitFor(1, 'ms')).toBe('ms');
     expect(unitFor(1, 'requests/s')).toBe('requests/s');
     expect(unitFor(1, 'MB')).toBe('MB');
+  });
+});
+
+describe('lab measures read from load reports and from earlier measures', () => {
+  const endpoint = (name: string, count: number, errors: number, p95 = 10) => ({
+    endpoint: name,
+    count,
+    errors,
+    rps: count / 10,
+    p50: p95 / 2,
+    p95,
+    p99: p95,
+  });
+  const load = (endpoints: ReturnType<typeof endpoint>[], extra: Partial<LoadReport> = {}): LoadReport => ({
+    taskId: 't',
+    deployment: 'microservices',
+    rate: 10,
+    duration: 10,
+    mix: {},
+    elapsed: 10,
+    started: 100,
+    dropped: 0,
+    endpoints: [
+      ...endpoints,
+      endpoint(
+        'all',
+        endpoints.reduce((s, e) => s + e.count, 0),
+        0,
+      ),
+    ],
+    errorSamples: [],
+    ...extra,
+  });
+  const capacity = (served: number): LoadReport['capacity'] => ({
+    options: DEFAULT_CAPACITY,
+    steps: [],
+    knee: { rate: served, served, p95: 120 },
+    overRate: served * 1.5,
+    reason: `${served * 1.5}/s crossed a bound`,
+  });
+
+  async function measureWith(
+    from: Record<string, unknown>,
+    loads: LoadReport[],
+    recorded: Measurement[] = [],
+  ) {
+    const m = { id: 'm', label: 'M', unit: 'x', from } as LabMeasure;
+    return takeMeasures([m], {
+      state: new StateReader(client({})),
+      stepStart: snapshot([]),
+      labStart: snapshot([]),
+      loads,
+      attempts: 1,
+      recorded,
+    });
+  }
+  const recorded = (id: string, value: number): Measurement => ({
+    id,
+    label: id,
+    unit: 'x',
+    value,
+    source: 'test',
+    at: new Date(0).toISOString(),
+  });
+
+  it("capacity: what the knee of the step's capacity search served; none without a search, or without a knee", async () => {
+    const { measurements } = await measureWith({ load: { stat: 'capacity' } }, [
+      load([endpoint('GET /api/search', 300, 0)], { capacity: capacity(42) }),
+    ]);
+    expect(measurements[0]).toMatchObject({
+      value: 42,
+      source:
+        'capacity search on the microservices: 42 requests/s served at 42/s offered, p95 120 ms (63/s crossed a bound)',
+    });
+    expect((await measureWith({ load: { stat: 'capacity' } }, [load([])])).missing).toEqual([
+      "M: the step's load was not a capacity search",
+    ]);
+    const none = { ...capacity(1)!, knee: undefined, reason: 'the first rate, 5/s, was already over' };
+    expect(
+      (await measureWith({ load: { stat: 'capacity' } }, [load([], { capacity: none })])).missing,
+    ).toEqual([
+      'M: the capacity search found no rate within its bounds: the first rate, 5/s, was already over',
+    ]);
+  });
+
+  it('endpoints and failing count requested and failing endpoints; run: first reads the baseline load', async () => {
+    const before = load([endpoint('GET /api/products', 50, 0, 20), endpoint('POST /api/login', 10, 0, 30)]);
+    const during = load([
+      endpoint('GET /api/products', 50, 7, 900),
+      endpoint('POST /api/login', 10, 0, 40),
+      endpoint('GET /api/cart', 0, 0, 0),
+    ]);
+    const read = async (from: Record<string, unknown>) =>
+      (await measureWith(from, [before, during])).measurements[0]!.value;
+    expect(await read({ load: { stat: 'endpoints', except: ['all'] } })).toBe(2);
+    expect(await read({ load: { stat: 'failing', except: ['all'] } })).toBe(1);
+    expect(await read({ load: { stat: 'p95', endpoints: ['GET /api/products'] } })).toBe(900);
+    expect(await read({ load: { stat: 'p95', endpoints: ['GET /api/products'], run: 'first' } })).toBe(20);
+    expect(await read({ load: { stat: 'errors', endpoints: ['POST /api/login'] } })).toBe(0);
+  });
+
+  it('ratio: (of − minus) / (per − minus) over measures recorded before, or a moment ago in the same step', async () => {
+    const earlier = [
+      recorded('cap-1', 25),
+      recorded('cap-3', 70),
+      recorded('mem-1', 40),
+      recorded('mem-3', 130),
+    ];
+    const { measurements } = await measureWith(
+      { ratio: { of: { measure: 'cap-3', minus: 'cap-1' }, per: { measure: 'mem-3', minus: 'mem-1' } } },
+      [],
+      earlier,
+    );
+    expect(measurements[0]).toMatchObject({
+      value: 0.5,
+      source: '(cap-3 70 − cap-1 25) / (mem-3 130 − mem-1 40)',
+    });
+    const perReplica = await measureWith(
+      { ratio: { of: { measure: 'cap-3', minus: 'cap-1' }, per: 2 } },
+      [],
+      earlier,
+    );
+    expect(perReplica.measurements[0]!.value).toBe(22.5);
+    // a measure of the same step, taken just before the ratio
+    const m = (id: string, from: Record<string, unknown>) =>
+      ({ id, label: id, unit: 'x', from }) as LabMeasure;
+    const same = await takeMeasures(
+      [
+        m('cap-now', { load: { stat: 'capacity' } }),
+        m('gain', { ratio: { of: { measure: 'cap-now', minus: 'cap-1' }, per: 2 } }),
+      ],
+      {
+        state: new StateReader(client({})),
+        stepStart: snapshot([]),
+        labStart: snapshot([]),
+        loads: [load([], { capacity: capacity(75) })],
+        attempts: 1,
+        recorded: earlier,
+      },
+    );
+    expect(same.measurements.map((x) => [x.id, x.value])).toEqual([
+      ['cap-now', 75],
+      ['gain', 25],
+    ]);
+    expect((await measureWith({ ratio: { of: 'cap-9', per: 1 } }, [], earlier)).missing).toEqual([
+      'M: cap-9 is not recorded yet',
+    ]);
+    expect(
+      (await measureWith({ ratio: { of: 'cap-3', per: { measure: 'mem-1', minus: 40 } } }, [], earlier))
+        .missing,
+    ).toEqual(['M: (mem-1 40 − 40) is 0: no ratio']);
   });
 });

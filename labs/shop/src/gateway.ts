@@ -46,6 +46,7 @@ export function gatewayRoutes(router: Router, deps: GatewayDeps): void {
     .on('GET', '/', async () => new Reply(200, STOREFRONT_HTML, 'text/html; charset=utf-8'))
     .on('GET', '/api/products', () => catalog.list())
     .on('GET', '/api/products/:id', (req) => catalog.get(req.params.id!))
+    .on('GET', '/api/search', (req) => catalog.search(req.query.get('q') ?? ''))
     .on('POST', '/api/users', async (req) => {
       const body = object(await req.json());
       const user = await users.signUp({

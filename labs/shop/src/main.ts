@@ -56,6 +56,8 @@ interface Wiring {
   init: () => Promise<void>;
   /** What /readyz checks besides init having finished. */
   ready: () => Promise<unknown>;
+  /** Called once, after the first readiness answer that said ready. */
+  afterReady?: () => void;
   db?: Db;
 }
 
@@ -70,7 +72,9 @@ function wire(r: Exclude<Role, 'loadgen' | 'balancer'>, router: Router): Wiring 
     };
   }
   const version = versionString();
-  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 20 : 5);
+  // A monolith copy's pool serves every module; shop-db takes 38 connections, so four copies
+  // (three and a fourth starting in a roll) must stay under it.
+  const db = r === 'gateway' ? undefined : connect(env('DATABASE_URL'), r === 'monolith' ? 8 : 5);
   const dbReady = () => db!.query('SELECT 1');
   const clients = new Map<Service, ServiceClient>();
   const use = <S extends Service>(s: S) => {
@@ -98,6 +102,7 @@ function wire(r: Exclude<Role, 'loadgen' | 'balancer'>, router: Router): Wiring 
           for (const store of [catalog, payments, users, cart, orders]) await store.init();
         },
         ready: dbReady,
+        afterReady: () => catalog.afterReady(),
       };
     }
     case 'gateway':
@@ -112,7 +117,7 @@ function wire(r: Exclude<Role, 'loadgen' | 'balancer'>, router: Router): Wiring 
     case 'catalog': {
       const store = new CatalogStore(db!, shopVersion(), version);
       expose(router, 'catalog', store, catalogMethods);
-      return { db, init: () => store.init(), ready: depsReady };
+      return { db, init: () => store.init(), ready: depsReady, afterReady: () => store.afterReady() };
     }
     case 'cart': {
       const store = new CartStore(db!, use('catalog'), version);
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
   if (r === 'balancer') return startBalancer();
   const router = new Router();
   let initialized = false;
+  let answeredReady = false;
   router.on('GET', '/healthz', async () => ({ status: 'ok', role: r, version: versionString() }));
   const wiring = wire(r, router);
   router.on('GET', '/readyz', async () => {
@@ -156,6 +162,10 @@ async function main(): Promise<void> {
       await wiring.ready();
     } catch (err) {
       throw new HttpError(503, 'not-ready', `a dependency does not answer: ${(err as Error).message}`);
+    }
+    if (!answeredReady) {
+      answeredReady = true;
+      wiring.afterReady?.();
     }
     return { status: 'ready' };
   });

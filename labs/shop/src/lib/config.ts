@@ -27,10 +27,17 @@ export function role(): Role {
   return value as Role;
 }
 
-/** The shop's version: SHOP_VERSION=2 is the release whose catalog shows ratings. */
+/**
+ * The shop's version. 2 is the release whose catalog shows ratings; 3 and 4 are catalog
+ * releases broken on purpose, for the labs' bad-release experiment (domains/catalog.ts):
+ * 3 has a functional bug (`reserve` answers 500), 4 a process-level fault (some seconds after
+ * its first readiness answer, its catalog code deadlocks the process). Any other value is 1.
+ */
+export const SHOP_VERSIONS = [1, 2, 3, 4] as const;
+
 export function shopVersion(): number {
   const value = Number(env('SHOP_VERSION', '1'));
-  return value === 2 ? 2 : 1;
+  return (SHOP_VERSIONS as readonly number[]).includes(value) ? value : 1;
 }
 
 export function versionString(): string {

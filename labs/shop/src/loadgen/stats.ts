@@ -2,7 +2,7 @@
  * Load statistics: latencies per endpoint ("GET /api/products"), reported per time window
  * (live) and in total (the summary). Pure, so it can be tested with made-up samples.
  */
-export const SCENARIOS = ['browse', 'cart', 'checkout', 'account'] as const;
+export const SCENARIOS = ['browse', 'cart', 'checkout', 'account', 'search', 'signup'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 export type Mix = Partial<Record<Scenario, number>>;
 
