@@ -212,13 +212,30 @@ describe('lab 3 on the real engine', () => {
     expect(value('ms-v3-orders-errors')).toBeGreaterThan(0);
   });
 
-  it('step 11: a compromised catalog reaches payments-db on the flat network; every claim is supported', async () => {
+  it('step 11: both attackers still read every data domain on the flat network; every claim is supported', async () => {
     await l.call('labs:next', {});
-    const before = await l.call('labs:check', {});
-    expect(failing(before)).toEqual(['no answer to "databases" yet']);
-    await solveAndCheck();
+    expect(failing(await l.call('labs:check', {}))).toEqual([
+      'predict first: "code-domains" (answer it before you measure; a prediction is final)',
+      'no answer to "databases" yet',
+    ]);
+    await l.call('labs:answer', { question: 'code-domains', answer: 'all 5' });
+    expect(failing(await l.call('labs:check', {}))).toEqual(['no answer to "databases" yet']);
+    await solveAndCheck({}, { 'why-not-isolated': 'the network is flat' });
     expect(value('blast-flat-db')).toBe(5);
     expect(value('blast-flat')).toBeGreaterThanOrEqual(10);
+    expect(measured.get('code-domains')).toMatchObject({
+      value: 5,
+      attacker: 'catalog-code',
+      app: 'microservices',
+    });
+    expect(measured.get('jumpbox-domains')).toMatchObject({ value: 5, attacker: 'jumpbox' });
+    const cell = (await l.call('labs:table', {})).cells.find(
+      (c) => c.app === 'microservices' && c.network === 'flat',
+    );
+    expect(cell?.attackers).toMatchObject({
+      jumpbox: { domains: 5, lab: LAB, step: 'compromised-catalog' },
+      'catalog-code': { domains: 5, workloads: value('blast-flat'), lab: LAB, step: 'compromised-catalog' },
+    });
 
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
