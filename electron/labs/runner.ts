@@ -485,7 +485,16 @@ export class LabRunner {
       );
       progress(2, "recording the step's start");
       const fresh = await takeSnapshot(this.o.client);
-      await this.enterStep(active.lab, n, fresh, n === 1 ? fresh : undefined);
+      // A reset that had to create containers again makes them the lab's own: a check that
+      // compares with the lab's start ("the app is the container the lab started with") is
+      // passable again, since the student did not replace them.
+      const labStart =
+        n === 1
+          ? fresh
+          : changed.length && active.labStart
+            ? { ...active.labStart, containers: fresh.containers }
+            : undefined;
+      await this.enterStep(active.lab, n, fresh, labStart);
       return `step ${n} of ${active.lab} ready${changed.length ? `: ${changed.join(', ')}` : ' (nothing had changed)'}`;
     });
   }
