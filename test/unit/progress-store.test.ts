@@ -78,7 +78,8 @@ describe('the progress file, shared by several processes', () => {
     expect(torn).toEqual([]);
     // No partial file is left behind.
     expect((await readdir(path.dirname(file))).filter((n) => n.endsWith('.partial'))).toEqual([]);
-  });
+    // Six Node processes started and 240 locked writes: more than 5 s on a busy machine.
+  }, 60_000);
 
   it('takes over the lock of a process that died holding it', async () => {
     const file = path.join(dir, 'stale', 'progress.json');
@@ -94,7 +95,8 @@ describe('the progress file, shared by several processes', () => {
     const store = new ProgressStore(file, 'student', { staleMs: 2000 });
     await store.update((data) => void (stepProgress(data, 'lab', 'step').attempts = 1));
     expect(stepProgress(await store.read(), 'lab', 'step').attempts).toBe(1);
-  });
+    // A process to start and a lock to age: more than the default 5 s on a busy machine.
+  }, 30_000);
 
   it('sets a file that is not progress aside instead of overwriting it', async () => {
     const file = path.join(dir, 'broken', 'progress.json');
