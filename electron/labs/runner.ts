@@ -652,10 +652,17 @@ export class LabRunner {
   async export(file: string): Promise<ProgressExport> {
     const data = await this.o.store.read();
     const { student } = studentInfo(data, this.o.envStudent?.(), this.o.account);
-    const shared: ProgressFile = { ...data, account: data.account ?? this.o.account };
-    if (student) shared.student = student;
-    else delete shared.student;
-    return exportProgress(shared, file);
+    const { version, account, labs, active } = data;
+    return exportProgress(
+      {
+        version,
+        ...(student ? { student } : {}),
+        account: account ?? this.o.account,
+        labs,
+        ...(active ? { active } : {}),
+      },
+      file,
+    );
   }
 
   async student(): Promise<StudentInfo> {
