@@ -118,6 +118,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'lab-export':
       case 'class-summary':
       case 'class-report':
+      case 'class-guide':
       case 'student-show':
       case 'student-set':
         return await runLabCommand(command, call, (start) => followTask(services, start, out, err), out);

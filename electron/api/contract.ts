@@ -44,6 +44,7 @@ import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
 import type { TerminalEvents } from './terminal';
 import {
+  ClassGuide,
   ClassReportInput,
   ClassSummary,
   LabsAction,
@@ -199,6 +200,12 @@ const labMethods = {
    * refused (`bad-progress-file`, naming the file and what is wrong) and nothing is written.
    */
   'class:report': method<typeof ClassReportInput, ClassReport>(ClassReportInput),
+  /**
+   * The instructor's guide in Markdown, written from the lab files (claims with the article's
+   * sentences, core and optional steps, minutes, predictions, why questions, the answer key);
+   * with `out`, also written to that file.
+   */
+  'class:guide': method<typeof ClassGuide, { markdown: string; written?: string }>(ClassGuide),
   /** Who this progress belongs to: the student's name and id, and where they come from. */
   'student:get': method<typeof NoInput, StudentInfo>(NoInput),
   /** Sets the student's name (and id), stored with the progress and carried by every export. */

@@ -549,4 +549,5 @@ export const StudentId = z
   .min(1, 'a student id is not empty')
   .max(64, 'a student id has at most 64 characters')
   .refine(noControl, 'a student id has no control characters');
+export const ClassGuide = z.object({ out: FilePath.optional() }).strict();
 export const StudentSet = z.object({ name: StudentName, id: StudentId.optional() }).strict();

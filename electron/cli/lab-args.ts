@@ -24,6 +24,7 @@ export type LabCommand =
   | { name: 'lab-export'; file: string }
   | { name: 'class-summary'; files: string[]; json: boolean }
   | { name: 'class-report'; files: string[]; json: boolean; out?: string }
+  | { name: 'class-guide'; out?: string }
   | { name: 'student-show'; json: boolean }
   | { name: 'student-set'; student: string; id?: string };
 
@@ -46,6 +47,8 @@ export const LAB_USAGE = `  lab list [--json]               the labs, their plac
                                   and solves; per measure median and range; per claim how many
                                   students' numbers support it; the 2×2 as medians. --out DIR
                                   writes class-report.json and class-report.csv there
+  class guide [--out FILE]        the instructor's guide (Markdown) from the lab files: claims and
+                                  the article's sentences, steps, minutes, predictions, answer key
   student [--json]                who this progress belongs to (your name, as exports carry it)
   student set NAME [--id ID]      set your name (and student id): every export carries it`;
 
@@ -92,7 +95,12 @@ export function parseLabCommand(first: 'lab' | 'class' | 'student', args: string
         ...(values.out !== undefined ? { out: values.out } : {}),
       };
     }
-    return fail('class needs a command: class summary FILES... or class report FILES...');
+    if (sub === 'guide') {
+      const { values } = parse(fail, rest, { out: { type: 'string' } }, 0, 0);
+      if (values.out !== undefined && !values.out.trim()) fail('--out needs a FILE');
+      return { name: 'class-guide', ...(values.out !== undefined ? { out: values.out } : {}) };
+    }
+    return fail('class needs a command: class summary FILES..., class report FILES... or class guide');
   }
   if (first === 'student') {
     if (sub === undefined || sub.startsWith('-'))

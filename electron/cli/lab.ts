@@ -140,6 +140,11 @@ export async function runLabCommand(
       else out.write(formatReport(report));
       return 0;
     }
+    case 'class-guide': {
+      const guide = await call('class:guide', command.out ? { out: path.resolve(command.out) } : {});
+      out.write(guide.written ? `wrote ${guide.written}\n` : guide.markdown);
+      return 0;
+    }
     case 'student-show': {
       const info = await call('student:get', {});
       if (command.json) print(info);

@@ -44,6 +44,7 @@ import { exportProgress, summarize, table } from './summary';
 import { studentInfo } from './student';
 import { readExports, writeClassReport } from './class-files';
 import { classReport } from './class-report';
+import { instructorGuide } from './guide';
 
 export interface TaskStarter {
   (
@@ -663,6 +664,17 @@ export class LabRunner {
       },
       file,
     );
+  }
+
+  /** The instructor's guide (Markdown) from the lab files that load; with `out`, written there too. */
+  async guide(out?: string): Promise<{ markdown: string; written?: string }> {
+    const { labs } = await this.labs();
+    const markdown = instructorGuide(labs.map((l) => l.lab));
+    if (!out) return { markdown };
+    const written = path.resolve(out);
+    await mkdir(path.dirname(written), { recursive: true });
+    await writeFile(written, markdown);
+    return { markdown, written };
   }
 
   async student(): Promise<StudentInfo> {
