@@ -156,7 +156,11 @@ export async function runLabCommand(
         name: command.student,
         ...(command.id !== undefined ? { id: command.id } : {}),
       });
-      out.write(formatStudent(info));
+      out.write(
+        info.source === 'env'
+          ? `Saved ${command.student}${command.id ? ` (id ${command.id})` : ''}, but here MICROLAB_STUDENT names you ${info.student!.name}${info.student!.id ? ` (id ${info.student!.id})` : ''}, over it: exports made here carry that.\n`
+          : formatStudent(info),
+      );
       return 0;
     }
   }
