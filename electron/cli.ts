@@ -117,6 +117,10 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'lab-table':
       case 'lab-export':
       case 'class-summary':
+      case 'class-report':
+      case 'class-guide':
+      case 'student-show':
+      case 'student-set':
         return await runLabCommand(command, call, (start) => followTask(services, start, out, err), out);
       case 'down': {
         const report = await call('resources:down', { images: command.images });

@@ -44,6 +44,8 @@ import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
 import type { TerminalEvents } from './terminal';
 import {
+  ClassGuide,
+  ClassReportInput,
   ClassSummary,
   LabsAction,
   LabsAnswer,
@@ -53,9 +55,11 @@ import {
   LabsReset,
   LabsSave,
   LabsStart,
+  StudentSet,
 } from './labs';
 import type {
   CheckReport,
+  ClassReport,
   ClassRow,
   HintReply,
   LabDetail,
@@ -66,6 +70,7 @@ import type {
   LabTable,
   ProgressExport,
   StepProgress,
+  StudentInfo,
 } from './labs';
 
 export type * from './labs';
@@ -216,6 +221,22 @@ const labMethods = {
   'labs:export': method<typeof LabsExport, ProgressExport>(LabsExport),
   /** Reads exported progress files (one per student) into one table of students × labs × steps. */
   'labs:class': method<typeof ClassSummary, ClassRow[]>(ClassSummary),
+  /**
+   * A class's numbers from exported progress files (ClassReport); with `out`, also writes
+   * class-report.json and class-report.csv there. A file that is not a progress export is
+   * refused (`bad-progress-file`, naming the file and what is wrong) and nothing is written.
+   */
+  'class:report': method<typeof ClassReportInput, ClassReport>(ClassReportInput),
+  /**
+   * The instructor's guide in Markdown, written from the lab files (claims with the article's
+   * sentences, core and optional steps, minutes, predictions, why questions, the answer key);
+   * with `out`, also written to that file.
+   */
+  'class:guide': method<typeof ClassGuide, { markdown: string; written?: string }>(ClassGuide),
+  /** Who this progress belongs to: the student's name and id, and where they come from. */
+  'student:get': method<typeof NoInput, StudentInfo>(NoInput),
+  /** Sets the student's name (and id), stored with the progress and carried by every export. */
+  'student:set': method<typeof StudentSet, StudentInfo>(StudentSet),
 } as const;
 
 export const methods = {

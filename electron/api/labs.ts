@@ -404,9 +404,33 @@ export interface ProgressExport {
   csv: string;
 }
 
+/**
+ * Who the student is: a person's name (and an optional id, e.g. a student number), set by the
+ * student (`microlab student set`, the app's first screen, or MICROLAB_STUDENT), never taken
+ * from the operating system's account (classroom machines often all log in as `student`).
+ */
+export interface Student {
+  /** 1-100 characters, no control characters. */
+  name: string;
+  /** 1-64 characters, no control characters. */
+  id?: string;
+}
+
+/** `student:get`: who this MicroLab's progress belongs to. */
+export interface StudentInfo {
+  /** Absent: no name set yet (exports then carry none, and a class report names the file). */
+  student?: Student;
+  /** Where the name in effect comes from: MICROLAB_STUDENT (overrides the stored one), the progress file, or nowhere. */
+  source: 'env' | 'stored' | 'none';
+  /** The operating system's user name, kept in exports for the record only. */
+  account: string;
+}
+
 /** One row per student × lab × step: what an instructor grades from. */
 export interface ClassRow {
+  /** The student's name (an export without one: the file's name). */
   student: string;
+  studentId?: string;
   lab: string;
   step: string;
   outcome: StepOutcome;
@@ -414,6 +438,72 @@ export interface ClassRow {
   hintsShown: number;
   seconds?: number;
   measurements: Record<string, number>;
+}
+
+/** Median and range of numbers across the class (null when no student has one). */
+export interface Spread {
+  /** How many students' numbers it is made of. */
+  n: number;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/**
+ * `class report`: a class's numbers from exported progress files, one file per student (a
+ * student found in several files counts once: the latest export).
+ */
+export interface ClassReport {
+  /** The students, in the order of the files. */
+  students: { name: string; id?: string; file: string; exportedAt?: string; named: boolean }[];
+  /** What the instructor should know about the files (a later export replaced an earlier one, an unknown lab left out). */
+  notes: string[];
+  labs: ClassLabReport[];
+  /** The 2×2 (and the perimeter): per cell, each attacker's figures as the class's medians. */
+  table: {
+    app: LabApp;
+    network: LabNetwork;
+    labs: string[];
+    attackers: Record<LabAttacker, { workloads: Spread; databases: Spread; domains: Spread } | null>;
+  }[];
+  /** The CSV: one row per student, one column per measurement (LAB.MEASURE). */
+  csv: string;
+  /** The files written with `out`. */
+  written?: { json: string; csv: string };
+}
+
+export interface ClassLabReport {
+  lab: string;
+  title: string;
+  quadrant: LabQuadrant;
+  /** Students with any progress on the lab, and those who completed it. */
+  started: number;
+  completed: number;
+  steps: {
+    id: string;
+    title: string;
+    optional: boolean;
+    /** Students who passed it by themselves, with "Show me", and both. */
+    passed: number;
+    solved: number;
+    done: number;
+    /** Median seconds from start to done over the students who did it (null: nobody yet). */
+    medianSeconds: number | null;
+    /** Hints shown, summed over the class, and how many students asked for one. */
+    hints: number;
+    studentsWithHints: number;
+  }[];
+  /** Every measure of the lab: its spread across the class (each student's latest value). */
+  measures: { id: string; label: string; unit: string; spread: Spread }[];
+  /** Every claim: how many students' own numbers supported it, contradicted it, or did not measure it. */
+  claims: {
+    text: string;
+    article?: string;
+    holds: string[];
+    supported: number;
+    notSupported: number;
+    notMeasured: number;
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -438,3 +528,26 @@ export const LabsSave = z
 export const LabsRead = z.object({ lab: LabId, file: WorkspaceName }).strict();
 export const LabsExport = z.object({ file: FilePath }).strict();
 export const ClassSummary = z.object({ files: z.array(FilePath).min(1).max(1000) }).strict();
+export const ClassReportInput = z
+  .object({
+    files: z.array(FilePath).min(1).max(1000),
+    /** A folder to write class-report.json and class-report.csv into (created when missing). */
+    out: FilePath.optional(),
+  })
+  .strict();
+/** No control characters (C0, DEL): a name goes into tables, files and terminals. */
+const noControl = (s: string) => ![...s].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127);
+export const StudentName = z
+  .string()
+  .trim()
+  .min(1, 'a student name is required')
+  .max(100, 'a student name has at most 100 characters')
+  .refine(noControl, 'a student name has no control characters');
+export const StudentId = z
+  .string()
+  .trim()
+  .min(1, 'a student id is not empty')
+  .max(64, 'a student id has at most 64 characters')
+  .refine(noControl, 'a student id has no control characters');
+export const ClassGuide = z.object({ out: FilePath.optional() }).strict();
+export const StudentSet = z.object({ name: StudentName, id: StudentId.optional() }).strict();

@@ -78,7 +78,8 @@ ${LAB_USAGE}
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
-MICROLAB_SUBNET_POOL sets the lab networks' range.`;
+MICROLAB_SUBNET_POOL sets the lab networks' range; MICROLAB_STUDENT (and MICROLAB_STUDENT_ID)
+names the student, over the name set with \`student set\`.`;
 
 function parse<const O extends OptionsConfig>(args: string[], options: O, positionals: number) {
   let parsed;
@@ -137,6 +138,7 @@ export function parseCommand(argv: string[]): Command {
       });
     case 'lab':
     case 'class':
+    case 'student':
       return parseLabCommand(first, rest, (message) => {
         throw new UsageError(message);
       });

@@ -1,6 +1,6 @@
 /**
  * The labs' CLI grammar: `lab list|start|status|check|hint|solve|reset|next|do|answer|summary|table`,
- * `lab progress export FILE` and `class summary FILES...`. Pure, like args.ts, which hands these
+ * `lab progress export FILE`, `class summary|report FILES...` and `student [set NAME]`. Pure, like args.ts, which hands these
  * commands over (with its UsageError, so this file does not import args.ts back).
  */
 import { parseArgs } from 'node:util';
@@ -22,7 +22,11 @@ export type LabCommand =
   | { name: 'lab-summary'; lab?: string; json: boolean }
   | { name: 'lab-table'; json: boolean }
   | { name: 'lab-export'; file: string }
-  | { name: 'class-summary'; files: string[]; json: boolean };
+  | { name: 'class-summary'; files: string[]; json: boolean }
+  | { name: 'class-report'; files: string[]; json: boolean; out?: string }
+  | { name: 'class-guide'; out?: string }
+  | { name: 'student-show'; json: boolean }
+  | { name: 'student-set'; student: string; id?: string };
 
 export const LAB_USAGE = `  lab list [--json]               the labs, their place on the map and your progress
   lab start ID [--step N]         set the shop up for a lab (with --step, jump to step N's start)
@@ -37,7 +41,16 @@ export const LAB_USAGE = `  lab list [--json]               the labs, their plac
   lab summary [ID] [--json]       your numbers next to the lab's claims: supported or not
   lab table [--json]              the 2×2: both attackers' figures per cell, from your runs
   lab progress export FILE        your progress as JSON (FILE) and CSV beside it
-  class summary FILES... [--json] one table of students × labs × steps from exported files`;
+  class summary FILES... [--json] one table of students × labs × steps from exported files
+  class report FILES... [--json] [--out DIR]
+                                  the class's numbers: per step completion, median time, hints
+                                  and solves; per measure median and range; per claim how many
+                                  students' numbers support it; the 2×2 as medians. --out DIR
+                                  writes class-report.json and class-report.csv there
+  class guide [--out FILE]        the instructor's guide (Markdown) from the lab files: claims and
+                                  the article's sentences, steps, minutes, predictions, answer key
+  student [--json]                who this progress belongs to (your name, as exports carry it)
+  student set NAME [--id ID]      set your name (and student id): every export carries it`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -63,13 +76,41 @@ function stepNumber(fail: Fail, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-export function parseLabCommand(first: 'lab' | 'class', args: string[], fail: Fail): LabCommand {
+export function parseLabCommand(first: 'lab' | 'class' | 'student', args: string[], fail: Fail): LabCommand {
   const [sub, ...rest] = args;
   if (first === 'class') {
-    if (sub !== 'summary') fail('class needs a command: class summary FILES...');
-    const { values, positionals } = parse(fail, rest, json, 0, 1000);
-    if (!positionals.length) fail('class summary needs one or more exported progress FILES');
-    return { name: 'class-summary', files: positionals, json: Boolean(values.json) };
+    if (sub === 'summary') {
+      const { values, positionals } = parse(fail, rest, json, 0, 1000);
+      if (!positionals.length) fail('class summary needs one or more exported progress FILES');
+      return { name: 'class-summary', files: positionals, json: Boolean(values.json) };
+    }
+    if (sub === 'report') {
+      const { values, positionals } = parse(fail, rest, { ...json, out: { type: 'string' } }, 0, 1000);
+      if (!positionals.length) fail('class report needs one or more exported progress FILES');
+      if (values.out !== undefined && !values.out.trim()) fail('--out needs a folder');
+      return {
+        name: 'class-report',
+        files: positionals,
+        json: Boolean(values.json),
+        ...(values.out !== undefined ? { out: values.out } : {}),
+      };
+    }
+    if (sub === 'guide') {
+      const { values } = parse(fail, rest, { out: { type: 'string' } }, 0, 0);
+      if (values.out !== undefined && !values.out.trim()) fail('--out needs a FILE');
+      return { name: 'class-guide', ...(values.out !== undefined ? { out: values.out } : {}) };
+    }
+    return fail('class needs a command: class summary FILES..., class report FILES... or class guide');
+  }
+  if (first === 'student') {
+    if (sub === undefined || sub.startsWith('-'))
+      return { name: 'student-show', json: Boolean(parse(fail, args, json, 0, 0).values.json) };
+    if (sub !== 'set')
+      fail(`unknown student command ${JSON.stringify(sub)}: student, or student set NAME [--id ID]`);
+    const { values, positionals } = parse(fail, rest, { id: { type: 'string' } }, 0, 20);
+    const name = positionals.join(' ').trim();
+    if (!name) fail('student set needs your NAME: student set "Ana Lima" [--id s1234]');
+    return { name: 'student-set', student: name, ...(values.id !== undefined ? { id: values.id } : {}) };
   }
   switch (sub) {
     case 'list':

@@ -8,6 +8,9 @@ import path from 'node:path';
 import type {
   AttackerFigures,
   CheckReport,
+  ClassReport,
+  Spread,
+  StudentInfo,
   LabTable,
   ClassRow,
   LabList,
@@ -126,6 +129,38 @@ export async function runLabCommand(
       const rows = await call('labs:class', { files: command.files.map((f) => path.resolve(f)) });
       if (command.json) print(rows);
       else out.write(formatClass(rows));
+      return 0;
+    }
+    case 'class-report': {
+      const report = await call('class:report', {
+        files: command.files.map((f) => path.resolve(f)),
+        ...(command.out ? { out: path.resolve(command.out) } : {}),
+      });
+      if (command.json) print(report);
+      else out.write(formatReport(report));
+      return 0;
+    }
+    case 'class-guide': {
+      const guide = await call('class:guide', command.out ? { out: path.resolve(command.out) } : {});
+      out.write(guide.written ? `wrote ${guide.written}\n` : guide.markdown);
+      return 0;
+    }
+    case 'student-show': {
+      const info = await call('student:get', {});
+      if (command.json) print(info);
+      else out.write(formatStudent(info));
+      return 0;
+    }
+    case 'student-set': {
+      const info = await call('student:set', {
+        name: command.student,
+        ...(command.id !== undefined ? { id: command.id } : {}),
+      });
+      out.write(
+        info.source === 'env'
+          ? `Saved ${command.student}${command.id ? ` (id ${command.id})` : ''}, but here MICROLAB_STUDENT names you ${info.student!.name}${info.student!.id ? ` (id ${info.student!.id})` : ''}, over it: exports made here carry that.\n`
+          : formatStudent(info),
+      );
       return 0;
     }
   }
@@ -265,12 +300,85 @@ function formatClass(rows: ClassRow[]): string {
     `${'STUDENT'.padEnd(16)} ${'LAB'.padEnd(26)} ${'STEP'.padEnd(14)} ${'OUTCOME'.padEnd(8)} CHECKS HINTS  MEASUREMENTS`,
     ...rows.map(
       (r) =>
-        `${r.student.padEnd(16)} ${r.lab.padEnd(26)} ${r.step.padEnd(14)} ${r.outcome.padEnd(8)} ${String(r.attempts).padStart(6)} ${String(r.hintsShown).padStart(5)}  ${Object.entries(
+        `${(r.studentId ? `${r.student} (${r.studentId})` : r.student).padEnd(16)} ${r.lab.padEnd(26)} ${r.step.padEnd(14)} ${r.outcome.padEnd(8)} ${String(r.attempts).padStart(6)} ${String(r.hintsShown).padStart(5)}  ${Object.entries(
           r.measurements,
         )
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')}`,
     ),
   ];
+  return lines.join('\n') + '\n';
+}
+
+function formatStudent(info: StudentInfo): string {
+  if (!info.student)
+    return 'No student name is set: exports carry none, and a class report names them by file.\nSet yours: `microlab student set "Your Name" [--id ID]`.\n';
+  const who = `${info.student.name}${info.student.id ? ` (id ${info.student.id})` : ''}`;
+  return info.source === 'env'
+    ? `Student: ${who}, from MICROLAB_STUDENT (it overrides the name set with \`microlab student set\`).\n`
+    : `Student: ${who}. Every progress export carries it.\n`;
+}
+
+/** "12 s", "3 min 5 s". */
+function duration(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const s = Math.round(seconds);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+}
+
+/** "11 (10–12, 3 students)", "-" when nobody measured it. */
+function spread(s: Spread, unit = ''): string {
+  if (s.median === null) return 'not measured';
+  const range = s.min === s.max ? '' : `${s.min}–${s.max}, `;
+  return `${s.median}${unit ? ` ${unit}` : ''} (${range}${plural(s.n, 'student')})`;
+}
+
+function formatReport(report: ClassReport): string {
+  const n = report.students.length;
+  const lines = [
+    `Class report: ${plural(n, 'student')}: ${report.students.map((s) => (s.id ? `${s.name} (${s.id})` : s.name)).join(', ')}`,
+  ];
+  for (const note of report.notes) lines.push(`  note: ${note}`);
+  for (const lab of report.labs) {
+    if (!lab.started) continue;
+    lines.push(
+      '',
+      `${lab.title} [${lab.lab}] (${lab.quadrant.app} × ${lab.quadrant.network}): ${lab.started} of ${n} started, ${lab.completed} completed`,
+      `  ${'STEP'.padEnd(22)} ${'DONE'.padStart(7)} ${'SHOW ME'.padStart(7)} ${'MEDIAN TIME'.padStart(12)}  HINTS`,
+    );
+    for (const s of lab.steps)
+      lines.push(
+        `  ${`${s.id}${s.optional ? ' (opt.)' : ''}`.padEnd(22)} ${`${s.done}/${n}`.padStart(7)} ${String(s.solved).padStart(7)} ${duration(s.medianSeconds).padStart(12)}  ${s.hints}${s.hints ? ` (${plural(s.studentsWithHints, 'student')})` : ''}`,
+      );
+    const measured = lab.measures.filter((m) => m.spread.n > 0);
+    if (measured.length) {
+      lines.push('  Measures (median, range, students):');
+      for (const m of measured) lines.push(`    ${m.label}: ${spread(m.spread, m.unit)}`);
+    }
+    if (lab.claims.length) {
+      lines.push('  Claims (students whose numbers: ✔ support it, ✘ contradict it, · did not measure it):');
+      for (const c of lab.claims)
+        lines.push(
+          `    ✔ ${c.supported}  ✘ ${c.notSupported}  · ${c.notMeasured}  ${c.text}`,
+          `      (${c.holds.join('; ')})`,
+        );
+    }
+  }
+  const cells = report.table.filter((c) => Object.values(c.attackers).some(Boolean));
+  if (cells.length) {
+    lines.push('', 'The 2×2 (class medians; range and students in brackets):');
+    for (const c of cells) {
+      lines.push(`  ${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.join(', ')}]` : ''}`);
+      for (const [attacker, f] of Object.entries(c.attackers))
+        lines.push(
+          `    ${attacker.padEnd(13)} ${
+            f
+              ? `workloads ${spread(f.workloads)}, databases ${spread(f.databases)}, data domains ${spread(f.domains)}`
+              : 'not measured'
+          }`,
+        );
+    }
+  }
+  if (report.written) lines.push('', `wrote ${report.written.json} and ${report.written.csv}`);
   return lines.join('\n') + '\n';
 }

@@ -9,7 +9,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { ApiError } from '../errors';
-import type { DeploymentName, Layout, LabProgress, LoadReport, StepProgress } from '../api/contract';
+import type { DeploymentName, Layout, LabProgress, LoadReport, StepProgress, Student } from '../api/contract';
 
 /** The state a step started from: what `reset` brings back and what `unchanged` compares with. */
 export interface Snapshot {
@@ -42,8 +42,14 @@ export interface ActiveLab {
 
 export interface ProgressFile {
   version: 1;
-  /** Who: the OS user, for the class summary (an instructor may rename the file instead). */
-  student: string;
+  /**
+   * Who: the name (and id) the student set (`microlab student set`, the first screen); absent
+   * until set. Files written before names existed carried the OS user here as a string: read()
+   * moves it to `account`.
+   */
+  student?: Student;
+  /** The operating system's user name, for the record only: it tells no one apart. */
+  account?: string;
   active?: ActiveLab;
   labs: Record<string, LabProgress>;
 }
@@ -74,7 +80,8 @@ export class ProgressStore {
 
   constructor(
     readonly file: string,
-    private readonly student: string,
+    /** The OS user name, recorded as `account` in a new file. */
+    private readonly account: string,
     options: ProgressStoreOptions = {},
   ) {
     this.staleMs = Math.max(2000, options.staleMs ?? PROGRESS_LOCK_STALE_MS);
@@ -95,7 +102,7 @@ export class ProgressStore {
     }
     try {
       const data = JSON.parse(text) as ProgressFile;
-      if (data?.version === 1 && data.labs) return data;
+      if (data?.version === 1 && data.labs) return withStudent(data);
     } catch {
       // below
     }
@@ -174,10 +181,28 @@ export class ProgressStore {
   }
 
   private empty(): ProgressFile {
-    return { version: 1, student: this.student, labs: {} };
+    return { version: 1, account: this.account, labs: {} };
   }
 
   private queue: Promise<unknown> = Promise.resolve();
+}
+
+/**
+ * The file's `student` as a Student, or absent: a string there (files from before students
+ * named themselves) was the OS user and becomes `account`; anything else that is not a name is
+ * dropped.
+ */
+export function withStudent(data: ProgressFile): ProgressFile {
+  const raw = (data as { student?: unknown }).student;
+  if (typeof raw === 'string') {
+    data.account ??= raw;
+    delete data.student;
+  } else if (raw !== undefined) {
+    const s = raw as Partial<Student> | null;
+    if (!s || typeof s.name !== 'string' || !s.name.trim()) delete data.student;
+    else data.student = { name: s.name, ...(typeof s.id === 'string' && s.id ? { id: s.id } : {}) };
+  }
+  return data;
 }
 
 /** Partial files written by this process (their names must not meet). */

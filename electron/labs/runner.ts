@@ -21,7 +21,10 @@ import type {
   ProgressExport,
   LoadReport,
   StepProgress,
+  Student,
+  StudentInfo,
   TaskInfo,
+  ClassReport,
 } from '../api/contract';
 import { ApiError } from '../errors';
 import { describeAction, runEntries } from './actions';
@@ -38,6 +41,10 @@ import type { ActiveLab, ProgressFile, ProgressStore, Snapshot } from './progres
 import { restore } from './restore';
 import { StateReader, takeSnapshot } from './state';
 import { exportProgress, summarize, table } from './summary';
+import { studentInfo } from './student';
+import { readExports, writeClassReport } from './class-files';
+import { classReport } from './class-report';
+import { instructorGuide } from './guide';
 
 export interface TaskStarter {
   (
@@ -60,6 +67,10 @@ export interface RunnerOptions {
   startTask: TaskStarter;
   /** The storefront's port when a lab starts the shop (absent: the default; 0: any free one). */
   port?: number;
+  /** The operating system's user name (recorded, never used to tell students apart). */
+  account: string;
+  /** The student named by the environment (MICROLAB_STUDENT), which overrides the stored one. */
+  envStudent?: () => Student | undefined;
 }
 
 /**
@@ -648,7 +659,60 @@ export class LabRunner {
     );
   }
 
+  /** The progress with the student in effect (the environment's, else the stored one). */
   async export(file: string): Promise<ProgressExport> {
-    return exportProgress(await this.o.store.read(), file);
+    const data = await this.o.store.read();
+    const { student } = studentInfo(data, this.o.envStudent?.(), this.o.account);
+    const { version, account, labs, active } = data;
+    return exportProgress(
+      {
+        version,
+        ...(student ? { student } : {}),
+        account: account ?? this.o.account,
+        labs,
+        ...(active ? { active } : {}),
+      },
+      file,
+    );
+  }
+
+  /** The instructor's guide (Markdown) from the lab files that load; with `out`, written there too. */
+  async guide(out?: string): Promise<{ markdown: string; written?: string }> {
+    const { labs } = await this.labs();
+    const markdown = instructorGuide(labs.map((l) => l.lab));
+    if (!out) return { markdown };
+    const written = path.resolve(out);
+    await mkdir(path.dirname(written), { recursive: true });
+    await writeFile(written, markdown);
+    return { markdown, written };
+  }
+
+  async student(): Promise<StudentInfo> {
+    return studentInfo(await this.o.store.read(), this.o.envStudent?.(), this.o.account);
+  }
+
+  /** Stores the student's name (and id; none given: none kept) with the progress. */
+  async setStudent(student: Student): Promise<StudentInfo> {
+    const data = await this.o.store.update((fresh) => {
+      fresh.student = { name: student.name, ...(student.id ? { id: student.id } : {}) };
+      fresh.account ??= this.o.account;
+      return fresh;
+    });
+    return studentInfo(data, this.o.envStudent?.(), this.o.account);
+  }
+
+  /**
+   * A class's report from exported progress files (see ClassReport); with `out`, written there
+   * as class-report.json and class-report.csv. Every file is read and checked before anything
+   * is written: a bad one is refused (`bad-progress-file`) and nothing is written.
+   */
+  async classReport(files: string[], out?: string): Promise<ClassReport> {
+    const [{ labs }, exports] = await Promise.all([this.labs(), readExports(files)]);
+    const report = classReport(
+      labs.map((l) => l.lab),
+      exports,
+    );
+    if (out) report.written = await writeClassReport(report, out);
+    return report;
   }
 }

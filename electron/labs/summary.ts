@@ -3,7 +3,7 @@
  * student's own numbers, the 2×2 table filled from every lab so far, the progress exported as
  * JSON with a CSV beside it, and one table of a class from many exported files.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   AttackerFigures,
@@ -19,12 +19,13 @@ import type {
   SummaryClaim,
 } from '../api/contract';
 import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/labs';
-import { ApiError } from '../errors';
+import { readExports } from './class-files';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';
 import { judge, parseRelation, verdictOf } from './relation';
 
-function measurementsOf(progress: LabProgress | undefined): Map<string, Measurement> {
+/** A lab's measurements by id (the latest step's when two record one). */
+export function measurementsOf(progress: LabProgress | undefined): Map<string, Measurement> {
   const all = new Map<string, Measurement>();
   for (const step of Object.values(progress?.steps ?? {}))
     for (const m of step.measurements) all.set(m.id, m);
@@ -158,10 +159,17 @@ export function table(labs: Lab[], data: ProgressFile): LabTable {
   };
 }
 
-export function rowsOf(data: ProgressFile, student = data.student): ClassRow[] {
+/**
+ * One row per lab × step of one student's progress. The student is the name in the file, else
+ * `fallback` (a class report passes the file's name): never the OS account.
+ */
+export function rowsOf(data: ProgressFile, fallback = 'unnamed'): ClassRow[] {
+  const student = data.student?.name ?? fallback;
+  const studentId = data.student?.id;
   return Object.values(data.labs).flatMap((lab) =>
     Object.entries(lab.steps).map(([step, p]) => ({
       student,
+      ...(studentId ? { studentId } : {}),
       lab: lab.lab,
       step,
       outcome: p.outcome,
@@ -173,20 +181,37 @@ export function rowsOf(data: ProgressFile, student = data.student): ClassRow[] {
   );
 }
 
-const cell = (v: unknown) => {
-  const s = v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell (RFC 4180 quoting). Text a spreadsheet would run as a formula (=, +, -, @ at
+ * the start: a student's name is theirs to choose) is kept as text with a leading apostrophe;
+ * numbers are written as they are.
+ */
+export const cell = (v: unknown) => {
+  let s = v === undefined || v === null ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
 /** One line per student × lab × step; measurements as `id=value` pairs in one column. */
 export function csvOf(rows: ClassRow[]): string {
-  const header = ['student', 'lab', 'step', 'outcome', 'attempts', 'hints', 'seconds', 'measurements'];
+  const header = [
+    'student',
+    'student id',
+    'lab',
+    'step',
+    'outcome',
+    'attempts',
+    'hints',
+    'seconds',
+    'measurements',
+  ];
   return (
     [
       header.join(','),
       ...rows.map((r) =>
         [
           r.student,
+          r.studentId,
           r.lab,
           r.step,
           r.outcome,
@@ -211,23 +236,15 @@ export async function exportProgress(data: ProgressFile, file: string): Promise<
   const shared: Partial<ProgressFile> = { ...data };
   delete shared.active;
   await writeFile(json, JSON.stringify({ ...shared, exportedAt: new Date().toISOString() }, null, 2));
-  await writeFile(csv, csvOf(rowsOf(data)));
+  await writeFile(csv, csvOf(rowsOf(data, path.basename(json).replace(/\.json$/i, ''))));
   return { json, csv };
 }
 
-/** Reads exported progress files into one table; a student is named by the file's `student`, else its name. */
+/**
+ * Reads exported progress files into one table: a student is named by the name in the file
+ * (set by the student), else by the file's name; never by the OS account. A file that is not a
+ * progress export is refused (ApiError `bad-progress-file` naming it and what is wrong).
+ */
 export async function classRows(files: string[]): Promise<ClassRow[]> {
-  const rows: ClassRow[] = [];
-  for (const file of files) {
-    let data: ProgressFile;
-    try {
-      data = JSON.parse(await readFile(file, 'utf8')) as ProgressFile;
-    } catch (err) {
-      throw new ApiError('bad-progress-file', `${file}: ${(err as Error).message}`);
-    }
-    if (!data || typeof data !== 'object' || !data.labs)
-      throw new ApiError('bad-progress-file', `${file} is not a progress export (no "labs")`);
-    rows.push(...rowsOf(data, data.student || path.basename(file, path.extname(file))));
-  }
-  return rows;
+  return (await readExports(files)).flatMap((e) => rowsOf(e.data, e.fallbackName));
 }

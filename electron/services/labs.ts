@@ -12,11 +12,12 @@ import { stateDir } from '../firewall/store';
 import { ProgressStore } from '../labs/progress';
 import { LabRunner } from '../labs/runner';
 import { classRows } from '../labs/summary';
+import { studentFromEnv } from '../labs/student';
 import { labsDir } from '../paths';
 import type { TaskManager } from '../tasks';
 import { deployments } from '../topology/declarations';
 
-type LabMethod = Extract<keyof Handlers, `labs:${string}`>;
+type LabMethod = Extract<keyof Handlers, `labs:${string}` | `class:${string}` | `student:${string}`>;
 
 /** The `labs:*` handlers over a runner. */
 export function labHandlers(labs: LabRunner): Pick<Handlers, LabMethod> {
@@ -39,6 +40,10 @@ export function labHandlers(labs: LabRunner): Pick<Handlers, LabMethod> {
     'labs:table': () => labs.table(),
     'labs:export': ({ file }) => labs.export(file),
     'labs:class': async ({ files }) => classRows(files),
+    'class:report': ({ files, out }) => labs.classReport(files, out),
+    'class:guide': ({ out }) => labs.guide(out),
+    'student:get': () => labs.student(),
+    'student:set': ({ name, id }) => labs.setStudent({ name, ...(id ? { id } : {}) }),
   };
 }
 
@@ -55,12 +60,15 @@ export function createLabRunner(handlers: () => Handlers, tasks: TaskManager, pr
     tasks,
   });
   const root = path.join(stateDir(), project, 'labs');
+  const account = os.userInfo().username;
   return new LabRunner({
     client: { call: api.call, on: api.on, wait: (id) => tasks.wait(id) },
     guidesDir: path.join(labsDir(), 'guides'),
     policiesDir: path.join(labsDir(), 'policies'),
     workspaceRoot: path.join(root, 'workspace'),
-    store: new ProgressStore(path.join(root, 'progress.json'), os.userInfo().username),
+    store: new ProgressStore(path.join(root, 'progress.json'), account),
+    account,
+    envStudent: () => studentFromEnv(process.env),
     references: () => ({
       workloads: {
         monolith: deployments.monolith.workloads.map((w) => w.name),

@@ -4,12 +4,13 @@ import { CleanupCard } from './components/CleanupCard';
 import { DoctorCard } from './components/DoctorCard';
 import { ImagesCard } from './components/ImagesCard';
 import { NextCard, whatNext } from './components/NextCard';
+import { StudentCard } from './components/StudentCard';
 import type { ViewName } from './components/Tabs';
 import type { Loaded } from './hooks/useLoader';
 import { useLoader } from './hooks/useLoader';
 import { useTask } from './hooks/useTask';
 
-/** The first screen: the machine, the images, what next, and clean up. */
+/** The first screen: who you are, the machine, the images, what next, and clean up. */
 export function FirstScreen({
   api,
   doctor,
@@ -50,6 +51,7 @@ export function FirstScreen({
   return (
     <main className="layout">
       <div className="column">
+        <StudentCard api={api} />
         <DoctorCard doctor={doctor} onCheck={refresh} />
       </div>
       <div className="column">

@@ -191,7 +191,7 @@ describe('the 2×2 table', () => {
   it('puts each attacker’s figures in the cell of the shape that ran, null where not measured', () => {
     const data: ProgressFile = {
       version: 1,
-      student: 's',
+      student: { name: 's' },
       labs: {
         demo: progress(
           [
@@ -218,7 +218,7 @@ describe('the 2×2 table', () => {
   it('a figure that names its network sits in that column; each figure is the latest of its kind', () => {
     const data: ProgressFile = {
       version: 1,
-      student: 's',
+      student: { name: 's' },
       labs: {
         demo: progress(
           [

@@ -1,0 +1,122 @@
+/**
+ * The instructor's guide, written from the lab files (pure): per lab, where it sits, its time
+ * (all steps and the core ones), what it claims with the article's sentence each claim tests
+ * and the relation the students' numbers must show, its steps (core or optional), the
+ * predictions asked before measuring and the why questions asked after, and the answer key
+ * where answers are the same for everyone (answers read off a student's own system are said to
+ * be per student, with where they are read).
+ */
+import type { Lab, LabCheck, LabStep } from './format';
+import { actionOf } from './format';
+
+/** Markdown text on one line (a question's text may span several). */
+function inline(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** A table cell: no line breaks, no unescaped pipes. */
+function td(text: string): string {
+  return inline(text).replace(/\|/g, '\\|');
+}
+
+type Quiz = Extract<LabCheck, { kind: 'quiz' }>;
+
+/** The accepted answers of a step's question, or how a student's own answer is found. */
+function key(step: LabStep, question: string): string {
+  const quiz = step.checks.find((c): c is Quiz => c.kind === 'quiz' && c.question === question);
+  const parts: string[] = [];
+  if (quiz?.accept.length) parts.push(quiz.accept.map((a) => `\`${a}\``).join(' or '));
+  if (quiz?.acceptFound)
+    parts.push(
+      `per student: the ${quiz.acceptFound.field} found where \`${quiz.acceptFound.workload}\` stands (each deployment has its own)`,
+    );
+  if (quiz?.acceptOutput)
+    parts.push(
+      `per student: what \`${quiz.acceptOutput.command.join(' ')}\` prints in \`${quiz.acceptOutput.workload}\` now`,
+    );
+  if (!parts.length) {
+    // No check reads it: the answer "Show me" gives, when it is written in the file.
+    for (const entry of step.solve) {
+      const { kind, spec } = actionOf(entry);
+      if (kind === 'answer' && spec.question === question && typeof spec.answer === 'string')
+        parts.push(`\`${spec.answer}\` (what "Show me" answers)`);
+    }
+  }
+  return parts.join('; ') || 'not checked (the student’s own words)';
+}
+
+function labSection(lab: Lab): string[] {
+  const core = lab.coreMinutes ?? lab.minutes;
+  const lines = [
+    `## ${lab.order}. ${lab.title}`,
+    '',
+    `\`${lab.id}\` · ${lab.quadrant.app} × ${lab.quadrant.network} · ${lab.minutes} minutes${core < lab.minutes ? ` (${core} for the core steps)` : ''}`,
+    '',
+    inline(lab.summary),
+    '',
+  ];
+  if (lab.claims.length) {
+    lines.push('### What it claims', '');
+    lab.claims.forEach((c, i) => {
+      lines.push(`${i + 1}. ${inline(c.text)}`);
+      if (c.article) lines.push(`   - The article: “${inline(c.article)}”`);
+      lines.push(`   - Supported when: ${c.holds.map((h) => `\`${h}\``).join(' and ')}`);
+      if (c.prediction) {
+        const step = lab.steps.find((s) => s.id === c.prediction!.step);
+        const q = step?.predict.find((p) => p.id === c.prediction!.id);
+        if (step && q) lines.push(`   - Predicted in step ${lab.steps.indexOf(step) + 1}: ${inline(q.text)}`);
+      }
+    });
+    lines.push('');
+  }
+  lines.push(
+    '### Steps',
+    '',
+    '| # | step | core or optional | checks | hints | measures |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  lab.steps.forEach((s, i) =>
+    lines.push(
+      `| ${i + 1} | ${td(s.title)} | ${s.optional ? 'optional' : 'core'} | ${s.checks.length} | ${s.hints.length} | ${s.measure.map((m) => `${td(m.label)} (${m.unit})`).join('; ') || ''} |`,
+    ),
+  );
+  lines.push('');
+  const predictions = lab.steps.flatMap((s, i) => s.predict.map((q) => ({ i, q })));
+  if (predictions.length) {
+    lines.push('### Predictions (asked before the measurement; final once recorded)', '');
+    for (const { i, q } of predictions)
+      lines.push(`- Step ${i + 1}: ${inline(q.text)}${q.choices ? ` (${q.choices.join(' / ')})` : ''}`);
+    lines.push('');
+  }
+  const whys = lab.steps.flatMap((s, i) => s.explain.map((q) => ({ i, q })));
+  if (whys.length) {
+    lines.push('### Why questions (answered once the step passed)', '');
+    for (const { i, q } of whys) lines.push(`- Step ${i + 1}: ${inline(q.text)}`);
+    lines.push('');
+  }
+  const questions = lab.steps.flatMap((s, i) => s.questions.map((q) => ({ s, i, q })));
+  if (questions.length) {
+    lines.push('### Answer key', '', '| step | question | accepted |', '| --- | --- | --- |');
+    for (const { s, i, q } of questions) lines.push(`| ${i + 1} | ${td(q.text)} | ${td(key(s, q.id))} |`);
+    lines.push('');
+  }
+  return lines;
+}
+
+/** The whole guide, labs in their order on the map. */
+export function instructorGuide(labs: Lab[]): string {
+  const ordered = [...labs].sort((a, b) => a.order - b.order);
+  const minutes = ordered.reduce((sum, l) => sum + l.minutes, 0);
+  const core = ordered.reduce((sum, l) => sum + (l.coreMinutes ?? l.minutes), 0);
+  return (
+    [
+      '# MicroLab: the instructor’s guide',
+      '',
+      `Written from the lab files by \`microlab class guide\`: ${ordered.length} labs, ${minutes} minutes in all (${core} for the core steps). A claim is supported for a student when every relation under it holds on that student's own numbers; \`microlab class report\` counts them for the class.`,
+      '',
+      ...ordered.flatMap(labSection),
+    ]
+      .join('\n')
+      .trimEnd() + '\n'
+  );
+}
