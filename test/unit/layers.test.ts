@@ -82,6 +82,9 @@ describe('the layer rule', () => {
     expect(broken('firewall-never-imports-probe')).toEqual([
       'electron/firewall/router.ts -> electron/probe/matrix.ts',
     ]);
+    expect(broken('export-stays-above-the-domain')).toEqual([
+      'electron/probe/matrix.ts -> electron/export/manifests.ts',
+    ]);
     expect(broken('api-never-imports-services')).toEqual([
       'electron/api/local.ts -> electron/cli.ts',
       'electron/api/local.ts -> electron/services/index.ts',
