@@ -81,6 +81,14 @@ module.exports = {
       to: { path: '^electron/export/' },
     },
     {
+      name: 'target-semantics-stand-alone',
+      comment:
+        "each target's evaluator (export/verify: NetworkPolicy, Cilium, Calico) is written from that target's documentation, independently of MicroLab's: it imports no other MicroLab module than verify/cluster.ts, so the proof compares two independent readings.",
+      severity: 'error',
+      from: { path: '^electron/export/verify/(networkpolicy|cilium|calico|cluster)\\.ts$' },
+      to: { path: '^(electron|renderer|labs)/', pathNot: '^electron/export/verify/cluster\\.ts$' },
+    },
+    {
       name: 'api-never-imports-services',
       comment: 'the contract and its transports know the handlers only by their type (Handlers).',
       severity: 'error',

@@ -28,7 +28,7 @@ const TARGET_NAME: Record<ExportTarget, string> = {
 
 /** Several objects as one YAML stream. */
 export function yamlStream(objects: Manifest[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 /** The policy's manifests for a target, or the refusals. */

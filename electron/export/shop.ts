@@ -67,10 +67,13 @@ export function readinessProbe(health: HealthCheck): Manifest {
   };
 }
 
-/** Environment: the password comes from the Secret; `$(DB_PASSWORD)` expands in later values. */
+/**
+ * Environment: the password comes from the Secret, as DB_PASSWORD, first; Kubernetes expands
+ * `$(DB_PASSWORD)` in the later values and in the command (the jumpbox's ~/.pgpass).
+ */
 function env(w: WorkloadSpec, version: string | undefined): Manifest[] {
   const vars: Manifest[] = [];
-  const usesPassword = Object.values(w.env).some((v) => v.includes(DB_PASSWORD));
+  const usesPassword = [...Object.values(w.env), ...(w.command ?? [])].some((v) => v.includes(DB_PASSWORD));
   if (usesPassword)
     vars.push({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'password' } } });
   for (const [name, value] of Object.entries(w.env)) {
@@ -84,9 +87,7 @@ function container(w: WorkloadSpec, options: ShopOptions): Manifest {
   return {
     name: w.name,
     image: image(options.registry),
-    ...(w.command
-      ? { command: w.command.map((c) => c.split('$MICROLAB_DB_PASSWORD').join('$(DB_PASSWORD)')) }
-      : {}),
+    ...(w.command ? { command: w.command.map((c) => c.split(DB_PASSWORD).join('$(DB_PASSWORD)')) } : {}),
     env: env(w, options.versions?.[w.name]),
     ...(w.ports.length
       ? {
