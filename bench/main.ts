@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
- * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods.
+ * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, pods, export.
  */
 import { benchDeployments } from './deployments';
+import { benchExport } from './export';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 import { benchLabs } from './labs';
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<void>> = {
   terminal: benchTerminal,
   labs: benchLabs,
   pods: benchPods,
+  export: benchExport,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);
