@@ -83,11 +83,28 @@ function env(w: WorkloadSpec, version: string | undefined): Manifest[] {
   return vars;
 }
 
+/**
+ * The command, with the password from the Secret. A workload declared to run as a named user of
+ * the image (Postgres as `postgres`, whose uid the image's packages chose) starts as root and
+ * switches with `su`, as Kubernetes takes only numeric users.
+ */
+function command(w: WorkloadSpec): Manifest {
+  if (!w.command) return {};
+  const cmd = w.command.map((c) => c.split(DB_PASSWORD).join('$(DB_PASSWORD)'));
+  if (!w.user) return { command: cmd };
+  const script =
+    cmd[0] === 'sh' && cmd[1] === '-c' ? cmd[2]! : cmd.map((c) => `'${c.replace(/'/g, `'\\''`)}'`).join(' ');
+  return {
+    command: ['su', w.user, '-s', '/bin/sh', '-c', script],
+    securityContext: { runAsUser: 0 },
+  };
+}
+
 function container(w: WorkloadSpec, options: ShopOptions): Manifest {
   return {
     name: w.name,
     image: image(options.registry),
-    ...(w.command ? { command: w.command.map((c) => c.split(DB_PASSWORD).join('$(DB_PASSWORD)')) } : {}),
+    ...command(w),
     env: env(w, options.versions?.[w.name]),
     ...(w.ports.length
       ? {
@@ -144,7 +161,13 @@ function statefulSetOf(w: WorkloadSpec, options: ShopOptions): Manifest {
             {
               name: 'seed-data',
               image: image(options.registry),
-              command: ['sh', '-c', `test -s /seed/PG_VERSION || cp -a ${DATA_DIR}/. /seed/`],
+              // Postgres wants its directory its own and closed (0700).
+              command: [
+                'sh',
+                '-c',
+                `test -s /seed/PG_VERSION || cp -a ${DATA_DIR}/. /seed/; chown ${w.user ?? 'postgres'}: /seed && chmod 700 /seed`,
+              ],
+              securityContext: { runAsUser: 0 },
               volumeMounts: [{ name: 'data', mountPath: '/seed' }],
             },
           ],

@@ -81,6 +81,17 @@ describe('the shop as manifests', () => {
     }
   });
 
+  it("runs a database as the image's postgres user, on a claim it owns", () => {
+    const db = byKind('StatefulSet').find((o) => o.metadata.name === 'payments-db')!;
+    const pod = (
+      db.spec.template as {
+        spec: { initContainers: { command: string[] }[]; containers: { command: string[] }[] };
+      }
+    ).spec;
+    expect(pod.containers[0]!.command.slice(0, 5)).toEqual(['su', 'postgres', '-s', '/bin/sh', '-c']);
+    expect(pod.initContainers[0]!.command.join(' ')).toContain('chown postgres: /seed && chmod 700 /seed');
+  });
+
   it('turns the health checks into readiness probes', () => {
     const gateway = ms.workloads.find((w) => w.name === 'gateway')!;
     expect(readinessProbe(gateway.health)).toEqual({
