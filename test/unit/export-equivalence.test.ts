@@ -12,7 +12,7 @@ import { policyManifests, yamlStream } from '../../electron/export';
 import { inventoryOf } from '../../electron/export/shop';
 import type { ExportAccepts, ExportTarget } from '../../electron/export/types';
 import { EXPORT_TARGETS } from '../../electron/export/types';
-import { prove } from '../../electron/export/verify/equivalence';
+import { clusterOf, prove, targetSemantics } from '../../electron/export/verify/equivalence';
 import { parsePolicy } from '../../electron/firewall/policy';
 import type { Policy } from '../../electron/firewall/policy';
 import type { Deployment } from '../../electron/topology/declarations';
@@ -64,6 +64,26 @@ describe('every shipped policy, every target: the truth tables are equal', () =>
         expect(proof.rows).toBeGreaterThan(inventoryOf(deployment).length ** 2);
         expect(proof.mismatches).toEqual([]);
       });
+});
+
+describe("Calico's any is MicroLab's: outside the cluster too", () => {
+  it("lets a browser reach the monolith's storefront and nothing else", () => {
+    const { deployment, policy } = shipped.find((s) => s.file === 'monolith-segmented.yaml')!;
+    const allows = targetSemantics('calico', exported(policy, deployment, 'calico', {}));
+    const cluster = clusterOf(inventoryOf(deployment), NS);
+    const pod = (name: string) => cluster.pods.find((p) => p.name === name)!;
+    const browser = { name: 'browser', namespace: '', labels: {}, external: true };
+    const tcp = (dst: string, port: number) => ({
+      src: browser,
+      dst: pod(dst),
+      protocol: 'TCP' as const,
+      port,
+    });
+    expect(allows(cluster, tcp('shop', 8080))).toBe(true);
+    expect(allows(cluster, tcp('shop', 8081))).toBe(false);
+    expect(allows(cluster, tcp('shop-db', 5432))).toBe(false);
+    expect(allows(cluster, tcp('reporting', 8080))).toBe(false);
+  });
 });
 
 describe('the proof can fail', () => {

@@ -168,6 +168,7 @@ function entityMatches(
   isDestination: boolean,
 ): boolean {
   if (!entity) return true;
+  if (pod.external && (entity.selector !== undefined || entity.namespaceSelector !== undefined)) return false;
   if (entity.nets !== undefined || entity.notSelector !== undefined || entity.notPorts !== undefined)
     throw new Error('nets, notSelector and notPorts are not modelled');
   if (entity.namespaceSelector !== undefined) {
@@ -207,6 +208,8 @@ function direction(
   flow: Flow,
   cluster: Cluster,
 ): Outcome {
+  // An address outside the cluster has no policy of its own.
+  if (local.external) return 'allow';
   const tiers = new Map(objects.filter((o) => o.kind === 'Tier').map((t) => [t.metadata.name, t]));
   const policies = objects.filter(
     (o) =>

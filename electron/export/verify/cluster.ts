@@ -8,6 +8,11 @@ export interface Pod {
   name: string;
   namespace: string;
   labels: Record<string, string>;
+  /**
+   * An address outside the cluster (a browser, a host): no labels, no namespace, no policy of
+   * its own; only a rule side with no selector matches it.
+   */
+  external?: boolean;
 }
 
 export interface Cluster {

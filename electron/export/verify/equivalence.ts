@@ -7,13 +7,15 @@
  * Rows: every ordered pair of workloads (a workload with itself too: its replicas), tcp and
  * udp, and for each the ports where a decision may change (every rule range's a-1, a, b, b+1),
  * the ports the workloads serve, 1 and 65535. Plus name lookups: every workload reaches the
- * cluster's DNS (MicroLab's tables always let them through). A row matches when both say
+ * cluster's DNS (MicroLab's tables always let them through), and for Calico, whose `any` is
+ * MicroLab's, every workload to and from an address outside the cluster. A row matches when both say
  * "connects" or both say "does not" (MicroLab's audit connects; reject and deny do not).
  */
 import { parseAllDocuments } from 'yaml';
 import { decide, modeOf, uniqueWorkloads, verdictOf } from '../../firewall/evaluate';
 import type { Policy } from '../../firewall/policy';
 import type { Protocol, Workload } from '../../topology/workload';
+import { OUTSIDE } from '../effect';
 import { DNS_LABELS, DNS_NAMESPACE, NAMESPACE_NAME_LABEL } from '../networkpolicy';
 import { podLabels } from '../shop';
 import type { ExportTarget } from '../types';
@@ -68,6 +70,21 @@ export function microlabConnects(
 }
 
 const DNS_POD: Pod = { name: 'kube-dns', namespace: DNS_NAMESPACE, labels: { ...DNS_LABELS } };
+/** A client or host outside the cluster, for the targets whose `any` reaches it (Calico). */
+const OUTSIDE_POD: Pod = { name: OUTSIDE.name, namespace: '', labels: {}, external: true };
+
+/** Whether MicroLab lets a peer outside (no firewall of its own) and `w` connect, either way. */
+function microlabOutside(
+  policy: Policy,
+  w: Workload,
+  inbound: boolean,
+  protocol: Protocol,
+  port: number,
+): boolean {
+  const [src, dst] = inbound ? [OUTSIDE, w] : [w, OUTSIDE];
+  const verdict = verdictOf(decide(policy, src, dst, { port, protocol }).action, 'off', modeOf(policy, w));
+  return verdict === 'allowed' || verdict === 'audit';
+}
 
 /** The cluster the manifests land in: the shop's pods in `namespace`, kube-dns in kube-system. */
 export function clusterOf(workloads: Workload[], namespace: string): Cluster {
@@ -147,6 +164,31 @@ export function prove(
         { src: src.name, dst: 'kube-dns', protocol, port: 53, microlab: true },
         { src: pod(src.name), dst: DNS_POD, protocol: l4, port: 53 },
       );
+      // Calico's `any` is MicroLab's: everything, outside the cluster too (the flattened
+      // targets refuse it unless --in-cluster-only, whose loss is the point).
+      if (target === 'calico')
+        for (const port of ports) {
+          check(
+            {
+              src: OUTSIDE.name,
+              dst: src.name,
+              protocol,
+              port,
+              microlab: microlabOutside(policy, src, true, protocol, port),
+            },
+            { src: OUTSIDE_POD, dst: pod(src.name), protocol: l4, port },
+          );
+          check(
+            {
+              src: src.name,
+              dst: OUTSIDE.name,
+              protocol,
+              port,
+              microlab: microlabOutside(policy, src, false, protocol, port),
+            },
+            { src: pod(src.name), dst: OUTSIDE_POD, protocol: l4, port },
+          );
+        }
     }
   }
   return { target, rows, mismatches };
