@@ -31,47 +31,53 @@ export function yamlStream(objects: Manifest[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
-/** The policy's manifests for a target, or the refusals. */
+/**
+ * The policy's manifests for a target, or the refusals; `waived`: the refusals that `accepts`
+ * waived (the losses the reader should be told about).
+ */
 export function policyManifests(
   policy: Policy,
   deployment: Deployment,
   target: ExportTarget,
   namespace: string,
   accepts: ExportAccepts = {},
-): { manifests: Manifest[]; refusals: Refusal[] } {
+): { manifests: Manifest[]; refusals: Refusal[]; waived: Refusal[] } {
   const inventory = inventoryOf(deployment);
-  if (target === 'calico') {
-    const refusals = calicoRefusals(policy, accepts);
-    return { manifests: refusals.length ? [] : calicoManifests(policy, inventory, namespace), refusals };
-  }
-  const refusals = flatRefusals(policy, inventory, accepts, TARGET_NAME[target]);
-  if (refusals.length) return { manifests: [], refusals };
+  const refusalsUnder = (a: ExportAccepts) =>
+    target === 'calico' ? calicoRefusals(policy, a) : flatRefusals(policy, inventory, a, TARGET_NAME[target]);
+  const all = refusalsUnder({});
+  const waived = all.filter((r) => accepts[r.option]);
+  const refusals = all.filter((r) => !accepts[r.option]);
+  if (refusals.length) return { manifests: [], refusals, waived };
+  if (target === 'calico')
+    return { manifests: calicoManifests(policy, inventory, namespace), refusals, waived };
   const of = target === 'cilium' ? ciliumPolicyOf : networkPolicyOf;
   return {
     manifests: flatten(policy, inventory)
       .filter((e) => e.isolated)
       .map((e) => of(e, namespace)),
     refusals,
+    waived,
   };
 }
 
-/** Notes on the losses accepted and the choices made, for the reader of the files. */
-function notesFor(policy: Policy, target: ExportTarget, accepts: ExportAccepts): string[] {
-  const notes = [
-    'Databases are StatefulSets with a 1Gi PersistentVolumeClaim each (an init container seeds it from the image); the apps and the neighbours are Deployments.',
-    "The Secret microlab-db holds the database password: replace REPLACE-ME unless the export was given the deployment's own.",
+const SHOP_NOTES = [
+  'Databases are StatefulSets with a 1Gi PersistentVolumeClaim each (an init container seeds it from the image); the apps and the neighbours are Deployments.',
+  "The Secret microlab-db holds a placeholder password, REPLACE-ME: set your own (the export never copies the deployment's).",
+];
+
+/** Notes on the choices made and the losses accepted, for the reader of the files. */
+function notesFor(policy: Policy | undefined, target: ExportTarget, waived: Refusal[]): string[] {
+  if (!policy) return [...SHOP_NOTES, 'No policy: none in force, or none asked for.'];
+  return [
+    ...SHOP_NOTES,
+    target === 'calico'
+      ? `Calico: tier microlab, ${policy.rules.length} rules in MicroLab's evaluation order, then the default (${policy.defaultAction}).`
+      : `${TARGET_NAME[target]}: the policy's effect over the shop's workloads, one policy per workload that enforces; name lookups to kube-dns allowed explicitly.`,
+    ...waived.map(
+      (r) => `accepted with ${ACCEPT_OPTION[r.option]}: ${LOSS[r.option]} (${r.where.join(', ')})`,
+    ),
   ];
-  if (target === 'calico')
-    notes.push(
-      `Calico: tier microlab, ${policy.rules.length} rules in MicroLab's evaluation order, then the default (${policy.defaultAction}).`,
-    );
-  else
-    notes.push(
-      `${TARGET_NAME[target]}: the policy's effect over the shop's workloads, one policy per workload that enforces; name lookups to kube-dns allowed explicitly.`,
-    );
-  for (const [key, option] of Object.entries(ACCEPT_OPTION) as [keyof ExportAccepts, string][])
-    if (accepts[key]) notes.push(`accepted with ${option}: ${LOSS[key]}`);
-  return notes;
 }
 
 const LOSS: Record<keyof ExportAccepts, string> = {
@@ -97,21 +103,12 @@ export function exportKubernetes(
     name,
     text: yamlStream(objects),
   }));
+  let waived: Refusal[] = [];
   if (policy) {
-    const { manifests, refusals } = policyManifests(policy, deployment, options.target, namespace, accepts);
-    if (refusals.length) throw new ExportRefused(options.target, refusals);
-    files.push({ name: `policy/${options.target}.yaml`, text: yamlStream(manifests) });
+    const translated = policyManifests(policy, deployment, options.target, namespace, accepts);
+    if (translated.refusals.length) throw new ExportRefused(options.target, translated.refusals);
+    waived = translated.waived;
+    files.push({ name: `policy/${options.target}.yaml`, text: yamlStream(translated.manifests) });
   }
-  return {
-    target: options.target,
-    namespace,
-    files,
-    notes: policy
-      ? notesFor(policy, options.target, accepts)
-      : notesFor(
-          { mode: 'off', defaultAction: 'allow', segments: [], rules: [] },
-          options.target,
-          accepts,
-        ).slice(0, 2),
-  };
+  return { target: options.target, namespace, files, notes: notesFor(policy, options.target, waived) };
 }

@@ -147,6 +147,7 @@ describe('export:kubernetes over the API', () => {
       namespace: 'lab',
       dropLog: true,
       inClusterOnly: true,
+      rejectAsDeny: true,
       out,
     });
     expect(reply.ok).toBe(true);
@@ -157,7 +158,12 @@ describe('export:kubernetes over the API', () => {
       result.files.find((f) => f.name === 'policy/cilium.yaml')!.text,
     );
     expect(formatStream(result)).toContain('# shop/payments-db.yaml\napiVersion: apps/v1\nkind: StatefulSet');
-    expect(result.notes.join('\n')).toContain('--in-cluster-only');
+    // The losses accepted are told, with where they bite; an option that waived nothing is not.
+    expect(result.notes).toContain(
+      'accepted with --in-cluster-only: "any" means the shop\'s own workloads: traffic to or from outside the cluster is denied (gateway)',
+    );
+    expect(result.notes.some((n) => n.startsWith('accepted with --drop-log'))).toBe(true);
+    expect(result.notes.some((n) => n.includes('--reject-as-deny'))).toBe(false);
   });
 
   it('validates its input at the boundary', async () => {
