@@ -42,6 +42,8 @@ export function ExportCard({
     inClusterOnly: false,
   });
   const [file, setFile] = useState('');
+  // With nothing running, the shape to export is the user's choice.
+  const [shape, setShape] = useState<'monolith' | 'microservices'>('microservices');
   const result = useAction<KubernetesExport>((r) =>
     setFile(r.files.find((f) => f.name.startsWith('policy/'))?.name ?? r.files[0]?.name ?? ''),
   );
@@ -51,6 +53,7 @@ export function ExportCard({
     result.run(() =>
       api.call('export:kubernetes', {
         target,
+        ...(running ? {} : { deployment: shape }),
         ...Object.fromEntries(Object.entries(accepts).filter(([, v]) => v)),
       }),
     );
@@ -58,14 +61,14 @@ export function ExportCard({
     <Card
       title="Export to Kubernetes"
       actions={
-        <button type="button" onClick={run} disabled={!running || result.running}>
+        <button type="button" onClick={run} disabled={result.running}>
           {result.running ? 'Exporting…' : 'Export'}
         </button>
       }
     >
       <p className="muted small">
-        The running shop and the policy in force as manifests for a cluster (the same as{' '}
-        <code>microlab export kubernetes</code>).
+        The shop (as it runs, replicas and versions included) and the policy in force as manifests for a
+        cluster (the same as <code>microlab export kubernetes</code>).
       </p>
       <div className="actions-row">
         <label className="inline-field">
@@ -99,7 +102,23 @@ export function ExportCard({
           </label>
         ))}
       </div>
-      {!running && <p className="placeholder">Export needs a running deployment.</p>}
+      {!running && (
+        <label className="inline-field">
+          <span>Nothing runs: export the</span>
+          <select
+            aria-label="Shape"
+            value={shape}
+            onChange={(e) => {
+              setShape(e.currentTarget.value as 'monolith' | 'microservices');
+              result.clear();
+            }}
+          >
+            <option value="microservices">microservices</option>
+            <option value="monolith">monolith</option>
+          </select>
+          <span>as declared</span>
+        </label>
+      )}
       {result.error && (
         <ErrorNotice title={`${TARGET_LABEL[target]} cannot express this policy`} error={result.error} />
       )}
@@ -119,7 +138,7 @@ export function ExportCard({
           </label>
           <div className="export-panes">
             <section aria-label="MicroLab policy">
-              <p className="muted small">MicroLab ({result.value.policySource})</p>
+              <p className="muted small">MicroLab policy: {result.value.policySource}</p>
               <pre>{policyText ?? 'No policy in force.'}</pre>
             </section>
             <section aria-label={`Exported ${file}`}>
