@@ -2,7 +2,7 @@
  * The layer rule of DESIGN.md / README "How it is built", checked by `npm run lint`:
  *
  *   edges (cli, main.ts, preload.ts, bench)  ->  services/  ->  labs/ (the lab runner)  ->  api/
- *     ->  probe/  ->  firewall/  ->  topology/ (domain)  ->  engine/
+ *     ->  probe/, export/  ->  firewall/  ->  topology/ (domain)  ->  engine/
  *     ->  floor (errors, paths, tasks, wait, yaml-file)
  *
  * The lab runner is a client of the API, like the UI: it imports the contract and the floor
@@ -13,7 +13,7 @@
  */
 const FLOOR = '^electron/(errors|paths|tasks|wait|yaml-file)\\.ts$';
 const EDGES = '^(electron/(cli\\.ts|cli/|main\\.ts|preload\\.ts)|bench/)';
-const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal)/';
+const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal|export)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -71,6 +71,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^electron/firewall/' },
       to: { path: '^electron/probe/' },
+    },
+    {
+      name: 'export-stays-above-the-domain',
+      comment:
+        'export/ translates the shop and its policy for Kubernetes from the firewall and the topology; they, the probe and the engine never import it.',
+      severity: 'error',
+      from: { path: '^electron/(engine|topology|firewall|probe|terminal)/' },
+      to: { path: '^electron/export/' },
+    },
+    {
+      name: 'target-semantics-stand-alone',
+      comment:
+        "each target's evaluator (export/verify: NetworkPolicy, Cilium, Calico) is written from that target's documentation, independently of MicroLab's: it imports no other MicroLab module than verify/cluster.ts, so the proof compares two independent readings.",
+      severity: 'error',
+      from: { path: '^electron/export/verify/(networkpolicy|cilium|calico|cluster)\\.ts$' },
+      to: { path: '^(electron|renderer|labs)/', pathNot: '^electron/export/verify/cluster\\.ts$' },
     },
     {
       name: 'api-never-imports-services',

@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
  * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, capacity (lab 3's
- * capacity searches, also part of labs), pods, web-fuzz.
+ * capacity searches, also part of labs), pods, web-fuzz, export.
  */
 import { benchDeployments } from './deployments';
+import { benchExport } from './export';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 import { benchCapacity, benchLabs } from './labs';
@@ -22,6 +23,7 @@ const sections: Record<string, () => Promise<void>> = {
   capacity: benchCapacity,
   pods: benchPods,
   'web-fuzz': benchWebFuzz,
+  export: benchExport,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

@@ -11,6 +11,7 @@ import { parseCommand, USAGE, UsageError } from './cli/args';
 import { runFirewallCommand } from './cli/firewall';
 import { runTerminalCommand } from './cli/terminal';
 import { runLabCommand } from './cli/lab';
+import { runExportCommand } from './cli/export';
 import type { Command } from './cli/args';
 import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
@@ -23,7 +24,7 @@ const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
 
 /**
  * Exit codes: 0 fine, 1 a check or task failed (a policy that does not validate, whether
- * validated or applied), 2 usage or engine error, 130 canceled.
+ * validated or applied; an export a target refuses), 2 usage or engine error, 130 canceled.
  */
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   let command: Command;
@@ -122,6 +123,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'student-show':
       case 'student-set':
         return await runLabCommand(command, call, (start) => followTask(services, start, out, err), out);
+      case 'export-kubernetes':
+        return await runExportCommand(command, call, out, err);
       case 'down': {
         const report = await call('resources:down', { images: command.images });
         for (const r of report.removed) out.write(`removed ${r.kind} ${r.name}\n`);
@@ -192,6 +195,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
     }
   } catch (e) {
     const error = e instanceof ApiError ? e : new ApiError('internal', (e as Error).message);
+    if (error.code === 'export-refused') {
+      // A refusal is an answer, not a fault: each construct on its line, the options that accept the losses.
+      err.write(`microlab: refused:\n${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);
+      return 1;
+    }
     if (error.code === 'policy-invalid') {
       // The same lines and the same code as `policy validate`: one fault, one answer.
       err.write(`${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`);

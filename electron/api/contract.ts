@@ -39,6 +39,7 @@ import type {
   WorkloadStatus,
 } from '../topology/types';
 import { LAYOUTS } from '../topology/types';
+import { exportMethods } from './export';
 import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
@@ -75,6 +76,8 @@ import type {
 
 export type * from './labs';
 export type * from './firewall';
+export type * from './export';
+export { EXPORT_TARGETS } from './export';
 export { LAB_APPS, LAB_CHECK_KINDS, LAB_NETWORKS, LAB_VIEWS } from './labs';
 
 // ---------------------------------------------------------------------------------------
@@ -277,6 +280,7 @@ export const methods = {
   /** The totals of a finished `load:run`. */
   'load:report': method<typeof LoadReportInput, LoadReport>(LoadReportInput),
   ...firewallMethods,
+  ...exportMethods,
   ...terminalMethods,
   ...labMethods,
 } as const;

@@ -9,6 +9,8 @@ import type { FirewallCommand } from './firewall-args';
 import { parseTerminalCommand, TERMINAL_USAGE } from './terminal-args';
 import type { TerminalCommand } from './terminal-args';
 import { LAB_USAGE, parseLabCommand } from './lab-args';
+import { EXPORT_USAGE, parseExportCommand } from './export-args';
+import type { ExportCommand } from './export-args';
 import type { LabCommand } from './lab-args';
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { DeploymentName, LoadScenario } from '../api/contract';
@@ -19,6 +21,7 @@ export type Command =
   | FirewallCommand
   | TerminalCommand
   | LabCommand
+  | ExportCommand
   | { name: 'help'; topic?: string }
   | { name: 'version' }
   | { name: 'doctor'; json: boolean }
@@ -75,6 +78,7 @@ Commands:
 ${FIREWALL_USAGE}
 ${TERMINAL_USAGE}
 ${LAB_USAGE}
+${EXPORT_USAGE}
   help, --version
 
 Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;
@@ -140,6 +144,10 @@ export function parseCommand(argv: string[]): Command {
     case 'class':
     case 'student':
       return parseLabCommand(first, rest, (message) => {
+        throw new UsageError(message);
+      });
+    case 'export':
+      return parseExportCommand(rest, (message) => {
         throw new UsageError(message);
       });
     case 'up': {

@@ -80,7 +80,7 @@ export interface FirewallService {
   close(): void;
 }
 
-async function readPolicyFile(file: string): Promise<string> {
+export async function readPolicyFile(file: string): Promise<string> {
   let info;
   try {
     info = await stat(file);

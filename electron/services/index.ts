@@ -17,6 +17,8 @@ import type { FirewallService } from './firewall';
 import { currentDeployment } from '../topology/apply';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
+import { exportHandlers } from './export';
+import { DETACHED } from '../api/connection';
 import { createTerminalService } from './terminal';
 import type { TerminalSessions } from '../terminal/sessions';
 
@@ -94,6 +96,10 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
     ...labHandlers(labs),
+    ...exportHandlers({
+      status: () => handlers['deploy:status']({}, DETACHED),
+      policyInForce: async () => (await firewall.handlers['policy:show']({}, DETACHED)).policy,
+    }),
     ...deploymentHandlers({
       docker,
       tasks,

@@ -82,6 +82,12 @@ describe('the layer rule', () => {
     expect(broken('firewall-never-imports-probe')).toEqual([
       'electron/firewall/router.ts -> electron/probe/matrix.ts',
     ]);
+    expect(broken('export-stays-above-the-domain')).toEqual([
+      'electron/probe/matrix.ts -> electron/export/manifests.ts',
+    ]);
+    expect(broken('target-semantics-stand-alone')).toEqual([
+      'electron/export/verify/networkpolicy.ts -> electron/export/manifests.ts',
+    ]);
     expect(broken('api-never-imports-services')).toEqual([
       'electron/api/local.ts -> electron/cli.ts',
       'electron/api/local.ts -> electron/services/index.ts',

@@ -5,6 +5,7 @@ import { Card } from '../components/Card';
 import { CallError } from '../components/CallError';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { CountersCard } from '../components/firewall/CountersCard';
+import { ExportCard } from '../components/firewall/ExportCard';
 import { FlowLogCard } from '../components/firewall/FlowLogCard';
 import { MatrixCard } from '../components/firewall/MatrixCard';
 import { PolicyEditorCard } from '../components/firewall/PolicyEditorCard';
@@ -96,6 +97,14 @@ export function FirewallView({
           policyKey={policyKey}
           deploymentKey={deploymentKey}
           onProbed={() => setProbeRuns((n) => n + 1)}
+        />
+      </div>
+      <div className="span-all">
+        <ExportCard
+          key={policyKey}
+          api={api}
+          running={!!running}
+          {...(policy.value?.source ? { policyText: policy.value.source.text } : {})}
         />
       </div>
       <div className="column">
