@@ -67,7 +67,8 @@ afterAll(async () => {
 describe('microlab exec', () => {
   it('feeds a query piped in to psql, which answers and exits (it hung on an input never closed)', async () => {
     const result = await cliWithInput(
-      ['exec', 'jumpbox', '--', 'psql', '-tA', 'postgres://shop:shop@shop-db:5432/postgres'],
+      // The operator's saved login (~/.pgpass) holds the deployment's own password.
+      ['exec', 'jumpbox', '--', 'psql', '-tA', '-h', 'shop-db', '-U', 'shop', 'postgres'],
       ['select 1 + 1;\n'],
     );
     expect(result).toMatchObject({ code: 0, stderr: '' });
