@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckReport, Measurement } from '../../electron/api/contract';
-import { shopLabForFile } from './shop-support';
+import { shopLabForFile, explainStep, predictStep } from './shop-support';
 
 const project = 'microlab-it-labs-capstone';
 const { l } = shopLabForFile(project, { labPort: 0 });
@@ -20,27 +20,8 @@ const LAB = 'capstone';
 
 const failing = (r: CheckReport) => r.results.filter((x) => !x.passed).map((x) => x.message);
 
-/**
- * As a student: a step that asks for predictions fails its check until they are recorded (the
- * first choice each time); then they are recorded. Returns the step's why questions.
- */
-async function predictFirst(): Promise<{ id: string }[]> {
-  const status = await l.call('labs:status', {});
-  const step = (await l.call('labs:get', { lab: LAB })).steps[status.step! - 1]!;
-  if (step.predict.length) {
-    const report = await l.call('labs:check', {});
-    expect(failing(report)[0], step.id).toMatch(/^predict first/);
-    for (const q of step.predict)
-      await l.call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'a guess' });
-  }
-  return step.explain;
-}
-
-/** Answers the why questions of a step that passed. */
-async function explain(questions: { id: string }[]): Promise<void> {
-  for (const q of questions)
-    await l.call('labs:answer', { question: q.id, answer: 'because of what I measured' });
-}
+const predictFirst = () => predictStep(l, LAB);
+const explain = (questions: { id: string }[]) => explainStep(l, questions);
 const policyInForce = async () => path.basename((await l.call('policy:show', {})).source?.file ?? '');
 
 /** The student's edit: read the workspace file, change it, save it. */

@@ -192,3 +192,28 @@ export async function walkLab(l: Lab): Promise<Map<string, Measurement>> {
     await l.call('labs:next', {});
   }
 }
+
+/**
+ * As a student, at the active lab's current step: a step that asks for predictions fails its
+ * check until they are recorded (the first choice each time); then they are recorded. Returns
+ * the step's why questions.
+ */
+export async function predictStep(l: Lab, lab: string): Promise<{ id: string }[]> {
+  const status = await l.call('labs:status', {});
+  const step = (await l.call('labs:get', { lab })).steps[status.step! - 1]!;
+  if (step.predict.length) {
+    const report = await l.call('labs:check', {});
+    expect(report.results.filter((x) => !x.passed).map((x) => x.message)[0], step.id).toMatch(
+      /^predict first/,
+    );
+    for (const q of step.predict)
+      await l.call('labs:answer', { question: q.id, answer: q.choices?.[0] ?? 'a guess' });
+  }
+  return step.explain;
+}
+
+/** Answers the why questions of a step that passed. */
+export async function explainStep(l: Lab, questions: { id: string }[]): Promise<void> {
+  for (const q of questions)
+    await l.call('labs:answer', { question: q.id, answer: 'because of what I measured' });
+}
