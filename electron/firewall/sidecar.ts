@@ -1,29 +1,24 @@
 /**
- * Firewall sidecars: one small container per workload instance, sharing its network
- * namespace (`NetworkMode: container:<id>`) with NET_ADMIN and nothing else. The workload
- * itself stays unprivileged and unaware.
+ * The firewall containers' main process and the open line to it: every pod's holder
+ * (holder.ts) runs this main process after its closed table, and the firewall agent (agent.ts)
+ * takes its states through the same line. The name is historical: MicroLab once put a
+ * "sidecar" container into each workload's namespace; every workload is a pod now, and what
+ * remains here is what a holder runs and how a table reaches it.
  *
- * The sidecar's main process is `nft monitor trace`, restarted after every table load (so it
- * knows the new rules and prints their comments); its output is the container's log, which
- * is the flow log's history. Tables, counters and probes are exec'd into it.
+ * The main process runs `nft monitor trace`, restarted after every table load (so it knows
+ * the new rules and prints their comments); its output is the container's log, which is the
+ * flow log's history. Tables and connection listings go through its attached input (one
+ * round trip, no process start); counters and probes are exec'd into it.
  */
 import type Docker from 'dockerode';
 import { execIn } from '../engine/exec';
-import { baseImageName } from '../engine/images';
-import { LABEL, labelsFor } from '../engine/labels';
+import { LABEL } from '../engine/labels';
 import { engineIsPodman, withNetworkModes } from '../engine/podman';
-import { removeContainer } from '../engine/remove';
 import { demux, lines } from '../engine/streams';
-import type { WorkloadInstance } from '../topology/workload';
 import { withTimeout } from '../wait';
 
 export const FIREWALL_ROLE = 'firewall';
-/** On a sidecar: the id of the workload container whose namespace it shares. */
-export const TARGET_LABEL = 'io.microlab.firewall.target';
-/**
- * On a namespace holder (holder.ts), a sidecar that owns the namespace its app joins: the
- * name of that app container.
- */
+/** On a namespace holder (holder.ts), which owns the namespace its app joins: the name of that app container. */
 export const HOLDER_LABEL = 'io.microlab.firewall.holder';
 
 /**
@@ -142,20 +137,17 @@ export function sidecarMain(): string {
   return MAIN;
 }
 
+/** A firewall container of the project: a pod's holder, or a container of an older MicroLab's kind. */
 export interface Sidecar {
   id: string;
   name: string;
-  /** The workload container whose namespace it holds or shares ('' for a holder whose app is not there yet). */
+  /** The app container that joined its namespace ('' while its app is not there yet). */
   target: string;
-  /** It owns the namespace (a pod's holder) rather than joining the workload's. */
+  /** It owns a pod's namespace (every firewall container MicroLab creates now). */
   holder: boolean;
   workload: string;
   running: boolean;
   startedAt?: string;
-}
-
-export function sidecarName(instance: WorkloadInstance): string {
-  return `${instance.containerName}-fw`.slice(0, 120);
 }
 
 export async function listSidecars(docker: Docker, project: string): Promise<Sidecar[]> {
@@ -182,51 +174,12 @@ export async function listSidecars(docker: Docker, project: string): Promise<Sid
     return {
       id: c.Id,
       name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-      target: holder ? (joined.get(c.Id) ?? '') : (c.Labels?.[TARGET_LABEL] ?? ''),
+      target: holder ? (joined.get(c.Id) ?? '') : '',
       holder,
       workload: c.Labels?.[LABEL.workload] ?? '',
       running: c.State === 'running',
     };
   });
-}
-
-export async function createSidecar(
-  docker: Docker,
-  project: string,
-  instance: WorkloadInstance,
-  image = baseImageName(),
-): Promise<Sidecar> {
-  const name = sidecarName(instance);
-  // A leftover of the same name (a dead sidecar) goes first.
-  await removeContainer(docker, name);
-  const container = await docker.createContainer({
-    name,
-    Image: image,
-    Cmd: ['sh', '-c', (await engineIsPodman(docker)) ? `${PODMAN_INPUT}\n${MAIN}` : MAIN],
-    OpenStdin: true,
-    StdinOnce: false,
-    Labels: {
-      ...labelsFor(project, FIREWALL_ROLE, { workload: instance.name }),
-      [TARGET_LABEL]: instance.containerId,
-    },
-    HostConfig: {
-      NetworkMode: `container:${instance.containerId}`,
-      CapDrop: ['ALL'],
-      CapAdd: ['NET_ADMIN'],
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '4m', 'max-file': '2' } },
-    },
-  });
-  await container.start();
-  const info = await container.inspect();
-  return {
-    id: container.id,
-    name,
-    target: instance.containerId,
-    holder: false,
-    workload: instance.name,
-    running: true,
-    startedAt: info.State.StartedAt,
-  };
 }
 
 /**

@@ -78,14 +78,15 @@ export const NO_POLICY: Policy = { mode: 'off', defaultAction: 'allow', segments
 
 /**
  * Probes "ADDRESS PORT SOURCE-PORT" triples in parallel, each SYN from its own source port;
- * prints "EXIT ADDRESS PORT SOURCE-PORT MESSAGE" lines as each attempt ends. A whole number of
+ * prints "EXIT ADDRESS PORT SOURCE-PORT MESSAGE" lines as each attempt ends (the message's
+ * words joined by the shell itself: no process but nc's per attempt). A whole number of
  * seconds is nc's own connect timeout (`-w`, which takes whole seconds only); a fractional one
  * bounds each attempt with coreutils' `timeout` (which also counts nc's start, so it is less
  * forgiving on a busy machine), and an attempt it ends reads "timed out".
  */
 const SCRIPT = `t=$1; shift
 while [ $# -ge 3 ]; do
-  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 -p "$3" "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" -p "$3" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; printf '%s %s %s %s %s\\n' "$code" "$1" "$2" "$3" "$(printf '%s' "$out" | tr '\\n' ' ')") &
+  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 -p "$3" "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" -p "$3" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; a=$1 p=$2 s=$3; set -f; set -- $out; printf '%s %s %s %s %s\\n' "$code" "$a" "$p" "$s" "$*") &
   shift 3
 done
 wait`;
