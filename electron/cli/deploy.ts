@@ -213,6 +213,7 @@ function endpointTable(endpoints: LoadEndpointStats[]): string[] {
   );
 }
 
+/** One second of a load on one line (printed as it comes, so fixed widths). */
 export function formatLoadUpdate(update: LoadUpdate): string {
   const all = update.window.find((s) => s.endpoint === 'all');
   return `${update.elapsed.toFixed(0).padStart(4)}s/${update.duration}s  ${all?.rps.toFixed(1) ?? 0} req/s  errors ${all?.errors ?? 0}  p50 ${all?.p50 ?? 0} ms  p95 ${all?.p95 ?? 0} ms  p99 ${all?.p99 ?? 0} ms\n`;

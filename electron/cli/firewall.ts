@@ -337,6 +337,7 @@ export function formatExplanation(e: Explanation): string {
   return `${e.src.name} -> ${e.dst.name}:${e.port.port}/${e.port.protocol}\n${e.text.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
+/** One flow on one line, fixed widths: flows are printed as they come, before the next is known. */
 export function formatFlow(e: FlowEvent): string {
   const port = e.port !== undefined ? `:${e.port}` : '';
   return `${e.time}  ${VERDICT_MARK[e.verdict]} ${`${e.src} -> ${e.dst}${port}/${e.protocol}`.padEnd(42)} ${e.verdict.padEnd(8)} ${e.ruleId}${e.cut ? '  (open connection cut by a policy change)' : ''}`;

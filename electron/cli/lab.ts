@@ -317,8 +317,12 @@ function formatTable(t: LabTable): string {
   for (const c of t.cells) {
     if (!c.labs.length && !Object.values(c.attackers).some(Boolean)) continue;
     lines.push(`${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.map((l) => l.id).join(', ')}]` : ''}`);
-    for (const [attacker, f] of Object.entries(c.attackers))
-      lines.push(`  ${attacker.padEnd(13)} ${figure(f)}`);
+    lines.push(
+      ...table(
+        Object.entries(c.attackers).map(([attacker, f]) => [attacker, figure(f)]),
+        { indent: '  ' },
+      ),
+    );
     for (const l of c.labs)
       for (const claim of l.claims) lines.push(`  ${VERDICT[claim.verdict]} ${claim.text}`);
     lines.push('');
@@ -328,10 +332,19 @@ function formatTable(t: LabTable): string {
 }
 
 function formatList(list: LabList): string {
-  const lines = list.labs.map(
-    (l) =>
-      `${String(l.order).padStart(2)}. ${l.id.padEnd(26)} ${`${l.quadrant.app} × ${l.quadrant.network}`.padEnd(28)} ${`${l.coreMinutes < l.minutes ? `${l.coreMinutes}-` : ''}${l.minutes}`.padStart(5)} min  ${l.stepsPassed + l.stepsSolved}/${l.steps} steps  ${l.state}\n      ${l.title}`,
+  // Each lab on two lines: its row of the table, then its title.
+  const rows = table(
+    list.labs.map((l) => [
+      `${l.order}.`,
+      l.id,
+      `${l.quadrant.app} × ${l.quadrant.network}`,
+      `${l.coreMinutes < l.minutes ? `${l.coreMinutes}-` : ''}${l.minutes} min`,
+      `${l.stepsPassed + l.stepsSolved}/${l.steps} steps`,
+      l.state,
+    ]),
+    { align: ['right', 'left', 'left', 'right', 'right'], gap: [' ', ' ', ' ', '  ', '  '] },
   );
+  const lines = list.labs.map((l, i) => `${rows[i]}\n      ${l.title}`);
   for (const e of list.errors) {
     lines.push(`✘ ${e.id}: this lab file does not load`);
     for (const i of e.issues) lines.push(`    ${i.file}:${i.line}:${i.column}: ${i.message}`);
@@ -530,14 +543,17 @@ function formatReport(report: ClassReport): string {
     lines.push('', 'The 2×2 (class medians; range and students in brackets):');
     for (const c of cells) {
       lines.push(`  ${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.join(', ')}]` : ''}`);
-      for (const [attacker, f] of Object.entries(c.attackers))
-        lines.push(
-          `    ${attacker.padEnd(13)} ${
+      lines.push(
+        ...table(
+          Object.entries(c.attackers).map(([attacker, f]) => [
+            attacker,
             f
               ? `workloads ${spread(f.workloads)}, databases ${spread(f.databases)}, data domains ${spread(f.domains)}`
-              : 'not measured'
-          }`,
-        );
+              : 'not measured',
+          ]),
+          { indent: '    ' },
+        ),
+      );
     }
   }
   if (report.written) lines.push('', `wrote ${report.written.json} and ${report.written.csv}`);
