@@ -158,7 +158,7 @@ function imageRows(images: ImageInfo[]): string[] {
       i.present ? formatBytes(i.sizeBytes ?? 0) : 'missing',
       `${i.role}${i.required ? '' : ' (not required)'}`,
     ]),
-    { align: ['left', 'left', 'right'], gap: [' ', ' ', '  '] },
+    { align: ['left', 'left', 'right'], gap: [' ', '  ', '  '] },
   );
 }
 
