@@ -62,9 +62,14 @@ describe('help from the definitions', () => {
   });
 
   it.each(
-    [['policy', 'apply'], ['exec'], ['lab', 'progress', 'export'], ['student', 'set']].map(
-      (w) => [w.join(' '), w] as const,
-    ),
+    [
+      ['policy', 'apply'],
+      ['exec'],
+      ['lab', 'progress', 'export'],
+      ['student', 'set'],
+      ['student'],
+      ['lab'],
+    ].map((w) => [w.join(' '), w] as const),
   )('`microlab %s --help` and `help` print the definition', async (_name, words) => {
     const cmd = cli.find(words)!;
     for (const argv of [
@@ -76,6 +81,7 @@ describe('help from the definitions', () => {
       expect(out.text()).toContain(`Usage: microlab ${commandPath(cmd)}`);
       expect(out.text()).toContain(cmd.description().slice(0, 30));
       for (const option of cmd.options) expect(out.text()).toContain(option.long!);
+      expect(out.text()).toMatch(/[^\n]\n$/);
     }
   });
 });
