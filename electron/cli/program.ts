@@ -5,6 +5,25 @@
  *
  * Parsing is pure: `parse(argv)` runs no handler; it returns the command's value (what the tests
  * compare) and the handler bound to it, which `main` runs with a Runtime.
+ *
+ * A new command, in its group's module (or a new module added to commands.ts):
+ *
+ *   cli
+ *     .command(parent, 'name', 'what it does, as `microlab help` shows it')
+ *     .argument('<FILE>', 'what FILE is')
+ *     .option('--limit <N>', 'what N is', wholeNumber('--limit', 1, 100)) // values.ts: one check of each kind
+ *     .option('--json', 'the answer as JSON')
+ *     .action((file, o) =>
+ *       cli.done({ name: 'group-name', file, json: Boolean(o.json) }, async (c, rt) => {
+ *         const result = await rt.call('group:method', { file: c.file });
+ *         if (c.json) printJson(rt.out, result); // output.ts: printJson, table
+ *         else rt.out.write(format(result));
+ *         return 0; // the exit code: 1 for a failure; a UsageError (exit 2) is thrown while parsing
+ *       }),
+ *     );
+ *
+ * `cli.group(parent, 'name', ...)` holds subcommands. The README's command tables must list the
+ * command and each option (test/unit/cli-readme.test.ts).
  */
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
