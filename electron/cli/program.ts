@@ -216,13 +216,17 @@ function wrap(text: string, width: number, rest: string): string[] {
   return lines;
 }
 
-/** Commander's error as ours: the message without its "error: " and, for a missing argument, with the synopsis. */
+/** Commander's error as ours: the message without its "error: "; a missing argument says what it is and where it goes. */
 function usageError(e: CommanderError, cmd: CommandUnknownOpts): Error {
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return e;
   const message = e.message.replace(/^error: /, '');
   const missing = /^missing required argument '(.+)'$/.exec(message);
-  if (missing)
-    return new UsageError(`${commandPath(cmd)} needs ${missing[1]}: microlab ${commandPathAndArgs(cmd)}`);
+  if (missing) {
+    const what = cmd.registeredArguments.find((arg) => arg.name() === missing[1])?.description;
+    return new UsageError(
+      `${commandPath(cmd)} needs ${missing[1]}${what ? ` (${what})` : ''}: microlab ${commandPathAndArgs(cmd)}`,
+    );
+  }
   return new UsageError(message);
 }
 

@@ -30,7 +30,10 @@ describe('microlab CLI arguments', () => {
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['images'], 'images needs a command: ls, prepare, import or export'],
     [['images', 'rm'], 'unknown images command "rm"'],
-    [['images', 'import'], 'images import needs FILE: microlab images import FILE'],
+    [
+      ['images', 'import'],
+      'images import needs FILE (a bundle written by `images export`): microlab images import FILE',
+    ],
     [['images', 'import', 'a.tar', 'b.tar'], 'unexpected argument "b.tar"'],
     [['images', 'prepare', '--bundle'], "option '--bundle <FILE>' argument missing"],
     [['doctor', '--jsn'], "unknown option '--jsn'"],

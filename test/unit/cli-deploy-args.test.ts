@@ -20,17 +20,20 @@ describe('microlab up / scale / upgrade', () => {
   });
 
   it.each([
-    [['up'], 'up needs DEPLOYMENT: microlab up DEPLOYMENT'],
+    [['up'], 'up needs DEPLOYMENT (monolith or microservices): microlab up DEPLOYMENT'],
     [['up', 'mainframe'], 'up needs a deployment: monolith or microservices'],
     [['up', 'monolith', '--port', '70000'], '--port must be a whole number from 0 to 65535, not "70000"'],
-    [['scale', 'catalog'], 'scale needs N: microlab scale SERVICE N'],
+    [['scale', 'catalog'], 'scale needs N (replicas, 1 to 10): microlab scale SERVICE N'],
     [
       ['scale', 'catalog', 'three'],
       'the number of replicas must be a whole number from 1 to 10, not "three"',
     ],
     [['scale', 'catalog', '0'], 'the number of replicas must be a whole number from 1 to 10, not "0"'],
     [['upgrade', 'catalog'], "required option '--version <V>' not specified"],
-    [['upgrade', '--version', '2'], 'upgrade needs SERVICE: microlab upgrade SERVICE'],
+    [
+      ['upgrade', '--version', '2'],
+      'upgrade needs SERVICE (a microservice, or shop/app for the monolith): microlab upgrade SERVICE',
+    ],
     [['scale', 'catalog', '3', '--cpus', '8'], '--cpus must be a number from 0.05 to 4 (cores), not "8"'],
     [['upgrade', 'catalog', '--version', '5'], '--version must be a whole number from 1 to 4, not "5"'],
   ])('%j is a usage error', (argv, message) => {

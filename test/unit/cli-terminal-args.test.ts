@@ -28,7 +28,7 @@ describe('microlab shell and exec', () => {
   });
 
   it.each([
-    [['shell'], 'shell needs WORKLOAD: microlab shell WORKLOAD'],
+    [['shell'], 'shell needs WORKLOAD (a workload, e.g. catalog): microlab shell WORKLOAD'],
     [['exec', 'catalog'], 'exec needs a command after --: exec catalog -- id'],
     [['exec', 'catalog', '--'], 'exec needs a command after --'],
     [['exec', 'catalog', 'id'], 'put the command after --: exec catalog -- id'],
