@@ -363,6 +363,9 @@ export function formatProbe(r: ProbeReport): string {
       `expected ${c.expected}`,
       `observed ${c.observed}`,
       `${c.ruleId}${c.match ? '' : '  MISMATCH'}`,
+      c.evidence
+        ? `dropped in ${c.evidence.seenBy}'s ${c.evidence.direction} after ${c.evidence.afterMs} ms`
+        : '',
     ]),
   );
   lines.push(
