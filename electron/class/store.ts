@@ -60,6 +60,7 @@ export class ClassStore {
   key!: string;
   cert!: string;
   private appendQueue: Promise<void> = Promise.resolve();
+  private saveQueue: Promise<void> = Promise.resolve();
 
   constructor(readonly dir: string) {}
 
@@ -127,18 +128,25 @@ export class ClassStore {
     await this.save();
   }
 
-  /** Writes class.json durably (a file of its own, synced, renamed over the old one). */
-  async save(): Promise<void> {
-    const target = this.file('class.json');
-    const partial = `${target}.partial`;
-    const handle = await open(partial, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify(this.data, null, 2));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, target);
+  /**
+   * Writes class.json durably (a file of its own, synced, renamed over the old one), one write
+   * at a time: each writes the data as it is when its turn comes.
+   */
+  save(): Promise<void> {
+    const run = this.saveQueue.then(async () => {
+      const target = this.file('class.json');
+      const partial = `${target}.partial`;
+      const handle = await open(partial, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(this.data, null, 2));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, target);
+    });
+    this.saveQueue = run.catch(() => undefined);
+    return run;
   }
 
   /** Appends accepted events and syncs the file; resolves once they are on disk. */
