@@ -12,6 +12,8 @@ import { runFirewallCommand } from './cli/firewall';
 import { runTerminalCommand } from './cli/terminal';
 import { runLabCommand } from './cli/lab';
 import { runExportCommand } from './cli/export';
+import { parseClassLive, runClassLive, type ClassLiveCommand } from './cli/class-live';
+import type { Writable } from 'node:stream';
 import type { Command } from './cli/args';
 import { followLoad, formatDeployment, formatLoadReport } from './cli/deploy';
 import { formatBytes } from './engine/doctor';
@@ -20,6 +22,38 @@ import { rendererDir } from './paths';
 import type { Services } from './services';
 import { createServices, reconcileOnStart } from './services';
 
+/** `class host|join`: the live class (electron/cli/class-live.ts). */
+async function classLive(
+  sub: 'host' | 'join',
+  args: string[],
+  out: Writable,
+  err: Writable,
+): Promise<number> {
+  let command: ClassLiveCommand;
+  try {
+    command = parseClassLive(sub, args);
+  } catch (e) {
+    err.write(
+      `microlab: ${(e as Error).message}\nRun \`microlab help\` for every command and its options.\n`,
+    );
+    return 2;
+  }
+  const services = createServices();
+  try {
+    return await runClassLive(command, {
+      project: services.project,
+      call: localApi(services).call,
+      stdin: process.stdin,
+      out,
+      err,
+    });
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    err.write(`microlab: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+    return 2;
+  }
+}
+
 const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
 
 /**
@@ -27,6 +61,8 @@ const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
  * validated or applied; an export a target refuses), 2 usage or engine error, 130 canceled.
  */
 export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  if (argv[0] === 'class' && (argv[1] === 'host' || argv[1] === 'join'))
+    return classLive(argv[1], argv.slice(2), out, err);
   let command: Command;
   try {
     command = parseCommand(argv);

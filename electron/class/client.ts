@@ -248,6 +248,8 @@ export class ClassClient {
         if (!told) this.o.onNotice?.(`waiting for the instructor to approve ${answer.student}`);
         told = true;
       } catch (err) {
+        if (err instanceof HostAnswerError && err.status === 410)
+          throw new ApiError('class-ended', 'the class has ended: the host takes no more joins');
         if (err instanceof ApiError && err.code !== 'class-host-error') throw err;
         if (!(err instanceof ApiError))
           this.o.onNotice?.(`the class host is not reachable (${(err as Error).message}): trying again`);
