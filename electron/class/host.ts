@@ -22,6 +22,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../errors';
 import type { ClassDashboard } from '../api/class';
+import { CONTENT_SECURITY_POLICY } from '../api/security';
 import type { Lab } from '../labs/format';
 import { dashboardOf } from './dashboard';
 import {
@@ -376,6 +377,12 @@ export class ClassHost {
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
+      // The app's own policy, with its connections to this origin only (the dashboard fetches its state here).
+      'content-security-policy': CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self' ws://127.0.0.1:*",
+        "connect-src 'self'",
+      ),
+      'referrer-policy': 'no-referrer',
     });
     res.end(data);
   }
