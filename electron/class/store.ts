@@ -59,7 +59,6 @@ export class ClassStore {
   data!: ClassFile;
   key!: string;
   cert!: string;
-  private appendQueue: Promise<void> = Promise.resolve();
   private saveQueue: Promise<void> = Promise.resolve();
 
   constructor(readonly dir: string) {}
@@ -149,21 +148,41 @@ export class ClassStore {
     return run;
   }
 
-  /** Appends accepted events and syncs the file; resolves once they are on disk. */
+  /**
+   * Appends accepted events and syncs the file; resolves once they are on disk. Appends that
+   * arrive while a write is under way wait for the next one and share it (one write and one
+   * sync for all of them: a room of students costs a sync per round, not per event).
+   */
   appendEvents(student: string, events: ClassEvent[]): Promise<void> {
-    if (!events.length) return this.appendQueue;
+    if (!events.length) return Promise.resolve();
     const lines = events.map((e) => JSON.stringify({ s: student, e })).join('\n') + '\n';
-    const run = this.appendQueue.then(async () => {
-      const handle = await open(this.file('events.jsonl'), 'a', 0o600);
-      try {
-        await handle.writeFile(lines);
-        await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ lines, resolve, reject });
+      if (!this.writing) void this.flush();
     });
-    this.appendQueue = run.catch(() => undefined);
-    return run;
+  }
+
+  private waiting: { lines: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length) {
+      const group = this.waiting.splice(0);
+      try {
+        const handle = await open(this.file('events.jsonl'), 'a', 0o600);
+        try {
+          await handle.writeFile(group.map((g) => g.lines).join(''));
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.writing = false;
   }
 
   /** Reads events.jsonl into the ledger (a line cut short by a crash is the end). */
