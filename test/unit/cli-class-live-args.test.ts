@@ -1,0 +1,50 @@
+/**
+ * `class host` and `class join` arguments: the interface and port read, a bad port refused, and
+ * a join code on the command line refused (it holds the class token; process lists show argv).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseClassLive } from '../../electron/cli/class-live';
+import { addressOf } from '../../electron/class/interfaces';
+
+describe('class host and join arguments', () => {
+  it('reads the host options', () => {
+    expect(parseClassLive('host', ['--interface', 'eth0', '--port', '9443', '--auto-approve'])).toEqual({
+      name: 'class-host',
+      iface: 'eth0',
+      port: 9443,
+      autoApprove: true,
+      fresh: false,
+    });
+    expect(parseClassLive('host', [])).toMatchObject({ port: 8443, autoApprove: false });
+    expect(() => parseClassLive('host', ['--port', '70000'])).toThrow(/--port 70000: not a port/);
+    expect(() => parseClassLive('host', ['--everywhere'])).toThrow();
+  });
+
+  it('never takes the join code as an argument', () => {
+    expect(parseClassLive('join', [])).toEqual({ name: 'class-join', doctor: true });
+    expect(parseClassLive('join', ['--no-doctor'])).toEqual({ name: 'class-join', doctor: false });
+    expect(() => parseClassLive('join', ['MLC1.abc'])).toThrow(/takes no code as an argument/);
+  });
+
+  it('listens on the named interface only, and lists the interfaces when the name is missing or unknown', () => {
+    const all = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4' }],
+      wlan0: [
+        { address: 'fe80::1', family: 'IPv6' },
+        { address: '192.168.4.20', family: 'IPv4' },
+      ],
+      v6only: [{ address: 'fd00::5', family: 'IPv6' }],
+      linklocal: [{ address: 'fe80::9', family: 'IPv6' }],
+    } as unknown as Parameters<typeof addressOf>[1];
+    expect(addressOf('wlan0', all)).toBe('192.168.4.20');
+    expect(addressOf('v6only', all)).toBe('fd00::5');
+    expect(() => addressOf(undefined, all)).toThrow(/never on all/);
+    expect(() => addressOf('eth9', all)).toThrow(/no interface "eth9"/);
+    try {
+      addressOf('eth9', all);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toContain('wlan0 fe80::1 192.168.4.20');
+    }
+    expect(() => addressOf('linklocal', all)).toThrow(/no address a student can reach/);
+  });
+});
