@@ -8,7 +8,6 @@
  */
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import type { Readable, Writable } from 'node:stream';
 import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
@@ -21,56 +20,65 @@ import { ClassStore } from '../class/store';
 import { stateDir } from '../firewall/store';
 import { loadLabs } from '../labs/loader';
 import { labsDir, rendererDir } from '../paths';
+import type { Cli, Runtime } from './program';
+import { nonBlank, UsageError, wholeNumber } from './values';
 
 export type ClassLiveCommand =
   | { name: 'class-host'; iface?: string; port: number; autoApprove: boolean; fresh: boolean }
   | { name: 'class-join'; doctor: boolean };
 
-export const CLASS_LIVE_USAGE = `  class host --interface IF [--port N] [--auto-approve] [--new]
-                                  hosts a live class on one interface (HTTPS, a certificate made
-                                  for the class): prints the join code, its QR code and the
-                                  dashboard's address; approve joins at its prompt (approve s1) or
-                                  on the dashboard. Again after a restart: the same class, from its store
-  class join [--no-doctor]        joins the class whose code is on standard input (or in
-                                  MICROLAB_CLASS_CODE; never an argument: it holds the class token)
-                                  and sends your lab progress and the doctor's result as they happen`;
-
-/** Parses `class host|join ...` (after `class`). Throws Error with what is wrong. */
-export function parseClassLive(sub: 'host' | 'join', args: string[]): ClassLiveCommand {
-  if (sub === 'host') {
-    const { values } = parseArgs({
-      args,
-      options: {
-        interface: { type: 'string' },
-        port: { type: 'string' },
-        'auto-approve': { type: 'boolean', default: false },
-        new: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    const port = values.port === undefined ? 8443 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new Error(`--port ${values.port}: not a port (0 to 65535; 0 takes a free one)`);
-    return {
-      name: 'class-host',
-      ...(values.interface ? { iface: values.interface } : {}),
-      port,
-      autoApprove: values['auto-approve'],
-      fresh: values.new,
-    };
-  }
-  const { values, positionals } = parseArgs({
-    args,
-    options: { 'no-doctor': { type: 'boolean', default: false } },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (positionals.length)
-    throw new Error(
-      'class join takes no code as an argument (it holds the class token, and process lists show arguments): paste it at the prompt, pipe it (`microlab class join < code.txt`) or set MICROLAB_CLASS_CODE',
+/**
+ * Defines `class host` and `class join` under the `class` group (defined with the class's
+ * other commands in lab.ts).
+ */
+export function classLiveCommands(cli: Cli): void {
+  const klass = cli.find(['class']);
+  if (!klass) throw new Error('the class group is defined before its live commands');
+  cli
+    .command(
+      klass,
+      'host',
+      "hosts a live class on one interface (HTTPS, a certificate made for the class): prints the join code, its QR code and the dashboard's address; approve joins at its prompt (approve s1) or on the dashboard. Again after a restart: the same class, from its store",
+    )
+    .option(
+      '--interface <IF>',
+      "the classroom network's interface (never every interface)",
+      nonBlank('--interface'),
+    )
+    .option('--port <N>', 'the port (default 8443; 0 takes a free one)', wholeNumber('--port', 0, 65535))
+    .option('--auto-approve', 'approve every join without asking')
+    .option('--new', 'start a new class even if one is in progress')
+    .action((o) =>
+      cli.done(
+        {
+          name: 'class-host',
+          ...(o.interface !== undefined ? { iface: o.interface } : {}),
+          port: o.port ?? 8443,
+          autoApprove: Boolean(o.autoApprove),
+          fresh: Boolean(o.new),
+        },
+        (c, rt) => runClassLive(c, context(rt)),
+      ),
     );
-  return { name: 'class-join', doctor: !values['no-doctor'] };
+  cli
+    .command(
+      klass,
+      'join',
+      "joins the class whose code is on standard input (pasted or piped) or in MICROLAB_CLASS_CODE, and sends your lab progress and the doctor's result as they happen",
+    )
+    .argument('[CODE]', 'refused: the code holds the class token, and process lists show arguments')
+    .option('--no-doctor', "do not send the doctor's result")
+    .action((code, o) => {
+      if (code !== undefined)
+        throw new UsageError(
+          'class join takes no code as an argument (it holds the class token, and process lists show arguments): paste it at the prompt, pipe it (`microlab class join < code.txt`) or set MICROLAB_CLASS_CODE',
+        );
+      cli.done({ name: 'class-join', doctor: o.doctor !== false }, (c, rt) => runClassLive(c, context(rt)));
+    });
+}
+
+function context(rt: Runtime): ClassLiveContext {
+  return { project: rt.services.project, call: rt.call, stdin: process.stdin, out: rt.out, err: rt.err };
 }
 
 type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;

@@ -3,27 +3,31 @@
  * a join code on the command line refused (it holds the class token; process lists show argv).
  */
 import { describe, expect, it } from 'vitest';
-import { parseClassLive } from '../../electron/cli/class-live';
+import { parseCommand } from '../../electron/cli/commands';
 import { addressOf } from '../../electron/class/interfaces';
 
 describe('class host and join arguments', () => {
   it('reads the host options', () => {
-    expect(parseClassLive('host', ['--interface', 'eth0', '--port', '9443', '--auto-approve'])).toEqual({
+    expect(
+      parseCommand(['class', 'host', '--interface', 'eth0', '--port', '9443', '--auto-approve']),
+    ).toEqual({
       name: 'class-host',
       iface: 'eth0',
       port: 9443,
       autoApprove: true,
       fresh: false,
     });
-    expect(parseClassLive('host', [])).toMatchObject({ port: 8443, autoApprove: false });
-    expect(() => parseClassLive('host', ['--port', '70000'])).toThrow(/--port 70000: not a port/);
-    expect(() => parseClassLive('host', ['--everywhere'])).toThrow();
+    expect(parseCommand(['class', 'host'])).toMatchObject({ port: 8443, autoApprove: false });
+    expect(() => parseCommand(['class', 'host', '--port', '70000'])).toThrow(
+      /--port must be a whole number from 0 to 65535/,
+    );
+    expect(() => parseCommand(['class', 'host', '--everywhere'])).toThrow();
   });
 
   it('never takes the join code as an argument', () => {
-    expect(parseClassLive('join', [])).toEqual({ name: 'class-join', doctor: true });
-    expect(parseClassLive('join', ['--no-doctor'])).toEqual({ name: 'class-join', doctor: false });
-    expect(() => parseClassLive('join', ['MLC1.abc'])).toThrow(/takes no code as an argument/);
+    expect(parseCommand(['class', 'join'])).toEqual({ name: 'class-join', doctor: true });
+    expect(parseCommand(['class', 'join', '--no-doctor'])).toEqual({ name: 'class-join', doctor: false });
+    expect(() => parseCommand(['class', 'join', 'MLC1.abc'])).toThrow(/takes no code as an argument/);
   });
 
   it('listens on the named interface only, and lists the interfaces when the name is missing or unknown', () => {
