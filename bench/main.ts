@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
  * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, capacity (lab 3's
- * capacity searches, also part of labs), pods, web-fuzz, export.
+ * capacity searches, also part of labs), pods, web-fuzz, export, footprint (the minimum laptop).
  */
 import { benchDeployments } from './deployments';
 import { benchExport } from './export';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
+import { benchFootprint } from './footprint';
 import { benchCapacity, benchLabs } from './labs';
 import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
@@ -24,6 +25,7 @@ const sections: Record<string, () => Promise<void>> = {
   pods: benchPods,
   'web-fuzz': benchWebFuzz,
   export: benchExport,
+  footprint: benchFootprint,
 };
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);

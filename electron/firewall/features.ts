@@ -199,7 +199,6 @@ const PROBE_ENTRY = {
  * table), "probe conntrack-create ok|fail MESSAGE" and cutScript's "deleted 0 CODE".
  */
 export function probeScript(probe: FirewallProbe): string {
-  const oneLine = `2>&1 | tr '\\n' ' '`;
   const heredoc = (file: string, text: string) => `cat > ${file} <<'MICROLAB_EOF'\n${text}\nMICROLAB_EOF`;
   const ruleProbes = probe.rules.flatMap((r, i) => [
     heredoc(
@@ -215,21 +214,24 @@ export function probeScript(probe: FirewallProbe): string {
         '}',
       ].join('\n'),
     ),
-    `  if out=$(nft -f /tmp/rule-${i}.nft ${oneLine}) && [ -z "$out" ]; then echo "probe rule ${i} ok"; else echo "probe rule ${i} fail $out"; fi`,
+    `  if try nft -f /tmp/rule-${i}.nft; then echo "probe rule ${i} ok"; else echo "probe rule ${i} fail $out"; fi`,
   ]);
   const { protocol, src, dst, sport, dport } = PROBE_ENTRY;
   return [
+    // runs a command; its exit code, and its output (stdout and stderr) on one line in $out
+    `try() { out=$("$@" 2>&1); rc=$?; out=$(printf '%s' "$out" | tr '\\n' ' '); return $rc; }`,
     'echo "probe kernel $(uname -r)"',
     heredoc('/tmp/table.nft', probe.table),
-    `if out=$(nft -f /tmp/table.nft ${oneLine}) && [ -z "$out" ] && nft list table inet ${TABLE} > /tmp/listed 2>&1; then`,
+    `if try nft -f /tmp/table.nft && try nft list table inet ${TABLE}; then`,
+    `  printf '%s' "$out" > /tmp/listed`,
     '  echo "probe table ok"',
     'else',
     '  echo "probe table fail $out"',
     ...ruleProbes,
     'fi',
-    `if out=$(conntrack -I -p ${protocol} -s ${src} -d ${dst} --sport ${sport} --dport ${dport} --state ESTABLISHED --timeout 60 ${oneLine}); then echo "probe conntrack-create ok"; else echo "probe conntrack-create fail $out"; fi`,
+    `if try conntrack -I -p ${protocol} -s ${src} -d ${dst} --sport ${sport} --dport ${dport} --state ESTABLISHED --timeout 60; then echo "probe conntrack-create ok"; else echo "probe conntrack-create fail $out"; fi`,
     cutScript([{ entry: { ...PROBE_ENTRY }, direction: 'ingress', verdict: 'denied', ruleId: 'doctor' }]),
-    `echo "probe listed $(grep -c 'comment' /tmp/listed 2>/dev/null || echo 0)"`,
+    `echo "probe listed $(grep -o 'comment "' /tmp/listed 2>/dev/null | wc -l)"`,
   ].join('\n');
 }
 
