@@ -6,6 +6,7 @@
  *                                 lab pool), as `policy apply` loads it into the pod's holder
  *   OUT/<policy>/_router.nft      the perimeter router's table for the same policy
  *   OUT/_closed.nft               the table a holder loads before anything else
+ *   OUT/_doctor.sh                the doctor's firewall probe (firewall/features.ts)
  *
  * Usage: node compile.cjs POLICY_DIR OUT_DIR. A policy's deployment is its file name's first word
  * (monolith-..., microservices-...); a file that does not parse stops the script with its
@@ -14,6 +15,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { closedTableText, compileTables } from '../../electron/firewall/compile';
+import { firewallProbe, probeScript } from '../../electron/firewall/features';
 import { compilePerimeter } from '../../electron/firewall/perimeter';
 import { parsePolicy } from '../../electron/firewall/policy';
 import { deployments } from '../../electron/topology/declarations';
@@ -39,6 +41,7 @@ function instancesOf(name: keyof typeof deployments): WorkloadInstance[] {
 
 mkdirSync(out, { recursive: true });
 writeFileSync(path.join(out, '_closed.nft'), closedTableText());
+writeFileSync(path.join(out, '_doctor.sh'), probeScript(firewallProbe()));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
