@@ -6,7 +6,7 @@
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
 export interface DoctorCheck {
-  id: 'engine' | 'version' | 'host' | 'disk' | 'images' | 'nftables' | 'subnets';
+  id: 'engine' | 'version' | 'host' | 'memory' | 'architecture' | 'disk' | 'images' | 'nftables' | 'subnets';
   title: string;
   status: CheckStatus;
   /** One line: what was found. */
