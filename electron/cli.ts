@@ -76,7 +76,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       case 'images-prepare':
         return followTask(
           services,
-          () => call('images:prepare', command.bundle ? { bundle: path.resolve(command.bundle) } : {}),
+          () =>
+            call('images:prepare', {
+              ...(command.bundle ? { bundle: path.resolve(command.bundle) } : {}),
+              ...(command.architectures ? { architectures: command.architectures } : {}),
+            }),
           out,
           err,
         );
@@ -232,7 +236,7 @@ function formatImages(images: ImageInfo[]): string {
     images
       .map(
         (i) =>
-          `${i.present ? '✔' : '✘'} ${i.name.padEnd(28)} ${i.present ? formatBytes(i.sizeBytes ?? 0).padStart(9) : '  missing'}  ${i.role}${i.required ? '' : ' (not required)'}`,
+          `${i.present ? '✔' : '✘'} ${i.name.padEnd(28)} ${i.present ? formatBytes(i.sizeBytes ?? 0).padStart(9) : '  missing'}  ${(i.architecture ?? '').padEnd(5)}  ${i.role}${i.required ? '' : ' (not required)'}`,
       )
       .join('\n') + '\n'
   );

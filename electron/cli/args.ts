@@ -14,6 +14,8 @@ import type { ExportCommand } from './export-args';
 import type { LabCommand } from './lab-args';
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { DeploymentName, LoadScenario } from '../api/contract';
+import { parseArchitectures } from '../engine/arch';
+import type { Architecture } from '../engine/arch';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -27,7 +29,7 @@ export type Command =
   | { name: 'doctor'; json: boolean }
   | { name: 'status'; json: boolean }
   | { name: 'images-ls'; json: boolean }
-  | { name: 'images-prepare'; bundle?: string }
+  | { name: 'images-prepare'; bundle?: string; architectures?: Architecture[] }
   | { name: 'images-import'; file: string }
   | { name: 'images-export'; file: string }
   | { name: 'down'; images: boolean }
@@ -53,9 +55,11 @@ Commands:
   doctor [--json]                 check the Docker engine, images, firewall support and subnets
   status [--json]                 the engine, the images and what MicroLab is running
   images ls [--json]              the images the labs use, with sizes
-  images prepare [--bundle FILE]  provide every image the labs need (present, bundle, build, or offline)
-  images import FILE              load a classroom bundle
-  images export FILE              write every image the labs need to one file, for a classroom
+  images prepare [--bundle FILE] [--arch amd64,arm64]
+                                  provide every image the labs need (present, bundle, build, or offline);
+                                  --arch also builds another architecture, emulated, for a bundle
+  images import FILE              load the engine's architecture from a classroom bundle
+  images export FILE              write every image the labs need, every architecture prepared, to one file
   down [--images]                 remove everything MicroLab created (with --images, its images too)
   web [--port N]                  serve the app to a browser on 127.0.0.1
   up monolith|microservices [--port N] [--perimeter]
@@ -207,10 +211,22 @@ function parseImages([sub, ...rest]: string[]): Command {
     case 'list':
       return { name: 'images-ls', json: Boolean(parse(rest, json, 0).values.json) };
     case 'prepare': {
-      const bundle = parse(rest, { bundle: { type: 'string' } }, 0).values.bundle;
-      return bundle === undefined
-        ? { name: 'images-prepare' }
-        : { name: 'images-prepare', bundle: String(bundle) };
+      const { bundle, arch } = parse(
+        rest,
+        { bundle: { type: 'string' }, arch: { type: 'string' } },
+        0,
+      ).values;
+      let architectures: Architecture[] | undefined;
+      try {
+        architectures = arch === undefined ? undefined : parseArchitectures(String(arch));
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return {
+        name: 'images-prepare',
+        ...(bundle === undefined ? {} : { bundle: String(bundle) }),
+        ...(architectures ? { architectures } : {}),
+      };
     }
     case 'import':
     case 'export': {
