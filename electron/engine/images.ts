@@ -21,7 +21,13 @@ import { runToCompletion } from './containers';
 import { labsDir } from '../paths';
 import { APP_VERSION, IMAGE_LABEL, imageLabelsFor, labelsFor } from './labels';
 import { provideShopImage, shopImageName } from './shop-image';
-import { ARCHITECTURES, architectureImageName, engineArchitecture, normalizeArchitecture } from './arch';
+import {
+  ARCHITECTURES,
+  architectureImageName,
+  engineArchitecture,
+  imageArchitecture,
+  normalizeArchitecture,
+} from './arch';
 import { bootstrapTree, debootstrapUnavailable } from './bootstrap';
 import { exportGroups, followStream, importBundle, writeBundle } from './bundle';
 import { provideNodeBinary } from './node-runtime';
@@ -230,11 +236,51 @@ export async function bootstrapOffline(
 
 /** Runs the tools the labs rely on inside an image (node, nft, postgres, conntrack); returns their versions. */
 export async function verifyBaseImage(docker: Docker, name: string, signal?: AbortSignal): Promise<string> {
+  return checkTools(
+    docker,
+    name,
+    'node --version && nft --version && postgres --version && conntrack --version',
+    signal,
+  );
+}
+
+/**
+ * The same check for an image of another architecture than the engine's, run under QEMU's
+ * user-mode emulation: node and postgres print their versions; nft and conntrack cannot, since
+ * QEMU refuses the netlink socket they open first ("Protocol not supported", "Can't open
+ * handler"), so each must run to that refusal (its code loaded and executed, every shared library
+ * found: `ldd`), and its package version is read instead. Their netlink half is tested natively.
+ */
+export async function verifyEmulatedImage(
+  docker: Docker,
+  name: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const script = [
+    'set -e',
+    'node --version',
+    'postgres --version',
+    'for f in /usr/local/bin/node /usr/sbin/nft /usr/sbin/conntrack; do ldd "$f" | grep "not found" && exit 1; done',
+    'for b in nft conntrack; do',
+    '  out=$($b --version 2>&1 || true)',
+    '  case "$out" in *"Protocol not supported"*|*"Can\'t open handler"*|"nftables v"*|"conntrack v"*) ;; *) echo "$b: $out"; exit 1;; esac',
+    'done',
+    "dpkg-query -W -f '${Package} ${Version} (runs; its netlink socket is refused under emulation)\\n' nftables conntrack",
+  ].join('\n');
+  return checkTools(docker, name, script, signal);
+}
+
+async function checkTools(
+  docker: Docker,
+  name: string,
+  script: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const result = await runToCompletion(
     docker,
     {
       Image: name,
-      Cmd: ['sh', '-c', 'node --version && nft --version && postgres --version && conntrack --version'],
+      Cmd: ['sh', '-c', script],
       Labels: labelsFor('microlab', 'image-check', { transient: true }),
       HostConfig: { NetworkMode: 'none' },
     },
@@ -274,7 +320,7 @@ export async function prepareImages(
   const native = await engineArchitecture(docker);
   const architectures = options.architectures?.length ? options.architectures : [native];
   const results: string[] = [];
-  if (architectures.includes(native)) results.push(await prepareNative(docker, options, ctx));
+  if (architectures.includes(native)) results.push(await prepareNative(docker, native, options, ctx));
   for (const arch of architectures.filter((a) => a !== native))
     results.push(`${arch}: ${await prepareOther(docker, arch, native, ctx)}`);
   return results.join('\n');
@@ -299,22 +345,40 @@ async function prepareOther(docker: Docker, arch: string, native: string, ctx: T
     say(4, `bootstrapping Debian for ${arch} offline with debootstrap, emulated by QEMU`);
     await bootstrapOffline(docker, name, ctx, arch);
     say(5, `checking ${name} (emulated)`);
-    how = `bootstrapped offline with debootstrap through QEMU: ${await verifyBaseImage(docker, name, ctx.signal)}`;
+    // An image whose tools do not run must not stay: a later prepare would take it as current.
+    const versions = await verifyEmulatedImage(docker, name, ctx.signal).catch(async (err: unknown) => {
+      await docker
+        .getImage(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+      throw err;
+    });
+    how = `bootstrapped offline with debootstrap through QEMU: ${versions}`;
   }
   say(6, `providing ${shop}`);
   return `${how}; ${await provideShopImage(docker, name, ctx, undefined, shop)}`;
 }
 
-async function prepareNative(docker: Docker, options: PrepareOptions, ctx: TaskContext): Promise<string> {
+async function prepareNative(
+  docker: Docker,
+  native: string,
+  options: PrepareOptions,
+  ctx: TaskContext,
+): Promise<string> {
   const name = baseImageName();
   const skipped: string[] = [];
   const say = (step: number, message: string) =>
     ctx.progress({ step, message, bytes: undefined, totalBytes: undefined });
 
   say(1, `looking for ${name} in the engine`);
-  // The shop image is built on the base, once the base is there.
+  // The shop image is built on the base, once the base is there. A shop image of another
+  // architecture named by MICROLAB_SHOP_IMAGE (the arm64 test runs the shop emulated beside
+  // native firewalls) is prepared by --arch, and left as it is here.
   const withShop = async (base: string) => {
     say(6, `providing ${shopImageName()}`);
+    const shopArch = await imageArchitecture(docker, shopImageName());
+    if (shopArch && shopArch !== native)
+      return `${base}; ${shopImageName()} is an image for ${shopArch}, left as it is (it runs emulated)`;
     return `${base}; ${await provideShopImage(docker, name, ctx)}`;
   };
   const state = await baseState(docker, name);
