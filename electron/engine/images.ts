@@ -265,7 +265,7 @@ export async function verifyEmulatedImage(
     '  out=$($b --version 2>&1 || true)',
     '  case "$out" in *"Protocol not supported"*|*"Can\'t open handler"*|"nftables v"*|"conntrack v"*) ;; *) echo "$b: $out"; exit 1;; esac',
     'done',
-    "dpkg-query -W -f '${Package} ${Version} (runs; its netlink socket is refused under emulation)\\n' nftables conntrack",
+    "for p in nftables conntrack; do dpkg-query -W -f '${Package} ${Version} (runs; its netlink socket is refused under emulation)\\n' $p; done",
   ].join('\n');
   return checkTools(docker, name, script, signal);
 }
