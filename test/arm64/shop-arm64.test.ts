@@ -23,6 +23,8 @@ let native: string;
 let other: string;
 let l: Lab;
 const shopBefore = process.env.MICROLAB_SHOP_IMAGE;
+// QEMU's translated code lives in each container's memory: the 96 MB reporting job was OOM-killed.
+process.env.MICROLAB_EMULATION_MEMORY_MB = '128';
 
 beforeAll(async () => {
   native = await engineArchitecture(docker);
