@@ -75,10 +75,12 @@ export async function engineArchitecture(docker: Docker): Promise<string> {
  * architecture keeps the labs' name (`microlab/base:0.1.0`), another gets its architecture as
  * a tag suffix (`microlab/base:0.1.0-arm64`). A tag suffix, not a repository of its own, keeps
  * every lab image in the repositories cleanup and `images ls` know; Docker's classic image store
- * holds one image per name, so two architectures need two names there.
+ * holds one image per name, so two architectures need two names there. A name that ends with
+ * the suffix already is returned as it is.
  */
 export function architectureImageName(name: string, arch: string, native: string): string {
-  return arch === native ? name : `${name}-${arch}`;
+  // A name that already carries the suffix (MICROLAB_SHOP_IMAGE naming the arm64 shop) keeps it.
+  return arch === native || name.endsWith(`-${arch}`) ? name : `${name}-${arch}`;
 }
 
 /**

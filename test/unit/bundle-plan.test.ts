@@ -90,6 +90,9 @@ describe('architecture names', () => {
   it('the engine architecture keeps the labs name; another gets a tag suffix', () => {
     expect(architectureImageName('microlab/base:0.1.0', 'amd64', 'amd64')).toBe('microlab/base:0.1.0');
     expect(architectureImageName('microlab/base:0.1.0', 'arm64', 'amd64')).toBe('microlab/base:0.1.0-arm64');
+    expect(architectureImageName('microlab/shop:0.1.0-arm64', 'arm64', 'amd64')).toBe(
+      'microlab/shop:0.1.0-arm64',
+    );
   });
 
   it('parses a list in order without repeats, and names an entry it does not build', () => {
