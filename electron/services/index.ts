@@ -72,10 +72,10 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       };
     },
     'images:list': async () => listImages(await docker()),
-    'images:prepare': async ({ bundle }) => {
+    'images:prepare': async ({ bundle, architectures }) => {
       const engine = await docker();
       return tasks.start('images:prepare', 'Prepare images', PREPARE_STEPS, (ctx) =>
-        prepareImages(engine, { bundle }, ctx),
+        prepareImages(engine, { bundle, architectures }, ctx),
       );
     },
     'images:import': async ({ file }) => {
