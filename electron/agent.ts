@@ -3,8 +3,11 @@
  * (firewall/agent.ts), bundled into one CommonJS file for the base image's Node.
  *
  * Input (its stdin, the sidecar channel's framing): "BEGIN id", one JSON line of
- * AgentState, "END id"; it stores the state, answers "microlab-load id ok" and reloads the
- * tables (without cutting: whoever applied the policy cut what it denies and reported it).
+ * AgentState, "END id"; it stores the state, puts it in force on every pod (loading what
+ * changed and cutting the established connections it denies, unless the state keeps them),
+ * and answers with its report, "microlab-reply id REPORT-JSON", then "microlab-load id ok".
+ * It is the only process that writes a pod's table once the pod runs: whoever applies a
+ * policy hands it here and reads the report.
  * Output: one line per reconcile and per engine connection change (its container log).
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +39,6 @@ function writeState(state: AgentState): void {
 
 const docker = new Docker();
 const enforcer = new Enforcer(docker, project, {
-  podsOnly: true,
   onReconcile: (report) => {
     if (report instanceof Error) return log(`reconcile failed: ${report.message}`);
     if (report.loaded || report.failed || report.connectionsCut)
@@ -75,29 +77,34 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   // "file.ack" (see firewall/sidecar.ts, PODMAN_INPUT).
   if (line.startsWith('LOAD ')) {
     const [, loadId = '', file = ''] = line.split(' ');
-    const answer = receive(loadId, readFileSync(file, 'utf8').split('\n'));
-    writeFileSync(`${file}.part`, answer);
-    renameSync(`${file}.part`, `${file}.ack`);
-    rmSync(file, { force: true });
+    void receive(loadId, readFileSync(file, 'utf8').split('\n')).then((answer) => {
+      writeFileSync(`${file}.part`, answer);
+      renameSync(`${file}.part`, `${file}.ack`);
+      rmSync(file, { force: true });
+    });
   } else if (line.startsWith('BEGIN ')) {
     id = line.slice(6);
     body = [];
   } else if (line.startsWith('END ') && id !== undefined) {
     const done = id;
     id = undefined;
-    receive(done, body);
+    void receive(done, body);
   } else if (id !== undefined) body.push(line);
 });
 
-/** Stores a state received (its JSON lines) and reloads the tables; returns the answer line, also written out. */
-function receive(loadId: string, lines: string[]): string {
+/**
+ * Stores a state received (its JSON lines) and puts it in force; resolves with the answer (the
+ * report and the load's answer), also written out. The state is stored before anything loads:
+ * if this process dies half way, it starts again from the new state.
+ */
+async function receive(loadId: string, lines: string[]): Promise<string> {
   let answer: string;
   try {
     const next = JSON.parse(lines.join('\n')) as AgentState;
     writeState(next);
-    answer = `microlab-load ${loadId} ok\n`;
     log(`policy ${next.policy?.name ?? (next.policy ? 'unnamed' : 'none')} received`);
-    void enforcer.apply(next.policy ?? OPEN, { keepEstablished: next.keepEstablished, cut: false });
+    const report = await enforcer.apply(next.policy ?? OPEN, { keepEstablished: next.keepEstablished });
+    answer = `microlab-reply ${loadId} ${JSON.stringify(report)}\nmicrolab-load ${loadId} ok\n`;
   } catch (err) {
     answer = `microlab-load ${loadId} failed: ${(err as Error).message.replace(/\n/g, ' ')}\n`;
   }

@@ -258,8 +258,7 @@ export function formatBlastRadius(r: BlastRadius): string {
 export function formatApply(name: string, mode: string | undefined, r: ApplyReport): string {
   return (
     `Applied ${name}${mode ? ` (mode ${mode} for every workload)` : ''} to ${r.instances} workload instance${r.instances === 1 ? '' : 's'}: ` +
-    `${r.loaded} loaded, ${r.unchanged} unchanged${r.failed ? `, ${r.failed} failed` : ''} in ${Math.round(r.durationMs)} ms` +
-    `${r.sidecarsCreated ? ` (${r.sidecarsCreated} firewall sidecar${r.sidecarsCreated === 1 ? '' : 's'} started)` : ''}.\n` +
+    `${r.loaded} loaded, ${r.unchanged} unchanged${r.failed ? `, ${r.failed} failed` : ''} in ${Math.round(r.durationMs)} ms.\n` +
     (r.keptEstablished
       ? 'Established connections were kept: those opened before this policy live on until they close.\n'
       : `${r.connectionsCut} established connection${r.connectionsCut === 1 ? '' : 's'} the policy denies ${r.connectionsCut === 1 ? 'was' : 'were'} cut.\n`) +
@@ -364,6 +363,9 @@ export function formatProbe(r: ProbeReport): string {
       `expected ${c.expected}`,
       `observed ${c.observed}`,
       `${c.ruleId}${c.match ? '' : '  MISMATCH'}`,
+      c.evidence
+        ? `dropped in ${c.evidence.seenBy}'s ${c.evidence.direction} after ${c.evidence.afterMs} ms`
+        : '',
     ]),
   );
   lines.push(

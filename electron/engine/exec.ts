@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import { withTimeout } from '../wait';
-import { demuxBuffer } from './streams';
+import { demux, demuxBuffer, lines } from './streams';
 
 export interface ExecResult {
   /** The command's exit code; -1 when the engine did not report one. */
@@ -71,4 +71,56 @@ export async function execIn(
     stdout: demuxBuffer(all, 'stdout'),
     stderr: demuxBuffer(all, 'stderr'),
   };
+}
+
+export interface ExecLinesOptions {
+  /** The longest the command may run, in ms (default 15 s): then the stream is closed and this throws. */
+  timeoutMs?: number;
+  /** What the timeout error says was awaited. */
+  what?: string;
+  /** Stops reading (the stream is closed) and resolves: the command itself runs on to its end in the container. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `cmd` in `containerId` and hands each whole line of its stdout and stderr to `onLine`
+ * as it comes, not at the end (`execIn` collects instead). Resolves when the command's output
+ * ended, or at once when `signal` aborts (the caller has what it needed; the command is not
+ * killed: Docker has no call for that).
+ *
+ * Errors: Docker's own (404, 409, as execIn); TimeoutError after `timeoutMs`.
+ */
+export async function execLines(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+  onLine: (line: string) => void,
+  { timeoutMs = 15_000, what, signal }: ExecLinesOptions = {},
+): Promise<void> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: cmd,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadWriteStream & {
+    destroy: () => void;
+  };
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    const stop = () => {
+      stream.destroy();
+      resolve();
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
+  demux(stream, lines(onLine));
+  await withTimeout(ended, {
+    what: what ?? `${cmd[0]} in ${containerId.slice(0, 12)} to finish`,
+    limitMs: timeoutMs,
+    onTimeout: () => stream.destroy(),
+  });
 }

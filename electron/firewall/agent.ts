@@ -26,6 +26,7 @@ import { baseImageName } from '../engine/images';
 import { LABEL, labelsFor } from '../engine/labels';
 import { engineIsPodman } from '../engine/podman';
 import { appRoot } from '../paths';
+import type { ApplyReport } from './enforcer';
 import type { Policy } from './policy';
 import { execIn } from '../engine/exec';
 import { PODMAN_INPUT, SidecarChannel } from './sidecar';
@@ -100,23 +101,33 @@ export async function readAgentState(docker: Docker, project: string): Promise<A
   }
 }
 
+/** This build's agent code and its hash (read once per process: the file does not change under it). */
+let bundleRead: Promise<{ bundle: Buffer; build: string }> | undefined;
+function thisBuild(): Promise<{ bundle: Buffer; build: string }> {
+  bundleRead ??= agentBundle().then((bundle) => ({
+    bundle,
+    build: createHash('sha256').update(bundle).digest('hex').slice(0, 16),
+  }));
+  bundleRead.catch(() => (bundleRead = undefined));
+  return bundleRead;
+}
+
 /**
  * Makes sure the project's agent runs this build's code and holds `state`: creates (or
- * replaces) it when needed, else hands it the state on its input. Returns its container id.
+ * replaces) it when needed, and hands it the state on its input. Resolves with its container
+ * id and its report of the apply the state started (see sendToAgent).
  */
 export async function syncAgent(
   docker: Docker,
   project: string,
   state: AgentState,
   image = baseImageName(),
-): Promise<string> {
-  const bundle = await agentBundle();
-  const build = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+): Promise<{ id: string; report?: ApplyReport }> {
+  const { bundle, build } = await thisBuild();
   const existing = await findAgent(docker, project);
   if (existing && existing.Labels[AGENT_BUILD_LABEL] === build) {
     if (existing.State !== 'running') await docker.getContainer(existing.Id).start();
-    await sendToAgent(docker, existing.Id, state);
-    return existing.Id;
+    return { id: existing.Id, report: await sendToAgent(docker, existing.Id, state) };
   }
   if (existing)
     await docker
@@ -154,17 +165,29 @@ export async function syncAgent(
     { path: path.posix.dirname(AGENT_STATE_FILE) },
   );
   await container.start();
-  return container.id;
+  // It starts from the state file; handing the state again waits for its apply and its report.
+  return { id: container.id, report: await sendToAgent(docker, container.id, state) };
 }
 
 /**
- * Hands the agent the policy in force; resolves once it has stored it (it reloads the
- * tables right after, without cutting connections: the applier cuts and reports).
+ * Hands the agent the policy in force and resolves with its report once it is in force: the
+ * agent stored it, loaded every pod's table that changed and cut the established connections
+ * it denies (unless `state.keepEstablished`). Undefined when the agent sent no report (one of
+ * an older MicroLab). Throws when the agent refused the state or did not answer in 60 s.
  */
-export async function sendToAgent(docker: Docker, agentId: string, state: AgentState): Promise<void> {
+export async function sendToAgent(
+  docker: Docker,
+  agentId: string,
+  state: AgentState,
+): Promise<ApplyReport | undefined> {
   const channel = new SidecarChannel(docker, agentId);
   try {
-    await channel.load(JSON.stringify(state));
+    const reply = await channel.send(
+      JSON.stringify(state),
+      60_000,
+      'the firewall agent to put the policy in force',
+    );
+    return reply ? (JSON.parse(reply) as ApplyReport) : undefined;
   } finally {
     channel.close();
   }

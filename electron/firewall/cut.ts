@@ -51,10 +51,20 @@ export const CUT_MARK = 'microlab-cut';
 
 const ENTRY = /^(tcp|udp)\s+\d+\s+\d+\s+(?:([A-Z_]+)\s+)?src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)(?:\s|$)/;
 
-/** Parses `conntrack -L` output (one entry a line; the summary line and ICMP entries are skipped). */
+/** The family prefix of `/proc/net/nf_conntrack`'s lines ("ipv4     2 "), which `conntrack -L` leaves out. */
+const FAMILY = /^ipv([46])\s+\d+\s+/;
+
+/**
+ * Parses `conntrack -L` output, or `/proc/net/nf_conntrack` (the same entries, each after its
+ * family: IPv6 entries are skipped, as `conntrack -L` lists IPv4 only), one entry a line; the
+ * summary line and ICMP entries are skipped.
+ */
 export function parseConntrack(text: string): ConntrackEntry[] {
   const entries: ConntrackEntry[] = [];
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    const family = FAMILY.exec(raw.trim());
+    if (family?.[1] === '6') continue;
+    const line = family ? raw.trim().slice(family[0].length) : raw;
     const m = ENTRY.exec(line.trim());
     if (!m) continue;
     entries.push({

@@ -1,10 +1,11 @@
 /**
- * The enforcer: keeps every workload instance's namespace holding the table the policy
- * compiles to, for the instances running now.
+ * The enforcer: keeps every pod's namespace holding the table the policy compiles to, for the
+ * instances running now. Its tables go to the pods' holders (holder.ts), over each holder's
+ * open line (sidecar.ts); a workload with no holder has no firewall of its own and gets none.
  *
- *   apply(policy)  compile for the current instances, make sure each has a live sidecar,
- *                  load (in parallel, atomically per instance) only the tables that changed
- *   secure(...)    load a new pod's table into its holder before its app exists (holder.ts)
+ *   apply(policy)  compile for the current instances, load (in parallel, atomically per pod)
+ *                  only the tables that changed, cut the established connections they deny
+ *   secure(...)    load a new pod's table into its holder before its app exists
  *   schedule()     reconcile soon; watcher.ts calls it on the project's Docker events
  *
  * A policy reaches the enforcer only after it validated (policy.ts), so a bad file changes
@@ -12,23 +13,21 @@
  */
 import type Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
-import { baseImageName } from '../engine/images';
-import { LABEL } from '../engine/labels';
 import { LAYOUT_LABEL } from '../topology/perimeter';
 import type { WorkloadInstance } from '../topology/workload';
 import { compileTable, removeTableText } from './compile';
 import { connectionKey, connectionsToCut, cutScript, parseConntrack, parseCutResults } from './cut';
 import type { Mode, Policy } from './policy';
-import { listInstances } from './instances';
-import type { Sidecar } from './sidecar';
+import { listProject, instancesOf } from './instances';
 import { execIn } from '../engine/exec';
-import { createSidecar, listSidecars, SidecarChannel } from './sidecar';
+import { SidecarChannel } from './sidecar';
 
 export interface TableStatus {
   workload: string;
   container: string;
   containerId: string;
-  sidecar: string;
+  /** The pod's holder (its firewall container) that loaded the table. */
+  holder: string;
   mode: Mode;
   /** Whether this apply loaded it (false: the namespace already held exactly this table). */
   loaded: boolean;
@@ -45,8 +44,6 @@ export interface ApplyReport {
   loaded: number;
   unchanged: number;
   failed: number;
-  sidecarsCreated: number;
-  sidecarsRemoved: number;
   /**
    * Established connections the new tables deny that were cut (each counted once, though both
    * its ends may have held an entry). 0 when `keptEstablished`.
@@ -63,18 +60,7 @@ export interface ApplyOptions {
   keepEstablished?: boolean;
 }
 
-interface KnownSidecar {
-  id: string;
-  name: string;
-}
-
 export interface EnforcerOptions {
-  image?: string;
-  /**
-   * Only pods (workloads with a namespace holder) get tables; workloads that own their
-   * namespace are left to whoever applied the policy (the agent runs so).
-   */
-  podsOnly?: boolean;
   /** Called after every reconcile the enforcer starts by itself (Docker events). */
   onReconcile?: (report: ApplyReport | Error) => void;
 }
@@ -82,11 +68,9 @@ export interface EnforcerOptions {
 export class Enforcer {
   private policy?: Policy;
   private keepEstablished = false;
-  /** Namespace owner id (a pod's holder, else the workload container) -> the table text it holds. */
+  /** A pod's holder id -> the table text its namespace holds. */
   private readonly applied = new Map<string, string>();
-  /** Workload container id -> its sidecar, checked fresh (started after the workload). */
-  private readonly sidecars = new Map<string, KnownSidecar>();
-  /** Open lines to the sidecars' main processes, by sidecar id. */
+  /** Open lines to the holders' main processes, by holder id. */
   private readonly channels = new Map<string, SidecarChannel>();
   private running?: Promise<ApplyReport>;
   private next?: Promise<ApplyReport>;
@@ -145,17 +129,12 @@ export class Enforcer {
   }
 
   /**
-   * Forgets what it believes a namespace holds (by its owner's id: a holder, or a workload
-   * container that owns its namespace), so the next reconcile loads it again.
+   * Forgets what it believes a namespace holds (by its holder's id; every namespace when
+   * undefined), so the next reconcile loads it again.
    */
-  forget(containerId?: string): void {
-    if (containerId === undefined) {
-      this.applied.clear();
-      this.sidecars.clear();
-    } else {
-      this.applied.delete(containerId);
-      this.sidecars.delete(containerId);
-    }
+  forget(holderId?: string): void {
+    if (holderId === undefined) this.applied.clear();
+    else this.applied.delete(holderId);
   }
 
   private async reconcileOnce(cuts: boolean): Promise<ApplyReport> {
@@ -168,86 +147,61 @@ export class Enforcer {
       loaded: 0,
       unchanged: 0,
       failed: 0,
-      sidecarsCreated: 0,
-      sidecarsRemoved: 0,
       connectionsCut: 0,
       keptEstablished: keepEstablished,
       durationMs: 0,
       tables: [],
     };
     if (!policy) return report;
+    // One listing of the project's containers serves the layout, the instances and their holders.
+    const containers = await listProject(this.docker, this.project);
     // Behind a perimeter the router decides (perimeter-router.ts): a workload started in that
     // layout gets no table of its own, even while `up` switches to it under a flat policy.
-    const perimeter = await this.docker.listContainers({
-      filters: { label: [`${LABEL.project}=${this.project}`, `${LAYOUT_LABEL}=perimeter`] },
-    });
-    if (perimeter.length) return report;
-    const [instances, sidecars] = await Promise.all([
-      listInstances(this.docker, this.project),
-      listSidecars(this.docker, this.project),
-    ]);
-    // Peers are every instance; tables go to those this enforcer keeps.
-    const kept = this.options.podsOnly ? instances.filter((i) => i.holder) : instances;
-    report.instances = kept.length;
-    const live = new Set(instances.map((i) => i.containerId));
-    const liveNamespaces = new Set(instances.map(namespaceOf));
-
-    // Sidecars of instances that are gone go with them (a pod's holder belongs to its pod).
-    await Promise.all(
-      sidecars
-        .filter((s) => !s.holder && !live.has(s.target))
-        .map(async (s) => {
-          this.forget(s.target);
-          this.channels.get(s.id)?.close();
-          this.channels.delete(s.id);
-          await this.docker
-            .getContainer(s.id)
-            .remove({ force: true })
-            .catch(() => undefined);
-          report.sidecarsRemoved++;
-        }),
-    );
+    if (containers.some((c) => c.Labels?.[LAYOUT_LABEL] === 'perimeter')) return report;
+    const instances = await instancesOf(this.docker, containers);
+    // Peers are every instance; tables go to the pods (an instance with a holder).
+    const pods = instances.filter((i) => i.holder);
+    report.instances = pods.length;
+    const liveNamespaces = new Set(pods.map((i) => i.holder!));
     for (const id of [...this.applied.keys()]) if (!liveNamespaces.has(id)) this.forget(id);
-
-    const byTarget = new Map(
-      sidecars.filter((s) => !s.holder && live.has(s.target)).map((s) => [s.target, s]),
+    // Lines to holders that are gone close (a holder whose app is not there yet keeps its own).
+    const running = new Set(containers.map((c) => c.Id));
+    for (const [id, channel] of this.channels)
+      if (!running.has(id)) {
+        channel.close();
+        this.channels.delete(id);
+      }
+    const holderNames = new Map(
+      containers.map((c) => [c.Id, (c.Names[0] ?? c.Id).replace(/^\//, '')] as const),
     );
-    const holders = new Map(sidecars.filter((s) => s.holder).map((s) => [s.id, s]));
+
     const cut = new Set<string>();
     report.tables = await Promise.all(
-      kept.map(async (instance): Promise<TableStatus> => {
-        const ns = namespaceOf(instance);
+      pods.map(async (instance): Promise<TableStatus> => {
+        const holder = instance.holder!;
         const table = compileTable(policy, instance, instances);
         const status: TableStatus = {
           workload: instance.name,
           container: instance.containerName,
           containerId: instance.containerId,
-          sidecar: '',
+          holder: holderNames.get(holder) ?? holder,
           mode: table.mode,
           loaded: false,
         };
+        if (this.applied.get(holder) === table.text) return status;
         try {
-          const { sidecar, created } = instance.holder
-            ? {
-                sidecar: holders.get(instance.holder) ?? { id: instance.holder, name: instance.holder },
-                created: false,
-              }
-            : await this.sidecarFor(instance, byTarget.get(instance.containerId));
-          status.sidecar = sidecar.name;
-          if (created) report.sidecarsCreated++;
-          if (this.applied.get(ns) === table.text) return status;
-          await this.channel(sidecar.id).load(table.text);
-          this.applied.set(ns, table.text);
+          const channel = this.channel(holder);
+          const cuts = !keepEstablished && table.mode === 'enforce';
+          // Where it cuts, the listing of the namespace's connections follows the load in the
+          // same write: one round trip (a listing that failed is taken by exec in cutDenied).
+          const { listing } = cuts
+            ? await channel.loadThenList(table.text)
+            : await channel.load(table.text).then(() => ({ listing: undefined }));
+          this.applied.set(holder, table.text);
           status.loaded = true;
-          if (!keepEstablished && table.mode === 'enforce') {
+          if (cuts) {
             try {
-              const keys = await cutDenied(
-                this.docker,
-                this.channel(sidecar.id),
-                policy,
-                instance,
-                instances,
-              );
+              const keys = await cutDenied(this.docker, channel, policy, instance, instances, listing);
               status.cut = keys.length;
               for (const k of keys) cut.add(k);
             } catch (err) {
@@ -255,7 +209,7 @@ export class Enforcer {
             }
           }
         } catch (err) {
-          this.applied.delete(ns);
+          this.applied.delete(holder);
           status.error = (err as Error).message;
         }
         return status;
@@ -276,7 +230,7 @@ export class Enforcer {
    * app runs (the next reconcile), so no table trusts an address before it is secured.
    */
   async secure(policy: Policy | undefined, holderId: string, pending: WorkloadInstance): Promise<void> {
-    const instances = (await listInstances(this.docker, this.project)).filter(
+    const instances = (await instancesOf(this.docker, await listProject(this.docker, this.project))).filter(
       (i) => i.containerId !== pending.containerId,
     );
     const table = policy
@@ -286,50 +240,16 @@ export class Enforcer {
     this.applied.set(holderId, table.text);
   }
 
-  private channel(sidecarId: string): SidecarChannel {
-    let channel = this.channels.get(sidecarId);
-    if (!channel) this.channels.set(sidecarId, (channel = new SidecarChannel(this.docker, sidecarId)));
+  private channel(holderId: string): SidecarChannel {
+    let channel = this.channels.get(holderId);
+    if (!channel) this.channels.set(holderId, (channel = new SidecarChannel(this.docker, holderId)));
     return channel;
   }
 
-  /** Closes the lines to the sidecars (the rules stay loaded). */
+  /** Closes the lines to the holders (the rules stay loaded). */
   close(): void {
     for (const channel of this.channels.values()) channel.close();
     this.channels.clear();
-  }
-
-  /** The instance's live sidecar: the known one, or a checked existing one, or a new one. */
-  private async sidecarFor(
-    instance: WorkloadInstance,
-    existing: Sidecar | undefined,
-  ): Promise<{ sidecar: KnownSidecar; created: boolean }> {
-    const known = this.sidecars.get(instance.containerId);
-    if (known && existing?.id === known.id && existing.running) return { sidecar: known, created: false };
-    if (existing?.running && (await this.isFresh(existing, instance))) {
-      const sidecar = { id: existing.id, name: existing.name };
-      this.sidecars.set(instance.containerId, sidecar);
-      return { sidecar, created: false };
-    }
-    // Missing, dead, or stuck in the namespace of an earlier run of the workload.
-    const created = await createSidecar(
-      this.docker,
-      this.project,
-      instance,
-      this.options.image ?? baseImageName(),
-    );
-    const sidecar = { id: created.id, name: created.name };
-    this.sidecars.set(instance.containerId, sidecar);
-    return { sidecar, created: true };
-  }
-
-  /** A sidecar started before its workload's latest start shares a namespace that no longer exists. */
-  private async isFresh(sidecar: Sidecar, instance: WorkloadInstance): Promise<boolean> {
-    const [s, w] = await Promise.all([
-      this.docker.getContainer(sidecar.id).inspect(),
-      this.docker.getContainer(instance.containerId).inspect(),
-    ]);
-    // (A sidecar of an older MicroLab that takes no tables on its input is replaced too.)
-    return s.Config.OpenStdin && Date.parse(s.State.StartedAt) >= Date.parse(w.State.StartedAt);
   }
 
   /** Runs a reconcile soon (debounced a little, so a scale-out of several replicas is one reload). */
@@ -356,15 +276,10 @@ export class Enforcer {
   }
 }
 
-/** The id of the container that owns an instance's network namespace. */
-export function namespaceOf(instance: WorkloadInstance): string {
-  return instance.holder ?? instance.containerId;
-}
-
 /**
- * Lists the namespace's conntrack entries (through its sidecar's open line; by an exec into
- * it when the sidecar does not answer, as one of an older MicroLab), deletes those the policy
- * denies, and returns the keys of the connections it cut.
+ * Judges the namespace's conntrack entries (`listed`, else listed now through the holder's
+ * open line, or by an exec into it when the holder does not answer, as one of an older
+ * MicroLab), deletes those the policy denies, and returns the keys of the connections it cut.
  */
 async function cutDenied(
   docker: Docker,
@@ -372,14 +287,19 @@ async function cutDenied(
   policy: Policy,
   instance: WorkloadInstance,
   instances: WorkloadInstance[],
+  listed?: string,
 ): Promise<string[]> {
   const sidecarId = channel.sidecarId;
-  const listing = await channel.list().catch(async () => {
-    const listed = await execIn(docker, sidecarId, ['conntrack', '-L']);
-    if (listed.exitCode !== 0)
-      throw new Error(`conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`);
-    return listed.output;
-  });
+  const listing =
+    listed ??
+    (await channel.list().catch(async () => {
+      const listed = await execIn(docker, sidecarId, ['conntrack', '-L']);
+      if (listed.exitCode !== 0)
+        throw new Error(
+          `conntrack -L failed (exit ${listed.exitCode}): ${listed.output.trim().slice(0, 300)}`,
+        );
+      return listed.output;
+    }));
   const cuts = connectionsToCut(policy, instance, instances, parseConntrack(listing));
   if (cuts.length === 0) return [];
   const result = await execIn(docker, sidecarId, ['sh', '-c', cutScript(cuts)]);

@@ -99,9 +99,14 @@ function parsePacket(text: string): PacketInfo | undefined {
 export class TraceParser {
   private readonly packets = new Map<string, PacketInfo>();
 
+  /**
+   * `unlogged`: also the decisions of rules with `log: false` (the flow log leaves them out;
+   * a probe looking for the drop of its own packet does not).
+   */
   constructor(
     private readonly seenBy: string,
     private readonly names: Map<string, string> = new Map(),
+    private readonly options: { unlogged?: boolean } = {},
   ) {}
 
   line(raw: string): FlowEvent | undefined {
@@ -151,7 +156,7 @@ export class TraceParser {
     this.packets.delete(id);
     const comment = /comment "([^"]*)"/.exec(rest)?.[1];
     const parsed = comment ? parseRuleComment(comment) : undefined;
-    if (parsed && (parsed.action === 'builtin' || !parsed.log)) return undefined;
+    if (parsed && (parsed.action === 'builtin' || (!parsed.log && !this.options.unlogged))) return undefined;
     const ruleId = parsed?.id ?? 'unknown';
     const flowVerdict: Verdict =
       verdict === 'accept'

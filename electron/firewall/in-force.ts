@@ -9,13 +9,14 @@
  *      MICROLAB_STATE_DIR) learns the policy from it.
  *
  * `read()` asks them in that order. `handOver()` gives the agent (where the project has pods)
- * the policy about to be in force, `record()` and `forget()` keep the state file, and
+ * the policy to put in force and returns its report, `record()` and `forget()` keep the state file, and
  * `setAsideFor()` clears a policy written for the other shape before `up` starts this one.
  */
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { AgentState } from './agent';
 import { readAgentState, syncAgent } from './agent';
+import type { ApplyReport } from './enforcer';
 import { withMode } from './evaluate';
 import { usesAgent } from './pods';
 import type { Policy } from './policy';
@@ -27,8 +28,11 @@ import { clearStoredPolicy, readStoredPolicy, writeStoredPolicy } from './store'
 export interface AgentLine {
   /** What the running agent holds; undefined when none runs or its state cannot be read. */
   read(): Promise<AgentState | undefined>;
-  /** Makes the agent (if the project has one, or pods) hold `state`; resolves once it stored it. */
-  hand(state: AgentState): Promise<void>;
+  /**
+   * Makes the agent (if the project has one, or pods) hold `state`; resolves once the agent
+   * put it in force, with its report (undefined: no agent, the project has no pods).
+   */
+  hand(state: AgentState): Promise<ApplyReport | undefined>;
 }
 
 /** The agent of `project` on the engine `docker()` answers for. */
@@ -37,7 +41,8 @@ export function agentLine(docker: () => Promise<Docker>, project: string): Agent
     read: async () => readAgentState(await docker(), project),
     hand: async (state) => {
       const engine = await docker();
-      if (await usesAgent(engine, project)) await syncAgent(engine, project, state);
+      if (!(await usesAgent(engine, project))) return undefined;
+      return (await syncAgent(engine, project, state)).report;
     },
   };
 }
@@ -96,10 +101,13 @@ export class PolicyInForce {
     return this.agentRead.policy;
   }
 
-  /** Hands the agent the policy about to be in force (null: none, every table opens). */
-  async handOver(state: AgentState): Promise<void> {
+  /**
+   * Hands the agent the policy to put in force (null: none, every table opens); resolves with
+   * the agent's report once it is in force on every pod (undefined: the project has no pods).
+   */
+  async handOver(state: AgentState): Promise<ApplyReport | undefined> {
     this.agentRead = undefined; // what the agent held a moment ago is no longer what it holds
-    await this.options.agent.hand(state);
+    return this.options.agent.hand(state);
   }
 
   /** Records in this state directory how the policy now in force was applied. */

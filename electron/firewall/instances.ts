@@ -9,24 +9,39 @@ import { HOLDER_LABEL } from './sidecar';
 import type { WorkloadInstance } from '../topology/workload';
 import { workloadFromLabels } from '../topology/workload';
 
-export async function listInstances(docker: Docker, project: string): Promise<WorkloadInstance[]> {
-  const [containers, holders, podman] = await Promise.all([
-    docker
-      .listContainers({
-        filters: { label: [`${LABEL.project}=${project}`, `${LABEL.role}=workload`], status: ['running'] },
-      })
-      .then((list) => withNetworkModes(docker, list)),
-    docker.listContainers({
-      filters: { label: [`${LABEL.project}=${project}`, HOLDER_LABEL], status: ['running'] },
+/**
+ * The project's running containers, every role (workloads, holders, the agent, the router),
+ * each with its `HostConfig.NetworkMode` (see withNetworkModes): one engine call that
+ * `instancesOf` and the layout check read from.
+ */
+export async function listProject(docker: Docker, project: string): Promise<Docker.ContainerInfo[]> {
+  return withNetworkModes(
+    docker,
+    await docker.listContainers({
+      filters: { label: [`${LABEL.project}=${project}`], status: ['running'] },
     }),
-    engineIsPodman(docker),
-  ]);
-  const holderById = new Map(holders.map((h) => [h.Id, h]));
+  );
+}
+
+/**
+ * The workload instances among `containers` (running, as `listProject` lists them): every
+ * container with the role `workload` and a workload's labels; a pod's app takes its holder's
+ * networks, and without its holder running it has no network (and is no instance). Sorted by
+ * workload, then container name.
+ */
+export async function instancesOf(
+  docker: Docker,
+  containers: Docker.ContainerInfo[],
+): Promise<WorkloadInstance[]> {
+  const podman = await engineIsPodman(docker);
+  const holderById = new Map(
+    containers.filter((c) => c.Labels?.[HOLDER_LABEL] !== undefined).map((h) => [h.Id, h]),
+  );
   const instances: WorkloadInstance[] = [];
   for (const c of containers) {
+    if (c.Labels?.[LABEL.role] !== 'workload') continue;
     const workload = workloadFromLabels(c.Labels ?? {});
     if (!workload) continue;
-    // A pod's app has its holder's network: no holder running, no network (and no instance).
     const mode = c.HostConfig?.NetworkMode ?? '';
     const holder = mode.startsWith('container:')
       ? holderById.get(mode.slice('container:'.length))
@@ -49,6 +64,11 @@ export async function listInstances(docker: Docker, project: string): Promise<Wo
   return instances.sort(
     (a, b) => a.name.localeCompare(b.name) || a.containerName.localeCompare(b.containerName),
   );
+}
+
+/** The running workload instances of a project (see instancesOf). */
+export async function listInstances(docker: Docker, project: string): Promise<WorkloadInstance[]> {
+  return instancesOf(docker, await listProject(docker, project));
 }
 
 /** Address -> workload name, for naming the ends of a flow. */

@@ -55,6 +55,22 @@ export async function openNamespace(
   state: AgentState,
 ): Promise<string> {
   await agentRunning(docker, project, state);
+  return openPodNamespace(docker, project, enforcer, spec, policy);
+}
+
+/**
+ * The firewall's side of a pod without the agent (for whoever keeps the tables itself, as
+ * the firewall's own tests and the bench do): the holder starts closed, its table (under
+ * `policy`, or none: open) loads through `enforcer` and is confirmed. Returns the holder's
+ * container id; throws (and removes the holder) if the table does not load.
+ */
+export async function openPodNamespace(
+  docker: Docker,
+  project: string,
+  enforcer: Enforcer,
+  spec: NamespaceSpec,
+  policy: Policy | undefined,
+): Promise<string> {
   const holder = await createHolder(docker, project, spec);
   try {
     const info = await docker.getContainer(holder.id).inspect();

@@ -2,24 +2,30 @@
  * The reachability matrix: from every workload to every instance of every other workload, and
  * to every other replica of its own (siblings are hosts of their own to the firewall), on each
  * port it exposes, what the evaluator expects next to what a real connection attempt
- * observes. The attempt runs inside the source's network namespace, from its firewall
- * sidecar (or, without one, a throwaway container in the same namespace), so the source's
- * egress rules and the destination's ingress rules both apply, and app images need no tools.
+ * observes. The attempt runs inside the source's network namespace, from its pod's holder
+ * (or, without one, a throwaway container in the same namespace), so the source's egress
+ * rules and the destination's ingress rules both apply, and app images need no tools.
  *
- * One exec per source runs all of its probes in parallel with a short timeout.
+ * One exec per source runs all of its probes in parallel with a short timeout. Every allowed
+ * flow is a real connection; a rejected one is refused at once; a dropped one is known as
+ * soon as the kernel's trace prints its drop (drops.ts: the rule, in whose table), else
+ * after the timeout, as before. The matrix is ready when every cell has its answer.
  */
 import type Docker from 'dockerode';
 import { performance } from 'node:perf_hooks';
 import { runToCompletion } from '../engine/containers';
+import { execLines } from '../engine/exec';
 import { baseImageName } from '../engine/images';
 import { labelsFor } from '../engine/labels';
 import { decide, modeOf, uniqueWorkloads, verdictOf } from '../firewall/evaluate';
 import type { Verdict } from '../firewall/evaluate';
 import { listInstances } from '../firewall/instances';
 import type { Policy } from '../firewall/policy';
-import { execIn } from '../engine/exec';
-import { listSidecars } from '../firewall/sidecar';
+import { findRouter } from '../firewall/perimeter-router';
 import type { PortSpec, WorkloadInstance } from '../topology/workload';
+import { ROUTER } from '../topology/perimeter';
+import type { Drop, TraceSource } from './drops';
+import { followDrops, nextSourcePorts } from './drops';
 
 export type Outcome = 'connected' | 'refused' | 'timeout';
 export type Observed = Outcome | 'error' | 'untested';
@@ -40,6 +46,20 @@ export interface ProbeCell {
   /** observed === expected (an untested cell, e.g. UDP, counts as a match). */
   match: boolean;
   detail?: string;
+  /**
+   * A timeout known early: the kernel traced the drop of this probe's own packet (its source
+   * address, source port and destination port) before the wait ran out. Absent: the attempt
+   * waited out its timeout, or was answered.
+   */
+  evidence?: {
+    /** The rule that dropped it (its id, or "default"). */
+    ruleId: string;
+    /** The workload whose table dropped it, or the perimeter router. */
+    seenBy: string;
+    direction: 'ingress' | 'egress' | 'forward';
+    /** From the start of the source's probes to the drop read from the trace, in ms. */
+    afterMs: number;
+  };
 }
 
 export interface ProbeReport {
@@ -57,15 +77,17 @@ export function expectedOutcome(verdict: Verdict): Outcome {
 export const NO_POLICY: Policy = { mode: 'off', defaultAction: 'allow', segments: [], rules: [] };
 
 /**
- * Probes "ADDRESS PORT" pairs in parallel; prints "EXIT ADDRESS PORT MESSAGE" lines. A whole
- * number of seconds is nc's own connect timeout (`-w`, which takes whole seconds only); a
- * fractional one bounds each attempt with coreutils' `timeout` (which also counts nc's start,
- * so it is less forgiving on a busy machine), and an attempt it ends reads "timed out".
+ * Probes "ADDRESS PORT SOURCE-PORT" triples in parallel, each SYN from its own source port;
+ * prints "EXIT ADDRESS PORT SOURCE-PORT MESSAGE" lines as each attempt ends (the message's
+ * words joined by the shell itself: no process but nc's per attempt). A whole number of
+ * seconds is nc's own connect timeout (`-w`, which takes whole seconds only); a fractional one
+ * bounds each attempt with coreutils' `timeout` (which also counts nc's start, so it is less
+ * forgiving on a busy machine), and an attempt it ends reads "timed out".
  */
 const SCRIPT = `t=$1; shift
-while [ $# -ge 2 ]; do
-  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; printf '%s %s %s %s\\n' "$code" "$1" "$2" "$(printf '%s' "$out" | tr '\\n' ' ')") &
-  shift 2
+while [ $# -ge 3 ]; do
+  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 -p "$3" "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" -p "$3" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; a=$1 p=$2 s=$3; set -f; set -- $out; printf '%s %s %s %s %s\\n' "$code" "$a" "$p" "$s" "$*") &
+  shift 3
 done
 wait`;
 
@@ -83,6 +105,8 @@ function sharedAddress(src: WorkloadInstance, dst: WorkloadInstance): string | u
 
 interface Target {
   cell: ProbeCell;
+  /** The source port its SYN leaves from. */
+  sport: number;
 }
 
 /**
@@ -117,18 +141,21 @@ export async function runProbe(
     timeoutSeconds = 1,
     plan: makePlan = microsegmentationPlan,
     sources: only,
+    traceDrops = true,
   }: {
     timeoutSeconds?: number;
     plan?: (policy: Policy, instances: WorkloadInstance[]) => ProbePlan;
     /** Probe from these workloads only (by name); every workload when absent. */
     sources?: string[];
+    /** Learn drops from the kernel's trace (drops.ts); false: every drop waits out the timeout. */
+    traceDrops?: boolean;
   } = {},
 ): Promise<ProbeReport> {
   const start = performance.now();
   const effective = policy ?? NO_POLICY;
-  const [instances, sidecars] = await Promise.all([
+  const [instances, router] = await Promise.all([
     listInstances(docker, project),
-    listSidecars(docker, project),
+    findRouter(docker, project).catch(() => undefined),
   ]);
   const workloads = uniqueWorkloads(instances);
   const plan = makePlan(effective, instances);
@@ -136,80 +163,136 @@ export async function runProbe(
     .filter((w) => !only || only.includes(w.name))
     .map((w) => instances.find((i) => i.name === w.name)!);
 
-  const results = await Promise.all(
-    sources.map(async (src) => {
-      const targets: Target[] = [];
-      for (const dst of instances) {
-        if (dst.containerId === src.containerId) continue;
-        const address = plan.address(src, dst);
-        if (!address) continue;
-        for (const port of dst.ports) {
-          const { verdict, ruleId } = plan.decide(src, dst, port);
-          targets.push({
-            cell: {
-              src: src.name,
-              srcContainer: src.containerName,
-              dst: dst.name,
-              dstContainer: dst.containerName,
-              address,
-              port,
-              verdict,
-              ruleId,
-              expected: expectedOutcome(verdict),
-              observed: 'untested',
-              match: true,
+  // Every cell, and the probes each source sends (TCP: UDP has no connection to observe).
+  const perSource = sources.map((src) => {
+    const targets: Target[] = [];
+    for (const dst of instances) {
+      if (dst.containerId === src.containerId) continue;
+      const address = plan.address(src, dst);
+      if (!address) continue;
+      for (const port of dst.ports) {
+        const { verdict, ruleId } = plan.decide(src, dst, port);
+        targets.push({
+          sport: 0,
+          cell: {
+            src: src.name,
+            srcContainer: src.containerName,
+            dst: dst.name,
+            dstContainer: dst.containerName,
+            address,
+            port,
+            verdict,
+            ruleId,
+            expected: expectedOutcome(verdict),
+            observed: 'untested',
+            match: true,
+          },
+        });
+      }
+    }
+    const tcp = targets.filter((t) => t.cell.port.protocol === 'tcp');
+    const ports = nextSourcePorts(tcp.length);
+    tcp.forEach((t, i) => (t.sport = ports[i]!));
+    return { src, targets, tcp };
+  });
+
+  // The drops the kernel traces, by source port and destination port (unique in this run).
+  const waiting = new Map<string, { src: WorkloadInstance; target: Target; settle: (drop: Drop) => void }>();
+  const key = (sport: number, port: number) => `${sport} ${port}`;
+  const traceSources: TraceSource[] = [
+    ...new Map(
+      instances.filter((i) => i.holder).map((i) => [i.holder!, { id: i.holder!, workload: i.name }]),
+    ).values(),
+    ...(router?.State === 'running' ? [{ id: router.Id, workload: ROUTER }] : []),
+  ];
+  const stopTrace =
+    traceDrops && traceSources.length
+      ? await followDrops(docker, traceSources, (drop) => {
+          const w = waiting.get(key(drop.srcPort, drop.port));
+          if (w && Object.values(w.src.addresses).includes(drop.srcAddress)) w.settle(drop);
+        })
+      : () => undefined;
+
+  try {
+    const results = await Promise.all(
+      perSource.map(async ({ src, targets, tcp }) => {
+        if (tcp.length === 0) return targets.map((t) => t.cell);
+        const args = ['sh', '-c', SCRIPT, 'probe', String(timeoutSeconds)];
+        for (const t of tcp) args.push(t.cell.address, String(t.cell.port.port), String(t.sport));
+        const pending = new Set(tcp);
+        const done = new AbortController();
+        const began = performance.now();
+        const settled = (t: Target) => {
+          pending.delete(t);
+          waiting.delete(key(t.sport, t.cell.port.port));
+          if (pending.size === 0) done.abort();
+        };
+        for (const t of tcp)
+          waiting.set(key(t.sport, t.cell.port.port), {
+            src,
+            target: t,
+            settle: (drop) => {
+              if (!pending.has(t)) return;
+              Object.assign(t.cell, {
+                observed: 'timeout',
+                evidence: {
+                  ruleId: drop.ruleId,
+                  seenBy: drop.seenBy,
+                  direction: drop.direction,
+                  afterMs: Math.round(drop.at - began),
+                },
+              });
+              settled(t);
             },
           });
+        const bySport = new Map(tcp.map((t) => [String(t.sport), t]));
+        const onLine = (line: string) => {
+          const [code, address, port, sport, ...message] = line.split(' ');
+          const t = bySport.get(sport ?? '');
+          if (!t || !pending.has(t) || address !== t.cell.address || port !== String(t.cell.port.port))
+            return;
+          t.cell.observed = classify(Number(code), message.join(' '));
+          if (t.cell.observed === 'error') t.cell.detail = message.join(' ').trim();
+          settled(t);
+        };
+        try {
+          if (src.holder)
+            await execLines(docker, src.holder, args, onLine, {
+              timeoutMs: (timeoutSeconds + 10) * 1000,
+              signal: done.signal,
+            });
+          else {
+            const { output } = await runToCompletion(
+              docker,
+              {
+                Image: baseImageName(),
+                Cmd: args,
+                Labels: labelsFor(project, 'probe', { workload: src.name, transient: true }),
+                HostConfig: { NetworkMode: `container:${src.containerId}`, CapDrop: ['ALL'] },
+              },
+              { timeoutMs: (timeoutSeconds + 20) * 1000 },
+            );
+            for (const line of output.split('\n')) if (line) onLine(line);
+          }
+        } catch (err) {
+          for (const t of pending)
+            Object.assign(t.cell, { observed: 'error', match: false, detail: (err as Error).message });
+          for (const t of [...pending]) settled(t);
+          return targets.map((t) => t.cell);
         }
-      }
-      const tcp = targets.filter((t) => t.cell.port.protocol === 'tcp');
-      if (tcp.length === 0) return targets.map((t) => t.cell);
-      const args = ['sh', '-c', SCRIPT, 'probe', String(timeoutSeconds)];
-      for (const t of tcp) args.push(t.cell.address, String(t.cell.port.port));
-      const sidecar = sidecars.find((s) => s.target === src.containerId && s.running);
-      let output: string;
-      try {
-        output = sidecar
-          ? (await execIn(docker, sidecar.id, args, { timeoutMs: (timeoutSeconds + 10) * 1000 })).output
-          : (
-              await runToCompletion(
-                docker,
-                {
-                  Image: baseImageName(),
-                  Cmd: args,
-                  Labels: labelsFor(project, 'probe', { workload: src.name, transient: true }),
-                  HostConfig: { NetworkMode: `container:${src.containerId}`, CapDrop: ['ALL'] },
-                },
-                { timeoutMs: (timeoutSeconds + 20) * 1000 },
-              )
-            ).output;
-      } catch (err) {
-        for (const t of tcp)
-          Object.assign(t.cell, { observed: 'error', match: false, detail: (err as Error).message });
-        return targets.map((t) => t.cell);
-      }
-      const lines = output.split('\n').filter(Boolean);
-      for (const t of tcp) {
-        const line = lines.find((l) => {
-          const [, address, port] = l.split(' ');
-          return address === t.cell.address && port === String(t.cell.port.port);
-        });
-        if (!line) {
+        for (const t of pending)
           Object.assign(t.cell, { observed: 'error', detail: 'no answer from the probe' });
-          continue;
-        }
-        const [code, , , ...message] = line.split(' ');
-        t.cell.observed = classify(Number(code), message.join(' '));
-        if (t.cell.observed === 'error') t.cell.detail = message.join(' ').trim();
-      }
-      for (const t of tcp) t.cell.match = t.cell.observed === t.cell.expected;
-      return targets.map((t) => t.cell);
-    }),
-  );
-  const cells = results.flat();
-  return {
-    cells,
-    mismatches: cells.filter((c) => !c.match).length,
-    durationMs: Math.round(performance.now() - start),
-  };
+        for (const t of tcp) t.cell.match = t.cell.observed === t.cell.expected;
+        return targets.map((t) => t.cell);
+      }),
+    );
+    const cells = results.flat();
+    return {
+      cells,
+      mismatches: cells.filter((c) => !c.match).length,
+      durationMs: Math.round(performance.now() - start),
+    };
+  } finally {
+    stopTrace();
+  }
 }

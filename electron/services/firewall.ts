@@ -1,10 +1,13 @@
 /**
  * The firewall's services: the handlers behind `policy:*`, `flows:*`, `firewall:counters`
- * and `probe:run`, over one Enforcer per project. services/index.ts spreads them in.
+ * and `probe:run`. services/index.ts spreads them in.
  *
- * The policy in force is kept on disk (store.ts) so any MicroLab process knows it; the
- * kernel keeps the rules. A long-running process (the app, `microlab web`) also calls
- * `watch()`, so scaling, restarts and upgrades get their rules without anyone asking.
+ * The policy in force is kept on disk (store.ts) so any MicroLab process knows it, and by the
+ * project's firewall agent, which puts it in force on every pod and keeps it there (the only
+ * writer of a running pod's table); the kernel keeps the rules. This process loads a new
+ * pod's first table (before its app exists) and, behind a perimeter, the router's. A
+ * long-running process (the app, `microlab web`) also calls `watch()`, which reports the
+ * engine connection.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,7 +24,8 @@ import { DETACHED } from '../api/connection';
 import { SharedFeed } from './feed';
 import { readCounters } from '../firewall/counters';
 import { Enforcer } from '../firewall/enforcer';
-import { watchEnforcer } from '../firewall/watcher';
+import { followEvents } from '../engine/events';
+import { LABEL } from '../engine/labels';
 import { agentLine, PolicyInForce } from '../firewall/in-force';
 import { openNamespace } from '../firewall/pods';
 import type { NamespaceSpec } from '../topology/workload';
@@ -43,7 +47,8 @@ import { NO_POLICY, runProbe } from '../probe/matrix';
 import { runBlastRadius } from '../probe/blast-radius';
 import { perimeterInForce } from '../topology/apply';
 import type { PerimeterLayout } from '../topology/perimeter';
-import type { ApplyOptions, ApplyReport } from '../firewall/enforcer';
+import type { ApplyReport } from '../firewall/enforcer';
+import type { AgentState } from '../firewall/agent';
 import { perimeterPlan } from '../probe/perimeter-plan';
 import { previewPolicy } from '../firewall/preview';
 import { findRouter, loadRouter } from '../firewall/perimeter-router';
@@ -58,12 +63,15 @@ export type FirewallHandlers = {
 
 export interface FirewallService {
   handlers: FirewallHandlers;
-  /** Follows Docker events and keeps every instance's table current. Returns the disposer. */
+  /**
+   * Follows the engine connection (`engine:connection` events: lost, restored); the agent
+   * keeps the tables current meanwhile. Returns the disposer.
+   */
   watch(): Promise<() => void>;
   /**
    * Puts the policy in force (if any) on every running instance now, and waits until it is
-   * loaded. The topology calls it right after starting containers, so a new replica has its
-   * rules before anyone is sent to it.
+   * loaded (the agent's reconcile, or the router's load). The topology calls it right after
+   * starting containers, so every peer knows a new replica before anyone is sent to it.
    */
   reconcile(): Promise<void>;
   /**
@@ -128,47 +136,45 @@ export function createFirewallService(options: {
   const { project } = options;
   const emit = <E extends keyof FirewallEvents>(event: E, payload: Events[E]) =>
     options.events.emit(event, payload);
+  /** Loads new pods' first tables (secure); never reconciles: the agent does. */
   let enforcer: Enforcer | undefined;
+  /** The policy this process last put in force (until cleared or handed to the perimeter). */
+  let applied: Policy | undefined;
   const flows = new SharedFeed('flows:event', async (emit) =>
     followFlows(await options.docker(), project, emit),
   );
   let stopWatch: (() => void) | undefined;
 
   const getEnforcer = async () => {
-    enforcer ??= new Enforcer(await options.docker(), project, {
-      onReconcile: (report) => {
-        if (!(report instanceof Error)) emit('firewall:reconciled', report);
-      },
-    });
+    enforcer ??= new Enforcer(await options.docker(), project);
     return enforcer;
   };
 
-  /** The policy in force has one owner: this process's enforcer, the state file, the agent. */
+  /** The policy in force has one owner: this process's last apply, the state file, the agent. */
   const inForce = new PolicyInForce({
     project,
     agent: agentLine(options.docker, project),
-    held: () => enforcer?.current(),
-  });
-  const storedOptions = async (): Promise<ApplyOptions> => ({
-    keepEstablished: await inForce.keepsEstablished(),
+    held: () => applied,
   });
 
   /**
-   * Puts a policy in force where this project enforces it: in each workload's namespace, or,
-   * in the perimeter layout, only at the router between segments.
+   * Puts a policy in force where this project enforces it: hands it to the agent, which
+   * loads it into each pod's namespace and reports; in the perimeter layout, also at the
+   * router between segments (this process loads it). `state.policy` null: none, tables open.
    */
-  const enforce = async (policy: Policy, applyOptions: ApplyOptions = {}): Promise<ApplyReport> => {
+  const enforce = async (state: AgentState): Promise<ApplyReport> => {
+    const policy = state.policy ?? NO_POLICY;
+    const handed = await inForce.handOver(state);
     const docker = await options.docker();
     const perimeter = await currentPerimeter(docker, project);
-    if (!perimeter) return (await getEnforcer()).apply(policy, applyOptions);
-    enforcer?.release();
+    if (!perimeter) return handed ?? noTables(policy, state.keepEstablished);
     return loadRouter(
       docker,
       perimeter.routerId,
       policy,
       perimeter.layout,
       await listInstances(docker, project),
-      applyOptions,
+      { keepEstablished: state.keepEstablished },
     );
   };
 
@@ -178,8 +184,8 @@ export function createFirewallService(options: {
       const yaml = text ?? (await readPolicyFile(source));
       // Throws with every issue and its position: nothing below runs, the previous policy stays.
       const policy = withMode(parsePolicy(yaml, file ? source : 'inline'), mode);
-      await inForce.handOver({ policy, keepEstablished: keepEstablished ?? false });
-      const report = await enforce(policy, { keepEstablished });
+      applied = policy;
+      const report = await enforce({ policy, keepEstablished: keepEstablished ?? false });
       const shape = await options.currentShape?.();
       await inForce.record({
         text: yaml,
@@ -198,9 +204,8 @@ export function createFirewallService(options: {
       };
     },
     'policy:clear': async () => {
-      await inForce.handOver({ policy: null, keepEstablished: false });
-      const report = await enforce({ mode: 'off', defaultAction: 'allow', segments: [], rules: [] });
-      enforcer?.release();
+      applied = undefined;
+      const report = await enforce({ policy: null, keepEstablished: false });
       await inForce.forget();
       return report;
     },
@@ -337,14 +342,16 @@ export function createFirewallService(options: {
     reconcile: async () => {
       const policy = await inForce.read();
       if (!policy) return;
-      emit('firewall:reconciled', await enforce(policy, await storedOptions()));
+      emit(
+        'firewall:reconciled',
+        await enforce({ policy, keepEstablished: await inForce.keepsEstablished() }),
+      );
     },
     watch: async () => {
-      const e = await getEnforcer();
-      const policy = await inForce.read();
-      if (policy && !e.current()) await enforce(policy, await storedOptions());
-      stopWatch ??= watchEnforcer(e, await options.docker(), project, {
+      stopWatch ??= followEvents(await options.docker(), {
+        filters: { type: ['container'], event: ['start'], label: [`${LABEL.project}=${project}`] },
         onConnection: (change) => emit('engine:connection', change),
+        onEvent: () => undefined,
       });
       return () => {
         stopWatch?.();
@@ -357,5 +364,20 @@ export function createFirewallService(options: {
       stopWatch?.();
       stopWatch = undefined;
     },
+  };
+}
+
+/** The report of an apply that found no pod to load (nothing runs, or nothing but the perimeter's). */
+function noTables(policy: Policy, keepEstablished: boolean): ApplyReport {
+  return {
+    ...(policy.name ? { policy: policy.name } : {}),
+    instances: 0,
+    loaded: 0,
+    unchanged: 0,
+    failed: 0,
+    connectionsCut: 0,
+    keptEstablished: keepEstablished,
+    durationMs: 0,
+    tables: [],
   };
 }

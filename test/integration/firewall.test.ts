@@ -1,15 +1,15 @@
 /**
- * The segment firewall on the real engine, on synthetic workloads: base-image containers
- * labeled as workloads that listen on their ports with nc, no capabilities. For each policy,
- * the probes' observed matrix must equal the evaluator's expected one, cell for cell.
+ * The segment firewall on the real engine, on synthetic workloads: pods like the shop's (a
+ * holder with the table, bench/synthetic.ts) whose app is a base-image container labeled as a
+ * workload that listens on its ports with nc, no capabilities. For each policy, the probes'
+ * observed matrix must equal the evaluator's expected one, cell for cell.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type Docker from 'dockerode';
-import { baseImageName } from '../../electron/engine/images';
 import { labelsFor } from '../../electron/engine/labels';
+import { tableNamesAddress } from '../../electron/firewall/compile';
 import { Enforcer } from '../../electron/firewall/enforcer';
 import { watchEnforcer } from '../../electron/firewall/watcher';
 import { withMode } from '../../electron/firewall/evaluate';
@@ -18,11 +18,12 @@ import { readCounters } from '../../electron/firewall/counters';
 import { listInstances } from '../../electron/firewall/instances';
 import { parsePolicy } from '../../electron/firewall/policy';
 import { execIn } from '../../electron/engine/exec';
-import { listSidecars } from '../../electron/firewall/sidecar';
+import type { Policy } from '../../electron/firewall/policy';
 import { runProbe } from '../../electron/probe/matrix';
 import type { ProbeReport } from '../../electron/probe/matrix';
 import type { Workload } from '../../electron/topology/workload';
-import { workloadLabels } from '../../electron/topology/workload';
+import type { SyntheticPod } from '../../bench/synthetic';
+import { startSyntheticPod } from '../../bench/synthetic';
 import { cli, docker, until } from './support';
 import { lab } from './shop-support';
 
@@ -44,26 +45,18 @@ const WORKLOADS: Workload[] = [
   { name: 'db', labels: { tier: 'db', app: 'demo' }, ports: [{ port: 5432, protocol: 'tcp' }] },
 ];
 
-async function startWorkload(w: Workload, replica: number): Promise<Docker.Container> {
-  const listen = w.ports.map((p) => `nc -lk -p ${p.port} >/dev/null 2>&1 &`).join(' ');
-  const container = await docker.createContainer({
-    name: `${project}-${w.name}-${replica}`,
-    Image: baseImageName(),
-    Cmd: ['sh', '-c', `${listen} wait`],
-    Labels: { ...labelsFor(project, 'workload', { workload: w.name }), ...workloadLabels(w, 'synthetic') },
-    HostConfig: { NetworkMode: network, CapDrop: ['ALL'] },
-  });
-  await container.start();
+async function startWorkload(w: Workload, replica: number, policy?: Policy): Promise<SyntheticPod> {
+  const pod = await startSyntheticPod(docker, project, enforcer, network, w, replica, policy);
   // The listeners start in the background: a probe right away could find a port not yet open
   // (CI: db -> api-2:8080 timed out once with no policy at all).
   for (const p of w.ports)
     await until(
       `${w.name}-${replica} listening on ${p.port}`,
-      () => execIn(docker, container.id, ['nc', '-z', '127.0.0.1', String(p.port)]),
+      () => execIn(docker, pod.holder, ['nc', '-z', '127.0.0.1', String(p.port)]),
       (r) => r.exitCode === 0,
       20_000,
     );
-  return container;
+  return pod;
 }
 
 /** A free /24 from the lab pool (198.19.0.0/16) that no network uses yet. */
@@ -142,16 +135,17 @@ beforeAll(async () => {
     Labels: labelsFor(project, 'network'),
     IPAM: { Config: [{ Subnet: subnet }] },
   });
+  enforcer = new Enforcer(docker, project);
   await Promise.all([
     startWorkload(WORKLOADS[0]!, 1),
     startWorkload(WORKLOADS[1]!, 1),
     startWorkload(WORKLOADS[1]!, 2),
     startWorkload(WORKLOADS[2]!, 1),
   ]);
-  enforcer = new Enforcer(docker, project);
 });
 
 afterAll(async () => {
+  enforcer.close();
   await cli(['down'], { MICROLAB_PROJECT: project });
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -197,15 +191,15 @@ describe('segment firewall on synthetic workloads', () => {
   it('a probe that cannot run in its source is an error and a mismatch, never a match', async () => {
     const policy = parsePolicy(SEGMENTED);
     await enforcer.apply(policy);
-    const webSidecar = (await listSidecars(docker, project)).find((s) => s.workload === 'web')!;
-    // The real engine, except that it refuses `docker exec` in web's sidecar (as it does for a
-    // sidecar that is restarting): the probe from web cannot run at all.
+    const webHolder = (await listInstances(docker, project)).find((i) => i.name === 'web')!.holder!;
+    // The real engine, except that it refuses `docker exec` in web's holder (as it does for a
+    // container that is restarting): the probe from web cannot run at all.
     const refusing = new Proxy(docker, {
       get(target, prop, receiver) {
         if (prop !== 'getContainer') return Reflect.get(target, prop, receiver) as unknown;
         return (id: string) => {
           const container = target.getContainer(id);
-          if (id !== webSidecar.id) return container;
+          if (id !== webHolder) return container;
           return Object.assign(Object.create(container) as typeof container, {
             exec: () => Promise.reject(new Error(`container ${id} is restarting (injected)`)),
           });
@@ -224,20 +218,39 @@ describe('segment firewall on synthetic workloads', () => {
     expect(report.mismatches).toBe(fromWeb.length);
   });
 
-  it('killing a sidecar leaves enforcement in place, and the enforcer restores the sidecar', async () => {
+  it('a denied flow is known from the kernel at once: the trace of its own dropped packet names the rule and the table', async () => {
     const policy = parsePolicy(SEGMENTED);
     await enforcer.apply(policy);
-    const dbSidecar = (await listSidecars(docker, project)).find((s) => s.workload === 'db')!;
-    await docker.getContainer(dbSidecar.id).kill();
-    // The db workload has no live sidecar now: the probe runs from a throwaway container in its namespace.
     const report = await runProbe(docker, project, policy);
     expectMatrixMatches(report);
-    expect(outcomes(report)['db>web:8080']).toBe('timeout');
+    const cell = (r: ProbeReport, src: string, dst: string, port: number) =>
+      r.cells.find((c) => c.src === src && c.dst === dst && c.port.port === port)!;
+    // web has no rule to db: its own egress drops the SYN, and says so by the default rule
+    expect(cell(report, 'web', 'db', 5432)).toMatchObject({
+      observed: 'timeout',
+      evidence: { ruleId: 'default', seenBy: 'web', direction: 'egress' },
+    });
+    // allowed flows are real connections, never evidence; every denied one here was traced
+    for (const c of report.cells) {
+      if (c.verdict === 'allowed') expect([c.observed, c.evidence]).toEqual(['connected', undefined]);
+      if (c.verdict === 'denied') expect(c.evidence?.ruleId).toBe(c.ruleId);
+    }
 
-    const restored = await enforcer.reconcile();
-    expect(restored.sidecarsCreated).toBe(1);
-    const after = (await listSidecars(docker, project)).find((s) => s.workload === 'db' && s.running);
-    expect(after?.id).not.toBe(dbSidecar.id);
+    // Monitor mode at web, enforce at db: web's egress lets the SYN out (audit), db's ingress drops it.
+    const partial = parsePolicy(PARTIAL);
+    await enforcer.apply(partial);
+    const mixed = await runProbe(docker, project, partial);
+    expectMatrixMatches(mixed);
+    expect(cell(mixed, 'web', 'db', 5432)).toMatchObject({
+      observed: 'timeout',
+      evidence: { ruleId: 'default', seenBy: 'db', direction: 'ingress' },
+    });
+
+    // Without the trace, the same flow waits out the timeout, as before, and says nothing more.
+    const waited = await runProbe(docker, project, partial, { traceDrops: false });
+    expectMatrixMatches(waited);
+    expect(cell(waited, 'web', 'db', 5432).observed).toBe('timeout');
+    expect(waited.cells.some((c) => c.evidence)).toBe(false);
   });
 
   it('a new replica gets its rules, and its peers learn its address, while the enforcer watches', async () => {
@@ -245,18 +258,22 @@ describe('segment firewall on synthetic workloads', () => {
     await enforcer.apply(policy);
     const stop = watchEnforcer(enforcer, docker, project);
     try {
-      const replica = await startWorkload(WORKLOADS[1]!, 3);
-      // The watcher reconciles after the start event; wait for the replica's table to be there.
-      let listed = '';
-      for (let i = 0; i < 100 && !listed.includes('api-to-db allow'); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        const sidecar = (await listSidecars(docker, project)).find(
-          (s) => s.target === replica.id && s.running,
-        );
-        if (sidecar)
-          listed = (await execIn(docker, sidecar.id, ['nft', 'list', 'table', 'inet', 'microlab'])).output;
-      }
+      const replica = await startWorkload(WORKLOADS[1]!, 3, policy);
+      // Its holder loaded its table before its app existed.
+      const listed = (await execIn(docker, replica.holder, ['nft', 'list', 'table', 'inet', 'microlab']))
+        .output;
       expect(listed).toContain('comment "api-to-db allow"');
+      // The watcher reconciles after the start event: db's table learns the new replica's address.
+      const address = Object.values(
+        (await listInstances(docker, project)).find((i) => i.containerName === `${project}-api-3`)!.addresses,
+      )[0]!;
+      const dbHolder = (await listInstances(docker, project)).find((i) => i.name === 'db')!.holder!;
+      await until(
+        "db's table to name api-3",
+        () => execIn(docker, dbHolder, ['nft', 'list', 'table', 'inet', 'microlab']),
+        (r) => tableNamesAddress(r.output, address),
+        20_000,
+      );
       await enforcer.reconcile();
       const report = await runProbe(docker, project, policy);
       expectMatrixMatches(report);
@@ -383,8 +400,8 @@ describe('segment firewall on synthetic workloads', () => {
       const open = await l.call('probe:run', {});
       expectMatrixMatches(open);
       expect(new Set(open.cells.map((c) => c.observed))).toEqual(new Set(['connected']));
-      const sidecar = (await listSidecars(docker, project)).find((s) => s.running)!;
-      const listed = await execIn(docker, sidecar.id, ['nft', 'list', 'tables']);
+      const holder = (await listInstances(docker, project))[0]!.holder!;
+      const listed = await execIn(docker, holder, ['nft', 'list', 'tables']);
       expect(listed.output).not.toContain('microlab');
     } finally {
       l.services.firewall.close();

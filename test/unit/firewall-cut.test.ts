@@ -39,6 +39,25 @@ rules:
 `);
 
 describe('cutting established connections', () => {
+  it('reads /proc/net/nf_conntrack as conntrack -L, IPv4 entries only', () => {
+    const proc = [
+      'ipv4     2 tcp      6 431999 ESTABLISHED src=198.19.1.3 dst=198.19.1.2 sport=41220 dport=5432 src=198.19.1.2 dst=198.19.1.3 sport=5432 dport=41220 [ASSURED] mark=0 zone=0 use=2',
+      'ipv6     10 tcp      6 431999 ESTABLISHED src=fe80::1 dst=fe80::2 sport=1 dport=2 src=fe80::2 dst=fe80::1 sport=2 dport=1 [ASSURED] mark=0 zone=0 use=2',
+      'ipv4     2 udp      17 29 src=198.19.1.3 dst=127.0.0.11 sport=36000 dport=53 src=127.0.0.11 dst=198.19.1.3 sport=53 dport=36000 mark=0 zone=0 use=2',
+    ].join('\n');
+    expect(parseConntrack(proc)).toEqual([
+      {
+        protocol: 'tcp',
+        state: 'ESTABLISHED',
+        src: '198.19.1.3',
+        dst: '198.19.1.2',
+        sport: 41220,
+        dport: 5432,
+      },
+      { protocol: 'udp', src: '198.19.1.3', dst: '127.0.0.11', sport: 36000, dport: 53 },
+    ]);
+  });
+
   it('reads the original direction of each TCP and UDP entry, and skips ICMP', () => {
     const entries = parseConntrack(LISTING);
     expect(entries).toHaveLength(4);

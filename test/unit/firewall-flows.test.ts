@@ -3,6 +3,7 @@ import { parseCounters } from '../../electron/firewall/counters';
 import { mergeFlows, TraceParser } from '../../electron/firewall/flows';
 import type { FlowEvent } from '../../electron/firewall/flows';
 import { classify, expectedOutcome } from '../../electron/probe/matrix';
+import { nextSourcePorts } from '../../electron/probe/drops';
 
 // As `nft monitor trace` (nft 1.0.6) prints them, behind Docker's log timestamps.
 const T = '2026-11-21T19:44:10.123456789Z';
@@ -210,6 +211,27 @@ describe('flow log of the perimeter router', () => {
         verdict: 'denied',
         ruleId: 'db-initiates-nothing',
       },
+    ]);
+  });
+});
+
+describe("the probe's source ports", () => {
+  it('are below the ephemeral range and none comes again within 12,000 probes', () => {
+    const ports = [...nextSourcePorts(5000), ...nextSourcePorts(7000)];
+    expect(new Set(ports).size).toBe(12_000);
+    expect(ports.every((p) => p >= 20_000 && p < 32_000)).toBe(true);
+  });
+
+  it("a rule with log: false still counts as a probe's evidence when asked for", () => {
+    const lines = [
+      'trace id 7 inet microlab egress packet: oif "eth0" ip saddr 198.19.250.2 ip daddr 198.19.250.3 ip protocol tcp tcp sport 20001 tcp dport 5432 tcp flags == syn',
+      'trace id 7 inet microlab egress rule ip daddr 198.19.250.3 counter packets 1 bytes 60 drop comment "quiet deny nolog" (verdict drop)',
+    ];
+    const quiet = new TraceParser('web', names);
+    expect(lines.map((l) => quiet.line(l)).filter(Boolean)).toEqual([]);
+    const probe = new TraceParser('web', names, { unlogged: true });
+    expect(lines.map((l) => probe.line(l)).filter(Boolean)).toMatchObject([
+      { verdict: 'denied', ruleId: 'quiet', srcPort: 20001, port: 5432, direction: 'egress' },
     ]);
   });
 });

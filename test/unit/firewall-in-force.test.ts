@@ -36,6 +36,7 @@ function fakeAgent(initial?: AgentState): AgentLine & { reads: number; handed: A
     hand: async (s: AgentState) => {
       agent.handed.push(s);
       state = s;
+      return undefined;
     },
   };
   return agent;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLoadAck } from '../../electron/firewall/sidecar';
+import { parseLoadAck, parseReply } from '../../electron/firewall/sidecar';
 
 describe("the sidecar's answer to a table load", () => {
   it('is read on a line of its own', () => {
@@ -23,5 +23,16 @@ describe("the sidecar's answer to a table load", () => {
   it('ignores trace lines', () => {
     expect(parseLoadAck('trace id 1f2e inet microlab ingress verdict accept')).toBeUndefined();
     expect(parseLoadAck('microlab-load 42.11')).toBeUndefined();
+  });
+});
+
+describe("a main process's reply to a load (the agent's report)", () => {
+  it('is read with its load id, also after part of another line', () => {
+    expect(parseReply('microlab-reply 42.7 {"loaded":3}')).toEqual({ id: '42.7', text: '{"loaded":3}' });
+    expect(parseReply('trace id 1f2e inet microlab ingress pacmicrolab-reply 9.1 {}')).toEqual({
+      id: '9.1',
+      text: '{}',
+    });
+    expect(parseReply('microlab-load 42.7 ok')).toBeUndefined();
   });
 });

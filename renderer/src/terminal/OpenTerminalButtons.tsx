@@ -1,6 +1,6 @@
 import { useTerminal } from './TerminalContext';
 
-/** "Shell" and "Firewall" for one workload: open its shell, or its firewall sidecar's, in the dock. */
+/** "Shell" and "Firewall" for one workload: open its shell, or its firewall's (the pod's holder), in the dock. */
 export function OpenTerminalButtons({ workload, replica }: { workload: string; replica?: number }) {
   const { openTerminal } = useTerminal();
   const at = replica ? { replica } : {};
@@ -18,7 +18,7 @@ export function OpenTerminalButtons({ workload, replica }: { workload: string; r
         type="button"
         onClick={() => openTerminal({ workload, ...at, firewall: true })}
         aria-label={`Open a terminal in the firewall of ${workload}`}
-        title={`A shell in ${workload}'s firewall sidecar, as root with NET_ADMIN (nft list ruleset)`}
+        title={`A shell in ${workload}'s firewall (its pod's holder), as root with NET_ADMIN (nft list ruleset)`}
       >
         Firewall
       </button>

@@ -5,7 +5,7 @@
  *   const { openTerminal } = useTerminal();
  *   openTerminal({ workload: 'catalog' });                        // its shell, as the app's user
  *   openTerminal({ workload: 'catalog', replica: 2 });            // a given replica (1-based)
- *   openTerminal({ workload: 'catalog', firewall: true });        // its firewall sidecar, as root
+ *   openTerminal({ workload: 'catalog', firewall: true });        // its firewall (the pod's holder), as root
  *   openTerminal({ workload: 'jumpbox', command: 'psql -h orders-db -U shop' });
  *                                    // types the command into the new shell, then Enter
  *
@@ -25,7 +25,7 @@ export interface OpenTerminal {
   workload: string;
   /** 1-based replica; the first by default. */
   replica?: number;
-  /** The workload's firewall sidecar (root, NET_ADMIN) instead of its own shell. */
+  /** The workload's firewall, its pod's holder (root, NET_ADMIN), instead of its own shell. */
   firewall?: boolean;
   /** A command line typed into the shell once it is open, followed by Enter. */
   command?: string;

@@ -109,7 +109,12 @@ function MatrixCell({ cells }: { cells: Cell[] }) {
       ? 'same segment: the flow never reaches the perimeter firewall, no rule decides it'
       : `rule ${first.ruleId}: ${first.verdict}`,
     ...cells.map(
-      (c) => `${c.dstContainer} (${c.address}): observed ${c.observed}${c.detail ? ` (${c.detail})` : ''}`,
+      (c) =>
+        `${c.dstContainer} (${c.address}): observed ${c.observed}${c.detail ? ` (${c.detail})` : ''}${
+          c.evidence
+            ? `, dropped by rule ${c.evidence.ruleId} in ${c.evidence.seenBy}'s ${c.evidence.direction} (the kernel's trace, after ${c.evidence.afterMs} ms)`
+            : ''
+        }`,
     ),
   ].join('\n');
   const look = mismatch ? 'cell-bad' : inside ? 'cell-unseen' : open ? 'cell-open' : 'cell-closed';

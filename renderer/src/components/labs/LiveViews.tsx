@@ -15,7 +15,7 @@ const DeploymentGraph = lazy(() =>
   import('../DeploymentGraph').then((m) => ({ default: m.DeploymentGraph })),
 );
 
-/** A terminal the guide asked for: in a workload, or its firewall sidecar, with a command to type. */
+/** A terminal the guide asked for: in a workload, or its firewall (its pod's holder), with a command to type. */
 export interface TerminalRequest {
   workload: string;
   command?: string;
@@ -183,7 +183,7 @@ function TerminalCard({
         <div className="terminal-request" role="status">
           <p>
             A shell in <span className="mono">{request.workload}</span>
-            {request.firewall ? ' (its firewall sidecar)' : ''} is open in the terminal panel below
+            {request.firewall ? " (its firewall: the pod's holder)" : ''} is open in the terminal panel below
             {request.command ? ', with this typed in:' : '.'}
           </p>
           {request.command && <pre className="mono">{request.command}</pre>}

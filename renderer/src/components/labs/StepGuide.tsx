@@ -40,7 +40,7 @@ export function StepGuide({
   steps: number;
   progress?: StepProgress;
   task: OneTask;
-  /** Opens a terminal in a workload (its firewall sidecar with `firewall`), typing `command` there. */
+  /** Opens a terminal in a workload (its firewall, the pod's holder, with `firewall`), typing `command` there. */
   onTerminal: (workload: string, command: string | undefined, firewall: boolean) => void;
   /** Progress or state changed: read the lab's status again. */
   onChanged: () => void;
