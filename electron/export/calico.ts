@@ -3,7 +3,8 @@
  * the full-fidelity target. Calico's tiers are ordered, a policy's rules are ordered and the
  * first Allow or Deny decides, as MicroLab's first match does; Log records and goes on.
  *
- *   Tier microlab                    MicroLab's own tier (order 100, before the default tier)
+ *   Tier microlab                    MicroLab's own tier (order 2000: after the cluster admins'
+ *                                    kube-admin tier, 1000, before the default tier, 1000000)
  *   NetworkPolicy microlab.enforce   selects the workloads that enforce; its ingress and its
  *                                    egress are both MicroLab's rules in evaluation order (a
  *                                    rule's source and destination selectors say which flows it
@@ -27,7 +28,13 @@ import { WORKLOAD_KEY } from './shop';
 import type { ExportAccepts, Refusal } from './types';
 
 export const TIER = 'microlab';
-export const TIER_ORDER = 100;
+/**
+ * After Calico's kube-admin tier (order 1000, where the cluster's ClusterNetworkPolicies with
+ * the Admin tier live, default action Pass) and before the default tier (1000000, where
+ * Kubernetes NetworkPolicies live): the lab's policy neither overrides the cluster admins' nor is
+ * overridden by an application team's (Calico docs: "Get started with policy tiers").
+ */
+export const TIER_ORDER = 2000;
 
 const quote = (v: string) => `'${v}'`;
 const equals = (selector: Record<string, string>) =>

@@ -11,6 +11,7 @@ import type { LabClient } from './client';
 import { execIn } from './client';
 import type { LabCheck } from './format';
 import type { Snapshot } from './progress';
+import { ingressPeerCount } from './export-reading';
 import { endpointsOf, packetsByRule, packetsSince } from './state';
 import type { StateReader } from './state';
 
@@ -393,6 +394,7 @@ async function evaluateCheck(check: LabCheck, ctx: CheckContext): Promise<Outcom
           return fail(`cannot read the ${check.acceptFound.field} found in ${check.acceptFound.workload}`);
         accepted.push(value);
       }
+      if (check.acceptExport) accepted.push(String(await ingressPeerCount(ctx, check.acceptExport)));
       return accepted.some((a) => norm(a) === norm(answer))
         ? pass(`"${answer}" is right`)
         : fail(`"${answer}" is not the answer to "${check.question}"`);

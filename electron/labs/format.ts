@@ -86,6 +86,15 @@ const output = z.strictObject({
   workload,
   command: z.array(z.string().max(2000)).min(1).max(50),
 });
+/**
+ * A reading of a policy's Kubernetes NetworkPolicy form (the export, made when checked): how
+ * many workloads the policy the export writes for `ingressOf` lets in.
+ */
+const exportReading = z.strictObject({
+  policy: policyRef,
+  deployment,
+  ingressOf: workload,
+});
 const mix = z.partialRecord(
   z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
   z.int().min(0).max(1000),
@@ -358,6 +367,10 @@ export const CheckSchema = z.discriminatedUnion(
       acceptFound: found.optional().meta({
         description:
           "also accepted: the value read off the system where a workload stands (this student's own password, say)",
+      }),
+      acceptExport: exportReading.optional().meta({
+        description:
+          "also accepted: how many workloads the policy's Kubernetes NetworkPolicy form (microlab export kubernetes --to networkpolicy) lets into `ingressOf`, read off the export when checked",
       }),
     }),
   ],

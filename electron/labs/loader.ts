@@ -134,11 +134,21 @@ function semanticIssues(lab: Lab, dir: string, folder: string, refs: LabReferenc
           issues.push({ path: [...at, 'id'], message: `check id "${check.id}" is used twice` });
         checkIds.add(check.id);
       }
-      if (check.kind === 'quiz' && !check.accept.length && !check.acceptFound && !check.acceptOutput)
+      if (
+        check.kind === 'quiz' &&
+        !check.accept.length &&
+        !check.acceptFound &&
+        !check.acceptOutput &&
+        !check.acceptExport
+      )
         issues.push({
           path: at,
-          message: 'a quiz accepts something: give accept, acceptFound or acceptOutput',
+          message: 'a quiz accepts something: give accept, acceptFound, acceptOutput or acceptExport',
         });
+      if (check.kind === 'quiz' && check.acceptExport) {
+        checkPolicy([...at, 'acceptExport', 'policy'], check.acceptExport.policy);
+        checkWorkload([...at, 'acceptExport', 'ingressOf'], check.acceptExport.ingressOf);
+      }
       if (check.kind === 'quiz' && !questions.has(check.question))
         issues.push({ path: [...at, 'question'], message: `no question "${check.question}" in this step` });
       if (check.kind === 'policy' && check.policy) checkPolicy([...at, 'policy'], check.policy);

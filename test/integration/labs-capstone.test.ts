@@ -46,7 +46,7 @@ describe('lab 6 (capstone) on the real engine', () => {
 
   it('starts with the monitor-mode policy in force; step 1 is current', async () => {
     await l.run('labs:start', { lab: LAB });
-    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 8 });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 9 });
     expect(await l.call('deploy:status', {})).toMatchObject({ deployment: 'microservices' });
     expect(await policyInForce()).toBe('microservices-monitor.yaml');
   });
@@ -197,6 +197,22 @@ describe('lab 6 (capstone) on the real engine', () => {
     record(report);
     await explain(whysFix);
     expect(measured.get('orders-to-payments-hits')?.value).toBeGreaterThan(0);
+    // Step 9 (optional) is still ahead: the lab is not completed yet.
+    expect((await l.call('labs:summary', { lab: LAB })).state).not.toBe('completed');
+  });
+
+  it("on Monday: ticket 2's policy in NetworkPolicy form; the quiz's answer is the export's", async () => {
+    await l.call('labs:next', {});
+    expect(await l.call('labs:status', {})).toMatchObject({ step: 9, steps: 9, stepId: 'on-kubernetes' });
+    const whys = await predictFirst();
+    expect(failing(await l.call('labs:check', {}))).toEqual(['no answer to "payments-db-peers" yet']);
+    // The ordered rules let the gateway in beside payments: the flat allow-list names both.
+    await l.call('labs:answer', { question: 'payments-db-peers', answer: '1' });
+    expect(failing(await l.call('labs:check', {}))).toEqual(['"1" is not the answer to "payments-db-peers"']);
+    await l.run('labs:solve', {});
+    const report = await l.call('labs:check', {});
+    expect(failing(report)).toEqual([]);
+    await explain(whys);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
     expect(summary.claims.every((c) => c.verdict === 'supported')).toBe(true);

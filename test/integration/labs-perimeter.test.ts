@@ -38,7 +38,7 @@ describe('lab 5 on the real engine', () => {
 
   it('starts behind the perimeter with the zone rules, step 1 current', async () => {
     await l.run('labs:start', { lab: LAB });
-    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 8, stepId: 'zones' });
+    expect(await l.call('labs:status', {})).toMatchObject({ lab: LAB, step: 1, steps: 9, stepId: 'zones' });
     // labs:start waited until every container was healthy; a health check may flap on a busy engine
     expect(await l.call('deploy:status', {})).toMatchObject({
       deployment: 'microservices',
@@ -196,6 +196,19 @@ describe('lab 5 on the real engine', () => {
     await explain(whys);
     expect(value('pod-outage-errors')).toBeGreaterThan(0);
     expect(measured.get('pod-outage-failing')?.source).toMatch(/POST \/api\/orders/);
+  });
+
+  it("step 9: the zone rules as a cluster holds them; the quiz's answer is the export's", async () => {
+    await l.call('labs:next', {});
+    expect(await l.call('labs:status', {})).toMatchObject({ step: 9, steps: 9, stepId: 'on-kubernetes' });
+    const whys = await predictFirst();
+    expect(failing(await l.call('labs:check', {}))).toEqual(['no answer to "catalog-db-peers" yet']);
+    // Next to each pod, no zone rule lets anything into a database: catalog loses its own.
+    await l.call('labs:answer', { question: 'catalog-db-peers', answer: '1' });
+    expect(failing(await l.call('labs:check', {}))).toEqual(['"1" is not the answer to "catalog-db-peers"']);
+    await l.run('labs:solve', {});
+    expect(failing(await l.call('labs:check', {}))).toEqual([]);
+    await explain(whys);
     const summary = await l.call('labs:summary', { lab: LAB });
     expect(summary.state).toBe('completed');
     expect(

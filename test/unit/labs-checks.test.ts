@@ -3,7 +3,9 @@
  * does not get its state in time fails naming its timeout. The API client here is a fake edge
  * (the engine is what is missing), the checks are the real ones.
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dispatch } from '../../electron/api/dispatch';
 import type { LoadReport } from '../../electron/api/contract';
 import { ApiError } from '../../electron/errors';
 import { describeCheck, runCheck } from '../../electron/labs/checks';
@@ -11,6 +13,7 @@ import type { CheckContext } from '../../electron/labs/checks';
 import type { LabClient } from '../../electron/labs/client';
 import { CheckSchema } from '../../electron/labs/format';
 import { StateReader } from '../../electron/labs/state';
+import { createServices } from '../../electron/services';
 
 const EMPTY = { at: new Date(0).toISOString(), replicas: {}, versions: {}, containers: [], counters: {} };
 
@@ -207,5 +210,50 @@ describe('an unchanged check when the engine restarted a container', () => {
       passed: true,
       message: '2 containers untouched: same id, same start time, same image',
     });
+  });
+});
+
+/**
+ * A quiz whose answer is read off the Kubernetes export (acceptExport): the real export, made
+ * through the real dispatcher (no engine needed when the shape and the policy are named).
+ */
+describe('a quiz answered from the export', () => {
+  const services = createServices({ project: `labs-checks-export-${process.pid}` });
+  const client: LabClient = {
+    call: async (method, input) => {
+      const reply = await dispatch(services.handlers, method, input);
+      if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message);
+      return reply.result as never;
+    },
+    on: () => () => undefined,
+    wait: () => Promise.reject(new Error('no task')),
+  };
+  const policies = path.resolve(import.meta.dirname, '../../labs/policies');
+  const quiz = (policy: string, ingressOf: string) =>
+    CheckSchema.parse({
+      kind: 'quiz',
+      question: 'peers',
+      acceptExport: { policy, deployment: 'microservices', ingressOf },
+    });
+  const answered = (answer: string) => ({
+    ...context(client),
+    answers: { peers: answer },
+    resolvePolicy: (ref: string) => path.join(policies, ref),
+  });
+
+  it('accepts the number of peers the NetworkPolicy lets in, and nothing else', async () => {
+    // The database team's policy lets the gateway into payments-db beside payments; the fix does not.
+    const broken = quiz('microservices-broken-priority.yaml', 'payments-db');
+    expect(await runCheck(broken, 0, answered('2'))).toMatchObject({ passed: true });
+    expect(await runCheck(broken, 0, answered('1'))).toMatchObject({ passed: false });
+    const segmented = quiz('microservices-segmented.yaml', 'payments-db');
+    expect(await runCheck(segmented, 0, answered('1'))).toMatchObject({ passed: true });
+    expect(await runCheck(segmented, 0, answered('2'))).toMatchObject({ passed: false });
+  });
+
+  it('fails naming the workload when the export has no policy for it', async () => {
+    const result = await runCheck(quiz('microservices-flat.yaml', 'payments-db'), 0, answered('0'));
+    expect(result.passed).toBe(false);
+    expect(result.message).toContain('has no policy microlab-payments-db');
   });
 });
