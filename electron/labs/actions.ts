@@ -14,6 +14,7 @@ import { execIn, runTask } from './client';
 import { actionOf } from './format';
 import { StateReader } from './state';
 import type { ActionEntry } from './format';
+import type { DeploymentName, FoundField, Layout, Mode } from '../api/vocabulary';
 
 export interface ActionContext {
   client: LabClient;
@@ -147,7 +148,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
         case 'apply-policy':
           await ctx.client.call('policy:apply', {
             file: ctx.resolvePolicy(spec.policy as string),
-            ...(spec.mode ? { mode: spec.mode as 'off' | 'monitor' | 'enforce' } : {}),
+            ...(spec.mode ? { mode: spec.mode as Mode } : {}),
             ...(spec.keepEstablished ? { keepEstablished: true } : {}),
           });
           break;
@@ -156,8 +157,8 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           break;
         case 'up':
           await runTask(ctx.client, 'deploy:up', {
-            deployment: spec.deployment as 'monolith' | 'microservices',
-            ...(spec.layout ? { layout: spec.layout as 'flat' | 'perimeter' } : {}),
+            deployment: spec.deployment as DeploymentName,
+            ...(spec.layout ? { layout: spec.layout as Layout } : {}),
             ...(ctx.port !== undefined ? { port: ctx.port } : {}),
           });
           break;
@@ -229,7 +230,7 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
           break;
         }
         case 'answer': {
-          const f = spec.found as { workload: string; field: 'password' | 'user' | 'host' } | undefined;
+          const f = spec.found as { workload: string; field: FoundField } | undefined;
           const o = spec.output as { workload: string; command: string[] } | undefined;
           const value = f
             ? await new StateReader(ctx.client).found(f.workload, f.field)

@@ -33,63 +33,28 @@
  * without id and label. A check is `{ kind: …, ...its fields }`.
  */
 import { z } from 'zod';
-import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS, LAB_VIEWS } from '../api/labs';
+import { LAB_APPS, LAB_NETWORKS, LAB_VIEWS } from '../api/vocabulary';
+import { CheckSchema } from './checks';
+import {
+  attacker,
+  cellNetwork,
+  deployment,
+  found,
+  id,
+  layout,
+  markdown,
+  mix,
+  mode,
+  NAME,
+  output,
+  policyRef,
+  since,
+  workload,
+} from './fields';
 import { parseRelation } from './relation';
 
-const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-
-const id = (what: string) =>
-  z.string().regex(ID, {
-    error: (issue) =>
-      `${what} ${JSON.stringify(issue.input)} is not an id (lower-case letters, digits and -, at most 63)`,
-  });
-const workload = z.string().regex(NAME, {
-  error: (issue) => `${JSON.stringify(issue.input)} is not a workload name`,
-});
-const policyRef = z.string().min(1).max(200).meta({
-  description:
-    'A policy file: a name in labs/policies (monolith-segmented.yaml), a file in the lab folder, or "workspace:NAME" for the student\'s own',
-});
-const port = z.int().min(1).max(65535);
-const seconds = z.number().positive().max(600);
-const markdown = z.string().max(20_000);
-const mode = z.enum(['off', 'monitor', 'enforce'], { error: 'mode is one of off, monitor, enforce' });
-const deployment = z.enum(['monolith', 'microservices'], {
-  error: 'deployment is monolith or microservices',
-});
-const layout = z.enum(['flat', 'perimeter'], { error: 'layout is flat or perimeter' });
-/** The network column of the 2×2 an attacker's figure belongs to, when not the lab's own. */
-const cellNetwork = z.enum(LAB_NETWORKS).optional().meta({
-  description:
-    "the 2×2 column the figure belongs to (default: the lab's); a segmented lab's baseline on the flat network says flat",
-});
-const attacker = z
-  .enum(LAB_ATTACKERS, {
-    error: `attacker is one of ${LAB_ATTACKERS.join(', ')}`,
-  })
-  .meta({
-    description:
-      "jumpbox: the stolen operator laptop; catalog-code: the workload that runs the catalog's code (the monolith's app, or the catalog service)",
-  });
-/**
- * A credential as found where a workload stands (its main process's environment, its user's
- * ~/.pgpass): the first one's `field`. Values differ per deployment (the database password is
- * random per deployment), so answers differ per student.
- */
-const found = z.strictObject({
-  workload,
-  field: z.enum(['password', 'user', 'host']),
-});
-/** A command run in a workload's first replica: its output, trimmed. */
-const output = z.strictObject({
-  workload,
-  command: z.array(z.string().max(2000)).min(1).max(50),
-});
-const mix = z.partialRecord(
-  z.enum(['browse', 'cart', 'checkout', 'account', 'search', 'signup']),
-  z.int().min(0).max(1000),
-);
+export { CheckSchema };
+export type { LabCheck } from './checks';
 
 // ---------------------------------------------------------------------------------------
 // Actions: what a button (or a solve) does
@@ -228,149 +193,6 @@ const ActionSchema = z
   .meta({ description: '{ id, label, <kind>: {...} }, kind one of ' + ACTION_KINDS.join(', ') });
 
 // ---------------------------------------------------------------------------------------
-// Checks: each reads real state through the API
-
-const common = {
-  id: id('check id').optional(),
-  description: z.string().max(300).optional().meta({ description: 'What it verifies (default: generated)' }),
-  timeout: seconds
-    .optional()
-    .meta({ description: 'seconds; the check fails when its state is not read by then' }),
-};
-
-const blocked = z.enum(['connected', 'blocked'], { error: 'observed is connected or blocked' });
-const verdict = z.enum(['allowed', 'denied', 'rejected', 'audit'], {
-  error: 'verdict is allowed, denied, rejected or audit',
-});
-const count = z.strictObject({
-  min: z.int().min(0).optional(),
-  max: z.int().min(0).optional(),
-  equals: z.int().min(0).optional(),
-});
-
-export const CheckSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('deployment'), ...common, deployment, layout: layout.optional() }),
-    z.strictObject({
-      kind: z.literal('replicas'),
-      ...common,
-      workload,
-      count: z.int().min(0).max(10).optional(),
-      version: z.int().min(1).max(2).optional(),
-      healthy: z.boolean().default(true),
-    }),
-    z.strictObject({
-      kind: z.literal('unchanged'),
-      ...common,
-      workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
-      except: z.array(workload).optional(),
-      since: z.enum(['step', 'lab']).default('step'),
-    }),
-    z.strictObject({
-      kind: z.literal('policy'),
-      ...common,
-      policy: z.union([policyRef, z.literal('none')]).optional(),
-      workloads: z.record(workload, mode).optional().meta({ description: 'the mode in force per workload' }),
-    }),
-    z.strictObject({
-      kind: z.literal('flow'),
-      ...common,
-      src: workload,
-      dst: workload,
-      port,
-      observed: blocked.optional(),
-      verdict: verdict.optional(),
-    }),
-    z.strictObject({
-      kind: z.literal('blast-radius'),
-      ...common,
-      workload: workload.optional(),
-      attacker: attacker.optional(),
-      workloads: count.optional().meta({ description: 'how many other workloads it reaches (observed)' }),
-      databases: count.optional(),
-      includes: z.array(workload).optional(),
-      excludes: z.array(workload).optional(),
-    }),
-    z.strictObject({
-      kind: z.literal('counter'),
-      ...common,
-      rule: z.string().regex(NAME),
-      min: z.int().min(1).default(1).meta({ description: 'packets counted since the step started' }),
-    }),
-    z.strictObject({
-      kind: z.literal('flow-log'),
-      ...common,
-      src: workload.optional(),
-      dst: workload.optional(),
-      port: port.optional(),
-      verdict: verdict.optional(),
-      rule: z.string().regex(NAME).optional(),
-      within: z
-        .number()
-        .min(0)
-        .max(60)
-        .default(0)
-        .meta({ description: 'seconds to keep looking for the event (a job that calls every few seconds)' }),
-    }),
-    z.strictObject({
-      kind: z.literal('load'),
-      ...common,
-      endpoints: z.array(z.string().max(100)).min(1).optional().meta({ description: 'default: all' }),
-      maxErrors: z.int().min(0).optional(),
-      minErrors: z.int().min(1).optional().meta({
-        description:
-          'failed requests, summed over the endpoints, the load must have seen (a step whose change breaks something)',
-      }),
-      minRequests: z.int().min(0).default(1),
-      maxP95: z.number().positive().optional().meta({ description: 'ms' }),
-      covers: workload.optional().meta({
-        description:
-          'the load ran through the whole roll of this workload: it started before the first replica started since the step began, and ended after the last',
-      }),
-      run: z
-        .strictObject({
-          rate: z.number().positive().max(500),
-          duration: z.number().min(1).max(60),
-          mix: mix.optional(),
-        })
-        .optional()
-        .meta({ description: "a short load of its own; default: the last load run since the step's start" }),
-    }),
-    z.strictObject({
-      kind: z.literal('policy-file'),
-      ...common,
-      file: z.string().regex(NAME).meta({ description: "a file in the lab's workspace" }),
-      matches: policyRef.meta({ description: "its expected matrix must equal this policy's" }),
-    }),
-    z.strictObject({
-      kind: z.literal('quiz'),
-      ...common,
-      question: id('question id'),
-      accept: z
-        .array(z.string().min(1).max(500))
-        .default([])
-        .meta({ description: 'accepted answers (case and spaces ignored)' }),
-      acceptOutput: output.optional().meta({
-        description:
-          "also accepted: what a command prints in a workload now (a figure of this student's own shop)",
-      }),
-      acceptFound: found.optional().meta({
-        description:
-          "also accepted: the value read off the system where a workload stands (this student's own password, say)",
-      }),
-    }),
-  ],
-  {
-    error: (issue) =>
-      issue.code === 'invalid_union'
-        ? `unknown check kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind)}: one of deployment, replicas, unchanged, policy, flow, blast-radius, counter, flow-log, load, policy-file, quiz`
-        : undefined,
-  },
-);
-export type LabCheck = z.output<typeof CheckSchema>;
-
-// ---------------------------------------------------------------------------------------
 // Measures: numbers recorded into progress when a step passes
 
 /** A term of a ratio: a number, a measure's value, or a measure's value minus another's. */
@@ -427,7 +249,7 @@ export const MeasureSources = {
     }),
   }),
   replaced: z.strictObject({
-    since: z.enum(['step', 'lab']).default('step'),
+    since,
     workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
     except: z.array(workload).optional(),
   }),

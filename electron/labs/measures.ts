@@ -3,7 +3,7 @@
  * solved), recorded into progress with unit and label for the lab's summary.
  */
 import type { LoadReport, Measurement } from '../api/contract';
-import type { LabAttacker, LabNetwork } from '../api/labs';
+import type { LabAttacker, LabNetwork } from '../api/vocabulary';
 import { measureSourceOf } from './format';
 import type { LabMeasure } from './format';
 import type { Snapshot } from './progress';
