@@ -36,8 +36,6 @@ import { z } from 'zod';
 import { LAB_APPS, LAB_NETWORKS, LAB_VIEWS } from '../api/vocabulary';
 import { CheckSchema } from './checks';
 import {
-  attacker,
-  cellNetwork,
   deployment,
   found,
   id,
@@ -48,9 +46,10 @@ import {
   NAME,
   output,
   policyRef,
-  since,
   workload,
 } from './fields';
+import { MeasureSchema } from './measures';
+import type { LabMeasure } from './measures';
 import { parseRelation } from './relation';
 
 export { CheckSchema };
@@ -195,91 +194,6 @@ const ActionSchema = z
 // ---------------------------------------------------------------------------------------
 // Measures: numbers recorded into progress when a step passes
 
-/** A term of a ratio: a number, a measure's value, or a measure's value minus another's. */
-const ratioTerm = z.union([
-  z.number(),
-  id('measure id'),
-  z.strictObject({ measure: id('measure id'), minus: z.union([id('measure id'), z.number()]) }),
-]);
-
-export const MeasureSources = {
-  'blast-radius': z
-    .strictObject({
-      workload: workload.optional(),
-      attacker: attacker.optional(),
-      network: cellNetwork,
-      count: z.enum(['workloads', 'databases']).default('workloads'),
-    })
-    .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker'),
-  'data-domains': z
-    .strictObject({ workload: workload.optional(), attacker: attacker.optional(), network: cellNetwork })
-    .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker')
-    .meta({
-      description:
-        "the shop's data domains (catalog, cart, orders, payments, users) whose database the source reaches and can log in to with the credentials found where it stands (its environment, its user's ~/.pgpass)",
-    }),
-  load: z.strictObject({
-    endpoints: z.array(z.string().max(100)).min(1).optional(),
-    except: z.array(z.string().max(100)).optional(),
-    stat: z
-      .enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99', 'failing', 'endpoints', 'capacity', 'knee-p95'])
-      .meta({
-        description:
-          'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error; endpoints: endpoints with a request; capacity: requests/s served at the knee of a capacity search; knee-p95: its p95 (ms)',
-      }),
-    run: z.enum(['first', 'last']).default('last').meta({
-      description:
-        "which of the step's loads: the last (default) or the first (a baseline run before a change)",
-    }),
-  }),
-  ratio: z
-    .strictObject({
-      of: ratioTerm,
-      per: ratioTerm,
-    })
-    .meta({
-      description:
-        'a figure derived from measures recorded before it (this lab, any step): (of - minus) / (per - minus), e.g. capacity gained per added MB',
-    }),
-  memory: z.strictObject({
-    workloads: z.array(workload).min(1).optional(),
-    balancer: z.boolean().default(false).meta({
-      description:
-        "add the load balancer in front of the monolith's copies, when one runs (it exists because the app was scaled out)",
-    }),
-  }),
-  replaced: z.strictObject({
-    since,
-    workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
-    except: z.array(workload).optional(),
-  }),
-  replicas: z.strictObject({ workload }),
-  counter: z.strictObject({ rule: z.string().regex(NAME) }),
-  attempts: z.strictObject({}),
-} as const;
-export type MeasureSourceKind = keyof typeof MeasureSources;
-
-const MeasureSchema = z.strictObject({
-  id: id('measure id'),
-  label: z.string().min(1).max(200),
-  unit: z.string().max(30),
-  from: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-    const kinds = Object.keys(value);
-    const kind = kinds[0] as MeasureSourceKind;
-    if (kinds.length !== 1 || !(kind in MeasureSources)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `a measure comes from exactly one of ${Object.keys(MeasureSources).join(', ')}`,
-      });
-      return;
-    }
-    const result = MeasureSources[kind].safeParse(value[kind]);
-    if (!result.success)
-      for (const issue of result.error.issues)
-        ctx.addIssue({ code: 'custom', message: issue.message, path: [kind, ...issue.path] });
-  }),
-});
-
 // ---------------------------------------------------------------------------------------
 // The lab
 
@@ -390,7 +304,7 @@ export const LabSchema = z
 
 export type Lab = z.output<typeof LabSchema>;
 export type LabStep = Lab['steps'][number];
-export type LabMeasure = LabStep['measure'][number];
+export type { LabMeasure };
 /** An action as written: one kind key with its fields (plus id and label on a button). */
 export type ActionEntry = Record<string, unknown>;
 
@@ -398,15 +312,6 @@ export type ActionEntry = Record<string, unknown>;
 export function actionOf(entry: ActionEntry): { kind: ActionKind; spec: Record<string, unknown> } {
   const kind = Object.keys(entry).find((k) => k in ActionKinds) as ActionKind;
   return { kind, spec: ActionKinds[kind].parse(entry[kind]) as Record<string, unknown> };
-}
-
-/** The kind and fields of a measure's `from`. */
-export function measureSourceOf(from: Record<string, unknown>): {
-  kind: MeasureSourceKind;
-  spec: Record<string, unknown>;
-} {
-  const kind = Object.keys(from)[0] as MeasureSourceKind;
-  return { kind, spec: MeasureSources[kind].parse(from[kind]) as Record<string, unknown> };
 }
 
 /** The JSON Schema editors use to complete lab files (labs/guides/lab.schema.json). */
