@@ -17,6 +17,14 @@ const count = z.strictObject({
   equals: z.int().min(0).optional(),
 });
 
+/** The modes a policy check asks for, as its sentences end: " (catalog enforce, orders monitor)". */
+const modes = (workloads: Record<string, string> | undefined) =>
+  workloads
+    ? ` (${Object.entries(workloads)
+        .map(([w, m]) => `${w} ${m}`)
+        .join(', ')})`
+    : '';
+
 export const firewallChecks = {
   policy: checkKind({
     fields: {
@@ -26,13 +34,9 @@ export const firewallChecks = {
     describe: (check) =>
       check.policy === 'none'
         ? 'no policy in force'
-        : `${check.policy ? `${path.basename(check.policy.replace(/^workspace:/, ''))} in force` : 'the policy in force'}${
-            check.workloads
-              ? ` (${Object.entries(check.workloads)
-                  .map(([w, m]) => `${w} ${m}`)
-                  .join(', ')})`
-              : ''
-          }`,
+        : `${check.policy ? `${path.basename(check.policy.replace(/^workspace:/, ''))} in force` : 'the policy in force'}${modes(
+            check.workloads,
+          )}`,
     async evaluate(check, ctx) {
       const show = await ctx.state.policyShow();
       if (check.policy === 'none')
@@ -58,13 +62,7 @@ export const firewallChecks = {
       }
       if (wrong.length) return fail(wrong.join('; '));
       return pass(
-        `${show.source ? path.basename(show.source.file) : 'no policy'} in force${
-          check.workloads
-            ? ` (${Object.entries(check.workloads)
-                .map(([w, m]) => `${w} ${m}`)
-                .join(', ')})`
-            : ''
-        }`,
+        `${show.source ? path.basename(show.source.file) : 'no policy'} in force${modes(check.workloads)}`,
       );
     },
   }),
