@@ -148,11 +148,7 @@ export const MEASURE_SOURCES = {
           source: `capacity search on the ${report.deployment}: ${c.knee.served} requests/s served at ${c.knee.rate}/s offered, p95 ${c.knee.p95} ms (${c.reason})`,
         };
       }
-      const endpoints = endpointsOf(
-        report,
-        spec.endpoints as string[] | undefined,
-        spec.except as string[] | undefined,
-      );
+      const endpoints = endpointsOf(report, spec.endpoints, spec.except);
       if (!endpoints.length) throw new Error('the load made no request to the endpoints measured');
       const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99' | 'failing' | 'endpoints';
       if (stat === 'endpoints') {
@@ -191,8 +187,8 @@ export const MEASURE_SOURCES = {
       }),
     async read(spec, ctx) {
       const known = new Map((ctx.recorded ?? []).map((m) => [m.id, m]));
-      const of = term(spec.of as Term, known);
-      const per = term(spec.per as Term, known);
+      const of = term(spec.of, known);
+      const per = term(spec.per, known);
       if (per.value === 0) throw new Error(`${per.text} is 0: no ratio`);
       return { value: Math.round((of.value / per.value) * 1000) / 1000, source: `${of.text} / ${per.text}` };
     },
@@ -207,9 +203,7 @@ export const MEASURE_SOURCES = {
     }),
     async read(spec, ctx) {
       const status = await ctx.state.deployment();
-      const chosen = status.workloads.filter(
-        (w) => !spec.workloads || (spec.workloads as string[]).includes(w.workload),
-      );
+      const chosen = status.workloads.filter((w) => !spec.workloads || spec.workloads.includes(w.workload));
       const balancer = spec.balancer && status.balancer?.state === 'running' ? status.balancer : undefined;
       const bytes =
         chosen.reduce((s, w) => s + (w.memoryBytes ?? 0), 0) + (balancer ? (balancer.memoryBytes ?? 0) : 0);
@@ -229,8 +223,8 @@ export const MEASURE_SOURCES = {
     async read(spec, ctx) {
       const before = (spec.since === 'lab' ? ctx.labStart : ctx.stepStart).containers.filter(
         (c) =>
-          (!spec.workloads || (spec.workloads as string[]).includes(c.workload)) &&
-          !((spec.except as string[] | undefined) ?? []).includes(c.workload),
+          (!spec.workloads || spec.workloads.includes(c.workload)) &&
+          !(spec.except ?? []).includes(c.workload),
       );
       const status = await ctx.state.deployment();
       const replaced = before.filter((c) => {
@@ -238,9 +232,9 @@ export const MEASURE_SOURCES = {
         return !now || now.id !== c.id || now.startedAt !== c.startedAt;
       });
       const which = spec.workloads
-        ? ` of ${(spec.workloads as string[]).join(', ')}`
+        ? ` of ${spec.workloads.join(', ')}`
         : spec.except
-          ? ` but ${(spec.except as string[]).join(', ')}'s`
+          ? ` but ${spec.except.join(', ')}'s`
           : '';
       return {
         value: replaced.length,
@@ -261,7 +255,7 @@ export const MEASURE_SOURCES = {
     async read(spec, ctx) {
       const now = packetsByRule(await ctx.state.counterReport());
       return {
-        value: packetsSince(now, ctx.stepStart.counters, spec.rule as string),
+        value: packetsSince(now, ctx.stepStart.counters, spec.rule),
         source: `packets counted by rule ${String(spec.rule)} in this step`,
       };
     },
