@@ -1,9 +1,10 @@
 /**
- * The firewall's CLI commands: each calls the API through the same dispatcher as every other
- * command, then prints a human table or, with --json, the API's answer as it is.
+ * The firewall's CLI commands (policy apply|validate|show|clear|explain, flows, counters, probe,
+ * blast-radius): each calls the API through the same dispatcher as every other command, then
+ * prints a human table or, with --json, the API's answer as it is.
  */
 import path from 'node:path';
-import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
+import { Option } from '@commander-js/extra-typings';
 import type { PolicyShow } from '../api/firewall';
 import type { CountersReport } from '../firewall/counters';
 import type { ApplyReport } from '../firewall/enforcer';
@@ -12,123 +13,238 @@ import type { FlowEvent } from '../firewall/flows';
 import { formatPortRange } from '../firewall/policy';
 import type { ProbeReport } from '../probe/matrix';
 import type { BlastRadius } from '../probe/blast-radius';
-import type { LocalApi } from '../api/local';
-import type { FirewallCommand } from './firewall-args';
-
-type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
-type Out = NodeJS.WritableStream;
+import { plural, printJson, printJsonLine, table } from './output';
+import type { Cli } from './program';
+import { decimal, parsePort, parseTime, wholeNumber, workloadName } from './values';
 
 const VERDICT_MARK = { allowed: '✔', audit: '!', denied: '✘', rejected: '✘' } as const;
 
-export async function runFirewallCommand(
-  command: FirewallCommand,
-  call: Call,
-  on: LocalApi['on'],
-  out: Out,
-  err: Out,
-): Promise<number> {
-  const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
-  switch (command.name) {
-    case 'policy-apply': {
-      const result = await call('policy:apply', {
-        file: path.resolve(command.file),
-        ...(command.mode ? { mode: command.mode } : {}),
-        ...(command.keepEstablished ? { keepEstablished: true } : {}),
-      });
-      if (command.json) print(result);
-      else out.write(formatApply(result.name ?? path.basename(command.file), result.mode, result.report));
-      for (const t of result.report.tables.filter((t) => t.error))
-        err.write(`could not load the table of ${t.container}: ${t.error}\n`);
-      return result.report.failed ? 1 : 0;
-    }
-    case 'policy-validate': {
-      const result = await call('policy:validate', { file: path.resolve(command.file) });
-      if (command.json) print(result);
-      else if (result.valid) out.write(`${command.file}: valid\n`);
-      else for (const i of result.issues) err.write(`${i.file}:${i.line}:${i.column}: ${i.message}\n`);
-      return result.valid ? 0 : 1;
-    }
-    case 'policy-clear': {
-      const report = await call('policy:clear', {});
-      out.write(
-        `No policy in force: ${report.tables.length} table${report.tables.length === 1 ? '' : 's'} removed or opened.\n`,
-      );
-      return report.failed ? 1 : 0;
-    }
-    case 'policy-show': {
-      const result = await call('policy:show', {});
-      if (command.json) print(result);
-      else out.write(formatShow(result));
-      return 0;
-    }
-    case 'policy-explain': {
-      const result = await call('policy:explain', {
-        src: command.src,
-        dst: command.dst,
-        port: command.port,
-        protocol: command.protocol,
-      });
-      if (command.json) print(result);
-      else out.write(formatExplanation(result));
-      return 0;
-    }
-    case 'flows': {
-      const history = await call('flows:list', {
-        ...(command.since ? { since: command.since } : {}),
-        limit: command.limit ?? (command.follow ? 20 : 200),
-      });
-      const show = (e: FlowEvent) =>
-        out.write(command.json ? `${JSON.stringify(e)}\n` : `${formatFlow(e)}\n`);
-      if (!command.follow) {
-        if (command.json) print(history);
-        else if (history.length === 0) out.write('No flows yet.\n');
-        else history.forEach(show);
+export function firewallCommands(cli: Cli): void {
+  const { program } = cli;
+  const policy = cli.group(program, 'policy', 'the segment policy: apply, validate, show, clear, explain');
+
+  cli
+    .command(
+      policy,
+      'apply',
+      'validate a policy and put it in force on every workload (an invalid one is reported with positions and changes nothing); open connections it denies are cut, unless --keep-established',
+    )
+    .argument('<FILE>', 'a policy file (YAML)')
+    .addOption(
+      new Option('--mode <MODE>', 'one mode for every workload').choices([
+        'monitor',
+        'enforce',
+        'off',
+      ] as const),
+    )
+    .option('--keep-established', 'leave open connections open')
+    .option('--json', 'the result as JSON')
+    .action((file, o) =>
+      cli.done(
+        {
+          name: 'policy-apply',
+          file,
+          json: Boolean(o.json),
+          keepEstablished: Boolean(o.keepEstablished),
+          ...(o.mode ? { mode: o.mode } : {}),
+        },
+        async (c, rt) => {
+          const result = await rt.call('policy:apply', {
+            file: path.resolve(c.file),
+            ...(c.mode ? { mode: c.mode } : {}),
+            ...(c.keepEstablished ? { keepEstablished: true } : {}),
+          });
+          if (c.json) printJson(rt.out, result);
+          else rt.out.write(formatApply(result.name ?? path.basename(c.file), result.mode, result.report));
+          for (const t of result.report.tables.filter((t) => t.error))
+            rt.err.write(`could not load the table of ${t.container}: ${t.error}\n`);
+          return result.report.failed ? 1 : 0;
+        },
+      ),
+    );
+
+  cli
+    .command(policy, 'validate', 'check a policy without applying it')
+    .argument('<FILE>', 'a policy file (YAML)')
+    .option('--json', 'the result as JSON')
+    .action((file, o) =>
+      cli.done({ name: 'policy-validate', file, json: Boolean(o.json) }, async (c, rt) => {
+        const result = await rt.call('policy:validate', { file: path.resolve(c.file) });
+        if (c.json) printJson(rt.out, result);
+        else if (result.valid) rt.out.write(`${c.file}: valid\n`);
+        else for (const i of result.issues) rt.err.write(`${i.file}:${i.line}:${i.column}: ${i.message}\n`);
+        return result.valid ? 0 : 1;
+      }),
+    );
+
+  cli
+    .command(policy, 'show', 'the policy in force, its segments and the expected flows')
+    .option('--json', 'the policy and flows as JSON')
+    .action((o) =>
+      cli.done({ name: 'policy-show', json: Boolean(o.json) }, async (c, rt) => {
+        const result = await rt.call('policy:show', {});
+        if (c.json) printJson(rt.out, result);
+        else rt.out.write(formatShow(result));
         return 0;
-      }
-      history.forEach(show);
-      const dispose = on('flows:event', show);
-      await call('flows:follow', { enabled: true });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      dispose();
-      await call('flows:follow', { enabled: false });
-      return 0;
-    }
-    case 'counters': {
-      const result = await call('firewall:counters', {});
-      if (command.json) print(result);
-      else out.write(formatCounters(result));
-      return 0;
-    }
-    case 'probe': {
-      const result = await call('probe:run', command.timeout ? { timeoutSeconds: command.timeout } : {});
-      if (command.json) print(result);
-      else out.write(formatProbe(result));
-      return result.mismatches ? 1 : 0;
-    }
-    case 'blast-radius': {
-      const result = await call('blast:radius', {
-        workload: command.workload,
-        ...(command.timeout ? { timeoutSeconds: command.timeout } : {}),
-      });
-      if (command.json) print(result);
-      else out.write(formatBlastRadius(result));
-      return result.mismatches ? 1 : 0;
-    }
-  }
+      }),
+    );
+
+  cli
+    .command(policy, 'clear', "remove the policy: every workload's rules go, nothing is enforced")
+    .action(() =>
+      cli.done({ name: 'policy-clear' }, async (_c, rt) => {
+        const report = await rt.call('policy:clear', {});
+        rt.out.write(`No policy in force: ${plural(report.tables.length, 'table')} removed or opened.\n`);
+        return report.failed ? 1 : 0;
+      }),
+    );
+
+  cli
+    .command(policy, 'explain', 'why the policy gives that flow its verdict')
+    .argument('<SRC>', 'the source workload')
+    .argument('<DST>', 'the destination workload')
+    .argument('<PORT>', 'a port, optionally /tcp or /udp: 5432, 53/udp', parsePort)
+    .option('--json', 'the explanation as JSON')
+    .action((src, dst, port, o) =>
+      cli.done({ name: 'policy-explain', src, dst, ...port, json: Boolean(o.json) }, async (c, rt) => {
+        const result = await rt.call('policy:explain', {
+          src: c.src,
+          dst: c.dst,
+          port: c.port,
+          protocol: c.protocol,
+        });
+        if (c.json) printJson(rt.out, result);
+        else rt.out.write(formatExplanation(result));
+        return 0;
+      }),
+    );
+
+  cli
+    .command(program, 'flows', 'one line per new connection: verdict and deciding rule')
+    .option('-f, --follow', 'keep printing new flows until Ctrl-C')
+    .option('--json', 'each flow as JSON (one per line with --follow)')
+    .option('--since <TIME>', 'flows from this time on: 2026-01-31T10:00:00Z', parseTime('--since'))
+    .option(
+      '--limit <N>',
+      'at most N flows (default 200, 20 with --follow)',
+      wholeNumber('--limit', 1, 100_000),
+    )
+    .action((o) =>
+      cli.done(
+        {
+          name: 'flows',
+          follow: Boolean(o.follow),
+          json: Boolean(o.json),
+          ...(o.since !== undefined ? { since: o.since } : {}),
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        },
+        async (c, rt) => {
+          const history = await rt.call('flows:list', {
+            ...(c.since ? { since: c.since } : {}),
+            limit: c.limit ?? (c.follow ? 20 : 200),
+          });
+          const show = (e: FlowEvent) =>
+            c.json ? printJsonLine(rt.out, e) : rt.out.write(`${formatFlow(e)}\n`);
+          if (!c.follow) {
+            if (c.json) printJson(rt.out, history);
+            else if (history.length === 0) rt.out.write('No flows yet.\n');
+            else history.forEach(show);
+            return 0;
+          }
+          history.forEach(show);
+          const dispose = rt.api.on('flows:event', show);
+          await rt.call('flows:follow', { enabled: true });
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          dispose();
+          await rt.call('flows:follow', { enabled: false });
+          return 0;
+        },
+      ),
+    );
+
+  cli
+    .command(program, 'counters', 'packets and bytes per rule')
+    .option('--json', 'the counters as JSON')
+    .action((o) =>
+      cli.done({ name: 'counters', json: Boolean(o.json) }, async (c, rt) => {
+        const result = await rt.call('firewall:counters', {});
+        if (c.json) printJson(rt.out, result);
+        else rt.out.write(formatCounters(result));
+        return 0;
+      }),
+    );
+
+  cli
+    .command(
+      program,
+      'probe',
+      'reachability matrix: expected against observed, mismatches flagged (exit 1 on one)',
+    )
+    .option('--json', 'the matrix as JSON')
+    .option('--timeout <S>', 'seconds a denied probe waits, 1 to 10', wholeNumber('--timeout', 1, 10))
+    .action((o) =>
+      cli.done(
+        { name: 'probe', json: Boolean(o.json), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) },
+        async (c, rt) => {
+          const result = await rt.call('probe:run', c.timeout ? { timeoutSeconds: c.timeout } : {});
+          if (c.json) printJson(rt.out, result);
+          else rt.out.write(formatProbe(result));
+          return result.mismatches ? 1 : 0;
+        },
+      ),
+    );
+
+  cli
+    .command(
+      program,
+      'blast-radius',
+      'if WORKLOAD were compromised: every workload and port it reaches, expected and observed from inside it, with the deciding rule (exit 1 on a mismatch)',
+    )
+    .argument('<WORKLOAD>', 'the workload taken over, e.g. jumpbox', workloadName)
+    .option('--json', 'the result as JSON')
+    .option(
+      '--timeout <S>',
+      'seconds a denied probe waits, 0.2 to 10 (default 1)',
+      decimal('--timeout', 0.2, 10, { unit: 'seconds' }),
+    )
+    .action((workload, o) =>
+      cli.done(
+        {
+          name: 'blast-radius',
+          workload,
+          json: Boolean(o.json),
+          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+        },
+        async (c, rt) => {
+          const result = await rt.call('blast:radius', {
+            workload: c.workload,
+            ...(c.timeout ? { timeoutSeconds: c.timeout } : {}),
+          });
+          if (c.json) printJson(rt.out, result);
+          else rt.out.write(formatBlastRadius(result));
+          return result.mismatches ? 1 : 0;
+        },
+      ),
+    );
 }
 
 /** The summary, then one line per reachable workload and port (expected or observed), then the rest in one line. */
 export function formatBlastRadius(r: BlastRadius): string {
   const reachable = r.flows.filter((f) => f.expected === 'connected' || f.observed === 'connected');
-  const width = Math.max(8, ...reachable.map((f) => `${f.workload}:${f.port.port}`.length));
   const lines = [
-    `${r.summary}; expected ${r.expected.reached.length} (${r.expected.databases} database${r.expected.databases === 1 ? '' : 's'})${r.mismatches ? `; ${r.mismatches} MISMATCH${r.mismatches === 1 ? '' : 'ES'}` : ''}`,
-    ...reachable.map(
-      (f) =>
-        `${f.match ? '✔' : '✘'} ${`${f.workload}:${f.port.port}`.padEnd(width)}  expected ${f.expected.padEnd(9)} observed ${f.observed.padEnd(9)} ${f.ruleId}${f.database ? '  (database)' : ''}`,
+    `${r.summary}; expected ${r.expected.reached.length} (${plural(r.expected.databases, 'database')})${r.mismatches ? `; ${r.mismatches} MISMATCH${r.mismatches === 1 ? '' : 'ES'}` : ''}`,
+    ...table(
+      reachable.map((f) => [
+        f.match ? '✔' : '✘',
+        `${f.workload}:${f.port.port}`,
+        `expected ${f.expected}`,
+        `observed ${f.observed}`,
+        `${f.ruleId}${f.database ? '  (database)' : ''}`,
+      ]),
+      { gap: [' ', '  ', ' ', ' '] },
     ),
   ];
   const unreached = [...new Set(r.flows.map((f) => f.workload))].filter(
@@ -179,22 +295,41 @@ export function formatShow(show: PolicyShow): string {
             .join('; ')}${s.mode ? ` (mode ${s.mode})` : ''}`,
       ),
       'Rules (in evaluation order):',
-      ...p.rules.map(
-        (r) =>
-          `  ${String(r.priority).padStart(5)} ${r.id.padEnd(24)} ${r.action.padEnd(6)} ${r.ports ? r.ports.map(formatPortRange).join(',') : 'every port'}`,
+      ...table(
+        p.rules.map((r) => [
+          r.priority,
+          r.id,
+          r.action,
+          r.ports ? r.ports.map(formatPortRange).join(',') : 'every port',
+        ]),
+        { indent: '  ', align: ['right'] },
       ),
     );
   }
   lines.push(show.workloads.length ? 'Workloads:' : 'Workloads: none running');
-  for (const w of show.workloads)
-    lines.push(
-      `  ${w.name.padEnd(20)} x${w.instances}  mode ${w.mode.padEnd(8)} ${w.segments.length ? w.segments.join(', ') : '(no segment)'}`,
-    );
+  lines.push(
+    ...table(
+      show.workloads.map((w) => [
+        w.name,
+        `x${w.instances}`,
+        `mode ${w.mode}`,
+        w.segments.length ? w.segments.join(', ') : '(no segment)',
+      ]),
+      { indent: '  ', gap: [' ', '  ', ' '] },
+    ),
+  );
   if (show.flows.length) lines.push('Expected flows:');
-  for (const f of show.flows)
-    lines.push(
-      `  ${VERDICT_MARK[f.verdict]} ${`${f.src} -> ${f.dst}:${f.port.port}/${f.port.protocol}`.padEnd(40)} ${f.verdict.padEnd(8)} ${f.decision.ruleId}`,
-    );
+  lines.push(
+    ...table(
+      show.flows.map((f) => [
+        VERDICT_MARK[f.verdict],
+        `${f.src} -> ${f.dst}:${f.port.port}/${f.port.protocol}`,
+        f.verdict,
+        f.decision.ruleId,
+      ]),
+      { indent: '  ' },
+    ),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -202,6 +337,7 @@ export function formatExplanation(e: Explanation): string {
   return `${e.src.name} -> ${e.dst.name}:${e.port.port}/${e.port.protocol}\n${e.text.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
+/** One flow on one line, fixed widths: flows are printed as they come, before the next is known. */
 export function formatFlow(e: FlowEvent): string {
   const port = e.port !== undefined ? `:${e.port}` : '';
   return `${e.time}  ${VERDICT_MARK[e.verdict]} ${`${e.src} -> ${e.dst}${port}/${e.protocol}`.padEnd(42)} ${e.verdict.padEnd(8)} ${e.ruleId}${e.cut ? '  (open connection cut by a policy change)' : ''}`;
@@ -209,19 +345,26 @@ export function formatFlow(e: FlowEvent): string {
 
 export function formatCounters(c: CountersReport): string {
   if (c.workloads.length === 0) return 'No firewall is running (apply a policy first).\n';
-  const lines = ['Per rule (every instance, both directions):'];
-  for (const r of c.rules)
-    lines.push(
-      `  ${r.ruleId.padEnd(24)} ${r.action.padEnd(14)} ${String(r.packets).padStart(10)} packets ${String(r.bytes).padStart(12)} bytes`,
-    );
+  const lines = [
+    'Per rule (every instance, both directions):',
+    ...table(
+      c.rules.map((r) => [r.ruleId, r.action, r.packets, 'packets', r.bytes, 'bytes']),
+      { indent: '  ', align: ['left', 'left', 'right', 'left', 'right'] },
+    ),
+  ];
   for (const w of c.workloads.filter((x) => x.error)) lines.push(`  (${w.sidecar}: ${w.error})`);
   return lines.join('\n') + '\n';
 }
 
 export function formatProbe(r: ProbeReport): string {
-  const lines = r.cells.map(
-    (c) =>
-      `${c.match ? '✔' : '✘'} ${`${c.src} -> ${c.dstContainer}:${c.port.port}/${c.port.protocol}`.padEnd(48)} expected ${c.expected.padEnd(9)} observed ${c.observed.padEnd(9)} ${c.ruleId}${c.match ? '' : '  MISMATCH'}`,
+  const lines = table(
+    r.cells.map((c) => [
+      c.match ? '✔' : '✘',
+      `${c.src} -> ${c.dstContainer}:${c.port.port}/${c.port.protocol}`,
+      `expected ${c.expected}`,
+      `observed ${c.observed}`,
+      `${c.ruleId}${c.match ? '' : '  MISMATCH'}`,
+    ]),
   );
   lines.push(
     `${r.cells.length} flows probed in ${r.durationMs} ms: ${r.mismatches ? `${r.mismatches} mismatch${r.mismatches === 1 ? '' : 'es'}` : 'observed equals expected'}.`,

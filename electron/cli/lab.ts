@@ -1,5 +1,5 @@
 /**
- * The labs' CLI commands, over the same API as the app. `lab check` exits 0 when every check of
+ * The labs' CLI commands (lab, class, student), over the same API as the app. `lab check` exits 0 when every check of
  * the current step passes and 1 when one fails; commands that start a task (start, solve, reset,
  * do) show its progress and exit 1 when it fails. With --json, the API's answer as it is
  * (`lab list --json`: an array of labs; `lab status --json`: at least {lab, step, steps}).
@@ -19,151 +19,283 @@ import type {
   MethodInput,
   MethodName,
   MethodOutput,
-  TaskInfo,
 } from '../api/contract';
-import type { LabCommand } from './lab-args';
+import { plural, printJson, table } from './output';
+import type { Cli } from './program';
+import { nonBlank, UsageError, wholeNumber } from './values';
 
 type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
-type Out = NodeJS.WritableStream;
-/** Shows a task's progress until it ends; returns the exit code (0, 1, 130). */
-type Follow = (start: () => Promise<TaskInfo>) => Promise<number>;
 
-export async function runLabCommand(
-  command: LabCommand,
-  call: Call,
-  follow: Follow,
-  out: Out,
-): Promise<number> {
-  const print = (value: unknown) => out.write(`${JSON.stringify(value, null, 2)}\n`);
-  switch (command.name) {
-    case 'lab-list': {
-      const list = await call('labs:list', {});
-      if (command.json) print(list.labs);
-      else out.write(formatList(list));
-      return list.errors.length ? 1 : 0;
-    }
-    case 'lab-start': {
-      const code = await follow(() =>
-        call('labs:start', { lab: command.lab, ...(command.step ? { step: command.step } : {}) }),
-      );
-      if (code !== 0) return code;
-      // What the lab is about, then where the student is: as the app shows it.
-      const detail = await call('labs:get', { lab: command.lab });
-      out.write(`\n${detail.title}\n\n${detail.intro.trim()}\n\n`);
-      out.write(await formatStatus(await call('labs:status', {}), call));
-      return 0;
-    }
-    case 'lab-status': {
-      const status = await call('labs:status', {});
-      if (command.json) print(status.lab ? status : { lab: null, step: null, steps: null });
-      else out.write(await formatStatus(status, call));
-      return 0;
-    }
-    case 'lab-check': {
-      const report = await call('labs:check', {});
-      if (command.json) print(report);
-      else out.write(formatCheck(report));
-      return report.passed ? 0 : 1;
-    }
-    case 'lab-hint': {
-      const hint = await call('labs:hint', {});
-      out.write(`Hint ${hint.index} of ${hint.of}: ${hint.text}\n`);
-      return 0;
-    }
-    case 'lab-solve':
-      return follow(() => call('labs:solve', {}));
-    case 'lab-reset':
-      return follow(() => call('labs:reset', command.step ? { step: command.step } : {}));
-    case 'lab-next': {
-      const status = await call('labs:next', {});
-      out.write(await formatStatus(status, call));
-      return 0;
-    }
-    case 'lab-do':
-      return follow(() => call('labs:action', { action: command.action }));
-    case 'lab-answer': {
-      const status = await call('labs:status', {});
-      const detail = status.lab ? await call('labs:get', { lab: status.lab }) : undefined;
-      const step = detail?.steps[(status.step ?? 1) - 1];
-      await call('labs:answer', { question: command.question, answer: command.answer });
-      out.write(
-        step?.predict.some((q) => q.id === command.question)
-          ? `Prediction "${command.question}" recorded (final): now measure.\n`
-          : step?.explain.some((q) => q.id === command.question)
-            ? `Explanation "${command.question}" recorded; it is shown in your summary.\n`
-            : `Answer to "${command.question}" recorded; \`microlab lab check\` checks it.\n`,
-      );
-      return 0;
-    }
-    case 'lab-summary': {
-      const lab = command.lab ?? (await call('labs:status', {})).lab;
-      if (!lab) {
-        out.write('No lab is active: name one, `microlab lab summary ID`.\n');
-        return 1;
-      }
-      const summary = await call('labs:summary', { lab });
-      if (command.json) print(summary);
-      else out.write(formatSummary(summary));
-      return 0;
-    }
-    case 'lab-table': {
-      const t = await call('labs:table', {});
-      if (command.json)
-        print(
-          t.cells.map((c) => ({
-            app: c.app,
-            network: c.network,
-            labs: c.labs.map((l) => l.id),
-            attackers: c.attackers,
-          })),
+const step = ['--step <N>', 'a step number, 1 to 100', wholeNumber('--step', 1, 100)] as const;
+const json = ['--json', 'the answer as JSON'] as const;
+
+export function labCommands(cli: Cli): void {
+  const { program } = cli;
+  const lab = cli.group(program, 'lab', 'the guided labs');
+
+  cli
+    .command(
+      lab,
+      'list',
+      'the labs, their place on the map and your progress (exit 1: a lab file does not load)',
+    )
+    .option(...json)
+    .action((o) =>
+      cli.done({ name: 'lab-list', json: Boolean(o.json) }, async (c, rt) => {
+        const list = await rt.call('labs:list', {});
+        if (c.json) printJson(rt.out, list.labs);
+        else rt.out.write(formatList(list));
+        return list.errors.length ? 1 : 0;
+      }),
+    );
+
+  cli
+    .command(lab, 'start', "set the shop up for a lab (with --step, jump to step N's start)")
+    .argument('<ID>', 'a lab, from `microlab lab list`')
+    .option(...step)
+    .action((id, o) =>
+      cli.done({ name: 'lab-start', lab: id, ...(o.step ? { step: o.step } : {}) }, async (c, rt) => {
+        const code = await rt.follow(() =>
+          rt.call('labs:start', { lab: c.lab, ...(c.step ? { step: c.step } : {}) }),
         );
-      else out.write(formatTable(t));
+        if (code !== 0) return code;
+        // What the lab is about, then where the student is: as the app shows it.
+        const detail = await rt.call('labs:get', { lab: c.lab });
+        rt.out.write(`\n${detail.title}\n\n${detail.intro.trim()}\n\n`);
+        rt.out.write(await formatStatus(await rt.call('labs:status', {}), rt.call));
+        return 0;
+      }),
+    );
+
+  cli
+    .command(lab, 'status', 'the active lab, its current step and what it asks')
+    .option(...json)
+    .action((o) =>
+      cli.done({ name: 'lab-status', json: Boolean(o.json) }, async (c, rt) => {
+        const status = await rt.call('labs:status', {});
+        if (c.json) printJson(rt.out, status.lab ? status : { lab: null, step: null, steps: null });
+        else rt.out.write(await formatStatus(status, rt.call));
+        return 0;
+      }),
+    );
+
+  cli
+    .command(lab, 'check', 'check the current step against the real state (exit 1: not yet)')
+    .option(...json)
+    .action((o) =>
+      cli.done({ name: 'lab-check', json: Boolean(o.json) }, async (c, rt) => {
+        const report = await rt.call('labs:check', {});
+        if (c.json) printJson(rt.out, report);
+        else rt.out.write(formatCheck(report));
+        return report.passed ? 0 : 1;
+      }),
+    );
+
+  cli.command(lab, 'hint', 'the next hint for the current step').action(() =>
+    cli.done({ name: 'lab-hint' }, async (_c, rt) => {
+      const hint = await rt.call('labs:hint', {});
+      rt.out.write(`Hint ${hint.index} of ${hint.of}: ${hint.text}\n`);
       return 0;
-    }
-    case 'lab-export': {
-      const written = await call('labs:export', { file: path.resolve(command.file) });
-      out.write(`wrote ${written.json} and ${written.csv}\n`);
+    }),
+  );
+
+  cli
+    .command(lab, 'solve', '"Show me": bring the state to the step\'s goal (recorded as help)')
+    .action(() => cli.done({ name: 'lab-solve' }, (_c, rt) => rt.follow(() => rt.call('labs:solve', {}))));
+
+  cli
+    .command(lab, 'reset', "back to the start of step N (default: the lab's start)")
+    .option(...step)
+    .action((o) =>
+      cli.done({ name: 'lab-reset', ...(o.step ? { step: o.step } : {}) }, (c, rt) =>
+        rt.follow(() => rt.call('labs:reset', c.step ? { step: c.step } : {})),
+      ),
+    );
+
+  cli.command(lab, 'next', 'on to the next step, once this one passed').action(() =>
+    cli.done({ name: 'lab-next' }, async (_c, rt) => {
+      const status = await rt.call('labs:next', {});
+      rt.out.write(await formatStatus(status, rt.call));
       return 0;
-    }
-    case 'class-summary': {
-      const rows = await call('labs:class', { files: command.files.map((f) => path.resolve(f)) });
-      if (command.json) print(rows);
-      else out.write(formatClass(rows));
-      return 0;
-    }
-    case 'class-report': {
-      const report = await call('class:report', {
-        files: command.files.map((f) => path.resolve(f)),
-        ...(command.out ? { out: path.resolve(command.out) } : {}),
+    }),
+  );
+
+  cli
+    .command(lab, 'do', "run one of the step's actions (its id, from `lab status`)")
+    .argument('<ACTION>', 'an action id, from `microlab lab status`')
+    .action((action) =>
+      cli.done({ name: 'lab-do', action }, (c, rt) =>
+        rt.follow(() => rt.call('labs:action', { action: c.action })),
+      ),
+    );
+
+  cli
+    .command(lab, 'answer', "answer one of the step's questions")
+    .argument('<QUESTION>', 'a question id, from `microlab lab status`')
+    .argument('<ANSWER...>', 'the answer (its words are joined)')
+    .action((question, words) =>
+      cli.done({ name: 'lab-answer', question, answer: words.join(' ') }, async (c, rt) => {
+        const status = await rt.call('labs:status', {});
+        const detail = status.lab ? await rt.call('labs:get', { lab: status.lab }) : undefined;
+        const current = detail?.steps[(status.step ?? 1) - 1];
+        await rt.call('labs:answer', { question: c.question, answer: c.answer });
+        rt.out.write(
+          current?.predict.some((q) => q.id === c.question)
+            ? `Prediction "${c.question}" recorded (final): now measure.\n`
+            : current?.explain.some((q) => q.id === c.question)
+              ? `Explanation "${c.question}" recorded; it is shown in your summary.\n`
+              : `Answer to "${c.question}" recorded; \`microlab lab check\` checks it.\n`,
+        );
+        return 0;
+      }),
+    );
+
+  cli
+    .command(lab, 'summary', "your numbers next to the lab's claims: supported or not")
+    .argument('[ID]', 'a lab (default: the active one)')
+    .option(...json)
+    .action((id, o) =>
+      cli.done({ name: 'lab-summary', ...(id ? { lab: id } : {}), json: Boolean(o.json) }, async (c, rt) => {
+        const which = c.lab ?? (await rt.call('labs:status', {})).lab;
+        if (!which) {
+          rt.out.write('No lab is active: name one, `microlab lab summary ID`.\n');
+          return 1;
+        }
+        const summary = await rt.call('labs:summary', { lab: which });
+        if (c.json) printJson(rt.out, summary);
+        else rt.out.write(formatSummary(summary));
+        return 0;
+      }),
+    );
+
+  cli
+    .command(lab, 'table', "the 2×2: both attackers' figures per cell, from your runs")
+    .option(...json)
+    .action((o) =>
+      cli.done({ name: 'lab-table', json: Boolean(o.json) }, async (c, rt) => {
+        const t = await rt.call('labs:table', {});
+        if (c.json)
+          printJson(
+            rt.out,
+            t.cells.map((cell) => ({
+              app: cell.app,
+              network: cell.network,
+              labs: cell.labs.map((l) => l.id),
+              attackers: cell.attackers,
+            })),
+          );
+        else rt.out.write(formatTable(t));
+        return 0;
+      }),
+    );
+
+  const progress = cli.group(lab, 'progress', 'your progress');
+  cli
+    .command(progress, 'export', 'your progress as JSON (FILE) and CSV beside it')
+    .argument('<FILE>', 'the JSON file to write')
+    .action((file) =>
+      cli.done({ name: 'lab-export', file }, async (c, rt) => {
+        const written = await rt.call('labs:export', { file: path.resolve(c.file) });
+        rt.out.write(`wrote ${written.json} and ${written.csv}\n`);
+        return 0;
+      }),
+    );
+
+  const klass = cli.group(program, 'class', "the class's results, from the students' exported files");
+  cli
+    .command(klass, 'summary', 'one table of students × labs × steps from exported files')
+    .argument('<FILES...>', 'exported progress files')
+    .option(...json)
+    .action((files, o) =>
+      cli.done({ name: 'class-summary', files, json: Boolean(o.json) }, async (c, rt) => {
+        const rows = await rt.call('labs:class', { files: c.files.map((f) => path.resolve(f)) });
+        if (c.json) printJson(rt.out, rows);
+        else rt.out.write(formatClass(rows));
+        return 0;
+      }),
+    );
+  cli
+    .command(
+      klass,
+      'report',
+      "the class's numbers: per step completion, median time, hints and solves; per measure median and range; per claim how many students' numbers support it; the 2×2 as medians. --out DIR writes class-report.json and class-report.csv there",
+    )
+    .argument('<FILES...>', 'exported progress files')
+    .option(...json)
+    .option('--out <DIR>', 'write class-report.json and class-report.csv there', nonBlank('--out'))
+    .action((files, o) =>
+      cli.done(
+        {
+          name: 'class-report',
+          files,
+          json: Boolean(o.json),
+          ...(o.out !== undefined ? { out: o.out } : {}),
+        },
+        async (c, rt) => {
+          const report = await rt.call('class:report', {
+            files: c.files.map((f) => path.resolve(f)),
+            ...(c.out ? { out: path.resolve(c.out) } : {}),
+          });
+          if (c.json) printJson(rt.out, report);
+          else rt.out.write(formatReport(report));
+          return 0;
+        },
+      ),
+    );
+  cli
+    .command(
+      klass,
+      'guide',
+      "the instructor's guide (Markdown) from the lab files: claims and the article's sentences, steps, minutes, predictions, answer key",
+    )
+    .option('--out <FILE>', 'write the guide there', nonBlank('--out'))
+    .action((o) =>
+      cli.done({ name: 'class-guide', ...(o.out !== undefined ? { out: o.out } : {}) }, async (c, rt) => {
+        const guide = await rt.call('class:guide', c.out ? { out: path.resolve(c.out) } : {});
+        rt.out.write(guide.written ? `wrote ${guide.written}\n` : guide.markdown);
+        return 0;
+      }),
+    );
+
+  const student = cli
+    .command(program, 'student', 'who this progress belongs to (your name, as exports carry it)')
+    .option(...json)
+    .action((o, self) => {
+      if (self.args[0] !== undefined)
+        throw new UsageError(
+          `unknown student command ${JSON.stringify(self.args[0])}: student, or student set NAME [--id ID]`,
+        );
+      cli.done({ name: 'student-show', json: Boolean(o.json) }, async (c, rt) => {
+        const info = await rt.call('student:get', {});
+        if (c.json) printJson(rt.out, info);
+        else rt.out.write(formatStudent(info));
+        return 0;
       });
-      if (command.json) print(report);
-      else out.write(formatReport(report));
-      return 0;
-    }
-    case 'class-guide': {
-      const guide = await call('class:guide', command.out ? { out: path.resolve(command.out) } : {});
-      out.write(guide.written ? `wrote ${guide.written}\n` : guide.markdown);
-      return 0;
-    }
-    case 'student-show': {
-      const info = await call('student:get', {});
-      if (command.json) print(info);
-      else out.write(formatStudent(info));
-      return 0;
-    }
-    case 'student-set': {
-      const info = await call('student:set', {
-        name: command.student,
-        ...(command.id !== undefined ? { id: command.id } : {}),
-      });
-      out.write(
-        info.source === 'env'
-          ? `Saved ${command.student}${command.id ? ` (id ${command.id})` : ''}, but here MICROLAB_STUDENT names you ${info.student!.name}${info.student!.id ? ` (id ${info.student!.id})` : ''}, over it: exports made here carry that.\n`
-          : formatStudent(info),
+    });
+  cli.synopsis(student, 'student [--json]');
+  cli
+    .command(student, 'set', 'set your name (and student id): every export carries it')
+    .argument('<NAME...>', 'your name: student set "Ana Lima"')
+    .option('--id <ID>', 'your student id')
+    .action((words, o) => {
+      const name = words.join(' ').trim();
+      if (!name) throw new UsageError('student set needs your NAME: student set "Ana Lima" [--id s1234]');
+      cli.done(
+        { name: 'student-set', student: name, ...(o.id !== undefined ? { id: o.id } : {}) },
+        async (c, rt) => {
+          const info = await rt.call('student:set', {
+            name: c.student,
+            ...(c.id !== undefined ? { id: c.id } : {}),
+          });
+          rt.out.write(
+            info.source === 'env'
+              ? `Saved ${c.student}${c.id ? ` (id ${c.id})` : ''}, but here MICROLAB_STUDENT names you ${info.student!.name}${info.student!.id ? ` (id ${info.student!.id})` : ''}, over it: exports made here carry that.\n`
+              : formatStudent(info),
+          );
+          return 0;
+        },
       );
-      return 0;
-    }
-  }
+    });
 }
 
 const OUTCOME = { passed: '✔', solved: '?', pending: ' ' } as const;
@@ -185,8 +317,12 @@ function formatTable(t: LabTable): string {
   for (const c of t.cells) {
     if (!c.labs.length && !Object.values(c.attackers).some(Boolean)) continue;
     lines.push(`${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.map((l) => l.id).join(', ')}]` : ''}`);
-    for (const [attacker, f] of Object.entries(c.attackers))
-      lines.push(`  ${attacker.padEnd(13)} ${figure(f)}`);
+    lines.push(
+      ...table(
+        Object.entries(c.attackers).map(([attacker, f]) => [attacker, figure(f)]),
+        { indent: '  ' },
+      ),
+    );
     for (const l of c.labs)
       for (const claim of l.claims) lines.push(`  ${VERDICT[claim.verdict]} ${claim.text}`);
     lines.push('');
@@ -196,10 +332,19 @@ function formatTable(t: LabTable): string {
 }
 
 function formatList(list: LabList): string {
-  const lines = list.labs.map(
-    (l) =>
-      `${String(l.order).padStart(2)}. ${l.id.padEnd(26)} ${`${l.quadrant.app} × ${l.quadrant.network}`.padEnd(28)} ${`${l.coreMinutes < l.minutes ? `${l.coreMinutes}-` : ''}${l.minutes}`.padStart(5)} min  ${l.stepsPassed + l.stepsSolved}/${l.steps} steps  ${l.state}\n      ${l.title}`,
+  // Each lab on two lines: its row of the table, then its title.
+  const rows = table(
+    list.labs.map((l) => [
+      `${l.order}.`,
+      l.id,
+      `${l.quadrant.app} × ${l.quadrant.network}`,
+      `${l.coreMinutes < l.minutes ? `${l.coreMinutes}-` : ''}${l.minutes} min`,
+      `${l.stepsPassed + l.stepsSolved}/${l.steps} steps`,
+      l.state,
+    ]),
+    { align: ['right', 'left', 'left', 'right', 'right'], gap: [' ', ' ', ' ', '  ', '  '] },
   );
+  const lines = list.labs.map((l, i) => `${rows[i]}\n      ${l.title}`);
   for (const e of list.errors) {
     lines.push(`✘ ${e.id}: this lab file does not load`);
     for (const i of e.issues) lines.push(`    ${i.file}:${i.line}:${i.column}: ${i.message}`);
@@ -220,38 +365,53 @@ async function formatStatus(status: LabStatus, call: Call): Promise<string> {
   ];
   if (step.actions.length) {
     lines.push('Actions (`microlab lab do ID`):');
-    for (const a of step.actions)
-      lines.push(
-        `  ${a.id.padEnd(16)} ${a.label}${a.action.kind === 'terminal' ? ' (in the app, or `microlab shell`)' : ''}`,
-      );
+    lines.push(
+      ...table(
+        step.actions.map((a) => [
+          a.id,
+          `${a.label}${a.action.kind === 'terminal' ? ' (in the app, or `microlab shell`)' : ''}`,
+        ]),
+        { indent: '  ' },
+      ),
+    );
   }
   if (step.predict.length) {
     const recorded = status.current?.predictions ?? {};
     lines.push('Predict first (`microlab lab answer ID ANSWER`; final once recorded):');
-    for (const q of step.predict)
-      lines.push(
-        `  ${q.id.padEnd(16)} ${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}${recorded[q.id] ? `  → you predicted: ${recorded[q.id]!.answer}` : ''}`,
-      );
+    lines.push(
+      ...table(
+        step.predict.map((q) => [
+          q.id,
+          `${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}${recorded[q.id] ? `  → you predicted: ${recorded[q.id]!.answer}` : ''}`,
+        ]),
+        { indent: '  ' },
+      ),
+    );
   }
   if (step.explain.length)
     lines.push(
       'Then explain (`microlab lab answer ID TEXT`, once the step passed):',
-      ...step.explain.map((q) => `  ${q.id.padEnd(16)} ${q.text.trim()}`),
+      ...table(
+        step.explain.map((q) => [q.id, q.text.trim()]),
+        { indent: '  ' },
+      ),
     );
   if (step.questions.length) {
     lines.push('Questions (`microlab lab answer ID ANSWER`):');
-    for (const q of step.questions)
-      lines.push(`  ${q.id.padEnd(16)} ${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}`);
+    lines.push(
+      ...table(
+        step.questions.map((q) => [
+          q.id,
+          `${q.text.trim()}${q.choices ? ` [${q.choices.join(' | ')}]` : ''}`,
+        ]),
+        { indent: '  ' },
+      ),
+    );
   }
   lines.push('Checks (`microlab lab check`):', ...step.checks.map((c) => `  - ${c.description}`));
   if (detail.workspace.files.length || step.views.includes('editor'))
     lines.push(`Workspace: ${detail.workspace.dir}`);
   return lines.join('\n') + '\n';
-}
-
-/** "1 check", "3 checks". */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function formatCheck(report: CheckReport): string {
@@ -296,17 +456,23 @@ function formatSummary(summary: LabSummary): string {
 }
 
 function formatClass(rows: ClassRow[]): string {
-  const lines = [
-    `${'STUDENT'.padEnd(16)} ${'LAB'.padEnd(26)} ${'STEP'.padEnd(14)} ${'OUTCOME'.padEnd(8)} CHECKS HINTS  MEASUREMENTS`,
-    ...rows.map(
-      (r) =>
-        `${(r.studentId ? `${r.student} (${r.studentId})` : r.student).padEnd(16)} ${r.lab.padEnd(26)} ${r.step.padEnd(14)} ${r.outcome.padEnd(8)} ${String(r.attempts).padStart(6)} ${String(r.hintsShown).padStart(5)}  ${Object.entries(
-          r.measurements,
-        )
+  const lines = table(
+    [
+      ['STUDENT', 'LAB', 'STEP', 'OUTCOME', 'CHECKS', 'HINTS', 'MEASUREMENTS'],
+      ...rows.map((r) => [
+        r.studentId ? `${r.student} (${r.studentId})` : r.student,
+        r.lab,
+        r.step,
+        r.outcome,
+        r.attempts,
+        r.hintsShown,
+        Object.entries(r.measurements)
           .map(([k, v]) => `${k}=${v}`)
-          .join(' ')}`,
-    ),
-  ];
+          .join(' '),
+      ]),
+    ],
+    { align: ['left', 'left', 'left', 'left', 'right', 'right'], gap: [' ', ' ', ' ', ' ', ' ', '  '] },
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -344,12 +510,20 @@ function formatReport(report: ClassReport): string {
     lines.push(
       '',
       `${lab.title} [${lab.lab}] (${lab.quadrant.app} × ${lab.quadrant.network}): ${lab.started} of ${n} started, ${lab.completed} completed`,
-      `  ${'STEP'.padEnd(22)} ${'DONE'.padStart(7)} ${'SHOW ME'.padStart(7)} ${'MEDIAN TIME'.padStart(12)}  HINTS`,
+      ...table(
+        [
+          ['STEP', 'DONE', 'SHOW ME', 'MEDIAN TIME', 'HINTS'],
+          ...lab.steps.map((s) => [
+            `${s.id}${s.optional ? ' (opt.)' : ''}`,
+            `${s.done}/${n}`,
+            s.solved,
+            duration(s.medianSeconds),
+            `${s.hints}${s.hints ? ` (${plural(s.studentsWithHints, 'student')})` : ''}`,
+          ]),
+        ],
+        { indent: '  ', align: ['left', 'right', 'right', 'right'], gap: [' ', ' ', ' ', '  '] },
+      ),
     );
-    for (const s of lab.steps)
-      lines.push(
-        `  ${`${s.id}${s.optional ? ' (opt.)' : ''}`.padEnd(22)} ${`${s.done}/${n}`.padStart(7)} ${String(s.solved).padStart(7)} ${duration(s.medianSeconds).padStart(12)}  ${s.hints}${s.hints ? ` (${plural(s.studentsWithHints, 'student')})` : ''}`,
-      );
     const measured = lab.measures.filter((m) => m.spread.n > 0);
     if (measured.length) {
       lines.push('  Measures (median, range, students):');
@@ -369,14 +543,17 @@ function formatReport(report: ClassReport): string {
     lines.push('', 'The 2×2 (class medians; range and students in brackets):');
     for (const c of cells) {
       lines.push(`  ${c.app} × ${c.network}${c.labs.length ? `  [${c.labs.join(', ')}]` : ''}`);
-      for (const [attacker, f] of Object.entries(c.attackers))
-        lines.push(
-          `    ${attacker.padEnd(13)} ${
+      lines.push(
+        ...table(
+          Object.entries(c.attackers).map(([attacker, f]) => [
+            attacker,
             f
               ? `workloads ${spread(f.workloads)}, databases ${spread(f.databases)}, data domains ${spread(f.domains)}`
-              : 'not measured'
-          }`,
-        );
+              : 'not measured',
+          ]),
+          { indent: '    ' },
+        ),
+      );
     }
   }
   if (report.written) lines.push('', `wrote ${report.written.json} and ${report.written.csv}`);

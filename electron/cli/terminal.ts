@@ -1,5 +1,5 @@
 /**
- * `microlab shell` and `microlab exec`: a terminal session in the user's own terminal, over
+ * `microlab shell WORKLOAD` and `microlab exec WORKLOAD -- CMD...`: a terminal session in the user's own terminal, over
  * the same API the Terminal panel uses. shell puts the local terminal in raw mode (every key,
  * Ctrl-C included, goes to the remote shell), follows its size on SIGWINCH and restores it
  * at the end; exec passes its standard input to the command byte for byte and closes it at end
@@ -11,7 +11,87 @@ import { StringDecoder } from 'node:string_decoder';
 import type { LocalApi } from '../api/local';
 import type { TerminalExit } from '../api/terminal';
 import { inputPieces, MAX_INPUT_CHARS } from '../api/terminal-input';
-import type { TerminalCommand } from './terminal-args';
+import type { Cli } from './program';
+import { UsageError, wholeNumber, workloadName } from './values';
+
+export interface TerminalCommandTarget {
+  workload: string;
+  replica?: number;
+  firewall: boolean;
+}
+
+export type TerminalCommand =
+  ({ name: 'shell' } & TerminalCommandTarget) | ({ name: 'exec'; command: string[] } & TerminalCommandTarget);
+
+export function terminalCommands(cli: Cli): void {
+  const { program } = cli;
+  const replica = [
+    '--replica <N>',
+    'which replica, 1 to 100 (default 1)',
+    wholeNumber('--replica', 1, 100),
+  ] as const;
+  const firewall = [
+    '--firewall',
+    "in its firewall instead (root, NET_ADMIN: nft list ruleset): the pod's holder, or behind the perimeter the router",
+  ] as const;
+
+  cli
+    .command(
+      program,
+      'shell',
+      "a shell in a workload (as its app's user) or, with --firewall, in its firewall",
+    )
+    .argument('<WORKLOAD>', 'a workload, e.g. catalog', workloadName)
+    .option(...firewall)
+    .option(...replica)
+    .action((workload, o) =>
+      cli.done(
+        {
+          name: 'shell',
+          workload,
+          firewall: Boolean(o.firewall),
+          ...(o.replica !== undefined ? { replica: o.replica } : {}),
+        },
+        (c, rt) => runTerminal(rt.api, c),
+      ),
+    );
+
+  const exec = cli
+    .command(program, 'exec', 'run one command there, print its output, pass its exit code on')
+    .argument('<WORKLOAD>', 'a workload, e.g. catalog', workloadName)
+    .argument('[CMD...]', 'the command and its arguments, after --')
+    .option(...firewall)
+    .option(...replica)
+    .action((workload, words, o) => {
+      // Everything after -- is the command's, options included; a word before it is a mistake.
+      const raw = cli.words;
+      const dashes = raw.indexOf('--');
+      const command = dashes === -1 ? [] : raw.slice(dashes + 1);
+      if (words.length > command.length)
+        throw new UsageError(`put the command after --: exec ${workload} -- ${words.join(' ')}`);
+      if (!command.length) throw new UsageError(`exec needs a command after --: exec ${workload} -- id`);
+      cli.done(
+        {
+          name: 'exec',
+          workload,
+          firewall: Boolean(o.firewall),
+          ...(o.replica !== undefined ? { replica: o.replica } : {}),
+          command,
+        },
+        (c, rt) => runTerminal(rt.api, c),
+      );
+    });
+  cli.synopsis(exec, 'exec WORKLOAD [--firewall] [--replica N] -- CMD...');
+}
+
+/** Runs a shell or exec, then closes the API (its sessions end with this process). */
+async function runTerminal(api: LocalApi, command: TerminalCommand): Promise<number> {
+  try {
+    return await runTerminalCommand(api, command);
+  } finally {
+    api.close();
+  }
+}
 
 export interface TerminalIo {
   stdin: NodeJS.ReadStream;

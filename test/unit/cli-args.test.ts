@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from '../../electron/cli/args';
+import { parseCommand } from '../../electron/cli/commands';
+import { UsageError } from '../../electron/cli/values';
 
 describe('microlab CLI arguments', () => {
   it.each([
-    [[], { name: 'help', topic: undefined }],
-    [['--help'], { name: 'help', topic: undefined }],
+    [[], { name: 'help', topic: [] }],
+    [['--help'], { name: 'help', topic: [] }],
+    [['help', 'policy', 'apply'], { name: 'help', topic: ['policy', 'apply'] }],
+    [['images', 'list'], { name: 'images-ls', json: false }],
     [['--version'], { name: 'version' }],
     [['doctor'], { name: 'doctor', json: false }],
     [['doctor', '--json'], { name: 'doctor', json: true }],
@@ -24,16 +27,20 @@ describe('microlab CLI arguments', () => {
   });
 
   it.each([
-    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['frobnicate'], "unknown command 'frobnicate'"],
     [['images'], 'images needs a command: ls, prepare, import or export'],
     [['images', 'rm'], 'unknown images command "rm"'],
-    [['images', 'import'], 'images import needs a FILE'],
+    [
+      ['images', 'import'],
+      'images import needs FILE (a bundle written by `images export`): microlab images import FILE',
+    ],
     [['images', 'import', 'a.tar', 'b.tar'], 'unexpected argument "b.tar"'],
-    [['images', 'prepare', '--bundle'], "Option '--bundle <value>' argument missing"],
-    [['doctor', '--jsn'], "Unknown option '--jsn'"],
+    [['images', 'prepare', '--bundle'], "option '--bundle <FILE>' argument missing"],
+    [['doctor', '--jsn'], "unknown option '--jsn'"],
     [['status', 'now'], 'unexpected argument "now"'],
-    [['web', '--port', '0'], '--port must be a number from 1 to 65535, not "0"'],
-    [['web', '--port', 'http'], '--port must be a number from 1 to 65535, not "http"'],
+    [['web', '--port', '0'], '--port must be a whole number from 1 to 65535, not "0"'],
+    [['web', '--port', 'http'], '--port must be a whole number from 1 to 65535, not "http"'],
+    [['help', 'frobnicate'], 'unknown command "frobnicate"'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from '../../electron/cli/args';
+import { parseCommand } from '../../electron/cli/commands';
+import { UsageError } from '../../electron/cli/values';
 
 describe('microlab student and class arguments', () => {
   it.each([
@@ -26,13 +27,15 @@ describe('microlab student and class arguments', () => {
   });
 
   it.each([
-    [['student', 'set'], 'student set needs your NAME'],
-    [['student', 'set', '--id', 's1'], 'student set needs your NAME'],
+    [['student', 'set'], 'student set needs NAME'],
+    [['student', 'set', '--id', 's1'], 'student set needs NAME'],
+    [['student', 'set', ' '], 'student set needs your NAME'],
     [['student', 'forget'], 'unknown student command "forget"'],
-    [['class', 'report'], 'class report needs one or more exported progress FILES'],
-    [['class', 'report', 'a.json', '--out', ' '], '--out needs a folder'],
+    [['class', 'report'], 'class report needs FILES'],
+    [['class', 'report', 'a.json', '--out', ' '], '--out must not be blank'],
     [['class', 'guide', 'x'], 'unexpected argument "x"'],
-    [['class', 'host'], 'class needs a command'],
+    [['class'], 'class needs a command: summary, report or guide'],
+    [['class', 'host'], 'unknown class command "host"'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, parseDuration, parseMix, UsageError } from '../../electron/cli/args';
+import { parseCommand } from '../../electron/cli/commands';
+import { parseDuration, parseMix, UsageError } from '../../electron/cli/values';
 
 describe('microlab up / scale / upgrade', () => {
   it.each([
@@ -19,21 +20,25 @@ describe('microlab up / scale / upgrade', () => {
   });
 
   it.each([
-    [['up'], 'up needs a deployment: monolith or microservices'],
+    [['up'], 'up needs DEPLOYMENT (monolith or microservices): microlab up DEPLOYMENT'],
     [['up', 'mainframe'], 'up needs a deployment: monolith or microservices'],
     [['up', 'monolith', '--port', '70000'], '--port must be a whole number from 0 to 65535, not "70000"'],
-    [['scale', 'catalog'], 'scale needs a SERVICE and a number: scale catalog 3'],
+    [['scale', 'catalog'], 'scale needs N (replicas, 1 to 10): microlab scale SERVICE N'],
     [
       ['scale', 'catalog', 'three'],
       'the number of replicas must be a whole number from 1 to 10, not "three"',
     ],
     [['scale', 'catalog', '0'], 'the number of replicas must be a whole number from 1 to 10, not "0"'],
-    [['upgrade', 'catalog'], 'upgrade needs --version V'],
-    [['upgrade', '--version', '2'], 'upgrade needs a SERVICE: upgrade catalog --version 2'],
+    [['upgrade', 'catalog'], "required option '--version <V>' not specified"],
+    [
+      ['upgrade', '--version', '2'],
+      'upgrade needs SERVICE (a microservice, or shop/app for the monolith): microlab upgrade SERVICE',
+    ],
     [['scale', 'catalog', '3', '--cpus', '8'], '--cpus must be a number from 0.05 to 4 (cores), not "8"'],
     [['upgrade', 'catalog', '--version', '5'], '--version must be a whole number from 1 to 4, not "5"'],
   ])('%j is a usage error', (argv, message) => {
-    expect(() => parseCommand(argv)).toThrow(new UsageError(message));
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
   });
 });
 
@@ -93,7 +98,7 @@ describe('microlab load', () => {
       ['load', '--rate', '5', '--duration', '10', '--p95', '300'],
       '--p95 and --max-errors bound a capacity search: add --find-capacity',
     ],
-    [['load', '--find-capacity', '--p95', '0'], '--p95 must be a number above 0 to 60000, not "0"'],
+    [['load', '--find-capacity', '--p95', '0'], '--p95 must be a number above 0 and at most 60000, not "0"'],
     [
       ['load', '--rate', '0', '--duration', '10'],
       '--rate must be a number above 0 and at most 1000, not "0"',
@@ -107,7 +112,8 @@ describe('microlab load', () => {
       '--mix: unknown scenario "shop" (use browse, cart, checkout, account, search, signup)',
     ],
   ])('%j is a usage error', (argv, message) => {
-    expect(() => parseCommand(argv)).toThrow(new UsageError(message));
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
   });
 
   it('parses durations and mixes', () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, USAGE, UsageError } from '../../electron/cli/args';
+import { buildCli, parseCommand } from '../../electron/cli/commands';
+import { UsageError } from '../../electron/cli/values';
+
+const USAGE = buildCli().usage();
 
 describe('firewall commands', () => {
   it.each([
@@ -47,23 +50,29 @@ describe('firewall commands', () => {
 
   it.each([
     [['policy'], /policy needs a command/],
-    [['policy', 'apply'], /needs a FILE/],
-    [['policy', 'apply', 'p.yaml', '--mode', 'audit'], /--mode is monitor, enforce or off/],
+    [['policy', 'apply'], /policy apply needs FILE/],
+    [
+      ['policy', 'apply', 'p.yaml', '--mode', 'audit'],
+      /'audit' is invalid. Allowed choices are monitor, enforce, off/,
+    ],
     [['policy', 'apply', 'a.yaml', 'b.yaml'], /unexpected argument "b.yaml"/],
-    [['policy', 'explain', 'web', 'db'], /needs SRC DST PORT/],
+    [['policy', 'explain', 'web', 'db'], /policy explain needs PORT/],
     [['policy', 'explain', 'web', 'db', '70000'], /PORT must be 1-65535/],
     [['policy', 'explain', 'web', 'db', '80/icmp'], /PORT must be/],
     [['policy', 'remove'], /unknown policy command "remove"/],
     [['flows', '--since', 'yesterday'], /--since must be a time/],
     [['flows', '--limit', '0'], /--limit must be a whole number/],
     [['probe', '--timeout', '60'], /--timeout must be a whole number from 1 to 10/],
-    [['counters', '--bogus'], /Unknown option '--bogus'/],
-    [['blast-radius'], /blast-radius needs a WORKLOAD/],
+    [['counters', '--bogus'], /unknown option '--bogus'/],
+    [['blast-radius'], /blast-radius needs WORKLOAD/],
     [['blast-radius', 'jumpbox', 'shop'], /unexpected argument "shop"/],
     [['blast-radius', 'Jump Box'], /WORKLOAD is a workload's name/],
-    [['blast-radius', 'jumpbox', '--timeout', '0.1'], /--timeout must be seconds from 0.2 to 10/],
-    [['blast-radius', 'jumpbox', '--timeout', 'soon'], /--timeout must be seconds/],
-    [['blast-radius', 'jumpbox', '--verbose'], /Unknown option '--verbose'/],
+    [
+      ['blast-radius', 'jumpbox', '--timeout', '0.1'],
+      /--timeout must be a number from 0.2 to 10 \(seconds\), not "0.1"/,
+    ],
+    [['blast-radius', 'jumpbox', '--timeout', 'soon'], /--timeout must be a number/],
+    [['blast-radius', 'jumpbox', '--verbose'], /unknown option '--verbose'/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

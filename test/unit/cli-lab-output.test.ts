@@ -6,16 +6,19 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CheckReport, LabSummary } from '../../electron/api/contract';
-import { runLabCommand } from '../../electron/cli/lab';
+import { parse } from '../../electron/cli/commands';
+import type { Runtime } from '../../electron/cli/program';
 import { describeCheck } from '../../electron/labs/checks';
 import { CheckSchema } from '../../electron/labs/format';
 
-async function printed(command: Parameters<typeof runLabCommand>[0], answers: Record<string, unknown>) {
+/** Runs `microlab ARGV` as its definition parses it, against canned answers. */
+async function printed(argv: string[], answers: Record<string, unknown>) {
   const out = new PassThrough();
   let text = '';
   out.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const call = ((method: string) => Promise.resolve(answers[method])) as Parameters<typeof runLabCommand>[1];
-  const code = await runLabCommand(command, call, () => Promise.resolve(0), out);
+  const call = ((method: string) => Promise.resolve(answers[method])) as Runtime['call'];
+  const rt = { call, out, err: out, follow: () => Promise.resolve(0) } as unknown as Runtime;
+  const code = await parse(argv).run(rt);
   return { code, text };
 }
 
@@ -35,13 +38,13 @@ function report(step: number, steps: number): CheckReport {
 
 describe('microlab lab check', () => {
   it('on a step before the last, points to lab next', async () => {
-    const { code, text } = await printed({ name: 'lab-check', json: false }, { 'labs:check': report(2, 3) });
+    const { code, text } = await printed(['lab', 'check'], { 'labs:check': report(2, 3) });
     expect(code).toBe(0);
     expect(text).toContain('Step 2 passed. `microlab lab next` moves on.');
   });
 
   it('on the last step, says the lab is complete and where the summary is', async () => {
-    const { text } = await printed({ name: 'lab-check', json: false }, { 'labs:check': report(3, 3) });
+    const { text } = await printed(['lab', 'check'], { 'labs:check': report(3, 3) });
     expect(text).toContain('Step 3 passed. That was the last step: the lab is complete.');
     expect(text).toContain('microlab lab summary');
     expect(text).not.toContain('moves on');
@@ -61,10 +64,7 @@ describe('microlab lab summary', () => {
         { id: 'b', title: 'Two', outcome: 'solved', attempts: 3, hintsShown: 0 },
       ],
     } as unknown as LabSummary;
-    const { text } = await printed(
-      { name: 'lab-summary', lab: 'monolith-flat', json: false },
-      { 'labs:summary': summary },
-    );
+    const { text } = await printed(['lab', 'summary', 'monolith-flat'], { 'labs:summary': summary });
     expect(text).toContain('1 check, 1 hint, 12 s');
     expect(text).toContain('3 checks, 0 hints');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from '../../electron/cli/args';
+import { parseCommand } from '../../electron/cli/commands';
+import { UsageError } from '../../electron/cli/values';
 
 describe('microlab shell and exec', () => {
   it.each([
@@ -27,16 +28,16 @@ describe('microlab shell and exec', () => {
   });
 
   it.each([
-    [['shell'], 'shell needs a WORKLOAD: shell catalog'],
+    [['shell'], 'shell needs WORKLOAD (a workload, e.g. catalog): microlab shell WORKLOAD'],
     [['exec', 'catalog'], 'exec needs a command after --: exec catalog -- id'],
     [['exec', 'catalog', '--'], 'exec needs a command after --'],
     [['exec', 'catalog', 'id'], 'put the command after --: exec catalog -- id'],
     [['shell', 'catalog', 'extra'], 'unexpected argument "extra"'],
-    [['shell', 'catalog', '--', 'id'], 'shell takes no command: use exec WORKLOAD -- CMD...'],
-    [['shell', 'Catalog'], '"Catalog" is not a workload name'],
+    [['shell', 'catalog', '--', 'id'], 'shell takes no command: nothing goes after --'],
+    [['shell', 'Catalog'], 'WORKLOAD is a workload\'s name (like catalog), not "Catalog"'],
     [['shell', 'catalog', '--replica', '0'], '--replica must be a whole number from 1 to 100, not "0"'],
     [['shell', 'catalog', '--replica', 'two'], '--replica must be a whole number'],
-    [['shell', 'catalog', '--user', 'root'], "Unknown option '--user'"],
+    [['shell', 'catalog', '--user', 'root'], "unknown option '--user'"],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/api/dispatch';
 import type { KubernetesExport } from '../../electron/api/export';
-import { parseCommand, USAGE, UsageError } from '../../electron/cli/args';
+import { buildCli, parseCommand } from '../../electron/cli/commands';
+import { UsageError } from '../../electron/cli/values';
 import { formatStream, runExportCommand } from '../../electron/cli/export';
 import { createServices } from '../../electron/services';
 
@@ -72,11 +73,11 @@ describe('export kubernetes: the grammar', () => {
   });
 
   it.each([
-    [['export'], 'export needs a format: kubernetes'],
-    [['export', 'helm'], 'unknown export "helm"'],
-    [['export', 'kubernetes', '--to', 'istio'], '--to is calico, cilium, networkpolicy'],
+    [['export'], 'export needs a command: kubernetes'],
+    [['export', 'helm'], 'unknown export command "helm"'],
+    [['export', 'kubernetes', '--to', 'istio'], 'Allowed choices are calico, cilium, networkpolicy'],
     [['export', 'kubernetes', '--namespace', 'Shop'], '--namespace is a DNS label'],
-    [['export', 'kubernetes', '--deployment', 'mesh'], '--deployment is monolith or microservices'],
+    [['export', 'kubernetes', '--deployment', 'mesh'], 'Allowed choices are monolith, microservices'],
     [['export', 'kubernetes', '--policy', 'p.yaml', '--no-policy'], 'exclude each other'],
     [['export', 'kubernetes', 'extra'], 'extra'],
   ])('refuses %j', (argv, message) => {
@@ -95,7 +96,7 @@ describe('export kubernetes: the grammar', () => {
       '--in-cluster-only',
       '--apply',
     ])
-      expect(USAGE).toContain(option);
+      expect(buildCli().usage()).toContain(option);
   });
 
   it('says --apply is not available, and exports nothing', async () => {
