@@ -6,6 +6,8 @@ import path from 'node:path';
 import { Option } from '@commander-js/extra-typings';
 import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
 import type { KubernetesExport } from '../api/export';
+import { DEPLOYMENTS } from '../api/vocabulary';
+import type { DeploymentName } from '../api/vocabulary';
 import { EXPORT_TARGETS } from '../export/types';
 import type { ExportTarget } from '../export/types';
 import { printJson } from './output';
@@ -18,7 +20,7 @@ export interface ExportCommand {
   namespace?: string;
   out?: string;
   registry?: string;
-  deployment?: 'monolith' | 'microservices';
+  deployment?: DeploymentName;
   policy?: string;
   noPolicy: boolean;
   rejectAsDeny: boolean;
@@ -52,10 +54,7 @@ export function exportCommands(cli: Cli): void {
     .option('-o, --out <DIR>', 'write the files under DIR instead of printing them')
     .option('--registry <PREFIX>', 'where a cluster pulls the shop image from')
     .addOption(
-      new Option('--deployment <DEPLOYMENT>', 'this shape instead of the running one').choices([
-        'monolith',
-        'microservices',
-      ] as const),
+      new Option('--deployment <DEPLOYMENT>', 'this shape instead of the running one').choices(DEPLOYMENTS),
     )
     .option('--policy <FILE>', 'this policy instead of the one in force')
     .option('--no-policy', 'the shop alone, without a policy')
