@@ -1,7 +1,7 @@
 /**
  * The layer rule of DESIGN.md / README "How it is built", checked by `npm run lint`:
  *
- *   edges (cli, main.ts, preload.ts, bench)  ->  services/  ->  labs/ (the lab runner)  ->  api/
+ *   edges (cli, main.ts, preload.ts, bench)  ->  services/, class/ (the live class)  ->  labs/ (the lab runner)  ->  api/
  *     ->  probe/, export/  ->  firewall/  ->  topology/ (domain)  ->  engine/
  *     ->  floor (errors, paths, tasks, wait, yaml-file)
  *
@@ -118,8 +118,24 @@ module.exports = {
       name: 'only-services-and-edges-use-the-runner',
       comment: 'the lab runner is wired by the services and driven through the API: nothing below the services imports it.',
       severity: 'error',
-      from: { path: '^(electron|renderer)/', pathNot: ['^electron/(labs|services)/', EDGES] },
+      from: { path: '^(electron|renderer)/', pathNot: ['^electron/(labs|services|class)/', EDGES] },
       to: { path: '^electron/labs/' },
+    },
+    {
+      name: 'class-stays-above-the-runner',
+      comment:
+        "class/ (the live class: its protocol, the host, the student's client) builds on the lab runner's progress and class report; only the services and the edges import it.",
+      severity: 'error',
+      from: { path: '^(electron|renderer)/', pathNot: ['^electron/(class|services)/', EDGES] },
+      to: { path: '^electron/class/' },
+    },
+    {
+      name: 'class-imports-no-domain-module',
+      comment:
+        'the live class sends and gathers lab progress: it imports the runner, the contract and the floor, never the engine, the topology, the firewall, the probe, the terminal, the export or the services.',
+      severity: 'error',
+      from: { path: '^electron/class/' },
+      to: { path: ['^electron/(engine|topology|firewall|probe|terminal|export|services)/', EDGES] },
     },
     {
       name: 'renderer-only-through-the-contract',

@@ -31,6 +31,20 @@ export default defineConfig({
             },
           ]
         : []),
+      // The other architecture's images, built and run emulated: only when asked (.ci/run's arm64 step).
+      ...(process.env.MICROLAB_ARM64 === '1'
+        ? [
+            {
+              test: {
+                name: 'arm64',
+                include: ['test/arm64/**/*.test.ts'],
+                fileParallelism: false,
+                testTimeout: 1_800_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
       // An engine restart: only when asked (.ci/run runs it last, on the dockerd it started).
       ...(process.env.MICROLAB_ENGINE_RESTART === '1'
         ? [

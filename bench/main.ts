@@ -1,12 +1,15 @@
 /**
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
  * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, capacity (lab 3's
- * capacity searches, also part of labs), pods, web-fuzz, export.
+ * capacity searches, also part of labs), pods, web-fuzz, export, class, footprint (the minimum
+ * laptop).
  */
+import { benchClass, runClassStudents } from './class';
 import { benchDeployments } from './deployments';
 import { benchExport } from './export';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
+import { benchFootprint } from './footprint';
 import { benchCapacity, benchLabs } from './labs';
 import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
@@ -24,7 +27,15 @@ const sections: Record<string, () => Promise<void>> = {
   pods: benchPods,
   'web-fuzz': benchWebFuzz,
   export: benchExport,
+  class: benchClass,
+  footprint: benchFootprint,
 };
+
+// The students' side of the class bench, in a process of its own (bench/class.ts).
+if (process.argv[2] === 'class-students') {
+  await runClassStudents(process.argv[3] ?? '');
+  process.exit(0);
+}
 
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);
 for (const name of chosen) {

@@ -6,7 +6,7 @@ import { build as viteBuild } from 'vite';
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   packages: 'external',
   sourcemap: true,
   logLevel: 'warning',
@@ -15,19 +15,19 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.js', format: 'esm' }),
   build({ ...common, entryPoints: ['bench/main.ts'], outfile: 'dist/bench.js', format: 'esm' }),
-  // The firewall agent runs in a container on our base image (Node 18): one self-contained file.
+  // The firewall agent runs in a container on our base image (Node 24, labs/images/base/node.json): one self-contained file.
   build({
     ...common,
     packages: 'bundle',
     entryPoints: ['electron/agent.ts'],
     outfile: 'dist/agent.cjs',
     format: 'cjs',
-    target: 'node18',
+    target: 'node24',
     minify: true,
     sourcemap: false,
     external: ['cpu-features', '*.node'],
   }),
-  // The shop, for its image (engine/shop-image.ts): one file for the base image's Node 18, pg included
+  // The shop, for its image (engine/shop-image.ts): one file for the base image's Node 24, pg included
   // (pg loads its optional native binding only when asked to).
   build({
     ...common,
@@ -35,7 +35,7 @@ await Promise.all([
     entryPoints: ['labs/shop/src/main.ts'],
     outfile: 'dist/shop.js',
     format: 'cjs',
-    target: 'node18',
+    target: 'node24',
     sourcemap: false,
     external: ['pg-native'],
     legalComments: 'none',

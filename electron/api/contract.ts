@@ -34,6 +34,7 @@ import type {
   WorkloadKind,
   WorkloadStatus,
 } from '../topology/types';
+import { ARCHITECTURES } from '../engine/types';
 import { exportMethods } from './export';
 import { DEPLOYMENTS, LAYOUTS, LOAD_SCENARIOS } from './vocabulary';
 import { firewallEventNames, firewallMethods } from './firewall';
@@ -235,13 +236,19 @@ const labMethods = {
   'student:set': method<typeof StudentSet, StudentInfo>(StudentSet),
 } as const;
 
+const ImagesPrepare = z
+  .object({
+    bundle: FilePath.optional(),
+    architectures: z.array(z.enum(ARCHITECTURES)).min(1).max(ARCHITECTURES.length).optional(),
+  })
+  .strict();
+
 export const methods = {
   'engine:doctor': method<typeof NoInput, DoctorReport>(NoInput),
   'engine:status': method<typeof NoInput, StatusReport>(NoInput),
   'images:list': method<typeof NoInput, ImageInfo[]>(NoInput),
-  'images:prepare': method<z.ZodObject<{ bundle: z.ZodOptional<typeof FilePath> }>, TaskInfo>(
-    z.object({ bundle: FilePath.optional() }).strict(),
-  ),
+  /** `architectures`: `amd64`, `arm64` (default: the engine's own); another is bootstrapped through QEMU. */
+  'images:prepare': method<typeof ImagesPrepare, TaskInfo>(ImagesPrepare),
   'images:import': method<z.ZodObject<{ file: typeof FilePath }>, TaskInfo>(
     z.object({ file: FilePath }).strict(),
   ),

@@ -2,6 +2,7 @@
  * Every command of `microlab`, gathered from their groups' definitions: the one place parsing,
  * help and the README's command tables are checked against.
  */
+import { classLiveCommands } from './class-live';
 import { deployCommands } from './deploy';
 import { exportCommands } from './export';
 import { firewallCommands } from './firewall';
@@ -19,6 +20,7 @@ export function buildCli(): Cli {
   firewallCommands(cli);
   terminalCommands(cli);
   labCommands(cli);
+  classLiveCommands(cli);
   exportCommands(cli);
   return cli;
 }

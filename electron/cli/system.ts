@@ -12,7 +12,7 @@ import { reconcileOnStart } from '../services';
 import { formatDeployment } from './deploy';
 import { printJson, table } from './output';
 import type { Cli } from './program';
-import { UsageError, wholeNumber } from './values';
+import { architectureList, UsageError, wholeNumber } from './values';
 
 const MARK = { pass: '✔', warn: '!', fail: '✘', skip: '-' } as const;
 
@@ -71,7 +71,7 @@ export function systemCommands(cli: Cli): void {
 
   const images = cli.group(program, 'images', 'the images the labs use');
   cli
-    .command(images, 'ls', 'the images the labs use, with sizes')
+    .command(images, 'ls', 'the images the labs use, with sizes and architectures')
     .alias('list')
     .option('--json', 'the images as JSON')
     .action((o) =>
@@ -85,13 +85,29 @@ export function systemCommands(cli: Cli): void {
   cli
     .command(images, 'prepare', 'provide every image the labs need (present, bundle, build, or offline)')
     .option('--bundle <FILE>', 'load them from a classroom bundle first')
+    .option(
+      '--arch <LIST>',
+      "architectures to prepare, e.g. amd64,arm64 (default: the engine's); another is built offline under QEMU",
+      architectureList,
+    )
     .action((o) =>
-      cli.done({ name: 'images-prepare', ...(o.bundle !== undefined ? { bundle: o.bundle } : {}) }, (c, rt) =>
-        rt.follow(() => rt.call('images:prepare', c.bundle ? { bundle: path.resolve(c.bundle) } : {})),
+      cli.done(
+        {
+          name: 'images-prepare',
+          ...(o.bundle !== undefined ? { bundle: o.bundle } : {}),
+          ...(o.arch !== undefined ? { architectures: o.arch } : {}),
+        },
+        (c, rt) =>
+          rt.follow(() =>
+            rt.call('images:prepare', {
+              ...(c.bundle ? { bundle: path.resolve(c.bundle) } : {}),
+              ...(c.architectures ? { architectures: c.architectures } : {}),
+            }),
+          ),
       ),
     );
   cli
-    .command(images, 'import', 'load a classroom bundle')
+    .command(images, 'import', "load the engine's own architecture from a classroom bundle")
     .argument('<FILE>', 'a bundle written by `images export`')
     .action((file) =>
       cli.done({ name: 'images-import', file }, (c, rt) =>
@@ -99,7 +115,7 @@ export function systemCommands(cli: Cli): void {
       ),
     );
   cli
-    .command(images, 'export', 'write every image the labs need to one file, for a classroom')
+    .command(images, 'export', 'write every image the labs need, of every architecture prepared, to one file')
     .argument('<FILE>', 'the bundle to write')
     .action((file) =>
       cli.done({ name: 'images-export', file }, (c, rt) =>
@@ -156,9 +172,10 @@ function imageRows(images: ImageInfo[]): string[] {
       i.present ? '✔' : '✘',
       i.name,
       i.present ? formatBytes(i.sizeBytes ?? 0) : 'missing',
+      i.architecture ?? '',
       `${i.role}${i.required ? '' : ' (not required)'}`,
     ]),
-    { align: ['left', 'left', 'right'], gap: [' ', '  ', '  '] },
+    { align: ['left', 'left', 'right'], gap: [' ', '  ', '  ', '  '] },
   );
 }
 

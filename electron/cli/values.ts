@@ -5,6 +5,8 @@
  */
 import { LOAD_SCENARIOS } from '../api/contract';
 import type { LoadScenario } from '../api/contract';
+import { parseArchitectures } from '../engine/arch';
+import type { Architecture } from '../engine/arch';
 
 /** Bad input on the command line: exit 2, with this message. */
 export class UsageError extends Error {}
@@ -19,6 +21,15 @@ export function wholeNumber(what: string, min: number, max: number): (text: stri
       );
     return n;
   };
+}
+
+/** A list of architectures, `amd64,arm64` (aliases such as `aarch64` accepted), in order. */
+export function architectureList(text: string): Architecture[] {
+  try {
+    return parseArchitectures(text);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 /**

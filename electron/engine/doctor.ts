@@ -15,7 +15,38 @@ import { fullPoolHint, planSubnets, subnetPool, takenRanges } from './subnets';
 
 const GiB = 1024 ** 3;
 const MIN_API_VERSION = '1.41';
-const NFT_TABLE = 'microlab_doctor';
+
+/**
+ * The engine memory the labs need, in GiB, from `npm run bench -- footprint`: the heaviest lab
+ * step (the microservices deployment segmented, catalog scaled to 2, under load) peaks at about
+ * 470 MiB over every container MicroLab runs; a third more for what a student adds, and 512 MiB
+ * for the engine's own VM (kernel, dockerd, containerd), rounded up to a whole GiB.
+ */
+export const MIN_ENGINE_MEMORY_GIB = 2;
+
+/**
+ * The firewall check the doctor runs, supplied by the firewall layer (firewall/features.ts):
+ * a shell script for a throwaway container with NET_ADMIN in a namespace of its own, and the
+ * reading of its output (exit code and combined stdout/stderr) as a finding.
+ */
+export interface FirewallCheck {
+  script: string;
+  read(output: string, exitCode: number): Omit<DoctorCheck, 'id' | 'title'>;
+}
+
+export interface DoctorOptions {
+  firewall: FirewallCheck;
+  /** The image the firewall check runs in; default the base image (tests use one with a fake `nft`). */
+  firewallImage?: string;
+}
+
+/** Docker reports Go's names (amd64, arm64); Podman and `uname` may say x86_64 or aarch64. */
+export function normalizeArch(arch: string): string {
+  const a = arch.trim().toLowerCase();
+  if (a === 'x86_64' || a === 'x86-64') return 'amd64';
+  if (a === 'aarch64' || a === 'arm64/v8') return 'arm64';
+  return a;
+}
 
 export function formatBytes(bytes: number): string {
   if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
@@ -46,7 +77,17 @@ async function check(
   }
 }
 
-export async function runDoctor(registry: EngineRegistry, project: string): Promise<DoctorReport> {
+/**
+ * Runs every check against the engine the registry finds. The firewall check runs only when the
+ * base image is present and built for the engine's architecture: an image of another
+ * architecture runs emulated, where nftables cannot work (QEMU's user-mode emulation refuses
+ * NETLINK_NETFILTER, multiarch/qemu-user-static#191), so that is reported as its own finding.
+ */
+export async function runDoctor(
+  registry: EngineRegistry,
+  project: string,
+  options: DoctorOptions,
+): Promise<DoctorReport> {
   const platform = `${process.platform}/${process.arch}`;
   let docker: Docker;
   let endpoint;
@@ -84,18 +125,32 @@ export async function runDoctor(registry: EngineRegistry, project: string): Prom
     },
     versionCheck(version),
     hostCheck(info),
+    memoryCheck(info),
   ];
   const images = await listImages(docker);
   const base = images.find((i) => i.name === baseImageName());
+  const engineArch = normalizeArch(version.Arch);
+  const architecture = await check('architecture', 'Lab images built for this engine', () =>
+    architectureCheck(docker, images, engineArch),
+  );
+  checks.push(architecture);
+  const firewall = () => {
+    if (!base?.present) return Promise.resolve(needsBase('the firewall check'));
+    if (architecture.status === 'fail')
+      return Promise.resolve({
+        status: 'fail' as const,
+        summary: `not tried: the lab images are not built for this engine's ${engineArch} (see "Lab images built for this engine")`,
+        hint: 'Fix the images first; the firewall check then runs natively.',
+      });
+    return nftablesCheck(docker, project, options);
+  };
   checks.push(
     ...(await Promise.all([
       check('disk', 'Free disk for images and containers', () =>
         diskCheck(docker, info, base?.present ?? false),
       ),
       check('images', 'Lab images', async () => imagesCheck(images)),
-      check('nftables', 'Per-workload firewall (nftables in a sidecar)', () =>
-        base?.present ? nftablesCheck(docker, project) : Promise.resolve(needsBase('the firewall check')),
-      ),
+      check('nftables', 'Per-workload firewall (nftables in a sidecar)', firewall),
       check('subnets', 'Lab subnet pool', () => subnetsCheck(docker)),
     ])),
   );
@@ -135,7 +190,7 @@ function versionCheck(version: Docker.DockerVersion): DoctorCheck {
 function hostCheck(info: Record<string, unknown>): DoctorCheck {
   const cpus = Number(info.NCPU);
   const memory = Number(info.MemTotal);
-  const low = cpus < 2 || memory < 3 * GiB;
+  const low = cpus < 2;
   return {
     id: 'host',
     title: 'Engine host',
@@ -150,9 +205,66 @@ function hostCheck(info: Record<string, unknown>): DoctorCheck {
     },
     ...(low
       ? {
-          hint: 'The microservices lab wants 2 CPUs and 3 GiB for the engine: raise them in Docker Desktop / Colima / Podman machine settings.',
+          hint: 'The microservices lab wants 2 CPUs for the engine: raise them in Docker Desktop (Settings > Resources), Colima (colima start --cpu 2) or Podman machine (podman machine set --cpus 2).',
         }
       : {}),
+  };
+}
+
+/** The engine's memory against what the heaviest lab step measured (MIN_ENGINE_MEMORY_GIB). */
+function memoryCheck(info: Record<string, unknown>): DoctorCheck {
+  const memory = Number(info.MemTotal);
+  const need = MIN_ENGINE_MEMORY_GIB * GiB;
+  // A VM reports a little less than its setting (its kernel keeps some back): 10% slack.
+  const low = !(memory >= need * 0.9);
+  return {
+    id: 'memory',
+    title: 'Engine memory',
+    status: low ? 'warn' : 'pass',
+    summary: `${formatBytes(memory)} for the engine; the heaviest lab step needs ${MIN_ENGINE_MEMORY_GIB} GiB`,
+    details: { memory: formatBytes(memory), needed: `${MIN_ENGINE_MEMORY_GIB} GiB` },
+    ...(low
+      ? {
+          hint: `Raise Docker Desktop's memory to ${MIN_ENGINE_MEMORY_GIB} GiB (Settings > Resources > Memory), or \`colima start --memory ${MIN_ENGINE_MEMORY_GIB}\`, or \`podman machine set --memory ${MIN_ENGINE_MEMORY_GIB * 1024}\`; on Linux the host itself has less: close other programs before the microservices lab.`,
+        }
+      : {}),
+  };
+}
+
+/**
+ * Each present lab image's architecture (its config's `Architecture`) against the engine's:
+ * another architecture runs emulated if at all, and nftables never does.
+ */
+async function architectureCheck(
+  docker: Docker,
+  images: Awaited<ReturnType<typeof listImages>>,
+  engineArch: string,
+): Promise<Omit<DoctorCheck, 'id' | 'title'>> {
+  const present = images.filter((i) => i.required && i.present);
+  if (!present.length)
+    return {
+      status: 'warn',
+      summary: `no lab image yet to compare with the engine's ${engineArch}`,
+      hint: 'Run `microlab images prepare`, or import the classroom bundle: `microlab images import FILE`.',
+    };
+  const archs = await Promise.all(
+    present.map(async (i) => {
+      const inspect = await docker.getImage(i.name).inspect();
+      return { name: i.name, arch: normalizeArch(inspect.Architecture ?? 'unknown') };
+    }),
+  );
+  const details = Object.fromEntries([['engine', engineArch], ...archs.map((a) => [a.name, a.arch])]);
+  const wrong = archs.filter((a) => a.arch !== engineArch);
+  if (!wrong.length)
+    return { status: 'pass', summary: `${archs.length} of ${archs.length} built for ${engineArch}`, details };
+  return {
+    status: 'fail',
+    summary: `${wrong.map((w) => `${w.name} is ${w.arch}`).join(', ')}; the engine runs ${engineArch}`,
+    details,
+    hint:
+      `Import the classroom bundle for ${engineArch}: \`microlab images import FILE\` with a bundle that holds ${engineArch} ` +
+      `(the instructor makes one with \`microlab images prepare --arch amd64,arm64\`, then \`microlab images export FILE\`), ` +
+      `or run \`microlab images prepare\` on this machine. Images of another architecture run emulated, and nftables does not work under emulation.`,
   };
 }
 
@@ -216,48 +328,29 @@ function imagesCheck(images: Awaited<ReturnType<typeof listImages>>) {
 
 /**
  * The firewall's premise, tried for real: a throwaway workload with no capabilities, and a
- * sidecar sharing its network namespace with NET_ADMIN only, which loads a table and lists it.
+ * sidecar sharing its network namespace with NET_ADMIN only, which runs the firewall layer's
+ * probe there (every construct the compiler emits, and a conntrack deletion).
  */
-async function nftablesCheck(docker: Docker, project: string) {
+async function nftablesCheck(docker: Docker, project: string, options: DoctorOptions) {
   const suffix = Math.random().toString(36).slice(2, 8);
+  const image = options.firewallImage ?? baseImageName();
   const workload = await docker.createContainer({
     name: `microlab-doctor-${suffix}`,
-    Image: baseImageName(),
+    Image: image,
     Cmd: ['sleep', '60'],
     Labels: labelsFor(project, 'doctor', { workload: 'doctor', transient: true }),
     HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'] },
   });
   try {
     await workload.start();
-    const rules = [
-      `table inet ${NFT_TABLE} {`,
-      '  chain input {',
-      '    type filter hook input priority 0; policy accept;',
-      '    tcp dport 9 counter drop comment "doctor"',
-      '  }',
-      '}',
-    ].join('\n');
     const result = await runToCompletion(docker, {
       name: `microlab-doctor-${suffix}-fw`,
-      Image: baseImageName(),
-      Cmd: ['sh', '-c', `nft -f - <<'EOF'\n${rules}\nEOF\nnft list table inet ${NFT_TABLE}`],
+      Image: image,
+      Cmd: ['sh', '-c', options.firewall.script],
       Labels: labelsFor(project, 'doctor-sidecar', { workload: 'doctor', transient: true }),
       HostConfig: { NetworkMode: `container:${workload.id}`, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'] },
     });
-    if (result.exitCode !== 0 || !result.output.includes(`table inet ${NFT_TABLE}`)) {
-      return {
-        status: 'fail' as const,
-        summary: `the sidecar could not load an nftables table (exit ${result.exitCode}): ${result.output.trim().slice(0, 300)}`,
-        hint:
-          process.platform === 'linux'
-            ? 'The kernel needs nf_tables: sudo modprobe nf_tables, and the engine must allow NET_ADMIN for containers.'
-            : "Your engine's VM kernel lacks nf_tables: update Docker Desktop / Colima / Podman machine.",
-      };
-    }
-    return {
-      status: 'pass' as const,
-      summary: "a sidecar with NET_ADMIN loaded and listed a table in an unprivileged workload's namespace",
-    };
+    return options.firewall.read(result.output, result.exitCode);
   } finally {
     await workload.remove({ force: true }).catch(() => undefined);
   }

@@ -3,26 +3,37 @@
  *   1. already present in the engine;
  *   2. a classroom bundle (`images import FILE`, or `prepare --bundle FILE`);
  *   3. built from labs/images/base/Dockerfile, when the engine can pull debian:bookworm-slim;
- *   4. bootstrapped offline with debootstrap (a Linux host, as root), then imported.
+ *   4. bootstrapped offline with debootstrap (a Linux host, as root), then loaded.
+ * Another architecture than the engine's (`prepare --arch amd64,arm64`, for a classroom bundle)
+ * is bootstrapped offline through QEMU's emulation, and named with its architecture as a tag
+ * suffix (arch.ts). Every image runs the LTS Node of labs/images/base/node.json.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { ImageInfo } from './types';
 import { ApiError } from '../errors';
 import type { TaskContext } from '../tasks';
 import { throwIfAborted } from '../tasks';
 import { runToCompletion } from './containers';
-import { lines } from './streams';
 import { labsDir } from '../paths';
 import { APP_VERSION, IMAGE_LABEL, imageLabelsFor, labelsFor } from './labels';
 import { provideShopImage, shopImageName } from './shop-image';
+import {
+  ARCHITECTURES,
+  architectureImageName,
+  engineArchitecture,
+  imageArchitecture,
+  normalizeArchitecture,
+} from './arch';
+import { bootstrapTree, debootstrapUnavailable } from './bootstrap';
+import { exportGroups, followStream, importBundle, writeBundle } from './bundle';
+import { provideNodeBinary } from './node-runtime';
+
+export { importBundle } from './bundle';
+export { debootstrapCacheDir, debootstrapUnavailable } from './bootstrap';
 
 export const BASE_REPOSITORY = 'microlab/base';
 export const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
@@ -54,8 +65,23 @@ export function shortImageName(tag: string): string {
   return tag.replace(/^(localhost|docker\.io)\//, '');
 }
 
+/**
+ * The lab images in the engine (found by their label), the required ones first (absent ones
+ * too), each with its size and its architecture (from its config, `amd64`, `arm64`).
+ */
 export async function listImages(docker: Docker): Promise<ImageInfo[]> {
   const labeled = await docker.listImages({ filters: { label: [IMAGE_LABEL.project] } });
+  const architectures = new Map(
+    await Promise.all(
+      labeled.map(async (image) => {
+        const info = await docker
+          .getImage(image.Id)
+          .inspect()
+          .catch(() => undefined);
+        return [image.Id, info ? normalizeArchitecture(info.Architecture) : undefined] as const;
+      }),
+    ),
+  );
   const byName = new Map<string, ImageInfo>();
   for (const image of labeled) {
     for (const tag of image.RepoTags ?? []) {
@@ -67,6 +93,7 @@ export async function listImages(docker: Docker): Promise<ImageInfo[]> {
         id: image.Id,
         sizeBytes: image.Size,
         created: new Date(image.Created * 1000).toISOString(),
+        architecture: architectures.get(image.Id),
         required: false,
       });
     }
@@ -79,6 +106,30 @@ export async function listImages(docker: Docker): Promise<ImageInfo[]> {
   return [...required, ...[...byName.values()].sort((a, b) => a.name.localeCompare(b.name))];
 }
 
+/**
+ * Writes every architecture prepared here (the lab images under their names for each
+ * architecture, see architectureImageName), or only `names`, to one bundle file (bundle.ts).
+ * Returns `name (arch)` for each image written. Errors: `images-missing`.
+ */
+export async function exportBundle(
+  docker: Docker,
+  file: string,
+  ctx: TaskContext,
+  names?: string[],
+): Promise<string[]> {
+  let chosen = names;
+  if (!chosen) {
+    const native = await engineArchitecture(docker);
+    const required = requiredImages().map((i) => i.name);
+    chosen = [];
+    for (const arch of ARCHITECTURES) {
+      const here = required.map((n) => architectureImageName(n, arch, native));
+      if (arch === native || (await imageExists(docker, here[0]!))) chosen.push(...here);
+    }
+  }
+  return writeBundle(docker, file, await exportGroups(docker, chosen), ctx);
+}
+
 async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
@@ -89,144 +140,21 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   }
 }
 
-/** Reads a Docker JSON-lines progress stream to its end; rejects on an error line. */
-function followStream(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onLine?: (line: Record<string, unknown>) => void,
-) {
-  return new Promise<Record<string, unknown>[]>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, lines: Record<string, unknown>[]) => {
-        if (err) return reject(err);
-        const failed = lines.find((l) => l.error || l.errorDetail);
-        if (failed) return reject(new Error(String(failed.error ?? JSON.stringify(failed.errorDetail))));
-        resolve(lines);
-      },
-      onLine,
-    );
-  });
-}
-
-/** Counts the bytes that flow through, reporting them as progress. */
-function byteCounter(ctx: TaskContext, totalBytes?: number): Transform {
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      ctx.progress({ bytes, totalBytes });
-      done(null, chunk);
-    },
-  });
-}
-
-// ---------------------------------------------------------------------------------------
-// Bundles: one tar file with every image the labs need
-
-async function assertTarFile(file: string): Promise<number> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch {
-    throw new ApiError('bundle-not-found', `no image bundle at ${file}`);
-  }
-  if (!info.isFile()) throw new ApiError('bundle-invalid', `${file} is not a file`);
-  const handle = await open(file, 'r');
-  try {
-    const header = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(header, 0, 512, 0);
-    if (bytesRead < 512 || header.toString('latin1', 257, 262) !== 'ustar') {
-      throw new ApiError(
-        'bundle-invalid',
-        `${file} is not an image bundle (not a tar archive)`,
-        'Use a file written by `microlab images export`.',
-      );
-    }
-  } finally {
-    await handle.close();
-  }
-  return info.size;
-}
-
-export async function importBundle(docker: Docker, file: string, ctx: TaskContext): Promise<string[]> {
-  const size = await assertTarFile(file);
-  ctx.progress({ message: `loading ${path.basename(file)}`, bytes: 0, totalBytes: size });
-  const source = createReadStream(file);
-  const input = source.pipe(byteCounter(ctx, size));
-  source.on('error', (err) => input.destroy(err));
-  const response = await docker.loadImage(input, { quiet: true, abortSignal: ctx.signal } as object);
-  const lines = await followStream(docker, response);
-  const loaded = lines
-    .map((l) => /Loaded image(?: ID)?: (\S+)/.exec(String(l.stream ?? ''))?.[1])
-    .filter((name): name is string => Boolean(name));
-  if (loaded.length === 0) throw new ApiError('bundle-invalid', `${file} held no images`);
-  return loaded;
-}
-
-/** Writes `names` (by default every image the labs need) to one tar file, via a .partial file. */
-export async function exportBundle(
-  docker: Docker,
-  file: string,
-  ctx: TaskContext,
-  names?: string[],
-): Promise<string[]> {
-  const listed = await listImages(docker);
-  const images = names
-    ? names.map(
-        (name) =>
-          listed.find((i) => i.name === name) ?? { name, role: 'unknown', present: false, required: false },
-      )
-    : listed.filter((i) => i.required);
-  const missing = images.filter((i) => !i.present).map((i) => i.name);
-  if (missing.length) {
-    throw new ApiError(
-      'images-missing',
-      `cannot export: ${missing.join(', ')} not present`,
-      'Run `microlab images prepare` first.',
-    );
-  }
-  const target = path.resolve(file);
-  const partial = `${target}.partial`;
-  const totalBytes = images.reduce((sum, i) => sum + (i.sizeBytes ?? 0), 0);
-  ctx.progress({ message: `writing ${path.basename(target)}`, bytes: 0, totalBytes });
-  try {
-    // GET /images/get: dockerode has it, its type definitions do not.
-    const withGetImages = docker as Docker & { getImages(opts: object): Promise<NodeJS.ReadableStream> };
-    const stream = await withGetImages.getImages({
-      names: images.map((i) => i.name),
-      abortSignal: ctx.signal,
-    });
-    await pipeline(stream, byteCounter(ctx, totalBytes), createWriteStream(partial), { signal: ctx.signal });
-    await rename(partial, target);
-  } catch (err) {
-    await rm(partial, { force: true });
-    throw err;
-  }
-  return images.map((i) => i.name);
-}
-
 // ---------------------------------------------------------------------------------------
 // Building the base image
 
-export async function readPackageList(): Promise<string[]> {
-  const text = await readFile(path.join(imagesDir(), 'base', 'packages.txt'), 'utf8');
-  return text
-    .split('\n')
-    .map((line) => line.replace(/#.*/, '').trim())
-    .filter(Boolean);
-}
-
 /**
- * A hash of what the base image is made from (its package list and trim script), carried by
- * the image as IMAGE_LABEL.source: a base built from an older package list is stale.
+ * A hash of what the base image is made from (its package list, trim script and Node release),
+ * carried by the image as IMAGE_LABEL.source: a base built from older material is stale.
  */
 export async function baseSourceHash(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of ['packages.txt', 'trim.sh'])
+  for (const file of BASE_SOURCES)
     hash.update(file).update(await readFile(path.join(imagesDir(), 'base', file)));
   return hash.digest('hex').slice(0, 16);
 }
+
+const BASE_SOURCES = ['packages.txt', 'trim.sh', 'node.json'];
 
 /** Whether the base image is there and built from the current package list. */
 async function baseState(docker: Docker, name: string): Promise<'missing' | 'stale' | 'current'> {
@@ -240,16 +168,12 @@ async function baseState(docker: Docker, name: string): Promise<'missing' | 'sta
   return labels[IMAGE_LABEL.source] === (await baseSourceHash()) ? 'current' : 'stale';
 }
 
-async function baseChanges(): Promise<string[]> {
-  const labels = imageLabelsFor('base', await baseSourceHash());
-  return [
-    `LABEL ${Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-    `ENV PATH=${BASE_PATH}`,
-    'ENV LANG=C.UTF-8',
-    'CMD ["/bin/bash"]',
-  ];
+async function baseSettings() {
+  return {
+    labels: imageLabelsFor('base', await baseSourceHash()),
+    env: [`PATH=${BASE_PATH}`, 'LANG=C.UTF-8'],
+    cmd: ['/bin/bash'],
+  };
 }
 
 /** Tries to make debian:bookworm-slim available; says why not when no registry answers. */
@@ -273,162 +197,90 @@ async function upstreamAvailable(
   }
 }
 
+/** Builds the base from labs/images/base/Dockerfile (debian:bookworm-slim), with the LTS Node binary in its context. */
 export async function buildFromDockerfile(docker: Docker, name: string, ctx: TaskContext): Promise<void> {
-  const context = path.join(imagesDir(), 'base');
-  const stream = await docker.buildImage({ context, src: ['Dockerfile', 'packages.txt', 'trim.sh'] }, {
-    t: name,
-    labels: imageLabelsFor('base', await baseSourceHash()),
-    abortSignal: ctx.signal,
-  } as object);
-  await followStream(docker, stream, (line) => {
-    const text = String(line.stream ?? '').trim();
-    if (text.startsWith('Step ')) ctx.progress({ message: text });
-  });
-}
-
-/** Why the offline path cannot run here, or undefined when it can. */
-export async function debootstrapUnavailable(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return 'debootstrap needs a Linux host';
-  if (process.getuid?.() !== 0) return 'debootstrap needs root (run `sudo microlab images prepare`)';
-  const found = await new Promise<boolean>((resolve) => {
-    const probe = spawn('debootstrap', ['--version'], { stdio: 'ignore' });
-    probe.on('error', () => resolve(false));
-    probe.on('exit', (code) => resolve(code === 0));
-  });
-  return found ? undefined : 'debootstrap is not installed (apt-get install debootstrap)';
-}
-
-/** Runs a command, killing its whole process group on cancel; resolves on exit 0. */
-function run(
-  command: string,
-  args: string[],
-  signal: AbortSignal,
-  onLine?: (line: string) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let tail = '';
-    // One splitter per stream: a line of stdout cut by a chunk is not mixed with stderr's.
-    const splitters = [child.stdout, child.stderr].map((stream) => {
-      const splitter = lines((line) => {
-        tail = `${tail}${line}\n`.slice(-2000);
-        if (line.trim()) onLine?.(line.trim());
-      });
-      stream.on('data', (chunk: Buffer) => splitter.write(chunk));
-      return splitter;
-    });
-    const abort = () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    };
-    signal.addEventListener('abort', abort, { once: true });
-    child.on('error', (err) => {
-      signal.removeEventListener('abort', abort);
-      reject(err);
-    });
-    child.on('exit', (code, sig) => {
-      signal.removeEventListener('abort', abort);
-      for (const splitter of splitters) splitter.end();
-      if (signal.aborted) return reject(Object.assign(new Error('canceled'), { name: 'AbortError' }));
-      if (code === 0) return resolve();
-      reject(
-        new Error(
-          `${command} failed (${sig ?? `exit ${code}`}): ${tail.trim().split('\n').slice(-3).join(' | ')}`,
-        ),
-      );
-    });
-  });
-}
-
-/** debootstrap mounts /proc and friends inside the target; unmount them before deleting it. */
-async function unmountUnder(dir: string): Promise<void> {
-  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
-  const points = mounts
-    .split('\n')
-    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => Boolean(p) && (p === dir || p!.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
-  for (const point of points) {
-    await run('umount', ['-l', point], new AbortController().signal).catch(() => undefined);
-  }
-}
-
-export function debootstrapCacheDir(): string {
-  const cacheHome = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'microlab', 'debootstrap');
-}
-
-/** Bootstraps Debian into a temporary folder, trims it and imports it as `name`. */
-export async function bootstrapOffline(docker: Docker, name: string, ctx: TaskContext): Promise<void> {
-  const packages = await readPackageList();
-  const root = await mkdtemp(path.join(os.tmpdir(), 'microlab-rootfs-'));
-  const cacheDir = debootstrapCacheDir();
-  await run('mkdir', ['-p', cacheDir], ctx.signal);
+  const node = await provideNodeBinary(await engineArchitecture(docker), ctx.signal, (message) =>
+    ctx.progress({ message }),
+  );
+  const context = await mkdtemp(path.join(os.tmpdir(), 'microlab-base-'));
   try {
-    const args = [
-      '--variant=minbase',
-      `--include=${packages.join(',')}`,
-      `--cache-dir=${cacheDir}`,
-      'bookworm',
-      root,
-    ];
-    if (process.env.MICROLAB_DEBIAN_MIRROR) args.push(process.env.MICROLAB_DEBIAN_MIRROR);
-    ctx.progress({ message: 'debootstrap: starting' });
-    await run('debootstrap', args, ctx.signal, (line) => {
-      if (line.startsWith('I: ')) ctx.progress({ message: `debootstrap: ${line.slice(3)}` });
+    const files = ['Dockerfile', ...BASE_SOURCES];
+    for (const file of files) await copyFile(path.join(imagesDir(), 'base', file), path.join(context, file));
+    await copyFile(node.file, path.join(context, 'node'));
+    const stream = await docker.buildImage({ context, src: [...files, 'node'] }, {
+      t: name,
+      labels: imageLabelsFor('base', await baseSourceHash()),
+      abortSignal: ctx.signal,
+    } as object);
+    await followStream(docker, stream, (line) => {
+      const text = String(line.stream ?? '').trim();
+      if (text.startsWith('Step ')) ctx.progress({ message: text });
     });
-    throwIfAborted(ctx.signal);
-    await unmountUnder(root);
-    ctx.progress({ message: 'trimming caches, docs and locales' });
-    await run('sh', [path.join(imagesDir(), 'base', 'trim.sh'), root], ctx.signal);
-
-    ctx.progress({ message: `importing into the engine as ${name}`, bytes: 0 });
-    const tar = spawn('tar', ['-C', root, '--numeric-owner', '-cf', '-', '.'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let tarErrors = '';
-    tar.stderr.on('data', (chunk: Buffer) => (tarErrors = (tarErrors + chunk.toString()).slice(-1000)));
-    const tarExit = new Promise<number | null>((resolve) => tar.on('close', resolve));
-    const abortTar = () => tar.kill('SIGTERM');
-    ctx.signal.addEventListener('abort', abortTar, { once: true });
-    try {
-      const [repo, tag] = name.split(':') as [string, string];
-      const response = await docker.importImage(tar.stdout.pipe(byteCounter(ctx)), {
-        repo,
-        tag,
-        changes: await baseChanges(),
-        abortSignal: ctx.signal,
-      } as object);
-      await followStream(docker, response);
-      // A tar that failed half-way sent a truncated tree: the image must not stay.
-      const code = await tarExit;
-      if (code !== 0) {
-        await docker
-          .getImage(name)
-          .remove({ force: true })
-          .catch(() => undefined);
-        throwIfAborted(ctx.signal);
-        throw new Error(`tar of the bootstrapped tree failed (exit ${code}): ${tarErrors.trim()}`);
-      }
-    } finally {
-      ctx.signal.removeEventListener('abort', abortTar);
-    }
   } finally {
-    await unmountUnder(root);
-    await rm(root, { recursive: true, force: true });
+    await rm(context, { recursive: true, force: true });
   }
+}
+
+/**
+ * Bootstraps Debian offline with debootstrap for `arch` (default: the host's; another one runs
+ * through QEMU) and loads it as `name`, an image of that architecture (bootstrap.ts).
+ */
+export async function bootstrapOffline(
+  docker: Docker,
+  name: string,
+  ctx: TaskContext,
+  arch?: string,
+): Promise<void> {
+  await bootstrapTree(docker, name, await baseSettings(), ctx, arch);
 }
 
 /** Runs the tools the labs rely on inside an image (node, nft, postgres, conntrack); returns their versions. */
 export async function verifyBaseImage(docker: Docker, name: string, signal?: AbortSignal): Promise<string> {
+  return checkTools(
+    docker,
+    name,
+    'node --version && nft --version && postgres --version && conntrack --version',
+    signal,
+  );
+}
+
+/**
+ * The same check for an image of another architecture than the engine's, run under QEMU's
+ * user-mode emulation: node and postgres print their versions; nft and conntrack cannot, since
+ * QEMU refuses the netlink socket they open first ("Protocol not supported", "Can't open
+ * handler"), so each must run to that refusal (its code loaded and executed, every shared library
+ * found: `ldd`), and its package version is read instead. Their netlink half is tested natively.
+ */
+export async function verifyEmulatedImage(
+  docker: Docker,
+  name: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const script = [
+    'set -e',
+    'node --version',
+    'postgres --version',
+    'for f in /usr/local/bin/node /usr/sbin/nft /usr/sbin/conntrack; do ldd "$f" | grep "not found" && exit 1; done',
+    'for b in nft conntrack; do',
+    '  out=$($b --version 2>&1 || true)',
+    '  case "$out" in *"Protocol not supported"*|*"Can\'t open handler"*|"nftables v"*|"conntrack v"*) ;; *) echo "$b: $out"; exit 1;; esac',
+    'done',
+    "for p in nftables conntrack; do dpkg-query -W -f '${Package} ${Version} (runs; its netlink socket is refused under emulation)\\n' $p; done",
+  ].join('\n');
+  return checkTools(docker, name, script, signal);
+}
+
+async function checkTools(
+  docker: Docker,
+  name: string,
+  script: string,
+  signal?: AbortSignal,
+): Promise<string> {
   const result = await runToCompletion(
     docker,
     {
       Image: name,
-      Cmd: ['sh', '-c', 'node --version && nft --version && postgres --version && conntrack --version'],
+      Cmd: ['sh', '-c', script],
       Labels: labelsFor('microlab', 'image-check', { transient: true }),
       HostConfig: { NetworkMode: 'none' },
     },
@@ -448,10 +300,68 @@ export async function verifyBaseImage(docker: Docker, name: string, signal?: Abo
 
 export interface PrepareOptions {
   bundle?: string;
+  /**
+   * The architectures to prepare (`amd64`, `arm64`; default: the engine's own). The engine's
+   * own goes the first way that works; another is bootstrapped offline through QEMU and named
+   * with its architecture as a tag suffix (`microlab/base:0.1.0-arm64`), for `images export`.
+   */
+  architectures?: string[];
 }
 
+/**
+ * Provides every lab image for each architecture asked for; returns one line per architecture
+ * saying how. Errors: `images-unavailable`, `emulation-unavailable`, `image-broken`.
+ */
 export async function prepareImages(
   docker: Docker,
+  options: PrepareOptions,
+  ctx: TaskContext,
+): Promise<string> {
+  const native = await engineArchitecture(docker);
+  const architectures = options.architectures?.length ? options.architectures : [native];
+  const results: string[] = [];
+  if (architectures.includes(native)) results.push(await prepareNative(docker, native, options, ctx));
+  for (const arch of architectures.filter((a) => a !== native))
+    results.push(`${arch}: ${await prepareOther(docker, arch, native, ctx)}`);
+  return results.join('\n');
+}
+
+/** Another architecture than the engine's: bootstrapped offline through QEMU, under suffixed names. */
+async function prepareOther(docker: Docker, arch: string, native: string, ctx: TaskContext): Promise<string> {
+  const name = architectureImageName(baseImageName(), arch, native);
+  const shop = architectureImageName(shopImageName(), arch, native);
+  const say = (step: number, message: string) =>
+    ctx.progress({ step, message: `${arch}: ${message}`, bytes: undefined, totalBytes: undefined });
+  say(1, `looking for ${name} in the engine`);
+  let how = `${name} is already present`;
+  if ((await baseState(docker, name)) !== 'current') {
+    const why = await debootstrapUnavailable();
+    if (why)
+      throw new ApiError(
+        'images-unavailable',
+        `cannot build ${name} for ${arch}: ${why}`,
+        "Another architecture than the engine's is built offline with debootstrap through QEMU, on a Linux host as root.",
+      );
+    say(4, `bootstrapping Debian for ${arch} offline with debootstrap, emulated by QEMU`);
+    await bootstrapOffline(docker, name, ctx, arch);
+    say(5, `checking ${name} (emulated)`);
+    // An image whose tools do not run must not stay: a later prepare would take it as current.
+    const versions = await verifyEmulatedImage(docker, name, ctx.signal).catch(async (err: unknown) => {
+      await docker
+        .getImage(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+      throw err;
+    });
+    how = `bootstrapped offline with debootstrap through QEMU: ${versions}`;
+  }
+  say(6, `providing ${shop}`);
+  return `${how}; ${await provideShopImage(docker, name, ctx, undefined, shop)}`;
+}
+
+async function prepareNative(
+  docker: Docker,
+  native: string,
   options: PrepareOptions,
   ctx: TaskContext,
 ): Promise<string> {
@@ -461,9 +371,14 @@ export async function prepareImages(
     ctx.progress({ step, message, bytes: undefined, totalBytes: undefined });
 
   say(1, `looking for ${name} in the engine`);
-  // The shop image is built on the base, once the base is there.
+  // The shop image is built on the base, once the base is there. A shop image of another
+  // architecture named by MICROLAB_SHOP_IMAGE (the arm64 test runs the shop emulated beside
+  // native firewalls) is prepared by --arch, and left as it is here.
   const withShop = async (base: string) => {
     say(6, `providing ${shopImageName()}`);
+    const shopArch = await imageArchitecture(docker, shopImageName());
+    if (shopArch && shopArch !== native)
+      return `${base}; ${shopImageName()} is an image for ${shopArch}, left as it is (it runs emulated)`;
     return `${base}; ${await provideShopImage(docker, name, ctx)}`;
   };
   const state = await baseState(docker, name);

@@ -32,7 +32,7 @@ export function shopImageName(version = APP_VERSION): string {
 
 /**
  * The shop's bundle, as `npm run build` wrote it (dist/shop.js: labs/shop/src bundled by
- * esbuild into one file for the base image's Node 18, `pg` included). A packaged app ships it.
+ * esbuild into one file for the base image's Node, `pg` included). A packaged app ships it.
  */
 export function shopBundleFile(): string {
   return path.join(appRoot(), 'dist', SHOP_BUNDLE);
@@ -70,8 +70,9 @@ async function imageLabels(docker: Docker, name: string): Promise<Record<string,
 }
 
 /**
- * Makes sure the shop image is present and built from the current bundle (`bundle`, by
- * default dist/shop.js); builds it when missing or stale. Needs the base image. Returns one
+ * Makes sure the shop image `name` (by default shopImageName()) is present and built on
+ * `baseImage` from the current bundle (`bundle`, by default dist/shop.js); builds it when
+ * missing or stale. Needs the base image; the shop image has its architecture. Returns one
  * line saying what it did.
  *
  * Errors: `images-unavailable` when the image is missing and there is no bundle to build it
@@ -82,8 +83,8 @@ export async function provideShopImage(
   baseImage: string,
   ctx: TaskContext,
   bundle = shopBundleFile(),
+  name = shopImageName(),
 ): Promise<string> {
-  const name = shopImageName();
   const labels = await imageLabels(docker, name);
   const baseId = (await docker.getImage(baseImage).inspect()).Id;
   const context = await assembleContext(baseId, bundle);

@@ -6,7 +6,7 @@
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
 export interface DoctorCheck {
-  id: 'engine' | 'version' | 'host' | 'disk' | 'images' | 'nftables' | 'subnets';
+  id: 'engine' | 'version' | 'host' | 'memory' | 'architecture' | 'disk' | 'images' | 'nftables' | 'subnets';
   title: string;
   status: CheckStatus;
   /** One line: what was found. */
@@ -39,6 +39,8 @@ export interface ImageInfo {
   id?: string;
   sizeBytes?: number;
   created?: string;
+  /** Its architecture as its config records it (`amd64`, `arm64`): the engine runs only its own natively. */
+  architecture?: string;
   /** Whether the labs need it (and so whether `images prepare` provides it). */
   required: boolean;
 }
@@ -72,3 +74,7 @@ export interface DownReport {
   removed: LabeledResource[];
   failed: { resource: LabeledResource; error: string; hint?: string }[];
 }
+
+/** The architectures MicroLab builds lab images for, in Docker's spelling. */
+export const ARCHITECTURES = ['amd64', 'arm64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];

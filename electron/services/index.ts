@@ -7,6 +7,7 @@ import type { Handlers } from '../api/dispatch';
 import { EventBus } from '../api/events';
 import { down, listResources, reconcile } from '../engine/cleanup';
 import { runDoctor } from '../engine/doctor';
+import { doctorFirewallCheck } from '../firewall/features';
 import { exportBundle, importBundle, listImages, prepareImages, PREPARE_STEPS } from '../engine/images';
 import { currentProject } from '../engine/labels';
 import { engineProduct } from '../engine/podman';
@@ -53,7 +54,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   const handlers: Handlers = {
     ...firewall.handlers,
     ...terminal.handlers,
-    'engine:doctor': () => runDoctor(registry, project),
+    'engine:doctor': () => runDoctor(registry, project, { firewall: doctorFirewallCheck() }),
     'engine:status': async (): Promise<StatusReport> => {
       const { docker, endpoint } = await registry.get();
       const [version, images, resources] = await Promise.all([
@@ -71,10 +72,10 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       };
     },
     'images:list': async () => listImages(await docker()),
-    'images:prepare': async ({ bundle }) => {
+    'images:prepare': async ({ bundle, architectures }) => {
       const engine = await docker();
       return tasks.start('images:prepare', 'Prepare images', PREPARE_STEPS, (ctx) =>
-        prepareImages(engine, { bundle }, ctx),
+        prepareImages(engine, { bundle, architectures }, ctx),
       );
     },
     'images:import': async ({ file }) => {

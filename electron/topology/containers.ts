@@ -124,8 +124,8 @@ export async function createReplica(
     StopTimeout: STOP_TIMEOUT_S,
     HostConfig: {
       ...hostNetwork,
-      Memory: spec.resources.memoryMb * 1024 * 1024,
-      MemorySwap: spec.resources.memoryMb * 1024 * 1024,
+      Memory: memoryLimitBytes(spec.resources.memoryMb),
+      MemorySwap: memoryLimitBytes(spec.resources.memoryMb),
       NanoCpus: Math.round((options.cpus ?? spec.resources.cpus) * 1e9),
       ...(spec.resources.cpuShares ? { CpuShares: spec.resources.cpuShares } : {}),
       PidsLimit: spec.resources.pids,
@@ -320,4 +320,14 @@ export async function waitHealthy(
       throw new ApiError('unhealthy', `not healthy after ${HEALTH_TIMEOUT_MS / 1000}s: ${why}`);
     },
   );
+}
+
+/**
+ * A workload's memory limit in bytes: its declared MB plus MICROLAB_EMULATION_MEMORY_MB (default
+ * 0), which a shop image run emulated needs (the arm64 test: QEMU keeps its translated code in
+ * the container's memory, and the 96 MB reporting job was OOM-killed without it).
+ */
+export function memoryLimitBytes(memoryMb: number, env: NodeJS.ProcessEnv = process.env): number {
+  const extra = Number(env.MICROLAB_EMULATION_MEMORY_MB ?? 0);
+  return (memoryMb + (Number.isFinite(extra) && extra > 0 ? extra : 0)) * 1024 * 1024;
 }

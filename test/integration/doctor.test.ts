@@ -1,6 +1,46 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../electron/api/contract';
+import { runDoctor } from '../../electron/engine/doctor';
+import { baseImageName } from '../../electron/engine/images';
+import { labelsFor } from '../../electron/engine/labels';
+import { EngineRegistry } from '../../electron/engine/registry';
+import { doctorFirewallCheck, FIREWALL_FEATURES } from '../../electron/firewall/features';
 import { cli, docker } from './support';
+
+/**
+ * An `nft` in front of the real one that refuses any file with a reject statement, with the
+ * words Linux uses when nft_reject is missing: a kernel without the reject module.
+ */
+const NFT_WITHOUT_REJECT = [
+  '#!/bin/sh',
+  'for f; do :; done',
+  'if [ -f "$f" ] && sed \'s/comment "[^"]*"//\' "$f" | grep -qw reject; then',
+  '  echo "Error: Could not process rule: No such file or directory" >&2; exit 1',
+  'fi',
+  'exec /usr/sbin/nft "$@"',
+  '',
+].join('\n');
+
+/** The base image with that `nft` first on the PATH, labelled as this test's; removed by the caller. */
+async function imageWithoutReject(): Promise<string> {
+  const tag = `${project}-nft-without-reject:test`;
+  const script = Buffer.from(NFT_WITHOUT_REJECT).toString('base64');
+  const builder = await docker.createContainer({
+    Image: baseImageName(),
+    Cmd: ['sh', '-c', `echo ${script} | base64 -d > /usr/local/sbin/nft && chmod 755 /usr/local/sbin/nft`],
+    Labels: labelsFor(project, 'doctor-test', { transient: true }),
+    HostConfig: { NetworkMode: 'none' },
+  });
+  try {
+    await builder.start();
+    expect(((await builder.wait()) as { StatusCode: number }).StatusCode).toBe(0);
+    const [repo, version] = tag.split(':');
+    await builder.commit({ repo, tag: version });
+  } finally {
+    await builder.remove({ force: true });
+  }
+  return tag;
+}
 
 const project = 'microlab-it-doctor';
 
@@ -15,6 +55,8 @@ describe('microlab doctor on the real engine', () => {
       'engine',
       'version',
       'host',
+      'memory',
+      'architecture',
       'disk',
       'images',
       'nftables',
@@ -24,7 +66,47 @@ describe('microlab doctor on the real engine', () => {
     expect(report.checks.find((c) => c.id === 'host')?.details).toMatchObject({
       cpus: expect.stringMatching(/^\d+$/),
     });
+    // the images are this engine's own architecture, compared image by image
+    const arch = (await docker.version()).Arch;
+    expect(report.checks.find((c) => c.id === 'architecture')?.details).toMatchObject({
+      engine: arch,
+      [baseImageName()]: arch,
+    });
+    // the firewall check tried every construct the compiler emits, and conntrack -D
+    const nftables = report.checks.find((c) => c.id === 'nftables')!;
+    expect(nftables.summary).toMatch(/every construct the compiler emits \(\d+ rules listed back\)/);
+    for (const f of FIREWALL_FEATURES) expect(nftables.details?.[`nft: ${f.name}`]).toBe('works');
+    expect(nftables.details?.['conntrack -D']).toBe('works');
 
+    const leftovers = await docker.listContainers({
+      all: true,
+      filters: { label: [`io.microlab.project=${project}`] },
+    });
+    expect(leftovers).toEqual([]);
+  });
+
+  it('a kernel without the reject module: the firewall check names reject, and nothing that works', async () => {
+    const image = await imageWithoutReject();
+    try {
+      const report = await runDoctor(new EngineRegistry(), project, {
+        firewall: doctorFirewallCheck(),
+        firewallImage: image,
+      });
+      const nftables = report.checks.find((c) => c.id === 'nftables')!;
+      expect(nftables.status).toBe('fail');
+      expect(nftables.summary).toMatch(
+        /^the kernel refused the firewall's table: missing reject with tcp reset; reject with icmp \(port unreachable\) \(nft: Error: Could not process rule: No such file or directory/,
+      );
+      expect(nftables.details?.['nft: reject with tcp reset']).toMatch(/^missing \(nft_reject_inet/);
+      expect(nftables.details?.['nft: tcp flags match']).toBe('works alone');
+      expect(nftables.details?.['nft: interval sets (port ranges in a set)']).toBe('works alone');
+      // conntrack is another binary: it still works in that namespace
+      expect(nftables.details?.['conntrack -D']).toBe('works');
+      expect(nftables.hint).toMatch(/lacks nft_reject_inet/);
+      expect(report.ok).toBe(false);
+    } finally {
+      await docker.getImage(image).remove({ force: true });
+    }
     const leftovers = await docker.listContainers({
       all: true,
       filters: { label: [`io.microlab.project=${project}`] },

@@ -45,7 +45,7 @@ describe('the offline image path (debootstrap)', () => {
 
     const versions = await verifyBaseImage(docker, offlineImage);
     expect(versions).toMatch(
-      /^v18\.\d+\.\d+, nftables v1\.\d+\.\d+.*, postgres \(PostgreSQL\) 15\.\d+.*, conntrack v1\.\d+/,
+      /^v24\.\d+\.\d+, nftables v1\.\d+\.\d+.*, postgres \(PostgreSQL\) 15\.\d+.*, conntrack v1\.\d+/,
     );
     const info = await docker.getImage(offlineImage).inspect();
     expect(info.Config.Labels).toMatchObject({

@@ -16,6 +16,11 @@ describe('microlab CLI arguments', () => {
     [['images', 'prepare'], { name: 'images-prepare' }],
     [['images', 'prepare', '--bundle', 'class.tar'], { name: 'images-prepare', bundle: 'class.tar' }],
     [['images', 'prepare', '--bundle=class.tar'], { name: 'images-prepare', bundle: 'class.tar' }],
+    [
+      ['images', 'prepare', '--arch', 'amd64,arm64'],
+      { name: 'images-prepare', architectures: ['amd64', 'arm64'] },
+    ],
+    [['images', 'prepare', '--arch=aarch64'], { name: 'images-prepare', architectures: ['arm64'] }],
     [['images', 'import', 'class.tar'], { name: 'images-import', file: 'class.tar' }],
     [['images', 'export', 'out/class.tar'], { name: 'images-export', file: 'out/class.tar' }],
     [['down'], { name: 'down', images: false }],
@@ -36,6 +41,10 @@ describe('microlab CLI arguments', () => {
     ],
     [['images', 'import', 'a.tar', 'b.tar'], 'unexpected argument "b.tar"'],
     [['images', 'prepare', '--bundle'], "option '--bundle <FILE>' argument missing"],
+    [
+      ['images', 'prepare', '--arch', 'amd64,riscv64'],
+      '--arch: "riscv64" is not an architecture MicroLab builds (amd64, arm64)',
+    ],
     [['doctor', '--jsn'], "unknown option '--jsn'"],
     [['status', 'now'], 'unexpected argument "now"'],
     [['web', '--port', '0'], '--port must be a whole number from 1 to 65535, not "0"'],

@@ -34,8 +34,8 @@ describe('microlab student and class arguments', () => {
     [['class', 'report'], 'class report needs FILES'],
     [['class', 'report', 'a.json', '--out', ' '], '--out must not be blank'],
     [['class', 'guide', 'x'], 'unexpected argument "x"'],
-    [['class'], 'class needs a command: summary, report or guide'],
-    [['class', 'host'], 'unknown class command "host"'],
+    [['class'], 'class needs a command: summary, report, guide, host or join'],
+    [['class', 'teach'], 'unknown class command "teach"'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

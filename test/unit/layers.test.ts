@@ -100,6 +100,12 @@ describe('the layer rule', () => {
     expect(broken('only-services-and-edges-use-the-runner')).toEqual([
       'electron/api/local.ts -> electron/labs/runner.ts',
     ]);
+    expect(broken('class-stays-above-the-runner')).toEqual([
+      'electron/api/local.ts -> electron/class/host.ts',
+    ]);
+    expect(broken('class-imports-no-domain-module')).toEqual([
+      'electron/class/host.ts -> electron/probe/matrix.ts',
+    ]);
     expect(broken('renderer-only-through-the-contract')).toEqual([
       'renderer/app.ts -> electron/probe/matrix.ts',
     ]);

@@ -1,0 +1,126 @@
+/**
+ * The live class under a room's load (issue 17): 200 simulated students (in a process of their
+ * own, `dist/bench.js class-students`) each send one progress event a second over pinned TLS to
+ * a class host in this process, for 30 s. Printed, never asserted:
+ *
+ * - the acknowledgement latency a student sees (event made -> host stored it, synced, and said
+ *   so), p50/p95;
+ * - the dashboard's computation with the whole room (what each 1 s poll of the Class view
+ *   costs the host), p50/p95; the dashboard shows an event at most ack + one poll interval +
+ *   computation after it was made;
+ * - the host process's CPU (percent of one core over the window) and memory (RSS).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { post } from '../electron/class/client';
+import { ClassHost } from '../electron/class/host';
+import { decodeJoinCode, type BatchAnswer, type JoinAnswer } from '../electron/class/protocol';
+import { ClassStore } from '../electron/class/store';
+import { loadLabs } from '../electron/labs/loader';
+import { labsDir } from '../electron/paths';
+import { median, percentile } from './lib';
+
+const STUDENTS = Number(process.env.MICROLAB_BENCH_CLASS_STUDENTS ?? 200);
+const SECONDS = Number(process.env.MICROLAB_BENCH_CLASS_SECONDS ?? 30);
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+export async function benchClass(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mlc-bench-'));
+  const store = new ClassStore(dir);
+  await store.create('lo', '127.0.0.1', 0, true);
+  const { labs } = await loadLabs(path.join(labsDir(), 'guides'));
+  const host = new ClassHost({ store, labs: labs.map((l) => l.lab) });
+  await host.start();
+  console.log(`class: ${STUDENTS} students, one event a second each, ${SECONDS} s, pinned TLS to 127.0.0.1`);
+  const child = spawn(process.execPath, [process.argv[1]!, 'class-students', host.joinCode()], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  // Wait for the room to have joined, then measure the host over the sending window.
+  while (store.data.students.length < STUDENTS) await new Promise((r) => setTimeout(r, 200));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const dashboardMs: number[] = [];
+  let rss = 0;
+  const poll = setInterval(() => {
+    const start = performance.now();
+    host.dashboard();
+    dashboardMs.push(performance.now() - start);
+    rss = Math.max(rss, process.memoryUsage().rss);
+  }, 1000);
+  await new Promise((r) => child.once('exit', r));
+  clearInterval(poll);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - t0;
+  const acks = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    ackMs: number[];
+    failed: number;
+    cpuPercent: number;
+  };
+  console.log(
+    `class: ack latency p50 ${fmt(median(acks.ackMs))} ms, p95 ${fmt(percentile(acks.ackMs, 95))} ms (n=${acks.ackMs.length} of ${STUDENTS * SECONDS} meant, failed ${acks.failed}; the students' process used ${fmt(acks.cpuPercent)}% of one core; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
+  );
+  console.log(
+    `class: dashboard with the room p50 ${fmt(median(dashboardMs))} ms, p95 ${fmt(percentile(dashboardMs, 95))} ms (n=${dashboardMs.length}); events held ${Object.values(host.dashboard().totals).reduce((a, b) => a + b, 0)}`,
+  );
+  console.log(
+    `class: host CPU ${fmt(((cpu.user + cpu.system) / 1000 / wall) * 100)}% of one core, RSS at most ${fmt(rss / 1024 / 1024)} MiB`,
+  );
+  await host.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The students' side (a process of its own): joins, sends, prints `{ackMs, failed}` as JSON. */
+export async function runClassStudents(codeText: string): Promise<void> {
+  const code = decodeJoinCode(codeText);
+  const tokens: string[] = [];
+  for (let i = 0; i < STUDENTS; i++) {
+    const answer = await post<JoinAnswer>(code, '/class/v1/join', code.token, {
+      name: `Student ${i}`,
+      nonce: `bench-student-nonce-${String(i).padStart(20, '0')}`,
+    });
+    if (answer.state !== 'approved') throw new Error(`student ${i}: ${answer.state}`);
+    tokens.push(answer.token);
+  }
+  const ackMs: number[] = [];
+  let failed = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    tokens.map(async (token, i) => {
+      // Spread the room over the second.
+      await new Promise((r) => setTimeout(r, (i * 1000) / STUDENTS));
+      for (let n = 1; Date.now() < end; n++) {
+        const next = Date.now() + 1000;
+        const start = performance.now();
+        try {
+          await post<BatchAnswer>(code, '/class/v1/events', token, {
+            events: [
+              {
+                id: `hint/lab/step/${n}`,
+                kind: 'hint',
+                at: new Date().toISOString(),
+                lab: 'lab',
+                step: 'step',
+                hint: n,
+              },
+            ],
+          });
+          ackMs.push(performance.now() - start);
+        } catch {
+          failed++;
+        }
+        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+  process.stdout.write(`${JSON.stringify({ ackMs, failed, cpuPercent })}\n`);
+}

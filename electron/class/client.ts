@@ -1,0 +1,328 @@
+/**
+ * The student's side of a live class: connects out to the host over TLS, and only when the
+ * host's certificate has the fingerprint the join code pinned (any other certificate is refused
+ * before a byte of the request is sent); asks to join, waits for the instructor's approval,
+ * then sends the progress events as the progress file changes (protocol.ts: eventsFromProgress),
+ * keeping what the host has not acknowledged in `join.json` beside it, so that a laptop that
+ * loses the network, or a MicroLab that restarts, sends it later: nothing lost, nothing counted
+ * twice. It opens no port.
+ */
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
+import { ApiError } from '../errors';
+import type { Student } from '../api/contract';
+import { sleep } from '../wait';
+import type { ProgressFile } from '../labs/progress';
+import {
+  MAX_BATCH_EVENTS,
+  Outbox,
+  eventsFromProgress,
+  type BatchAnswer,
+  type ClassEvent,
+  type JoinAnswer,
+  type JoinCode,
+} from './protocol';
+
+/** A request to the host gives up after this long, ms. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+interface JoinFile {
+  version: 1;
+  code: JoinCode;
+  nonce: string;
+  student?: string;
+  token?: string;
+  ended?: boolean;
+  messagesSeen: number;
+  outbox: { pending: ClassEvent[]; acked: string[] };
+}
+
+export interface DoctorResult {
+  ready: boolean;
+  failing: string[];
+}
+
+export interface ClassClientOptions {
+  /** The folder of the student's class state (`join.json`). */
+  dir: string;
+  /** The student's progress file (labs/progress.json), read, never written. */
+  progressFile: string;
+  student: Student;
+  /** The laptop's doctor, run once on joining; its result is sent. */
+  doctor?: () => Promise<DoctorResult>;
+  /** Told of the room's messages, of approval and of the network coming and going. */
+  onNotice?: (line: string) => void;
+  /** How often the progress file is read, ms (default 1000). */
+  intervalMs?: number;
+}
+
+/** Opens a TLS connection and checks the host's certificate against the pinned fingerprint. */
+function pinnedSocket(code: JoinCode): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    // The certificate is self-signed: trust comes from the pinned fingerprint, checked below
+    // before anything is written.
+    const socket = connect({ host: code.host, port: code.port, rejectUnauthorized: false });
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy(new Error('timed out')));
+    socket.once('error', reject);
+    socket.once('secureConnect', () => {
+      const got = (socket.getPeerCertificate().fingerprint256 ?? '').replace(/:/g, '').toLowerCase();
+      if (got !== code.fingerprint) {
+        socket.destroy();
+        reject(
+          new ApiError(
+            'class-certificate-mismatch',
+            `the server at ${code.host}:${code.port} shows a certificate (SHA-256 ${got.slice(0, 16)}...) that is not the class's (${code.fingerprint.slice(0, 16)}...): refused, nothing sent`,
+            'Ask the instructor for the join code of the class running now.',
+          ),
+        );
+        return;
+      }
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
+/** An HTTP error answer from the host, with its status. */
+export class HostAnswerError extends ApiError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(status === 401 || status === 403 ? 'class-refused' : 'class-host-error', message);
+  }
+}
+
+/** POSTs a JSON body over a pinned connection; resolves the JSON answer of a 200. */
+export async function post<T>(code: JoinCode, route: string, token: string, payload: unknown): Promise<T> {
+  const socket = await pinnedSocket(code);
+  const data = Buffer.from(JSON.stringify(payload));
+  return new Promise<T>((resolve, reject) => {
+    const req = request(
+      {
+        method: 'POST',
+        path: route,
+        createConnection: () => socket,
+        headers: {
+          host: `${code.host.includes(':') ? `[${code.host}]` : code.host}:${code.port}`,
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': data.length,
+          connection: 'close',
+        },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            let why = text.slice(0, 300);
+            try {
+              why = (JSON.parse(text) as { error?: string }).error ?? why;
+            } catch {
+              /* the text as it is */
+            }
+            reject(
+              new HostAnswerError(res.statusCode ?? 0, `the class host answered ${res.statusCode}: ${why}`),
+            );
+            return;
+          }
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch {
+            reject(new ApiError('class-host-error', 'the class host answered something that is not JSON'));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export class ClassClient {
+  private state!: JoinFile;
+  private outbox!: Outbox;
+  private doctorSent = false;
+
+  constructor(private readonly o: ClassClientOptions) {}
+
+  private get file(): string {
+    return path.join(this.o.dir, 'join.json');
+  }
+
+  /**
+   * Takes up `code` (a new class: a new nonce and an empty outbox), or, with no code, the class
+   * joined before. Throws ApiError `class-not-joined` when there is neither.
+   */
+  async load(code?: JoinCode): Promise<void> {
+    let saved: JoinFile | undefined;
+    try {
+      saved = JSON.parse(await readFile(this.file, 'utf8')) as JoinFile;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const same =
+      saved &&
+      (!code ||
+        (saved.code.host === code.host &&
+          saved.code.port === code.port &&
+          saved.code.fingerprint === code.fingerprint));
+    if (saved && same) this.state = saved;
+    else if (code)
+      this.state = {
+        version: 1,
+        code,
+        nonce: randomBytes(32).toString('base64url'),
+        messagesSeen: 0,
+        outbox: { pending: [], acked: [] },
+      };
+    else
+      throw new ApiError(
+        'class-not-joined',
+        'this MicroLab has joined no class',
+        'Join with the code the instructor shows: `microlab class join` (it reads the code from standard input).',
+      );
+    this.outbox = Outbox.from(this.state.outbox);
+    await this.save();
+  }
+
+  /** The host's key for this student, once the host answered. */
+  get studentKey(): string | undefined {
+    return this.state.student;
+  }
+
+  get pending(): number {
+    return this.outbox.size;
+  }
+
+  get ended(): boolean {
+    return Boolean(this.state.ended);
+  }
+
+  private async save(): Promise<void> {
+    this.state.outbox = this.outbox.toJSON();
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    const partial = `${this.file}.partial`;
+    const handle = await open(partial, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(this.state));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, this.file);
+  }
+
+  /**
+   * Asks to join until the instructor decides (every `intervalMs`, through network losses).
+   * Resolves once approved; throws ApiError `class-refused` when refused or revoked,
+   * `class-certificate-mismatch` when the host is not the class's, `canceled` on abort.
+   */
+  async join(signal?: AbortSignal): Promise<void> {
+    let told = false;
+    while (!this.state.token) {
+      if (signal?.aborted) throw new ApiError('canceled', 'canceled');
+      try {
+        const answer = await post<JoinAnswer>(this.state.code, '/class/v1/join', this.state.code.token, {
+          name: this.o.student.name,
+          ...(this.o.student.id ? { id: this.o.student.id } : {}),
+          nonce: this.state.nonce,
+        });
+        this.state.student = answer.student;
+        if (answer.state === 'refused')
+          throw new ApiError('class-refused', `the instructor refused ${answer.student} in this class`);
+        if (answer.state === 'approved') {
+          this.state.token = answer.token;
+          await this.save();
+          this.o.onNotice?.(`joined the class as ${answer.student}`);
+          break;
+        }
+        if (!told) this.o.onNotice?.(`waiting for the instructor to approve ${answer.student}`);
+        told = true;
+      } catch (err) {
+        if (err instanceof HostAnswerError && err.status === 410)
+          throw new ApiError('class-ended', 'the class has ended: the host takes no more joins');
+        if (err instanceof ApiError && err.code !== 'class-host-error') throw err;
+        if (!(err instanceof ApiError))
+          this.o.onNotice?.(`the class host is not reachable (${(err as Error).message}): trying again`);
+      }
+      await sleep(this.o.intervalMs ?? 1000, signal).catch(() => undefined);
+    }
+  }
+
+  /**
+   * One round: reads the progress file, queues what is new, sends what the host has not
+   * acknowledged (in batches), records the acknowledgements. Returns how many events the host
+   * acknowledged now. Throws a network error (nothing lost: the events stay queued) or ApiError
+   * `class-refused` (a token revoked).
+   */
+  async sync(): Promise<number> {
+    const progress = await readProgress(this.o.progressFile);
+    let added = this.outbox.add(eventsFromProgress(progress));
+    if (this.o.doctor && !this.doctorSent) {
+      const result = await this.o.doctor().catch(() => ({ ready: false, failing: ['doctor could not run'] }));
+      const at = new Date().toISOString();
+      added += this.outbox.add([{ id: `doctor/${at}`, kind: 'doctor', at, doctor: result }]);
+      this.doctorSent = true;
+    }
+    if (added) await this.save();
+    let acked = 0;
+    do {
+      const batch = this.outbox.batch(MAX_BATCH_EVENTS);
+      const answer = await post<BatchAnswer>(this.state.code, '/class/v1/events', this.state.token ?? '', {
+        events: batch,
+      });
+      this.outbox.ack(answer.acked);
+      acked += answer.acked.length;
+      for (const m of answer.messages.slice(this.state.messagesSeen))
+        this.o.onNotice?.(`message from the instructor: ${m.text}`);
+      this.state.messagesSeen = Math.max(this.state.messagesSeen, answer.messages.length);
+      this.state.ended = answer.ended;
+      await this.save();
+      if (!answer.acked.length) break;
+    } while (this.outbox.size > 0);
+    return acked;
+  }
+
+  /**
+   * Syncs every `intervalMs` until the class ends or `signal` aborts. A round that fails on the
+   * network is tried again (the events wait); a refusal (token revoked) ends it with the error.
+   */
+  async run(signal?: AbortSignal): Promise<void> {
+    let offline = false;
+    while (!signal?.aborted && !this.state.ended) {
+      try {
+        await this.sync();
+        if (offline) this.o.onNotice?.(`back online: ${this.outbox.ackedCount} events held by the host`);
+        offline = false;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'class-refused') throw err;
+        if (!offline)
+          this.o.onNotice?.(
+            `the class host is not reachable (${(err as Error).message}): ${this.outbox.size} events wait, working on`,
+          );
+        offline = true;
+      }
+      await sleep(this.o.intervalMs ?? 1000, signal).catch(() => undefined);
+    }
+    if (this.state.ended) this.o.onNotice?.('the instructor ended the class');
+  }
+}
+
+async function readProgress(file: string): Promise<ProgressFile> {
+  try {
+    const data = JSON.parse(await readFile(file, 'utf8')) as ProgressFile;
+    if (data?.version === 1 && data.labs) return data;
+  } catch {
+    /* no progress yet, or a file being replaced: nothing new this round */
+  }
+  return { version: 1, labs: {} };
+}

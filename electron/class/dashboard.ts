@@ -1,0 +1,154 @@
+/**
+ * The instructor's view of the room, pure: from the roster and the events each student sent,
+ * who is where, who is stuck, the room's readiness, and the class's numbers. The numbers are the
+ * class report's (class-report.ts): each student's progress is rebuilt from the events and read
+ * as if exported, so the live dashboard and `class report` compute them one way.
+ */
+import type { ClassDashboard, ClassDashboardStudent, ClassStudentState } from '../api/class';
+import type { LabProgress, StepProgress } from '../api/contract';
+import { classReport } from '../labs/class-report';
+import type { Lab } from '../labs/format';
+import type { ProgressFile } from '../labs/progress';
+import type { ClassEvent, Ledger } from './protocol';
+import { zeroTotals } from './protocol';
+
+export interface RosterEntry {
+  key: string;
+  name: string;
+  id?: string;
+  state: ClassStudentState;
+  address: string;
+  joinedAt: string;
+  lastSeen?: string;
+}
+
+export interface ClassInfo {
+  id: string;
+  createdAt: string;
+  address: string;
+  port: number;
+  autoApprove: boolean;
+  ended?: string;
+}
+
+/** A step not done after this many minutes counts as stuck. */
+export const STUCK_MINUTES = 10;
+/** So do this many failed checks on it. */
+export const STUCK_FAILED_CHECKS = 3;
+
+function stepOf(p: ProgressFile, lab: string, step: string): StepProgress {
+  p.labs[lab] ??= { lab, state: 'in-progress', steps: {} };
+  const record: LabProgress = p.labs[lab];
+  record.steps[step] ??= { outcome: 'pending', attempts: 0, hintsShown: 0, measurements: [], answers: {} };
+  return record.steps[step];
+}
+
+/** A student's progress as the events tell it (what an export of it would hold). */
+export function progressFromEvents(events: ClassEvent[], labs: Lab[]): ProgressFile {
+  const p: ProgressFile = { version: 1, labs: {} };
+  for (const e of events) {
+    if (!e.lab || !e.step) continue;
+    const s = stepOf(p, e.lab, e.step);
+    switch (e.kind) {
+      case 'step-started':
+        s.startedAt = e.at;
+        break;
+      case 'check':
+        s.attempts = Math.max(s.attempts, e.attempt ?? 0);
+        break;
+      case 'hint':
+        s.hintsShown = Math.max(s.hintsShown, e.hint ?? 0);
+        break;
+      case 'pass':
+      case 'solve':
+        s.outcome = e.kind === 'pass' ? 'passed' : 'solved';
+        s.doneAt = e.at;
+        if (e.seconds !== undefined) s.seconds = e.seconds;
+        break;
+      case 'measurement':
+        if (e.measurement) s.measurements.push({ ...e.measurement, source: 'live class' });
+        break;
+      case 'prediction':
+        if (e.prediction) (s.predictions ??= {})[e.prediction.id] = { answer: e.prediction.answer, at: e.at };
+        break;
+      default:
+        break;
+    }
+  }
+  for (const lab of labs) {
+    const record = p.labs[lab.id];
+    if (record && lab.steps.every((st) => (record.steps[st.id]?.outcome ?? 'pending') !== 'pending'))
+      record.state = 'completed';
+  }
+  return p;
+}
+
+function studentView(entry: RosterEntry, events: ClassEvent[], now: number): ClassDashboardStudent {
+  const totals = zeroTotals();
+  for (const e of events) totals[e.kind]++;
+  const started = events.filter((e) => e.kind === 'step-started');
+  const last = started.at(-1);
+  const onStep = events.filter((e) => last && e.lab === last.lab && e.step === last.step);
+  const done = onStep.some((e) => e.kind === 'pass' || e.kind === 'solve');
+  const attempts = onStep.filter((e) => e.kind === 'check').length;
+  const failed = onStep.filter((e) => e.kind === 'check' && !e.passed).length;
+  const minutes = last && !done ? Math.max(0, Math.floor((now - Date.parse(last.at)) / 60_000)) : null;
+  const doctor = events.filter((e) => e.kind === 'doctor').at(-1);
+  return {
+    key: entry.key,
+    name: entry.name,
+    ...(entry.id ? { id: entry.id } : {}),
+    state: entry.state,
+    address: entry.address,
+    joinedAt: entry.joinedAt,
+    ...(entry.lastSeen ? { lastSeen: entry.lastSeen } : {}),
+    ...(last ? { lab: last.lab, step: last.step } : {}),
+    attempts,
+    hints: onStep.filter((e) => e.kind === 'hint').length,
+    minutesOnStep: minutes,
+    stuck: !done && last !== undefined && ((minutes ?? 0) >= STUCK_MINUTES || failed >= STUCK_FAILED_CHECKS),
+    ...(doctor?.doctor ? { doctor: { ...doctor.doctor, at: doctor.at } } : {}),
+    totals,
+  };
+}
+
+/**
+ * The dashboard at `now` (ms since the epoch). `labs` are this MicroLab's lab files: a lab a
+ * student sent that is not among them shows in the totals, not in the labs' figures.
+ */
+export function dashboardOf(
+  info: ClassInfo,
+  roster: RosterEntry[],
+  ledger: Ledger,
+  labs: Lab[],
+  messages: { at: string; text: string }[],
+  now: number,
+): ClassDashboard {
+  const students = roster.map((r) => studentView(r, ledger.events(r.key), now));
+  const withEvents = roster.filter((r) => ledger.events(r.key).length > 0);
+  const report = classReport(
+    labs,
+    withEvents.map((r) => ({
+      file: r.key,
+      fallbackName: r.key,
+      // Two students of one name are two students: the host's key stands in for a missing id.
+      data: {
+        ...progressFromEvents(ledger.events(r.key), labs),
+        student: { name: r.name, id: r.id ?? r.key },
+      },
+    })),
+  );
+  const doctors = students.map((s) => s.doctor);
+  return {
+    class: info,
+    students,
+    totals: ledger.totals(),
+    readiness: {
+      ready: doctors.filter((d) => d?.ready === true).length,
+      notReady: doctors.filter((d) => d?.ready === false).length,
+      unknown: doctors.filter((d) => d === undefined).length,
+    },
+    labs: report.labs,
+    messages,
+  };
+}

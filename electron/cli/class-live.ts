@@ -1,0 +1,252 @@
+/**
+ * `microlab class host` and `microlab class join`: the live class at the command line (the
+ * protocol, the host and the client are in electron/class/).
+ *
+ * The join code carries the class token, so `class join` never takes it as an argument (a
+ * process list shows arguments to every user of the machine): it reads it from standard input
+ * (pasted at the prompt, or piped) or from MICROLAB_CLASS_CODE.
+ */
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import QRCode from 'qrcode';
+import type { Readable, Writable } from 'node:stream';
+import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
+import { ApiError } from '../errors';
+import { ClassClient, type DoctorResult } from '../class/client';
+import { ClassHost } from '../class/host';
+import { addressOf } from '../class/interfaces';
+import { decodeJoinCode } from '../class/protocol';
+import { ClassStore } from '../class/store';
+import { stateDir } from '../firewall/store';
+import { loadLabs } from '../labs/loader';
+import { labsDir, rendererDir } from '../paths';
+import type { Cli, Runtime } from './program';
+import { nonBlank, UsageError, wholeNumber } from './values';
+
+export type ClassLiveCommand =
+  | { name: 'class-host'; iface?: string; port: number; autoApprove: boolean; fresh: boolean }
+  | { name: 'class-join'; doctor: boolean };
+
+/**
+ * Defines `class host` and `class join` under the `class` group (defined with the class's
+ * other commands in lab.ts).
+ */
+export function classLiveCommands(cli: Cli): void {
+  const klass = cli.find(['class']);
+  if (!klass) throw new Error('the class group is defined before its live commands');
+  cli
+    .command(
+      klass,
+      'host',
+      "hosts a live class on one interface (HTTPS, a certificate made for the class): prints the join code, its QR code and the dashboard's address; approve joins at its prompt (approve s1) or on the dashboard. Again after a restart: the same class, from its store",
+    )
+    .option(
+      '--interface <IF>',
+      "the classroom network's interface (never every interface)",
+      nonBlank('--interface'),
+    )
+    .option('--port <N>', 'the port (default 8443; 0 takes a free one)', wholeNumber('--port', 0, 65535))
+    .option('--auto-approve', 'approve every join without asking')
+    .option('--new', 'start a new class even if one is in progress')
+    .action((o) =>
+      cli.done(
+        {
+          name: 'class-host',
+          ...(o.interface !== undefined ? { iface: o.interface } : {}),
+          port: o.port ?? 8443,
+          autoApprove: Boolean(o.autoApprove),
+          fresh: Boolean(o.new),
+        },
+        (c, rt) => runClassLive(c, context(rt)),
+      ),
+    );
+  cli
+    .command(
+      klass,
+      'join',
+      "joins the class whose code is on standard input (pasted or piped) or in MICROLAB_CLASS_CODE, and sends your lab progress and the doctor's result as they happen",
+    )
+    .argument('[CODE]', 'refused: the code holds the class token, and process lists show arguments')
+    .option('--no-doctor', "do not send the doctor's result")
+    .action((code, o) => {
+      if (code !== undefined)
+        throw new UsageError(
+          'class join takes no code as an argument (it holds the class token, and process lists show arguments): paste it at the prompt, pipe it (`microlab class join < code.txt`) or set MICROLAB_CLASS_CODE',
+        );
+      cli.done({ name: 'class-join', doctor: o.doctor !== false }, (c, rt) => runClassLive(c, context(rt)));
+    });
+}
+
+function context(rt: Runtime): ClassLiveContext {
+  return { project: rt.services.project, call: rt.call, stdin: process.stdin, out: rt.out, err: rt.err };
+}
+
+type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
+
+export interface ClassLiveContext {
+  project: string;
+  call: Call;
+  stdin: Readable & { isTTY?: boolean };
+  out: Writable;
+  err: Writable;
+}
+
+async function readAll(stdin: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stdin as AsyncIterable<Buffer | string>) text += chunk.toString();
+  return text;
+}
+
+/** Resolves on SIGINT/SIGTERM (removing its handlers). */
+function untilSignal(): { done: Promise<string>; dispose: () => void } {
+  let dispose = () => undefined as void;
+  const done = new Promise<string>((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    const int = on('SIGINT');
+    const term = on('SIGTERM');
+    process.once('SIGINT', int);
+    process.once('SIGTERM', term);
+    dispose = () => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+    };
+  });
+  return { done, dispose };
+}
+
+export async function runClassLive(command: ClassLiveCommand, ctx: ClassLiveContext): Promise<number> {
+  return command.name === 'class-host' ? classHost(command, ctx) : classJoin(command, ctx);
+}
+
+async function classHost(
+  command: Extract<ClassLiveCommand, { name: 'class-host' }>,
+  ctx: ClassLiveContext,
+): Promise<number> {
+  const { out, err } = ctx;
+  const store = new ClassStore(path.join(stateDir(), ctx.project, 'class-host'));
+  const resumed = !command.fresh && (await store.open());
+  if (!resumed) {
+    const address = addressOf(command.iface);
+    await store.create(command.iface!, address, command.port, command.autoApprove);
+  } else if (command.iface && command.iface !== store.data.class.interface)
+    throw new ApiError(
+      'class-interface',
+      `the class in progress is hosted on ${store.data.class.interface}, not ${command.iface}`,
+      'Leave --interface out to pick it up again, or start a new class with --new.',
+    );
+  const { labs } = await loadLabs(path.join(labsDir(), 'guides'));
+  const host = new ClassHost({
+    store,
+    labs: labs.map((l) => l.lab),
+    uiDir: rendererDir(),
+    onNotice: (line) => err.write(`${line}\n`),
+  });
+  await host.start();
+  const code = host.joinCode();
+  const c = store.data.class;
+  out.write(
+    `${resumed ? 'Class picked up again' : 'Class started'} on ${c.interface} (${c.address}), port ${c.port}: ${store.data.students.length} students so far.\n\n` +
+      `Join code (students: \`microlab class join\`, then paste it):\n\n${code}\n\n` +
+      (await QRCode.toString(code, { type: 'terminal', small: true })) +
+      `\nCertificate SHA-256: ${store.data.fingerprint}\n` +
+      `Dashboard (keep this address to yourself: it holds your token): ${host.dashboardUrl()}\n` +
+      `Commands: approve KEY, revoke KEY, list, message TEXT, end (ends the class), Ctrl-C (stops hosting; \`class host\` picks the class up again)\n`,
+  );
+  const signal = untilSignal();
+  let ended = false;
+  const prompt = createInterface({ input: ctx.stdin, terminal: false });
+  const commands = new Promise<void>((resolve) => {
+    prompt.on('line', (line) => {
+      const [verb, ...rest] = line.trim().split(/\s+/);
+      const arg = rest.join(' ');
+      const run = async () => {
+        if (!verb) return;
+        if (verb === 'approve') await host.approve(arg);
+        else if (verb === 'revoke') await host.revoke(arg);
+        else if (verb === 'message') await host.message(arg);
+        else if (verb === 'list')
+          for (const s of host.dashboard().students)
+            out.write(
+              `${s.key}  ${s.state.padEnd(8)}  ${s.name}${s.id ? ` (${s.id})` : ''}  ${s.lab ?? '-'} ${s.step ?? ''}\n`,
+            );
+        else if (verb === 'end') {
+          await host.end();
+          ended = true;
+          resolve();
+        } else out.write(`unknown command "${verb}": approve KEY, revoke KEY, list, message TEXT, end\n`);
+      };
+      run().catch((e: unknown) => err.write(`${e instanceof Error ? e.message : String(e)}\n`));
+    });
+  });
+  await Promise.race([signal.done, commands]);
+  signal.dispose();
+  prompt.close();
+  // Ended: the students learn it from their next answer (they ask every second).
+  if (ended) await new Promise((r) => setTimeout(r, 3000));
+  await host.stop();
+  out.write(
+    ended ? 'The class ended.\n' : 'Stopped hosting: `microlab class host` picks the class up again.\n',
+  );
+  return 0;
+}
+
+async function classJoin(
+  command: Extract<ClassLiveCommand, { name: 'class-join' }>,
+  ctx: ClassLiveContext,
+): Promise<number> {
+  const { out, err, call } = ctx;
+  const info = await call('student:get', {});
+  if (!info.student)
+    throw new ApiError(
+      'class-no-name',
+      'no student name is set: the instructor would not know who joins',
+      'Set yours first: `microlab student set "Your Name" [--id ID]` (or MICROLAB_STUDENT).',
+    );
+  let text = process.env.MICROLAB_CLASS_CODE ?? '';
+  if (!text) {
+    if (ctx.stdin.isTTY) {
+      const rl = createInterface({ input: ctx.stdin, output: out });
+      text = await new Promise<string>((resolve) =>
+        rl.question('Join code (empty: the class joined before): ', resolve),
+      );
+      rl.close();
+    } else text = await readAll(ctx.stdin);
+  }
+  const root = path.join(stateDir(), ctx.project);
+  const client = new ClassClient({
+    dir: path.join(root, 'class-join'),
+    progressFile: path.join(root, 'labs', 'progress.json'),
+    student: info.student,
+    ...(command.doctor
+      ? {
+          doctor: async (): Promise<DoctorResult> => {
+            const report = await call('engine:doctor', {});
+            return {
+              ready: report.ok,
+              failing: report.checks.filter((c) => c.status === 'fail').map((c) => c.id),
+            };
+          },
+        }
+      : {}),
+    onNotice: (line) => out.write(`${line}\n`),
+  });
+  await client.load(text.trim() ? decodeJoinCode(text) : undefined);
+  const ac = new AbortController();
+  const signal = untilSignal();
+  void signal.done.then(() => ac.abort());
+  try {
+    await client.join(ac.signal);
+    out.write(
+      'Sending your lab progress as it happens (Ctrl-C stops; `microlab class join` again resumes).\n',
+    );
+    await client.run(ac.signal);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'canceled') return 130;
+    throw e;
+  } finally {
+    signal.dispose();
+  }
+  if (client.pending)
+    err.write(`${client.pending} events not sent yet: \`microlab class join\` again sends them.\n`);
+  return 0;
+}

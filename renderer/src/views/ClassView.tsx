@@ -1,0 +1,194 @@
+/**
+ * The instructor's dashboard of a live class, served by `microlab class host` (the same app, at
+ * the host's own address; the instructor token in the page's fragment, never sent in a URL):
+ * who is on which lab and step, who is stuck, the room's readiness, the class's numbers per
+ * measure and claim, and the instructor's actions (approve, revoke, a message to the room, end).
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
+import type { Spread } from '../../../electron/api/contract';
+import { Card } from '../components/Card';
+import './ClassView.css';
+
+/** The fragment's key that carries the instructor token: `#class=TOKEN`. */
+export const CLASS_FRAGMENT = 'class';
+
+export function classToken(hash: string): string | undefined {
+  const value = new URLSearchParams(hash.replace(/^#/, '')).get(CLASS_FRAGMENT);
+  return value || undefined;
+}
+
+async function classCall<T>(
+  token: string,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`/class/v1/${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const data = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new Error(data.error ?? `the class host answered ${res.status}`);
+  return data;
+}
+
+function spreadText(s: Spread): string {
+  if (!s.n || s.median === null) return 'not measured yet';
+  return `median ${s.median} (range ${s.min}–${s.max}, ${s.n} student${s.n === 1 ? '' : 's'})`;
+}
+
+function StudentRow({ s, act }: { s: ClassDashboardStudent; act: (route: string, student: string) => void }) {
+  const doctor = s.doctor
+    ? s.doctor.ready
+      ? 'ready'
+      : `not ready: ${s.doctor.failing.join(', ')}`
+    : 'no result';
+  return (
+    <tr className={s.stuck ? 'class-stuck' : undefined} data-student={s.key}>
+      <td>
+        {s.name}
+        {s.id ? ` (${s.id})` : ''}
+      </td>
+      <td>{s.state}</td>
+      <td>{s.lab ? `${s.lab} / ${s.step}` : '–'}</td>
+      <td>{s.attempts}</td>
+      <td>{s.hints}</td>
+      <td>{s.minutesOnStep ?? 'done'}</td>
+      <td>{s.stuck ? <span className="badge badge-bad">stuck</span> : ''}</td>
+      <td>{doctor}</td>
+      <td>
+        {s.state === 'pending' && (
+          <button type="button" onClick={() => act('approve', s.key)}>
+            Approve
+          </button>
+        )}
+        {s.state !== 'revoked' && (
+          <button type="button" onClick={() => act('revoke', s.key)}>
+            Revoke
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function ClassView({ token }: { token: string }) {
+  const [board, setBoard] = useState<ClassDashboard>();
+  const [error, setError] = useState<string>();
+  const [message, setMessage] = useState('');
+
+  const refresh = useCallback(async () => {
+    try {
+      setBoard(await classCall<ClassDashboard>(token, 'GET', 'state'));
+      setError(undefined);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, [token]);
+
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(() => void refresh(), 1000);
+    return () => clearInterval(timer);
+  }, [refresh]);
+
+  const act = (route: string, body: unknown) => {
+    classCall(token, 'POST', route, body).then(refresh, (e: Error) => setError(e.message));
+  };
+
+  return (
+    <main className="layout layout-single class-view">
+      <h1>Live class</h1>
+      {error && <p className="badge badge-bad">{error}</p>}
+      {board && (
+        <>
+          <Card title="The room">
+            <p>
+              {board.students.filter((s) => s.state === 'approved').length} students in the class,{' '}
+              {board.students.filter((s) => s.state === 'pending').length} waiting for approval;{' '}
+              {board.students.filter((s) => s.stuck).length} stuck. Readiness (doctor):{' '}
+              {board.readiness.ready} ready, {board.readiness.notReady} not ready, {board.readiness.unknown}{' '}
+              unknown.
+              {board.class.ended ? ' The class has ended.' : ''}
+            </p>
+            <p className="class-totals">
+              Events:{' '}
+              {Object.entries(board.totals)
+                .map(([k, n]) => `${k} ${n}`)
+                .join(', ')}
+            </p>
+            <table className="class-students">
+              <thead>
+                <tr>
+                  <th>student</th>
+                  <th>state</th>
+                  <th>lab / step</th>
+                  <th>checks</th>
+                  <th>hints</th>
+                  <th>minutes on step</th>
+                  <th />
+                  <th>doctor</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {board.students.map((s) => (
+                  <StudentRow key={s.key} s={s} act={(route, student) => act(route, { student })} />
+                ))}
+              </tbody>
+            </table>
+          </Card>
+          {board.labs
+            .filter((l) => l.started > 0)
+            .map((l) => (
+              <Card key={l.lab} title={`${l.title}: ${l.started} started, ${l.completed} completed`}>
+                <ul>
+                  {l.measures.map((m) => (
+                    <li key={m.id} data-measure={m.id}>
+                      {m.label}: {spreadText(m.spread)}
+                    </li>
+                  ))}
+                  {l.claims.map((c, i) => (
+                    <li key={i}>
+                      “{c.text}”: supported by {c.supported}, not supported by {c.notSupported}, not measured
+                      by {c.notMeasured}
+                    </li>
+                  ))}
+                </ul>
+              </Card>
+            ))}
+          <Card title="Instructor">
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (message.trim()) act('message', { text: message.trim() });
+                setMessage('');
+              }}
+            >
+              <input
+                aria-label="Message to the room"
+                value={message}
+                onChange={(e) => setMessage(e.target.value)}
+                maxLength={500}
+              />
+              <button type="submit">Send to the room</button>
+              <button type="button" onClick={() => act('end', {})} disabled={Boolean(board.class.ended)}>
+                End the class
+              </button>
+            </form>
+            <ul>
+              {board.messages.map((m) => (
+                <li key={m.at}>{m.text}</li>
+              ))}
+            </ul>
+          </Card>
+        </>
+      )}
+    </main>
+  );
+}

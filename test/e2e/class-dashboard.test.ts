@@ -1,0 +1,148 @@
+/**
+ * The live class's dashboard in Chromium (issue 17): `ClassHost` serves the built app on
+ * 127.0.0.1 over TLS with the class's own certificate; students' MicroLabs (ClassClient, over
+ * pinned TLS) ask to join; the instructor approves one on the page, the others join by
+ * approval from the host; a stuck student is highlighted, a measurement's distribution and a
+ * claim's support show, a message goes to the room and reaches a student. A screenshot is kept
+ * in test-results/e2e/. Needs `npm run build`; no Docker engine.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClassClient } from '../../electron/class/client';
+import { ClassHost } from '../../electron/class/host';
+import { decodeJoinCode } from '../../electron/class/protocol';
+import { ClassStore } from '../../electron/class/store';
+import { loadLabs } from '../../electron/labs/loader';
+import { ProgressStore, stepProgress } from '../../electron/labs/progress';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
+const UI = path.join(REPO_ROOT, 'dist', 'renderer');
+
+let dir: string;
+let host: ClassHost;
+let browser: Browser;
+const stop = new AbortController();
+const notices: string[] = [];
+
+async function student(i: number, name: string) {
+  const root = path.join(dir, `s${i}`);
+  const progress = new ProgressStore(path.join(root, 'progress.json'), 'student');
+  const client = new ClassClient({
+    dir: path.join(root, 'class'),
+    progressFile: progress.file,
+    student: { name, id: `id${i}` },
+    intervalMs: 200,
+    doctor: () =>
+      Promise.resolve(i === 2 ? { ready: false, failing: ['images'] } : { ready: true, failing: [] }),
+    onNotice: (line) => notices.push(`${name}: ${line}`),
+  });
+  await client.load(decodeJoinCode(host.joinCode()));
+  return { progress, client };
+}
+
+/** A student on lab 1's blast-radius step: `fails` failed checks, and, if passed, the measure. */
+async function work(progress: ProgressStore, fails: number, jumpboxWorkloads?: number): Promise<void> {
+  await progress.update((p) => {
+    const s = stepProgress(p, 'monolith-flat', 'blast-radius');
+    s.startedAt = new Date().toISOString();
+    s.attempts = fails + (jumpboxWorkloads === undefined ? 0 : 1);
+    if (jumpboxWorkloads !== undefined) {
+      s.outcome = 'passed';
+      s.doneAt = new Date().toISOString();
+      s.seconds = 120;
+      s.measurements.push({
+        id: 'jumpbox-workloads',
+        label: 'Workloads the stolen jumpbox reaches',
+        unit: 'workloads',
+        value: jumpboxWorkloads,
+        source: 'e2e',
+        at: new Date().toISOString(),
+      });
+    }
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(UI, 'index.html')))
+    throw new Error('dist/renderer/index.html is missing: run `npm run build`');
+  await mkdir(SCREENSHOTS, { recursive: true });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'mlc-e2e-'));
+  const store = new ClassStore(path.join(dir, 'host'));
+  await store.create('lo', '127.0.0.1', 0, false);
+  const { labs } = await loadLabs(path.join(REPO_ROOT, 'labs', 'guides'));
+  host = new ClassHost({ store, labs: labs.map((l) => l.lab), uiDir: UI });
+  await host.start();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
+  });
+});
+
+afterAll(async () => {
+  stop.abort();
+  await browser?.close();
+  await host?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the class dashboard', () => {
+  it('shows students joining, a stuck one, a distribution and a claim, and sends a message to the room', async () => {
+    // The instructor's browser accepts the class's self-signed certificate (the instructor's own).
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(host.dashboardUrl());
+    await expect.poll(() => page.getByText('0 students in the class').count()).toBe(1);
+
+    const ana = await student(1, 'Ana Lima');
+    const bo = await student(2, 'Bo Chen');
+    const cy = await student(3, 'Cy Diaz');
+    const joins = [ana, bo, cy].map((s) => s.client.join(stop.signal));
+    const row = (name: string) => page.locator('tr', { hasText: name });
+    await expect.poll(() => row('Ana Lima').getByRole('button', { name: 'Approve' }).count()).toBe(1);
+    await row('Ana Lima').getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => host.store.data.students.filter((s) => s.state === 'approved').length).toBe(1);
+    await expect.poll(() => host.store.data.students.length).toBe(3);
+    await host.approve('s2');
+    await host.approve('s3');
+    await Promise.all(joins);
+
+    await work(ana.progress, 0, 3);
+    await work(bo.progress, 4);
+    await work(cy.progress, 1, 5);
+    for (const s of [ana, bo, cy]) void s.client.run(stop.signal).catch(() => undefined);
+
+    await expect.poll(() => page.getByText('3 students in the class').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => row('Bo Chen').getAttribute('class')).toBe('class-stuck');
+    expect(await row('Ana Lima').getAttribute('class')).toBeNull();
+    await expect.poll(() => row('Bo Chen').getByText('not ready: images').count()).toBe(1);
+    const measure = page.locator('[data-measure="jumpbox-workloads"]');
+    await expect.poll(() => measure.textContent()).toContain('median 4 (range 3–5, 2 students)');
+    expect(await page.getByText('Readiness (doctor): 2 ready, 1 not ready, 0 unknown').count()).toBe(1);
+
+    await page.getByLabel('Message to the room').fill('Break until 11:00');
+    await page.getByRole('button', { name: 'Send to the room' }).click();
+    await expect
+      .poll(() => notices.some((n) => n === 'Cy Diaz: message from the instructor: Break until 11:00'))
+      .toBe(true);
+
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'class-dashboard.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

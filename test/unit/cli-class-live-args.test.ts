@@ -1,0 +1,54 @@
+/**
+ * `class host` and `class join` arguments: the interface and port read, a bad port refused, and
+ * a join code on the command line refused (it holds the class token; process lists show argv).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../electron/cli/commands';
+import { addressOf } from '../../electron/class/interfaces';
+
+describe('class host and join arguments', () => {
+  it('reads the host options', () => {
+    expect(
+      parseCommand(['class', 'host', '--interface', 'eth0', '--port', '9443', '--auto-approve']),
+    ).toEqual({
+      name: 'class-host',
+      iface: 'eth0',
+      port: 9443,
+      autoApprove: true,
+      fresh: false,
+    });
+    expect(parseCommand(['class', 'host'])).toMatchObject({ port: 8443, autoApprove: false });
+    expect(() => parseCommand(['class', 'host', '--port', '70000'])).toThrow(
+      /--port must be a whole number from 0 to 65535/,
+    );
+    expect(() => parseCommand(['class', 'host', '--everywhere'])).toThrow();
+  });
+
+  it('never takes the join code as an argument', () => {
+    expect(parseCommand(['class', 'join'])).toEqual({ name: 'class-join', doctor: true });
+    expect(parseCommand(['class', 'join', '--no-doctor'])).toEqual({ name: 'class-join', doctor: false });
+    expect(() => parseCommand(['class', 'join', 'MLC1.abc'])).toThrow(/takes no code as an argument/);
+  });
+
+  it('listens on the named interface only, and lists the interfaces when the name is missing or unknown', () => {
+    const all = {
+      lo: [{ address: '127.0.0.1', family: 'IPv4' }],
+      wlan0: [
+        { address: 'fe80::1', family: 'IPv6' },
+        { address: '192.168.4.20', family: 'IPv4' },
+      ],
+      v6only: [{ address: 'fd00::5', family: 'IPv6' }],
+      linklocal: [{ address: 'fe80::9', family: 'IPv6' }],
+    } as unknown as Parameters<typeof addressOf>[1];
+    expect(addressOf('wlan0', all)).toBe('192.168.4.20');
+    expect(addressOf('v6only', all)).toBe('fd00::5');
+    expect(() => addressOf(undefined, all)).toThrow(/never on all/);
+    expect(() => addressOf('eth9', all)).toThrow(/no interface "eth9"/);
+    try {
+      addressOf('eth9', all);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toContain('wlan0 fe80::1 192.168.4.20');
+    }
+    expect(() => addressOf('linklocal', all)).toThrow(/no address a student can reach/);
+  });
+});
