@@ -8,12 +8,17 @@
  * The lab runner is a client of the API, like the UI: it imports the contract and the floor
  * only, and only the services (which wire it to the handlers) and the edges import it.
  *
+ * The renderer takes types from the contract, and values only from plain modules (the API's
+ * vocabulary, the WebSocket client, the errors), so that no schema (zod) lands in its bundle.
+ *
  * Dependencies point down only, and there is no circle anywhere (type-only imports count).
  * test/unit/layers.test.ts proves each rule fires on a small fixture.
  */
 const FLOOR = '^electron/(errors|paths|tasks|wait|yaml-file)\\.ts$';
 const EDGES = '^(electron/(cli\\.ts|cli/|main\\.ts|preload\\.ts)|bench/)';
 const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal|export)/';
+/** The modules the renderer may take values from: plain, no schema (zod) behind them. */
+const PLAIN_FOR_THE_RENDERER = '^electron/(errors|api/(vocabulary|terminal-input|ws-client|ws-protocol))\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -139,6 +144,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^renderer/' },
       to: { path: '^electron/', pathNot: ['^electron/api/', FLOOR] },
+    },
+    {
+      name: 'renderer-values-from-plain-modules',
+      comment:
+        "the renderer takes types from the contract, but values only from plain modules (the API's vocabulary, the transports' client, the errors): a value from contract.ts would pull its schemas (zod) into the renderer's bundle.",
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { path: '^electron/', pathNot: PLAIN_FOR_THE_RENDERER, dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {

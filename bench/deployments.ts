@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import type { DeploymentName, LoadReport } from '../electron/api/contract';
+import type { LoadReport } from '../electron/api/contract';
+import { DEPLOYMENTS } from '../electron/api/vocabulary';
 import { subnetPool } from '../electron/engine/subnets';
 import { localApi } from '../electron/api/local';
 import { createServices } from '../electron/services';
@@ -25,7 +26,6 @@ const PROJECT = 'microlab-bench-shop';
 const RUNS = 3;
 /** A load both deployments carry without queueing on a 2-core machine: the cost of the hops. */
 const SAME_RATE = 20;
-const DEPLOYMENTS: DeploymentName[] = ['monolith', 'microservices'];
 
 function exec(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

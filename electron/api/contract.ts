@@ -6,10 +6,6 @@
  * Channel names say service and method: `images:prepare`, `tasks:update`.
  */
 import { z } from 'zod';
-import {
-  DEFAULT_MIX as DEFAULT_LOAD_MIX,
-  SCENARIOS as LOAD_SCENARIOS,
-} from '../../labs/shop/src/loadgen/stats';
 import type {
   EndpointStats as LoadEndpointStats,
   Scenario as LoadScenario,
@@ -39,8 +35,8 @@ import type {
   WorkloadStatus,
 } from '../topology/types';
 import { ARCHITECTURES } from '../engine/types';
-import { LAYOUTS } from '../topology/types';
 import { exportMethods } from './export';
+import { DEPLOYMENTS, LAYOUTS, LOAD_SCENARIOS } from './vocabulary';
 import { firewallEventNames, firewallMethods } from './firewall';
 import type { FirewallEvents } from './firewall';
 import { terminalEventNames, terminalMethods } from './terminal';
@@ -78,8 +74,7 @@ import type {
 export type * from './labs';
 export type * from './firewall';
 export type * from './export';
-export { EXPORT_TARGETS } from './export';
-export { LAB_APPS, LAB_CHECK_KINDS, LAB_NETWORKS, LAB_VIEWS } from './labs';
+export * from './vocabulary';
 
 // ---------------------------------------------------------------------------------------
 // Shared shapes: each defined by the layer that produces it, carried here unchanged
@@ -108,15 +103,13 @@ export type {
   WorkloadKind,
   WorkloadStatus,
 };
-export { LAYOUTS };
 
 /**
- * The load generator's vocabulary (scenarios, default mix, per-endpoint figures) is defined
- * once, by the load generator that runs in the client container (labs/shop/src/loadgen), and
- * carried here unchanged. `load:run`'s `rate` counts scenarios started per second (a browse,
- * a cart, a checkout...), each a few requests.
+ * The load generator's figures (and, in ./vocabulary.ts, its scenarios and default mix) are
+ * defined once, by the load generator that runs in the client container
+ * (labs/shop/src/loadgen), and carried here unchanged. `load:run`'s `rate` counts scenarios
+ * started per second (a browse, a cart, a checkout...), each a few requests.
  */
-export { DEFAULT_LOAD_MIX, LOAD_SCENARIOS };
 export type { LoadEndpointStats, LoadScenario };
 
 // ---------------------------------------------------------------------------------------
@@ -130,7 +123,7 @@ function method<I extends z.ZodType, O>(input: I) {
   return { input, output: undefined as unknown as O };
 }
 
-const Deployment = z.enum(['monolith', 'microservices']);
+const Deployment = z.enum(DEPLOYMENTS);
 const ServiceName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a service name like catalog');
 const DeployUp = z
   .object({

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import type { ExportFile, ExportResult, ExportTarget, Refusal } from '../export/types';
-import { EXPORT_TARGETS } from '../export/types';
+import type { DeploymentName } from '../topology/types';
+import { DEPLOYMENTS, EXPORT_TARGETS } from './vocabulary';
 
 export type { ExportFile, ExportResult, ExportTarget, Refusal };
-export { EXPORT_TARGETS };
 
 const MAX_TEXT = 256 * 1024;
 const FilePath = z.string().trim().min(1, 'a path is required').max(4096);
@@ -26,7 +26,7 @@ const ExportKubernetes = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,200}$/, 'a registry like registry.example:5000/team')
       .optional(),
     /** The shape to export; default: the one running. */
-    deployment: z.enum(['monolith', 'microservices']).optional(),
+    deployment: z.enum(DEPLOYMENTS).optional(),
     /** A policy to export instead of the one in force (a file on this machine, or its text). */
     file: FilePath.optional(),
     text: z.string().max(MAX_TEXT, `a policy may be at most ${MAX_TEXT} bytes`).optional(),
@@ -45,7 +45,7 @@ const ExportKubernetes = z
   .refine((s) => !(s.noPolicy && (s.file !== undefined || s.text !== undefined)), 'noPolicy takes no policy');
 
 export interface KubernetesExport extends ExportResult {
-  deployment: 'monolith' | 'microservices';
+  deployment: DeploymentName;
   /** Where the policy came from: a file, inline text, the policy in force, or none. */
   policySource: string;
   /** The files written, when `out` was given (absolute paths). */

@@ -4,6 +4,8 @@
  * firewall modules' own types, imported as types only (nothing here runs Docker).
  */
 import { z } from 'zod';
+import type { DeploymentName } from '../topology/types';
+import { MODES } from './vocabulary';
 import type { EngineConnection } from '../engine/events';
 import type { CountersReport } from '../firewall/counters';
 import type { ApplyReport } from '../firewall/enforcer';
@@ -32,7 +34,7 @@ export type {
 const MAX_TEXT = 256 * 1024;
 const FilePath = z.string().trim().min(1, 'a file path is required').max(4096);
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a workload name');
-const ModeInput = z.enum(['off', 'monitor', 'enforce']);
+const ModeInput = z.enum(MODES);
 
 const PolicySource = z
   .object({
@@ -115,7 +117,7 @@ export interface ShippedPolicyInfo {
   /** The file name, e.g. microservices-segmented.yaml */
   name: string;
   /** The deployment it is written for, from its name. */
-  deployment?: 'monolith' | 'microservices';
+  deployment?: DeploymentName;
   /** The first line of its header comment. */
   title: string;
   /** The whole file, to read (and edit) before applying it. */

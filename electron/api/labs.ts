@@ -15,22 +15,12 @@
  * the step's checks passed or it was solved), `workspace-file` (bad workspace file name).
  */
 import { z } from 'zod';
+import type { Mode } from '../firewall/vocabulary';
+import type { DeploymentName, Layout } from '../topology/types';
+import type { FoundField, LabApp, LabAttacker, LabCheckKind, LabNetwork, LabView } from './vocabulary';
 
 // ---------------------------------------------------------------------------------------
 // Shapes
-
-export const LAB_APPS = ['monolith', 'microservices'] as const;
-export const LAB_NETWORKS = ['flat', 'segmented', 'perimeter'] as const;
-export type LabApp = (typeof LAB_APPS)[number];
-/**
- * The two attackers every quadrant measures, so that the 2×2 compares like with like:
- * `jumpbox`, the stolen operator laptop (what it finds: the operator's ~/.pgpass), and
- * `catalog-code`, compromised shop code: the workload that runs the catalog's code (the
- * monolith's app, or the catalog service; what it finds: its own environment).
- */
-export const LAB_ATTACKERS = ['jumpbox', 'catalog-code'] as const;
-export type LabAttacker = (typeof LAB_ATTACKERS)[number];
-export type LabNetwork = (typeof LAB_NETWORKS)[number];
 
 /** Where a lab sits on the map: the application's architecture × the network's. */
 export interface LabQuadrant {
@@ -94,12 +84,12 @@ export type LabAction =
   | {
       kind: 'apply-policy';
       /** a shipped policy (labs/policies), the lab's folder, or "workspace:NAME" */ policy: string;
-      mode?: 'off' | 'monitor' | 'enforce';
+      mode?: Mode;
       /** keep the connections the previous policy let open (by default those denied are cut) */
       keepEstablished?: boolean;
     }
   | { kind: 'clear-policy' }
-  | { kind: 'up'; deployment: 'monolith' | 'microservices'; layout?: 'flat' | 'perimeter' }
+  | { kind: 'up'; deployment: DeploymentName; layout?: Layout }
   | { kind: 'scale'; service: string; replicas: number }
   | { kind: 'upgrade'; service: string; version: number }
   | {
@@ -127,7 +117,7 @@ export type LabAction =
       question: string;
       /** The answer, or `found`: a value read off the system where a workload stands. */
       answer?: string;
-      found?: { workload: string; field: 'password' | 'user' | 'host' };
+      found?: { workload: string; field: FoundField };
       output?: { workload: string; command: string[] };
     };
 
@@ -146,22 +136,6 @@ export interface LabCheckInfo {
   /** What it verifies, one line. */
   description: string;
 }
-
-export const LAB_CHECK_KINDS = [
-  'deployment',
-  'replicas',
-  'unchanged',
-  'policy',
-  'flow',
-  'blast-radius',
-  'counter',
-  'flow-log',
-  'load',
-  'policy-file',
-  'quiz',
-  'predict',
-] as const;
-export type LabCheckKind = (typeof LAB_CHECK_KINDS)[number];
 
 /** A question whose answer a `quiz` check reads (the UI shows an input for it). */
 export interface LabQuestion {
@@ -199,9 +173,6 @@ export interface LabStepInfo {
   explain: LabQuestion[];
 }
 
-export const LAB_VIEWS = ['graph', 'matrix', 'flows', 'terminal', 'load', 'editor', 'counters'] as const;
-export type LabView = (typeof LAB_VIEWS)[number];
-
 /** A claim of the lab, and the relation its measurements must show to support it. */
 export interface LabClaim {
   text: string;
@@ -220,7 +191,7 @@ export interface LabDetail extends Omit<LabInfo, 'steps'> {
   /** Markdown shown before step 1, and after the last (with the summary). */
   intro: string;
   finish: string;
-  setup: { deployment: 'monolith' | 'microservices'; layout: 'flat' | 'perimeter'; policy?: string };
+  setup: { deployment: DeploymentName; layout: Layout; policy?: string };
   steps: LabStepInfo[];
   claims: LabClaim[];
   /** The lab's workspace folder (policies the student writes), and its files. */

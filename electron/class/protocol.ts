@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors';
 import type { Measurement } from '../api/contract';
+import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/vocabulary';
 import type { ProgressFile } from '../labs/progress';
 
 export const CLASS_PROTOCOL_VERSION = 1;
@@ -133,10 +134,10 @@ const EventSchema = z
         unit: z.string().max(50),
         value: z.number().refine(Number.isFinite, 'must be a finite number'),
         at: z.string().max(40),
-        attacker: z.enum(['jumpbox', 'catalog-code']).optional(),
+        attacker: z.enum(LAB_ATTACKERS).optional(),
         metric: z.enum(['workloads', 'databases', 'domains']).optional(),
-        app: z.enum(['monolith', 'microservices']).optional(),
-        network: z.enum(['flat', 'segmented', 'perimeter']).optional(),
+        app: z.enum(LAB_APPS).optional(),
+        network: z.enum(LAB_NETWORKS).optional(),
       })
       .strict()
       .optional(),

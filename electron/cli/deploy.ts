@@ -3,6 +3,8 @@
  * load: the status table, the live load lines and the final report.
  */
 import type { DeploymentStatus, LoadEndpointStats, LoadReport, LoadUpdate, TaskInfo } from '../api/contract';
+import { DEPLOYMENTS } from '../api/vocabulary';
+import type { DeploymentName } from '../api/vocabulary';
 import type { Services } from '../services';
 import { printJson, table } from './output';
 import type { Cli } from './program';
@@ -17,7 +19,7 @@ export function deployCommands(cli: Cli): void {
       'up',
       "start the shop (replacing the other deployment), wait until healthy and print the storefront's address (127.0.0.1, port 8480 by default)",
     )
-    .argument('<DEPLOYMENT>', 'monolith or microservices')
+    .argument('<DEPLOYMENT>', DEPLOYMENTS.join(' or '))
     .option(
       '--port <N>',
       "the storefront's port on 127.0.0.1 (0: any free one)",
@@ -25,14 +27,14 @@ export function deployCommands(cli: Cli): void {
     )
     .option('--perimeter', 'a network per segment and one firewall between them')
     .action((deployment, o) => {
-      if (deployment !== 'monolith' && deployment !== 'microservices')
+      if (!(DEPLOYMENTS as readonly string[]).includes(deployment))
         throw new UsageError(
-          `up needs a deployment: monolith or microservices, not ${JSON.stringify(deployment)}`,
+          `up needs a deployment: ${DEPLOYMENTS.join(' or ')}, not ${JSON.stringify(deployment)}`,
         );
       cli.done(
         {
           name: 'up',
-          deployment,
+          deployment: deployment as DeploymentName,
           ...(o.port !== undefined ? { port: o.port } : {}),
           ...(o.perimeter ? { perimeter: true as const } : {}),
         },
@@ -46,7 +48,7 @@ export function deployCommands(cli: Cli): void {
           ),
       );
     });
-  cli.synopsis(program.commands.at(-1)!, 'up monolith|microservices [--port N] [--perimeter]');
+  cli.synopsis(program.commands.at(-1)!, `up ${DEPLOYMENTS.join('|')} [--port N] [--perimeter]`);
 
   cli
     .command(program, 'scale', 'run N replicas of a microservice (they share its name)')
@@ -158,7 +160,8 @@ function mb(bytes: number | undefined): string {
 }
 
 export function formatDeployment(status: DeploymentStatus): string {
-  if (!status.deployment) return 'Deployment: none (start one with `microlab up monolith|microservices`)\n';
+  if (!status.deployment)
+    return `Deployment: none (start one with \`microlab up ${DEPLOYMENTS.join('|')}\`)\n`;
   const total = status.workloads.reduce((sum, w) => sum + (w.memoryBytes ?? 0), 0);
   const rows = [
     ['CONTAINER', 'STATE', 'HEALTH', 'IP', 'MEMORY', 'VERSION'],

@@ -8,6 +8,8 @@ import { Option } from '@commander-js/extra-typings';
 import { parseAllDocuments } from 'yaml';
 import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
 import type { KubernetesExport } from '../api/export';
+import { DEPLOYMENTS } from '../api/vocabulary';
+import type { DeploymentName } from '../api/vocabulary';
 import { ApiError } from '../errors';
 import type { ApplyReport, KubeObject } from '../export/apply';
 import { applyObjects, findKubeconfig } from '../export/apply';
@@ -23,7 +25,7 @@ export interface ExportCommand {
   namespace?: string;
   out?: string;
   registry?: string;
-  deployment?: 'monolith' | 'microservices';
+  deployment?: DeploymentName;
   policy?: string;
   noPolicy: boolean;
   rejectAsDeny: boolean;
@@ -55,10 +57,7 @@ export function exportCommands(cli: Cli): void {
     .option('-o, --out <DIR>', 'write the files under DIR instead of printing them')
     .option('--registry <PREFIX>', 'where a cluster pulls the shop image from')
     .addOption(
-      new Option('--deployment <DEPLOYMENT>', 'this shape instead of the running one').choices([
-        'monolith',
-        'microservices',
-      ] as const),
+      new Option('--deployment <DEPLOYMENT>', 'this shape instead of the running one').choices(DEPLOYMENTS),
     )
     .option('--policy <FILE>', 'this policy instead of the one in force')
     .option('--no-policy', 'the shop alone, without a policy')

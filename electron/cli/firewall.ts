@@ -11,6 +11,7 @@ import type { ApplyReport } from '../firewall/enforcer';
 import type { Explanation } from '../firewall/evaluate';
 import type { FlowEvent } from '../firewall/flows';
 import { formatPortRange } from '../firewall/policy';
+import { MODES } from '../firewall/vocabulary';
 import type { ProbeReport } from '../probe/matrix';
 import type { BlastRadius } from '../probe/blast-radius';
 import { plural, printJson, printJsonLine, table } from './output';
@@ -30,13 +31,7 @@ export function firewallCommands(cli: Cli): void {
       'validate a policy and put it in force on every workload (an invalid one is reported with positions and changes nothing); open connections it denies are cut, unless --keep-established',
     )
     .argument('<FILE>', 'a policy file (YAML)')
-    .addOption(
-      new Option('--mode <MODE>', 'one mode for every workload').choices([
-        'monitor',
-        'enforce',
-        'off',
-      ] as const),
-    )
+    .addOption(new Option('--mode <MODE>', 'one mode for every workload').choices(MODES))
     .option('--keep-established', 'leave open connections open')
     .option('--json', 'the result as JSON')
     .action((file, o) =>

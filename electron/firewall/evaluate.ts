@@ -14,8 +14,9 @@
 import type { PortSpec, Workload } from '../topology/workload';
 import type { Action, Mode, Peer, Policy, Rule } from './policy';
 import { formatPortRange } from './policy';
+import type { Verdict } from './vocabulary';
 
-export type Verdict = 'allowed' | 'denied' | 'rejected' | 'audit';
+export type { Verdict };
 
 export interface Decision {
   action: Action;

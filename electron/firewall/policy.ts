@@ -27,6 +27,8 @@ import { ApiError } from '../errors';
 import type { Protocol } from '../topology/workload';
 import type { FileIssue, PathIssue, YamlFormat } from '../yaml-file';
 import { readYaml, sortIssues } from '../yaml-file';
+import { ACTIONS, MODES } from './vocabulary';
+import type { Action, Mode } from './vocabulary';
 
 /** Larger policy files are refused before parsing. */
 export const MAX_POLICY_BYTES = 256 * 1024;
@@ -62,12 +64,10 @@ const PORT_NUMBER =
   '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
 const PORT_TEXT_SCHEMA = `^${PORT_NUMBER}(?:-${PORT_NUMBER})?(?:/(?:tcp|udp))?$`;
 
-export const MODES = ['off', 'monitor', 'enforce'] as const;
-export const ACTIONS = ['allow', 'deny', 'reject'] as const;
-export type Mode = (typeof MODES)[number];
-export type Action = (typeof ACTIONS)[number];
+export { ACTIONS, MODES };
+export type { Action, Mode };
 
-const ModeSchema = z.enum(MODES, { error: 'mode is one of off, monitor, enforce' });
+const ModeSchema = z.enum(MODES, { error: `mode is one of ${MODES.join(', ')}` });
 const ActionSchema = z.enum(ACTIONS, {
   error: (issue) =>
     issue.input === undefined

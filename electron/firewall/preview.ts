@@ -10,6 +10,7 @@ import type { FlowVerdict, Verdict } from './evaluate';
 import { evaluate, modeOf, segmentsOf, uniqueWorkloads } from './evaluate';
 import { perimeterVerdicts } from './perimeter';
 import type { Mode, Policy } from './policy';
+import type { Layout } from '../topology/perimeter';
 
 /**
  * One flow: src -> dst:port, what the candidate decides (its `decision.ruleId` is the deciding
@@ -26,7 +27,7 @@ export interface PreviewFlow extends FlowVerdict {
 
 export interface PolicyPreview {
   /** Where the policy would be enforced: on every workload (flat) or at the perimeter router. */
-  layout: 'flat' | 'perimeter';
+  layout: Layout;
   /** The running workloads (one per name, sorted), their segments and mode under the candidate. */
   workloads: { name: string; segments: string[]; mode: Mode }[];
   flows: PreviewFlow[];

@@ -3,17 +3,20 @@
  * a deployment, scale, upgrade, run a load (in the background while the next entries run, e.g.
  * an upgrade under load), run a command in a workload, copy a skeleton into the workspace,
  * answer a question. `terminal` is the UI's (it opens a terminal panel).
+ *
+ * Each kind is defined once, its fields (a zod schema), its one-line description and how it
+ * runs together (`ACTION_KINDS`); the lab format takes `ActionSchema` and `oneAction` from here.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { LoadReport, LoadScenario } from '../api/contract';
+import { z } from 'zod';
+import type { LoadReport } from '../api/contract';
 import { ApiError } from '../errors';
 import type { LabClient } from './client';
 import { execIn, runTask } from './client';
-import { actionOf } from './format';
+import { found, id, mix, mode, deployment, layout, NAME, output, policyRef, workload } from './fields';
 import { StateReader } from './state';
-import type { ActionEntry } from './format';
 
 export interface ActionContext {
   client: LabClient;
@@ -29,44 +32,297 @@ export interface ActionContext {
   progress?(message: string): void;
 }
 
+/** What running an entry gave: the line that says what it did (default: its description), a load left running. */
+interface Ran {
+  line?: string;
+  /** A background load: ends it and returns its report. */
+  background?: () => Promise<LoadReport>;
+}
+
+/** One kind of action: its fields, what it does in one line, and how it runs. */
+interface ActionKindDefinition<S extends z.ZodType> {
+  schema: S;
+  describe(spec: z.output<S>): string;
+  /** Runs it through the API; `said` is its description. Throws an ApiError when it fails. */
+  run(spec: z.output<S>, ctx: ActionContext, said: string): Promise<Ran | void>;
+}
+const actionKind = <S extends z.ZodType>(kind: ActionKindDefinition<S>): ActionKindDefinition<S> => kind;
+
+/** Every kind of action, by name. */
+export const ACTION_KINDS = {
+  'apply-policy': actionKind({
+    schema: z.strictObject({
+      policy: policyRef,
+      mode: mode.optional(),
+      keepEstablished: z.boolean().optional().meta({
+        description:
+          'keep the connections opened under the previous policy (`policy apply --keep-established`); by default those the new policy denies are cut',
+      }),
+    }),
+    describe: (spec) =>
+      `apply ${path.basename(spec.policy.replace(/^workspace:/, ''))}${spec.mode ? ` in ${spec.mode} mode` : ''}${spec.keepEstablished ? ', keeping established connections' : ''}`,
+    async run(spec, ctx) {
+      await ctx.client.call('policy:apply', {
+        file: ctx.resolvePolicy(spec.policy),
+        ...(spec.mode ? { mode: spec.mode } : {}),
+        ...(spec.keepEstablished ? { keepEstablished: true } : {}),
+      });
+    },
+  }),
+  'clear-policy': actionKind({
+    schema: z.strictObject({}),
+    describe: (_spec) => 'remove the policy in force',
+    async run(_spec, ctx) {
+      await ctx.client.call('policy:clear', {});
+    },
+  }),
+  up: actionKind({
+    schema: z.strictObject({ deployment, layout: layout.optional() }),
+    describe: (spec) =>
+      `start the ${spec.deployment}${spec.layout === 'perimeter' ? ' behind the perimeter' : ''}`,
+    async run(spec, ctx) {
+      await runTask(ctx.client, 'deploy:up', {
+        deployment: spec.deployment,
+        ...(spec.layout ? { layout: spec.layout } : {}),
+        ...(ctx.port !== undefined ? { port: ctx.port } : {}),
+      });
+    },
+  }),
+  scale: actionKind({
+    schema: z.strictObject({
+      service: workload,
+      replicas: z.int().min(1).max(10),
+      cpus: z
+        .number()
+        .min(0.05)
+        .max(4)
+        .optional()
+        .meta({ description: 'CPU limit of every replica, in cores (0.25: a quarter of one)' }),
+    }),
+    describe: (spec) =>
+      `scale ${spec.service} to ${spec.replicas}${spec.cpus !== undefined ? ` at ${spec.cpus} CPU each` : ''}`,
+    async run(spec, ctx) {
+      await runTask(ctx.client, 'deploy:scale', {
+        service: spec.service,
+        replicas: spec.replicas,
+        ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
+      });
+    },
+  }),
+  upgrade: actionKind({
+    schema: z.strictObject({
+      service: workload,
+      version: z.int().min(1).max(4).meta({
+        description:
+          '2: ratings; 3 and 4 are broken on purpose (3: checkout fails with a 500; 4: the process hangs 2 s after it is ready). A roll that fails is halted and rolled back: the action reports it and does not fail',
+      }),
+    }),
+    describe: (spec) => `upgrade ${spec.service} to version ${spec.version}`,
+    async run(spec, ctx, said) {
+      try {
+        await runTask(ctx.client, 'deploy:upgrade', { service: spec.service, version: spec.version });
+      } catch (err) {
+        // A release that failed and was rolled back is an outcome the lab measures, not a fault.
+        if (!(err instanceof ApiError) || err.code !== 'rolled-back') throw err;
+        return { line: `${said}: ${err.message.replace(/^deploy:upgrade failed: /, '')}` };
+      }
+    },
+  }),
+  load: actionKind({
+    schema: z.strictObject({
+      rate: z
+        .number()
+        .positive()
+        .max(500)
+        .meta({ description: 'scenarios started per second (with capacity: the first rate offered)' }),
+      duration: z
+        .number()
+        .min(1)
+        .max(300)
+        .meta({ description: 'seconds (with capacity: the most the search may take)' }),
+      mix: mix.optional(),
+      capacity: z
+        .strictObject({
+          p95Ms: z.number().positive().max(60_000).optional(),
+          maxErrorRate: z.number().min(0).max(1).optional(),
+          stepSeconds: z.number().min(1).max(30).optional(),
+          factor: z.number().min(1.05).max(4).optional(),
+        })
+        .optional()
+        .meta({
+          description:
+            'search for the capacity: the rate raised step by step until p95 or the failed share crosses its bound (defaults: 500 ms, 0.01)',
+        }),
+      background: z.boolean().optional().meta({
+        description:
+          'keep running while the next entries of the same solve run; they start once its clock runs (an upgrade or a policy change under load)',
+      }),
+    }),
+    describe: (spec) =>
+      spec.capacity
+        ? `capacity search from ${spec.rate}/s`
+        : `load ${spec.rate}/s for ${spec.duration} s${spec.background ? ' (in the background)' : ''}`,
+    async run(spec, ctx) {
+      const finish = await runLoad(ctx, spec);
+      if (spec.background) return { background: finish };
+      const report = await finish();
+      const all = report.endpoints.find((e) => e.endpoint === 'all');
+      return {
+        line: `load: ${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, p95 ${all?.p95 ?? 0} ms`,
+      };
+    },
+  }),
+  exec: actionKind({
+    schema: z.strictObject({
+      workload,
+      firewall: z.boolean().optional().meta({
+        description:
+          "run it in the workload's firewall instead (its pod's holder, root with NET_ADMIN; behind the perimeter, the router): a fault injected into an enforcement point",
+      }),
+      command: z.array(z.string().max(2000)).min(1).max(50),
+    }),
+    describe: (spec) =>
+      `run \`${spec.command.join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${spec.workload}`,
+    async run(spec, ctx) {
+      const result = await execIn(
+        ctx.client,
+        spec.workload,
+        spec.command,
+        EXEC_TIMEOUT_MS,
+        spec.firewall ? 'firewall' : 'workload',
+      );
+      if (result.exitCode !== 0)
+        throw new ApiError(
+          'exec-failed',
+          `\`${spec.command.join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${spec.workload} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
+        );
+    },
+  }),
+  terminal: actionKind({
+    schema: z.strictObject({
+      workload,
+      firewall: z.boolean().optional(),
+      command: z.string().max(2000).optional(),
+    }),
+    describe: (spec) => `open a terminal in ${spec.firewall ? 'the firewall of ' : ''}${spec.workload}`,
+    async run(spec, ctx, said) {
+      throw new ApiError('ui-action', `"${said}" is done in the app's terminal panel`);
+    },
+  }),
+  workspace: actionKind({
+    schema: z.strictObject({
+      file: z
+        .string()
+        .regex(NAME)
+        .meta({ description: "a file of the lab's folder, copied into the workspace" }),
+      as: z.string().regex(NAME).optional(),
+    }),
+    describe: (spec) => `copy ${spec.file} into the workspace${spec.as ? ` as ${spec.as}` : ''}`,
+    async run(spec, ctx, said) {
+      await mkdir(ctx.workspaceDir, { recursive: true });
+      const target = path.join(ctx.workspaceDir, spec.as ?? spec.file);
+      // A file of the lab's folder, or else a shipped policy (a lab that hands one over to fix).
+      const source = ctx.resolvePolicy(spec.file);
+      const text = workspaceText(await readFile(source, 'utf8'), source);
+      const kept = await keepStudentVersion(text, target);
+      await writeFile(target, text);
+      if (kept) return { line: `${said} (your own version is kept as ${path.basename(kept)})` };
+    },
+  }),
+  answer: actionKind({
+    schema: z
+      .strictObject({
+        question: id('question id'),
+        answer: z.string().min(1).max(500).optional(),
+        found: z
+          .lazy(() => found)
+          .optional()
+          .meta({
+            description:
+              "answer with a value read off the system where a workload stands (this student's own)",
+          }),
+        output: z
+          .lazy(() => output)
+          .optional()
+          .meta({
+            description: 'answer with what a command prints in a workload now',
+          }),
+      })
+      .refine(
+        (v) => [v.answer, v.found, v.output].filter((x) => x !== undefined).length === 1,
+        'give one of answer, found or output',
+      ),
+    describe: (spec) => `answer "${spec.question}"`,
+    async run(spec, ctx) {
+      const f = spec.found;
+      const o = spec.output;
+      const value = f
+        ? await new StateReader(ctx.client).found(f.workload, f.field)
+        : o
+          ? (await execIn(ctx.client, o.workload, o.command)).output.trim()
+          : spec.answer;
+      if (value === undefined) throw new ApiError('solve-failed', `no ${f!.field} found in ${f!.workload}`);
+      await ctx.recordAnswer(spec.question, value);
+    },
+  }),
+};
+export type ActionKind = keyof typeof ACTION_KINDS;
+const KIND_NAMES = Object.keys(ACTION_KINDS) as ActionKind[];
+type LoadSpec = z.output<(typeof ACTION_KINDS)['load']['schema']>;
+
+/** An action as written: one kind key with its fields (plus id and label on a button). */
+export type ActionEntry = Record<string, unknown>;
+
+/** One kind key and its fields, e.g. `{ scale: { service: catalog, replicas: 3 } }`: a solve entry. */
+export const oneAction = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const kinds = Object.keys(value).filter((k) => k in ACTION_KINDS);
+  if (kinds.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an action has exactly one of ${KIND_NAMES.join(', ')}${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
+    });
+    return;
+  }
+  const kind = kinds[0] as ActionKind;
+  const result = ACTION_KINDS[kind].schema.safeParse(value[kind]);
+  if (!result.success)
+    for (const issue of result.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: [kind, ...issue.path] });
+});
+
+/** A step's button: `{ id, label, <kind>: {...} }`. */
+export const ActionSchema = z
+  .looseObject({
+    id: id('action id'),
+    label: z.string().min(1).max(120),
+  })
+  .superRefine((value, ctx) => {
+    const rest = Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'id' && k !== 'label'));
+    const result = oneAction.safeParse(rest);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom' });
+  })
+  .meta({ description: '{ id, label, <kind>: {...} }, kind one of ' + KIND_NAMES.join(', ') });
+
+type AnyKind = ActionKindDefinition<z.ZodType>;
+
+/** The kind and fields of an action entry (already validated). */
+export function actionOf(entry: ActionEntry): { kind: ActionKind; spec: Record<string, unknown> } {
+  const kind = Object.keys(entry).find((k) => k in ACTION_KINDS) as ActionKind;
+  return { kind, spec: (ACTION_KINDS[kind] as AnyKind).schema.parse(entry[kind]) as Record<string, unknown> };
+}
+
 /** One line saying what an entry does, for task progress and the CLI. */
 export function describeAction(entry: ActionEntry): string {
   const { kind, spec } = actionOf(entry);
-  switch (kind) {
-    case 'apply-policy':
-      return `apply ${path.basename(String(spec.policy).replace(/^workspace:/, ''))}${spec.mode ? ` in ${String(spec.mode)} mode` : ''}${spec.keepEstablished ? ', keeping established connections' : ''}`;
-    case 'clear-policy':
-      return 'remove the policy in force';
-    case 'up':
-      return `start the ${String(spec.deployment)}${spec.layout === 'perimeter' ? ' behind the perimeter' : ''}`;
-    case 'scale':
-      return `scale ${String(spec.service)} to ${String(spec.replicas)}${spec.cpus !== undefined ? ` at ${String(spec.cpus)} CPU each` : ''}`;
-    case 'upgrade':
-      return `upgrade ${String(spec.service)} to version ${String(spec.version)}`;
-    case 'load':
-      return spec.capacity
-        ? `capacity search from ${String(spec.rate)}/s`
-        : `load ${String(spec.rate)}/s for ${String(spec.duration)} s${spec.background ? ' (in the background)' : ''}`;
-    case 'exec':
-      return `run \`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
-    case 'terminal':
-      return `open a terminal in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)}`;
-    case 'workspace':
-      return `copy ${String(spec.file)} into the workspace${spec.as ? ` as ${String(spec.as)}` : ''}`;
-    case 'answer':
-      return `answer "${String(spec.question)}"`;
-  }
+  return (ACTION_KINDS[kind] as AnyKind).describe(spec);
 }
 
-async function runLoad(
-  ctx: ActionContext,
-  spec: Record<string, unknown>,
-): Promise<() => Promise<LoadReport>> {
+async function runLoad(ctx: ActionContext, spec: LoadSpec): Promise<() => Promise<LoadReport>> {
   const task = await ctx.client.call('load:run', {
-    rate: spec.rate as number,
-    duration: spec.duration as number,
-    ...(spec.mix ? { mix: spec.mix as Partial<Record<LoadScenario, number>> } : {}),
-    ...(spec.capacity ? { capacity: spec.capacity as Record<string, number> } : {}),
+    rate: spec.rate,
+    duration: spec.duration,
+    ...(spec.mix ? { mix: spec.mix } : {}),
+    ...(spec.capacity ? { capacity: spec.capacity } : {}),
   });
   if (spec.background) await loadUnderWay(ctx.client, task.id);
   return async () => {
@@ -142,107 +398,12 @@ export async function runEntries(entries: ActionEntry[], ctx: ActionContext): Pr
   try {
     for (const entry of entries) {
       const { kind, spec } = actionOf(entry);
-      ctx.progress?.(describeAction(entry));
-      switch (kind) {
-        case 'apply-policy':
-          await ctx.client.call('policy:apply', {
-            file: ctx.resolvePolicy(spec.policy as string),
-            ...(spec.mode ? { mode: spec.mode as 'off' | 'monitor' | 'enforce' } : {}),
-            ...(spec.keepEstablished ? { keepEstablished: true } : {}),
-          });
-          break;
-        case 'clear-policy':
-          await ctx.client.call('policy:clear', {});
-          break;
-        case 'up':
-          await runTask(ctx.client, 'deploy:up', {
-            deployment: spec.deployment as 'monolith' | 'microservices',
-            ...(spec.layout ? { layout: spec.layout as 'flat' | 'perimeter' } : {}),
-            ...(ctx.port !== undefined ? { port: ctx.port } : {}),
-          });
-          break;
-        case 'scale':
-          await runTask(ctx.client, 'deploy:scale', {
-            service: spec.service as string,
-            replicas: spec.replicas as number,
-            ...(spec.cpus !== undefined ? { cpus: spec.cpus as number } : {}),
-          });
-          break;
-        case 'upgrade':
-          try {
-            await runTask(ctx.client, 'deploy:upgrade', {
-              service: spec.service as string,
-              version: spec.version as number,
-            });
-          } catch (err) {
-            // A release that failed and was rolled back is an outcome the lab measures, not a fault.
-            if (!(err instanceof ApiError) || err.code !== 'rolled-back') throw err;
-            done.push(`${describeAction(entry)}: ${err.message.replace(/^deploy:upgrade failed: /, '')}`);
-            continue;
-          }
-          break;
-        case 'load': {
-          const finish = await runLoad(ctx, spec);
-          if (spec.background) background.push(finish);
-          else {
-            const report = await finish();
-            const all = report.endpoints.find((e) => e.endpoint === 'all');
-            done.push(
-              `load: ${all?.count ?? 0} requests, ${all?.errors ?? 0} errors, p95 ${all?.p95 ?? 0} ms`,
-            );
-            continue;
-          }
-          break;
-        }
-        case 'exec': {
-          const result = await execIn(
-            ctx.client,
-            spec.workload as string,
-            spec.command as string[],
-            EXEC_TIMEOUT_MS,
-            spec.firewall ? 'firewall' : 'workload',
-          );
-          if (result.exitCode !== 0)
-            throw new ApiError(
-              'exec-failed',
-              `\`${(spec.command as string[]).join(' ')}\` in ${spec.firewall ? 'the firewall of ' : ''}${String(spec.workload)} exited with ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`,
-            );
-          break;
-        }
-        case 'terminal':
-          throw new ApiError('ui-action', `"${describeAction(entry)}" is done in the app's terminal panel`);
-        case 'workspace': {
-          await mkdir(ctx.workspaceDir, { recursive: true });
-          const target = path.join(
-            ctx.workspaceDir,
-            (spec.as as string | undefined) ?? (spec.file as string),
-          );
-          // A file of the lab's folder, or else a shipped policy (a lab that hands one over to fix).
-          const source = ctx.resolvePolicy(spec.file as string);
-          const text = workspaceText(await readFile(source, 'utf8'), source);
-          const kept = await keepStudentVersion(text, target);
-          await writeFile(target, text);
-          if (kept) {
-            done.push(`${describeAction(entry)} (your own version is kept as ${path.basename(kept)})`);
-            continue;
-          }
-          break;
-        }
-        case 'answer': {
-          const f = spec.found as { workload: string; field: 'password' | 'user' | 'host' } | undefined;
-          const o = spec.output as { workload: string; command: string[] } | undefined;
-          const value = f
-            ? await new StateReader(ctx.client).found(f.workload, f.field)
-            : o
-              ? (await execIn(ctx.client, o.workload, o.command)).output.trim()
-              : (spec.answer as string);
-          if (value === undefined)
-            throw new ApiError('solve-failed', `no ${f!.field} found in ${f!.workload}`);
-          await ctx.recordAnswer(spec.question as string, value);
-          break;
-        }
-      }
-      done.push(describeAction(entry));
+      const definition = ACTION_KINDS[kind] as AnyKind;
+      const said = definition.describe(spec);
+      ctx.progress?.(said);
+      const ran = await definition.run(spec, ctx, said);
+      if (ran?.background) background.push(ran.background);
+      done.push(ran?.line ?? said);
     }
   } finally {
     // A background load always ends and is recorded, even when an entry after it failed.

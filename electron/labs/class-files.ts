@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ClassReport } from '../api/contract';
-import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/labs';
+import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/vocabulary';
 import { ApiError } from '../errors';
 import type { ProgressFile } from './progress';
 import { withStudent } from './progress';

@@ -6,7 +6,7 @@
  * cell by cell as medians.
  */
 import type { ClassLabReport, ClassReport, LabProgress, Spread, Student } from '../api/contract';
-import { LAB_ATTACKERS } from '../api/labs';
+import { LAB_ATTACKERS } from '../api/vocabulary';
 import type { ReadExport } from './class-files';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';

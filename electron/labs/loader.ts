@@ -13,13 +13,14 @@ import { actionOf, LabSchema } from './format';
 import type { Lab } from './format';
 import type { PathIssue } from '../yaml-file';
 import { readYaml } from '../yaml-file';
+import type { DeploymentName } from '../api/vocabulary';
 
 /** Larger lab files are refused before parsing. */
 export const MAX_LAB_BYTES = 256 * 1024;
 
 /** What a lab may refer to: the workloads of each deployment and the shipped policies. */
 export interface LabReferences {
-  workloads: Record<'monolith' | 'microservices', string[]>;
+  workloads: Record<DeploymentName, string[]>;
   /** File names in labs/policies. */
   policies: string[];
 }

@@ -1,11 +1,14 @@
 /**
  * A step's `measure` entries: numbers read from real state when the step passes (or is
  * solved), recorded into progress with unit and label for the lab's summary.
+ *
+ * Each source of a number is defined once, its fields (a zod schema) and how it is read
+ * together (`MEASURE_SOURCES`); the lab format takes `MeasureSchema` from here.
  */
+import { z } from 'zod';
 import type { LoadReport, Measurement } from '../api/contract';
-import type { LabAttacker, LabNetwork } from '../api/labs';
-import { measureSourceOf } from './format';
-import type { LabMeasure } from './format';
+import type { LabAttacker, LabNetwork } from '../api/vocabulary';
+import { attacker, cellNetwork, id, NAME, since, workload } from './fields';
 import type { Snapshot } from './progress';
 import { endpointsOf, packetsByRule, packetsSince } from './state';
 import type { StateReader } from './state';
@@ -58,10 +61,33 @@ async function sourceOf(spec: Record<string, unknown>, ctx: MeasureContext) {
   };
 }
 
-async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
-  const { kind, spec } = measureSourceOf(m.from);
-  switch (kind) {
-    case 'blast-radius': {
+/** A term of a ratio: a number, a measure's value, or a measure's value minus another's. */
+const ratioTerm = z.union([
+  z.number(),
+  id('measure id'),
+  z.strictObject({ measure: id('measure id'), minus: z.union([id('measure id'), z.number()]) }),
+]);
+
+/** One source of a measure: the fields of its `from: { <source>: {...} }`, and how it is read. */
+interface MeasureSource<S extends z.ZodType> {
+  schema: S;
+  /** Reads the number; throws (with the reason) when its state cannot be read. */
+  read(spec: z.output<S>, ctx: MeasureContext): Promise<Read>;
+}
+const measureSource = <S extends z.ZodType>(source: MeasureSource<S>): MeasureSource<S> => source;
+
+/** Every source a measure can come from, by name. */
+export const MEASURE_SOURCES = {
+  'blast-radius': measureSource({
+    schema: z
+      .strictObject({
+        workload: workload.optional(),
+        attacker: attacker.optional(),
+        network: cellNetwork,
+        count: z.enum(['workloads', 'databases']).default('workloads'),
+      })
+      .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker'),
+    async read(spec, ctx) {
       const { workload, tags } = await sourceOf(spec, ctx);
       const r = await ctx.state.reach(workload);
       const databases = spec.count === 'databases';
@@ -73,8 +99,17 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
           ? { metric: databases ? ('databases' as const) : ('workloads' as const) }
           : {}),
       };
-    }
-    case 'data-domains': {
+    },
+  }),
+  'data-domains': measureSource({
+    schema: z
+      .strictObject({ workload: workload.optional(), attacker: attacker.optional(), network: cellNetwork })
+      .refine((v) => !!v.workload !== !!v.attacker, 'name either a workload or an attacker')
+      .meta({
+        description:
+          "the shop's data domains (catalog, cart, orders, payments, users) whose database the source reaches and can log in to with the credentials found where it stands (its environment, its user's ~/.pgpass)",
+      }),
+    async read(spec, ctx) {
       const { workload, tags } = await sourceOf(spec, ctx);
       const d = await ctx.state.domains(workload);
       const logins = d.logins.filter((l) => l.ok).map((l) => `${l.database} as ${l.user} (${l.source})`);
@@ -84,8 +119,24 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
         ...tags,
         ...('attacker' in tags ? { metric: 'domains' as const } : {}),
       };
-    }
-    case 'load': {
+    },
+  }),
+  load: measureSource({
+    schema: z.strictObject({
+      endpoints: z.array(z.string().max(100)).min(1).optional(),
+      except: z.array(z.string().max(100)).optional(),
+      stat: z
+        .enum(['errors', 'count', 'rps', 'p50', 'p95', 'p99', 'failing', 'endpoints', 'capacity', 'knee-p95'])
+        .meta({
+          description:
+            'errors, count, rps: summed; p50, p95, p99: the worst; failing: endpoints with an error; endpoints: endpoints with a request; capacity: requests/s served at the knee of a capacity search; knee-p95: its p95 (ms)',
+        }),
+      run: z.enum(['first', 'last']).default('last').meta({
+        description:
+          "which of the step's loads: the last (default) or the first (a baseline run before a change)",
+      }),
+    }),
+    async read(spec, ctx) {
       const report = spec.run === 'first' ? ctx.loads[0] : ctx.loads.at(-1);
       if (!report) throw new Error('no load ran in this step');
       if (spec.stat === 'capacity' || spec.stat === 'knee-p95') {
@@ -97,11 +148,7 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
           source: `capacity search on the ${report.deployment}: ${c.knee.served} requests/s served at ${c.knee.rate}/s offered, p95 ${c.knee.p95} ms (${c.reason})`,
         };
       }
-      const endpoints = endpointsOf(
-        report,
-        spec.endpoints as string[] | undefined,
-        spec.except as string[] | undefined,
-      );
+      const endpoints = endpointsOf(report, spec.endpoints, spec.except);
       if (!endpoints.length) throw new Error('the load made no request to the endpoints measured');
       const stat = spec.stat as 'errors' | 'count' | 'rps' | 'p50' | 'p95' | 'p99' | 'failing' | 'endpoints';
       if (stat === 'endpoints') {
@@ -126,12 +173,37 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
         value: round(value),
         source: `load ${report.rate}/s for ${report.duration} s on the ${report.deployment}: ${endpoints.map((e) => e.endpoint).join(', ')}`,
       };
-    }
-    case 'memory': {
+    },
+  }),
+  ratio: measureSource({
+    schema: z
+      .strictObject({
+        of: ratioTerm,
+        per: ratioTerm,
+      })
+      .meta({
+        description:
+          'a figure derived from measures recorded before it (this lab, any step): (of - minus) / (per - minus), e.g. capacity gained per added MB',
+      }),
+    async read(spec, ctx) {
+      const known = new Map((ctx.recorded ?? []).map((m) => [m.id, m]));
+      const of = term(spec.of, known);
+      const per = term(spec.per, known);
+      if (per.value === 0) throw new Error(`${per.text} is 0: no ratio`);
+      return { value: Math.round((of.value / per.value) * 1000) / 1000, source: `${of.text} / ${per.text}` };
+    },
+  }),
+  memory: measureSource({
+    schema: z.strictObject({
+      workloads: z.array(workload).min(1).optional(),
+      balancer: z.boolean().default(false).meta({
+        description:
+          "add the load balancer in front of the monolith's copies, when one runs (it exists because the app was scaled out)",
+      }),
+    }),
+    async read(spec, ctx) {
       const status = await ctx.state.deployment();
-      const chosen = status.workloads.filter(
-        (w) => !spec.workloads || (spec.workloads as string[]).includes(w.workload),
-      );
+      const chosen = status.workloads.filter((w) => !spec.workloads || spec.workloads.includes(w.workload));
       const balancer = spec.balancer && status.balancer?.state === 'running' ? status.balancer : undefined;
       const bytes =
         chosen.reduce((s, w) => s + (w.memoryBytes ?? 0), 0) + (balancer ? (balancer.memoryBytes ?? 0) : 0);
@@ -140,12 +212,19 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
         value: round(bytes / 1024 / 1024),
         source: `memory of ${containers.length} container${containers.length === 1 ? '' : 's'}: ${containers.join(', ')}`,
       };
-    }
-    case 'replaced': {
+    },
+  }),
+  replaced: measureSource({
+    schema: z.strictObject({
+      since,
+      workloads: z.array(workload).min(1).optional().meta({ description: 'default: every workload' }),
+      except: z.array(workload).optional(),
+    }),
+    async read(spec, ctx) {
       const before = (spec.since === 'lab' ? ctx.labStart : ctx.stepStart).containers.filter(
         (c) =>
-          (!spec.workloads || (spec.workloads as string[]).includes(c.workload)) &&
-          !((spec.except as string[] | undefined) ?? []).includes(c.workload),
+          (!spec.workloads || spec.workloads.includes(c.workload)) &&
+          !(spec.except ?? []).includes(c.workload),
       );
       const status = await ctx.state.deployment();
       const replaced = before.filter((c) => {
@@ -153,37 +232,72 @@ async function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
         return !now || now.id !== c.id || now.startedAt !== c.startedAt;
       });
       const which = spec.workloads
-        ? ` of ${(spec.workloads as string[]).join(', ')}`
+        ? ` of ${spec.workloads.join(', ')}`
         : spec.except
-          ? ` but ${(spec.except as string[]).join(', ')}'s`
+          ? ` but ${spec.except.join(', ')}'s`
           : '';
       return {
         value: replaced.length,
         source: `containers${which} replaced or restarted since the ${String(spec.since)} started: ${replaced.map((c) => c.container).join(', ') || 'none'}`,
       };
-    }
-    case 'replicas': {
+    },
+  }),
+  replicas: measureSource({
+    schema: z.strictObject({ workload }),
+    async read(spec, ctx) {
       const status = await ctx.state.deployment();
       const n = status.workloads.filter((w) => w.workload === spec.workload).length;
       return { value: n, source: `replicas of ${String(spec.workload)}` };
-    }
-    case 'counter': {
+    },
+  }),
+  counter: measureSource({
+    schema: z.strictObject({ rule: z.string().regex(NAME) }),
+    async read(spec, ctx) {
       const now = packetsByRule(await ctx.state.counterReport());
       return {
-        value: packetsSince(now, ctx.stepStart.counters, spec.rule as string),
+        value: packetsSince(now, ctx.stepStart.counters, spec.rule),
         source: `packets counted by rule ${String(spec.rule)} in this step`,
       };
-    }
-    case 'attempts':
+    },
+  }),
+  attempts: measureSource({
+    schema: z.strictObject({}),
+    async read(spec, ctx) {
       return { value: ctx.attempts, source: 'check runs in this step' };
-    case 'ratio': {
-      const known = new Map((ctx.recorded ?? []).map((m) => [m.id, m]));
-      const of = term(spec.of as Term, known);
-      const per = term(spec.per as Term, known);
-      if (per.value === 0) throw new Error(`${per.text} is 0: no ratio`);
-      return { value: Math.round((of.value / per.value) * 1000) / 1000, source: `${of.text} / ${per.text}` };
+    },
+  }),
+};
+export type MeasureSourceKind = keyof typeof MEASURE_SOURCES;
+
+/** A step's `measure` entry: `{ id, label, unit, from: { <source>: {...} } }`. */
+export const MeasureSchema = z.strictObject({
+  id: id('measure id'),
+  label: z.string().min(1).max(200),
+  unit: z.string().max(30),
+  from: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    const kinds = Object.keys(value);
+    const kind = kinds[0] as MeasureSourceKind;
+    if (kinds.length !== 1 || !(kind in MEASURE_SOURCES)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a measure comes from exactly one of ${Object.keys(MEASURE_SOURCES).join(', ')}`,
+      });
+      return;
     }
-  }
+    const result = MEASURE_SOURCES[kind].schema.safeParse(value[kind]);
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: [kind, ...issue.path] });
+  }),
+});
+
+export type LabMeasure = z.output<typeof MeasureSchema>;
+
+/** Reads one measure from its source. */
+function read(m: LabMeasure, ctx: MeasureContext): Promise<Read> {
+  const kind = Object.keys(m.from)[0] as MeasureSourceKind;
+  const source = MEASURE_SOURCES[kind] as MeasureSource<z.ZodType>;
+  return source.read(source.schema.parse(m.from[kind]), ctx);
 }
 
 /**

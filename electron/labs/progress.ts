@@ -10,6 +10,7 @@ import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { ApiError } from '../errors';
 import type { DeploymentName, Layout, LabProgress, LoadReport, StepProgress, Student } from '../api/contract';
+import type { Mode } from '../api/vocabulary';
 
 /** The state a step started from: what `reset` brings back and what `unchanged` compares with. */
 export interface Snapshot {
@@ -22,7 +23,7 @@ export interface Snapshot {
   versions: Record<string, string>;
   containers: { workload: string; container: string; id?: string; startedAt?: string; image?: string }[];
   /** The policy in force (absent: none). */
-  policy?: { text: string; file: string; mode?: 'off' | 'monitor' | 'enforce' };
+  policy?: { text: string; file: string; mode?: Mode };
   /** Packets per rule id. */
   counters: Record<string, number>;
 }

@@ -7,17 +7,18 @@ import { readFile } from 'node:fs/promises';
 import type { LabClient } from './client';
 import { runTask } from './client';
 import type { Snapshot } from './progress';
+import type { DeploymentName, Layout, Mode } from '../api/vocabulary';
 
 /** The state a lab's setup describes: a fresh deployment (one replica each, version 1) and a policy. */
 export interface Target {
-  deployment: 'monolith' | 'microservices';
-  layout: 'flat' | 'perimeter';
+  deployment: DeploymentName;
+  layout: Layout;
   /** Replicas per workload; absent workloads: 1. */
   replicas: Record<string, number>;
   /** Version per app workload; absent: "1". */
   versions: Record<string, string>;
   /** The policy to put in force (absent: none). `file` is used when its text still matches. */
-  policy?: { text: string; file: string; mode?: 'off' | 'monitor' | 'enforce' };
+  policy?: { text: string; file: string; mode?: Mode };
   /** The storefront's port when the deployment must be started (absent: the default; 0: any free). */
   port?: number;
 }

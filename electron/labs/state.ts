@@ -3,7 +3,7 @@
  * run (a probe of the whole matrix takes about a second; several checks share it).
  */
 import type { DeploymentStatus, LoadReport, PolicyShow, ProbeReport, CountersReport } from '../api/contract';
-import type { LabAttacker } from '../api/labs';
+import type { LabAttacker } from '../api/vocabulary';
 import type { LabClient } from './client';
 import { execIn } from './client';
 
@@ -24,6 +24,7 @@ export interface DataDomains {
   domains: string[];
 }
 import type { Snapshot } from './progress';
+import type { FoundField } from '../api/vocabulary';
 
 /** Lazily read, shared by every check and measure of one run. */
 export class StateReader {
@@ -93,7 +94,7 @@ export class StateReader {
   }
 
   /** One field of the first credential found where `workload` stands. */
-  async found(workload: string, field: 'password' | 'user' | 'host'): Promise<string | undefined> {
+  async found(workload: string, field: FoundField): Promise<string | undefined> {
     return (await this.credentials(workload))[0]?.[field];
   }
 

@@ -18,7 +18,7 @@ import type {
   ProgressExport,
   SummaryClaim,
 } from '../api/contract';
-import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/labs';
+import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/vocabulary';
 import { readExports } from './class-files';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';

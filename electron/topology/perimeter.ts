@@ -17,6 +17,10 @@
  */
 import { formatCidr, parseCidr } from '../engine/subnets';
 import type { Deployment } from './declarations';
+import type { Layout } from './types';
+
+/** The layouts, as the firewall (which meets the topology only here and in workload.ts) names them. */
+export type { Layout };
 
 export const SEGMENT_LABEL = 'segment';
 /** On workload containers: the layout they were started in (flat or perimeter). */

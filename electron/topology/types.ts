@@ -9,7 +9,9 @@ import type {
   Scenario as LoadScenario,
 } from '../../labs/shop/src/loadgen/stats';
 
-export type DeploymentName = 'monolith' | 'microservices';
+/** The shop's two shapes: one app with every module, or a gateway and five services. */
+export const DEPLOYMENTS = ['monolith', 'microservices'] as const;
+export type DeploymentName = (typeof DEPLOYMENTS)[number];
 export type WorkloadHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
 /** What a workload runs: the shop (in a role), Postgres, or a tool box that runs nothing (the jumpbox). */
 export type WorkloadKind = 'app' | 'postgres' | 'tool';

@@ -53,7 +53,7 @@ describe('firewall commands', () => {
     [['policy', 'apply'], /policy apply needs FILE/],
     [
       ['policy', 'apply', 'p.yaml', '--mode', 'audit'],
-      /'audit' is invalid. Allowed choices are monitor, enforce, off/,
+      /'audit' is invalid. Allowed choices are off, monitor, enforce/,
     ],
     [['policy', 'apply', 'a.yaml', 'b.yaml'], /unexpected argument "b.yaml"/],
     [['policy', 'explain', 'web', 'db'], /policy explain needs PORT/],

@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../electron/api/contract';
-import { runEntries } from '../../electron/labs/actions';
+import {
+  ACTION_KINDS,
+  ActionSchema,
+  describeAction,
+  oneAction,
+  runEntries,
+} from '../../electron/labs/actions';
 import type { LabClient } from '../../electron/labs/client';
 import type { TaskInfo } from '../../electron/tasks';
 
@@ -136,5 +142,35 @@ describe('entries that reach an enforcement point', () => {
       ['policy:apply', { file: 'broken.yaml', keepEstablished: true }],
       ['policy:apply', { file: 'broken.yaml' }],
     ]);
+  });
+});
+
+describe('the action kinds', () => {
+  it('make the schema of a solve entry: exactly one known kind, its fields checked where they stand', () => {
+    const names = Object.keys(ACTION_KINDS);
+    expect(names).toContain('apply-policy');
+    expect(oneAction.safeParse({ reboot: {} }).error?.issues[0]?.message).toBe(
+      `an action has exactly one of ${names.join(', ')}`,
+    );
+    expect(oneAction.safeParse({ scale: { service: 'catalog' } }).error?.issues[0]?.path).toEqual([
+      'scale',
+      'replicas',
+    ]);
+    expect(ActionSchema.safeParse({ id: 'go', label: 'Go', 'clear-policy': {} }).success).toBe(true);
+  });
+
+  it("describe each entry in the kind's own words", () => {
+    expect(describeAction({ 'apply-policy': { policy: 'workspace:mine.yaml', mode: 'monitor' } })).toBe(
+      'apply mine.yaml in monitor mode',
+    );
+    expect(describeAction({ up: { deployment: 'monolith', layout: 'perimeter' } })).toBe(
+      'start the monolith behind the perimeter',
+    );
+    expect(describeAction({ load: { rate: 5, duration: 10, background: true } })).toBe(
+      'load 5/s for 10 s (in the background)',
+    );
+    expect(
+      describeAction({ exec: { workload: 'shop', firewall: true, command: ['nft', 'list', 'ruleset'] } }),
+    ).toBe('run `nft list ruleset` in the firewall of shop');
   });
 });

@@ -9,7 +9,7 @@ import type { DeploymentStatus, LoadReport, Measurement } from '../../electron/a
 import { DEFAULT_CAPACITY } from '../../labs/shop/src/loadgen/capacity';
 import type { LabClient } from '../../electron/labs/client';
 import type { LabMeasure } from '../../electron/labs/format';
-import { takeMeasures, unitFor } from '../../electron/labs/measures';
+import { MEASURE_SOURCES, MeasureSchema, takeMeasures, unitFor } from '../../electron/labs/measures';
 import type { Snapshot } from '../../electron/labs/progress';
 import { StateReader } from '../../electron/labs/state';
 
@@ -278,5 +278,23 @@ describe('lab measures read from load reports and from earlier measures', () => 
       (await measureWith({ ratio: { of: 'cap-3', per: { measure: 'mem-1', minus: 40 } } }, [], earlier))
         .missing,
     ).toEqual(['M: (mem-1 40 − 40) is 0: no ratio']);
+  });
+});
+
+describe('the measure sources', () => {
+  it('make the schema of `from`: exactly one known source, its fields checked where they stand', () => {
+    const names = Object.keys(MEASURE_SOURCES);
+    expect(names).toContain('blast-radius');
+    const unknown = MeasureSchema.safeParse({ id: 'm', label: 'M', unit: 'x', from: { ping: {} } });
+    expect(unknown.error?.issues[0]?.message).toBe(`a measure comes from exactly one of ${names.join(', ')}`);
+    const bad = MeasureSchema.safeParse({ id: 'm', label: 'M', unit: 'x', from: { replicas: {} } });
+    expect(bad.error?.issues[0]?.path).toEqual(['from', 'replicas', 'workload']);
+    const both = MeasureSchema.safeParse({
+      id: 'm',
+      label: 'M',
+      unit: 'x',
+      from: { 'blast-radius': { workload: 'jumpbox', attacker: 'jumpbox' } },
+    });
+    expect(both.error?.issues[0]?.message).toBe('name either a workload or an attacker');
   });
 });

@@ -109,5 +109,8 @@ describe('the layer rule', () => {
     expect(broken('renderer-only-through-the-contract')).toEqual([
       'renderer/app.ts -> electron/probe/matrix.ts',
     ]);
+    expect(broken('renderer-values-from-plain-modules')).toEqual([
+      'renderer/load.ts -> electron/api/contract.ts',
+    ]);
   });
 });

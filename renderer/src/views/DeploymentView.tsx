@@ -6,6 +6,7 @@ import type {
   DownReport,
   Layout,
 } from '../../../electron/api/contract';
+import { DEPLOYMENTS, LAYOUTS } from '../../../electron/api/vocabulary';
 import type { PolicyShow } from '../../../electron/api/firewall';
 import { BlastRadiusBar, useBlastRadius } from '../components/BlastRadiusBar';
 import { Card } from '../components/Card';
@@ -26,31 +27,29 @@ const DeploymentGraph = lazy(() =>
   import('../components/DeploymentGraph').then((m) => ({ default: m.DeploymentGraph })),
 );
 
-const CHOICES: { name: DeploymentName; title: string; text: string }[] = [
-  {
-    name: 'monolith',
+const DEPLOYMENT_COPY: Record<DeploymentName, { title: string; text: string }> = {
+  monolith: {
     title: 'Monolith',
     text: 'One app container with every module (catalog, cart, orders, payments, users) and one database.',
   },
-  {
-    name: 'microservices',
+  microservices: {
     title: 'Microservices',
     text: 'A gateway and five services, each with its own database; services scale and upgrade on their own.',
   },
-];
+};
+const CHOICES = DEPLOYMENTS.map((name) => ({ name, ...DEPLOYMENT_COPY[name] }));
 
-const LAYOUT_CHOICES: { name: Layout; title: string; text: string }[] = [
-  {
-    name: 'flat',
+const LAYOUT_COPY: Record<Layout, { title: string; text: string }> = {
+  flat: {
     title: 'Segment firewalls on every workload',
     text: 'Every workload on one network, each with its own small firewall next to it.',
   },
-  {
-    name: 'perimeter',
+  perimeter: {
     title: 'One perimeter firewall between segments',
     text: 'A network per segment and one router between them; replicas and upgrades are not possible here.',
   },
-];
+};
+const LAYOUT_CHOICES = LAYOUTS.map((name) => ({ name, ...LAYOUT_COPY[name] }));
 
 /** What the choice of layout teaches, in one sentence. */
 const LAYOUT_LESSON =

@@ -8,7 +8,7 @@ import type {
   LoadUpdate,
   TaskInfo,
 } from '../../../electron/api/contract';
-import { DEFAULT_LOAD_MIX, LOAD_SCENARIOS } from '../../../electron/api/contract';
+import { DEFAULT_LOAD_MIX, LOAD_SCENARIOS } from '../../../electron/api/vocabulary';
 import { Card } from '../components/Card';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { LoadChart, ms } from '../components/LoadChart';

@@ -1,12 +1,16 @@
 import { useCallback, useEffect } from 'react';
 import type { Api, LabTable } from '../../../electron/api/contract';
+import { LAB_APPS as APPS, LAB_ATTACKERS, LAB_NETWORKS as NETWORKS } from '../../../electron/api/vocabulary';
+import type { LabAttacker, LabNetwork } from '../../../electron/api/vocabulary';
 import { CallError } from '../components/CallError';
 import { Figure } from '../components/labs/LabSummaryCard';
 import { useLoader } from '../hooks/useLoader';
 
-const APPS = ['monolith', 'microservices'] as const;
-const NETWORKS = ['flat', 'segmented', 'perimeter'] as const;
-const NETWORK_TITLES = { flat: 'Flat network', segmented: 'Microsegmented', perimeter: 'Perimeter firewall' };
+const NETWORK_TITLES: Record<LabNetwork, string> = {
+  flat: 'Flat network',
+  segmented: 'Microsegmented',
+  perimeter: 'Perimeter firewall',
+};
 
 /**
  * The 2×2 table (and the perimeter beside it), filled from the labs completed so far: in each
@@ -39,13 +43,16 @@ export function TableView({ api, active }: { api: Api; active: boolean }) {
 }
 
 const VERDICT = { supported: 'supported', 'not-supported': 'not supported', 'not-measured': 'not measured' };
-const ATTACKERS = { jumpbox: 'Stolen jumpbox', 'catalog-code': 'Compromised catalog code' } as const;
+const ATTACKERS: Record<LabAttacker, string> = {
+  jumpbox: 'Stolen jumpbox',
+  'catalog-code': 'Compromised catalog code',
+};
 
 /** Both attackers' figures in one cell, or "not measured yet". */
 function Attackers({ attackers }: { attackers: LabTable['cells'][number]['attackers'] }) {
   return (
     <dl className="two-by-two-attackers">
-      {(Object.keys(ATTACKERS) as (keyof typeof ATTACKERS)[]).map((a) => {
+      {LAB_ATTACKERS.map((a) => {
         const f = attackers[a];
         return (
           <div key={a} data-attacker={a}>

@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
-import type { Api, ExportTarget, KubernetesExport } from '../../../../electron/api/contract';
-import { EXPORT_TARGETS } from '../../../../electron/api/contract';
+import type { Api, DeploymentName, ExportTarget, KubernetesExport } from '../../../../electron/api/contract';
+import { DEPLOYMENTS, EXPORT_TARGETS } from '../../../../electron/api/vocabulary';
 import { useAction } from '../../hooks/useAction';
 import { Card } from '../Card';
 import { ErrorNotice } from '../ErrorNotice';
@@ -43,7 +43,7 @@ export function ExportCard({
   });
   const [file, setFile] = useState('');
   // With nothing running, the shape to export is the user's choice.
-  const [shape, setShape] = useState<'monolith' | 'microservices'>('microservices');
+  const [shape, setShape] = useState<DeploymentName>('microservices');
   const result = useAction<KubernetesExport>((r) =>
     setFile(r.files.find((f) => f.name.startsWith('policy/'))?.name ?? r.files[0]?.name ?? ''),
   );
@@ -109,12 +109,15 @@ export function ExportCard({
             aria-label="Shape"
             value={shape}
             onChange={(e) => {
-              setShape(e.currentTarget.value as 'monolith' | 'microservices');
+              setShape(e.currentTarget.value as DeploymentName);
               result.clear();
             }}
           >
-            <option value="microservices">microservices</option>
-            <option value="monolith">monolith</option>
+            {DEPLOYMENTS.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
           </select>
           <span>as declared</span>
         </label>

@@ -7,6 +7,8 @@ import type {
   PolicyPreview,
   ShippedPolicyInfo,
 } from '../../../../electron/api/firewall';
+import { DEPLOYMENTS, MODES } from '../../../../electron/api/vocabulary';
+import type { Mode } from '../../../../electron/api/vocabulary';
 import type { UiError } from '../../errors';
 import { toUiError } from '../../errors';
 import { plural } from '../../format';
@@ -18,13 +20,16 @@ import type { PolicyCodeEditorHandle } from './PolicyCodeEditor';
 import { PolicyCodeEditor } from './PolicyCodeEditor';
 import type { DeploymentVocabulary } from './policy-language';
 
-type ModeChoice = 'policy' | 'off' | 'monitor' | 'enforce';
+type ModeChoice = 'policy' | Mode;
 
-const MODES: { value: ModeChoice; label: string }[] = [
+const MODE_LABEL: Record<Mode, string> = {
+  off: 'off (nothing loaded)',
+  monitor: 'monitor (log, never block)',
+  enforce: 'enforce',
+};
+const MODE_CHOICES: { value: ModeChoice; label: string }[] = [
   { value: 'policy', label: 'as the policy says' },
-  { value: 'off', label: 'off (nothing loaded)' },
-  { value: 'monitor', label: 'monitor (log, never block)' },
-  { value: 'enforce', label: 'enforce' },
+  ...MODES.map((value) => ({ value, label: MODE_LABEL[value] })),
 ];
 
 const PLACEHOLDER = `# Paste a policy, or open a file (labs/policies has examples)
@@ -49,8 +54,8 @@ type Outcome =
 /** The shipped policies in groups: the running deployment's first, then the other's, then the rest. */
 function groupShipped(list: ShippedPolicyInfo[], running: DeploymentName | undefined) {
   const order: (DeploymentName | undefined)[] = running
-    ? [running, running === 'monolith' ? 'microservices' : 'monolith', undefined]
-    : ['monolith', 'microservices', undefined];
+    ? [running, ...DEPLOYMENTS.filter((d) => d !== running), undefined]
+    : [...DEPLOYMENTS, undefined];
   return order
     .map((deployment) => ({
       label:
@@ -352,7 +357,7 @@ export function PolicyEditorCard({
             value={mode}
             onChange={(e) => setMode(e.currentTarget.value as ModeChoice)}
           >
-            {MODES.map((m) => (
+            {MODE_CHOICES.map((m) => (
               <option key={m.value} value={m.value}>
                 {m.label}
               </option>

@@ -1,7 +1,8 @@
 import type { LabInfo, LabList, LabLoadError } from '../../../../electron/api/contract';
+import { LAB_APPS as APPS, LAB_NETWORKS } from '../../../../electron/api/vocabulary';
 
-const APPS = ['monolith', 'microservices'] as const;
-const NETWORKS = ['flat', 'segmented'] as const;
+/** The 2×2's columns; the perimeter's labs follow it. */
+const NETWORKS = LAB_NETWORKS.filter((n) => n !== 'perimeter');
 
 /**
  * The labs as a map: rows monolith / microservices, columns flat / segmented (the 2×2 the
