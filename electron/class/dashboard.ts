@@ -4,7 +4,7 @@
  * class report's (class-report.ts): each student's progress is rebuilt from the events and read
  * as if exported, so the live dashboard and `class report` compute them one way.
  */
-import type { ClassDashboard, ClassDashboardStudent, ClassStudentState } from '../api/class';
+import type { ClassDashboard, ClassDashboardStudent } from '../api/class';
 import type { LabProgress, StepProgress } from '../api/contract';
 import { classReport } from '../labs/class-report';
 import type { Lab } from '../labs/format';
@@ -12,15 +12,11 @@ import type { ProgressFile } from '../labs/progress';
 import type { ClassEvent, Ledger } from './protocol';
 import { zeroTotals } from './protocol';
 
-export interface RosterEntry {
-  key: string;
-  name: string;
-  id?: string;
-  state: ClassStudentState;
-  address: string;
-  joinedAt: string;
-  lastSeen?: string;
-}
+/** A student as the roster keeps them: the dashboard's fields that come from the join. */
+export type RosterEntry = Pick<
+  ClassDashboardStudent,
+  'key' | 'name' | 'id' | 'state' | 'address' | 'joinedAt' | 'lastSeen'
+>;
 
 export interface ClassInfo {
   id: string;

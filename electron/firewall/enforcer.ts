@@ -55,6 +55,21 @@ export interface ApplyReport {
   tables: TableStatus[];
 }
 
+/** The report of an apply that loaded no table yet: zero counts, nothing cut, 0 ms. */
+export function emptyApplyReport(policy: Policy | undefined, keepEstablished: boolean): ApplyReport {
+  return {
+    ...(policy?.name ? { policy: policy.name } : {}),
+    instances: 0,
+    loaded: 0,
+    unchanged: 0,
+    failed: 0,
+    connectionsCut: 0,
+    keptEstablished: keepEstablished,
+    durationMs: 0,
+    tables: [],
+  };
+}
+
 export interface ApplyOptions {
   /** Keep connections opened under the previous policy (a stateful firewall's default). */
   keepEstablished?: boolean;
@@ -141,17 +156,7 @@ export class Enforcer {
     const start = performance.now();
     const policy = this.policy;
     const keepEstablished = this.keepEstablished || !cuts;
-    const report: ApplyReport = {
-      ...(policy?.name ? { policy: policy.name } : {}),
-      instances: 0,
-      loaded: 0,
-      unchanged: 0,
-      failed: 0,
-      connectionsCut: 0,
-      keptEstablished: keepEstablished,
-      durationMs: 0,
-      tables: [],
-    };
+    const report = emptyApplyReport(policy, keepEstablished);
     if (!policy) return report;
     // One listing of the project's containers serves the layout, the instances and their holders.
     const containers = await listProject(this.docker, this.project);

@@ -23,7 +23,7 @@ import type { Connection } from '../api/connection';
 import { DETACHED } from '../api/connection';
 import { SharedFeed } from './feed';
 import { readCounters } from '../firewall/counters';
-import { Enforcer } from '../firewall/enforcer';
+import { emptyApplyReport, Enforcer } from '../firewall/enforcer';
 import { followEvents } from '../engine/events';
 import { LABEL } from '../engine/labels';
 import { agentLine, PolicyInForce } from '../firewall/in-force';
@@ -167,7 +167,7 @@ export function createFirewallService(options: {
     const handed = await inForce.handOver(state);
     const docker = await options.docker();
     const perimeter = await currentPerimeter(docker, project);
-    if (!perimeter) return handed ?? noTables(policy, state.keepEstablished);
+    if (!perimeter) return handed ?? emptyApplyReport(policy, state.keepEstablished);
     return loadRouter(
       docker,
       perimeter.routerId,
@@ -364,20 +364,5 @@ export function createFirewallService(options: {
       stopWatch?.();
       stopWatch = undefined;
     },
-  };
-}
-
-/** The report of an apply that found no pod to load (nothing runs, or nothing but the perimeter's). */
-function noTables(policy: Policy, keepEstablished: boolean): ApplyReport {
-  return {
-    ...(policy.name ? { policy: policy.name } : {}),
-    instances: 0,
-    loaded: 0,
-    unchanged: 0,
-    failed: 0,
-    connectionsCut: 0,
-    keptEstablished: keepEstablished,
-    durationMs: 0,
-    tables: [],
   };
 }
