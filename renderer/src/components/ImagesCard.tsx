@@ -54,6 +54,7 @@ function ImageTable({ images }: { images: ImageInfo[] }) {
         <tr>
           <th scope="col">Image</th>
           <th scope="col">Role</th>
+          <th scope="col">Architecture</th>
           <th scope="col" className="numeric">
             Size
           </th>
@@ -68,6 +69,7 @@ function ImageTable({ images }: { images: ImageInfo[] }) {
               {image.role}
               {!image.required && <span className="muted"> (not required)</span>}
             </td>
+            <td>{image.architecture ?? '—'}</td>
             <td className="numeric">
               {image.present && image.sizeBytes !== undefined ? formatBytes(image.sizeBytes) : '—'}
             </td>
