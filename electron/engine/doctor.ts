@@ -150,7 +150,7 @@ export async function runDoctor(
         diskCheck(docker, info, base?.present ?? false),
       ),
       check('images', 'Lab images', async () => imagesCheck(images)),
-      check('nftables', 'Per-workload firewall (nftables in a sidecar)', firewall),
+      check('nftables', "Per-workload firewall (nftables in the workload's namespace)", firewall),
       check('subnets', 'Lab subnet pool', () => subnetsCheck(docker)),
     ])),
   );

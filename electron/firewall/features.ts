@@ -356,7 +356,7 @@ export function readFirewallProbe(probe: FirewallProbe, output: string, exitCode
     };
   return {
     status: 'pass',
-    summary: `a sidecar with NET_ADMIN loaded a table with every construct the compiler emits (${result.listedRules} rules listed back) and deleted a conntrack entry, in an unprivileged workload's namespace`,
+    summary: `a container with NET_ADMIN only, in an unprivileged workload's namespace, loaded a table with every construct the compiler emits (${result.listedRules} rules listed back) and deleted a conntrack entry`,
     details,
   };
 }

@@ -62,6 +62,15 @@ describe('the first screen', () => {
     const engineCheck = checks.filter({ has: page.getByRole('heading', { name: 'Docker engine' }) });
     expect(await engineCheck.locator('table.details').innerText()).toContain(endpoint!.address);
     expect(await doctorCard.getByRole('button', { name: 'Check again' }).isEnabled()).toBe(true);
+    // The firewall's passing features are one row on screen; each one is in the report.
+    const firewall = doctor.checks.find((c) => c.id === 'nftables')!;
+    const working = Object.values(firewall.details ?? {}).filter((v) => v === 'works').length;
+    expect(working, 'the doctor names each nftables feature it tried').toBeGreaterThan(10);
+    const firewallItem = checks.filter({
+      has: page.getByRole('heading', { name: firewall.title, exact: true }),
+    });
+    expect(await firewallItem.locator('table.details').innerText()).toContain(`all ${working} tried work`);
+    expect(await firewallItem.locator('table.details tr').count()).toBeLessThan(working);
 
     // The base image: present, with its size as the engine reports it.
     // (The other architecture's base, `…-arm64`, may be listed too: its row is its own.)

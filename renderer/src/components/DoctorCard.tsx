@@ -49,7 +49,7 @@ function Verdict({ report }: { report: DoctorReport }) {
 
 function CheckItem({ check }: { check: DoctorCheck }) {
   const needsFix = check.status === 'warn' || check.status === 'fail';
-  const details = Object.entries(check.details ?? {});
+  const details = shownDetails(check);
   return (
     <li className={`check check-${check.status}`}>
       <StatusIcon status={check.status} />
@@ -84,4 +84,17 @@ function CheckItem({ check }: { check: DoctorCheck }) {
       </div>
     </li>
   );
+}
+
+/**
+ * The facts shown under a check. On a passing check, the features that each say "works" (the
+ * firewall check names every nftables construct it tried) are one row; a warning or a failure
+ * shows each, so the missing one stands out. `doctor --json` always carries them all.
+ */
+function shownDetails(check: DoctorCheck): [string, string][] {
+  const details = Object.entries(check.details ?? {});
+  const working = details.filter(([, value]) => value === 'works');
+  if (check.status !== 'pass' || working.length < 4) return details;
+  const rest = details.filter(([, value]) => value !== 'works');
+  return [...rest, ['features', `all ${working.length} tried work (each one: microlab doctor --json)`]];
 }
