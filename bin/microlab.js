@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `microlab` command. Runs the built CLI (npm install builds it; `npm run build` rebuilds it).
+import '../scripts/require-node.mjs'; // first: a too-old Node.js is said before anything else runs
 import { main } from '../dist/cli.js';
 
 // A reader that stops early (`microlab exec ... | head`) closes the pipe: stop quietly, as Unix

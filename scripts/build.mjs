@@ -1,5 +1,6 @@
 // Builds everything that runs: the CLI, Electron's main process and preload, the firewall agent, the shop (esbuild),
 // and the renderer (Vite). `node scripts/build.mjs [--no-renderer]`
+import './require-node.mjs'; // first: a too-old Node.js is said before anything else runs
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
 

@@ -1,5 +1,6 @@
 // `npm start`: the Electron app when it can start here; otherwise one line saying why, and
 // the same UI served to a browser (127.0.0.1, a per-run token in the printed address).
+import './require-node.mjs'; // first: a too-old Node.js is said before anything else runs
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 
