@@ -108,7 +108,9 @@ export class Cli {
       const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names.join('');
       const path = commandPath(self);
       if (self.args[0] !== undefined)
-        throw new UsageError(`unknown ${path} command ${JSON.stringify(self.args[0])}`);
+        throw new UsageError(
+          `unknown ${path} command ${JSON.stringify(self.args[0])}: ${path} takes ${list}`,
+        );
       throw new UsageError(`${path} needs a command: ${list}`);
     });
     return cmd;

@@ -34,7 +34,7 @@ describe('microlab CLI arguments', () => {
   it.each([
     [['frobnicate'], "unknown command 'frobnicate'"],
     [['images'], 'images needs a command: ls, prepare, import or export'],
-    [['images', 'rm'], 'unknown images command "rm"'],
+    [['images', 'rm'], 'unknown images command "rm": images takes ls, prepare, import or export'],
     [
       ['images', 'import'],
       'images import needs FILE (a bundle written by `images export`): microlab images import FILE',
