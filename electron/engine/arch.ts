@@ -19,9 +19,11 @@ export type { Architecture };
 const ALIASES: Record<string, Architecture> = {
   amd64: 'amd64',
   x86_64: 'amd64',
+  'x86-64': 'amd64',
   x64: 'amd64',
   arm64: 'arm64',
   aarch64: 'arm64',
+  'arm64/v8': 'arm64',
 };
 
 /**

@@ -6,6 +6,7 @@ import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import type { DoctorCheck, DoctorReport } from './types';
 import { ApiError } from '../errors';
+import { normalizeArchitecture } from './arch';
 import { runToCompletion } from './containers';
 import { baseImageName, listImages } from './images';
 import { labelsFor } from './labels';
@@ -38,14 +39,6 @@ export interface DoctorOptions {
   firewall: FirewallCheck;
   /** The image the firewall check runs in; default the base image (tests use one with a fake `nft`). */
   firewallImage?: string;
-}
-
-/** Docker reports Go's names (amd64, arm64); Podman and `uname` may say x86_64 or aarch64. */
-export function normalizeArch(arch: string): string {
-  const a = arch.trim().toLowerCase();
-  if (a === 'x86_64' || a === 'x86-64') return 'amd64';
-  if (a === 'aarch64' || a === 'arm64/v8') return 'arm64';
-  return a;
 }
 
 export function formatBytes(bytes: number): string {
@@ -88,7 +81,7 @@ export async function runDoctor(
   project: string,
   options: DoctorOptions,
 ): Promise<DoctorReport> {
-  const platform = `${process.platform}/${process.arch}`;
+  const platform = `${process.platform}/${normalizeArchitecture(process.arch)}`;
   let docker: Docker;
   let endpoint;
   try {
@@ -129,7 +122,7 @@ export async function runDoctor(
   ];
   const images = await listImages(docker);
   const base = images.find((i) => i.name === baseImageName());
-  const engineArch = normalizeArch(version.Arch);
+  const engineArch = normalizeArchitecture(version.Arch);
   const architecture = await check('architecture', 'Lab images built for this engine', () =>
     architectureCheck(docker, images, engineArch),
   );
@@ -195,10 +188,10 @@ function hostCheck(info: Record<string, unknown>): DoctorCheck {
     id: 'host',
     title: 'Engine host',
     status: low ? 'warn' : 'pass',
-    summary: `${String(info.OperatingSystem)} (${String(info.OSType)}/${String(info.Architecture)}), ${cpus} CPUs, ${formatBytes(memory)} memory`,
+    summary: `${String(info.OperatingSystem)} (${String(info.OSType)}/${normalizeArchitecture(String(info.Architecture))}), ${cpus} CPUs, ${formatBytes(memory)} memory`,
     details: {
       os: String(info.OperatingSystem),
-      arch: String(info.Architecture),
+      arch: normalizeArchitecture(String(info.Architecture)),
       cpus: String(cpus),
       memory: formatBytes(memory),
       'storage driver': String(info.Driver),
@@ -250,7 +243,7 @@ async function architectureCheck(
   const archs = await Promise.all(
     present.map(async (i) => {
       const inspect = await docker.getImage(i.name).inspect();
-      return { name: i.name, arch: normalizeArch(inspect.Architecture ?? 'unknown') };
+      return { name: i.name, arch: normalizeArchitecture(inspect.Architecture ?? 'unknown') };
     }),
   );
   const details = Object.fromEntries([['engine', engineArch], ...archs.map((a) => [a.name, a.arch])]);

@@ -10,7 +10,8 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIN_ENGINE_MEMORY_GIB, normalizeArch, runDoctor } from '../../electron/engine/doctor';
+import { normalizeArchitecture } from '../../electron/engine/arch';
+import { MIN_ENGINE_MEMORY_GIB, runDoctor } from '../../electron/engine/doctor';
 import { requiredImages } from '../../electron/engine/images';
 import { IMAGE_LABEL } from '../../electron/engine/labels';
 import { EngineRegistry } from '../../electron/engine/registry';
@@ -134,7 +135,7 @@ describe('the doctor and image architectures', () => {
   });
 
   it('reads the names engines and uname use', () => {
-    expect(['x86_64', 'amd64', 'aarch64', 'arm64'].map(normalizeArch)).toEqual([
+    expect(['x86_64', 'amd64', 'aarch64', 'arm64'].map(normalizeArchitecture)).toEqual([
       'amd64',
       'amd64',
       'arm64',
