@@ -304,7 +304,11 @@ export function parseFrame(data: RawData, isBinary = false): CallFrame | undefin
 }
 
 async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // While the file is looked up, the client can break its request (a body Node cannot parse is
+  // answered 400 on the spot) or go: then the response is no longer ours to write.
+  const answered = () => res.headersSent || res.writableEnded || res.destroyed;
   const send = (status: number, body: string) => {
+    if (answered()) return;
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(body);
   };
@@ -323,6 +327,7 @@ async function serveStatic(root: string, req: IncomingMessage, res: ServerRespon
   try {
     const info = await stat(file);
     if (!info.isFile()) return send(404, 'not found');
+    if (answered()) return;
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Content-Length': info.size,

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { demux, lines } from '../engine/streams';
 import type { FlowEvent } from '../firewall/flows';
 import { TraceParser } from '../firewall/flows';
+import { withTimeout } from '../wait';
 
 /** A drop the kernel traced: which rule, in whose table, and when it was read (performance.now(), ms). */
 export interface Drop {
@@ -28,6 +29,9 @@ export interface Drop {
   port: number;
   at: number;
 }
+
+/** How long a followed log may take to answer before its source is skipped, in ms. */
+const FOLLOW_LIMIT_MS = 1_500;
 
 /** Where traces are printed: a firewall container's id and the workload it decides for. */
 export interface TraceSource {
@@ -48,10 +52,24 @@ export async function followDrops(
 ): Promise<() => void> {
   const streams = await Promise.all(
     sources.map(async (source) => {
-      const stream = (await docker
+      type LogStream = NodeJS.ReadableStream & { destroy?: () => void };
+      const following = docker
         .getContainer(source.id)
-        .logs({ stdout: true, stderr: false, follow: true, since: Math.floor(Date.now() / 1000) })
-        .catch(() => undefined)) as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+        .logs({ stdout: true, stderr: false, follow: true, since: Math.floor(Date.now() / 1000) }) as Promise<
+        LogStream | undefined
+      >;
+      // An engine may hold a followed log's answer until its first line (Podman's does): a log
+      // that does not answer at once is skipped, and closed if it answers later.
+      const stream = await withTimeout(following, {
+        what: `following the trace log of ${source.workload}`,
+        limitMs: FOLLOW_LIMIT_MS,
+      }).catch(() => {
+        void following.then(
+          (late) => late?.destroy?.(),
+          () => undefined,
+        );
+        return undefined;
+      });
       if (!stream) return undefined;
       const parser = new TraceParser(source.workload, new Map(), { unlogged: true });
       stream.on('error', () => undefined);
