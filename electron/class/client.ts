@@ -8,7 +8,8 @@
  * twice. It opens no port.
  */
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
@@ -100,7 +101,7 @@ export class HostAnswerError extends ApiError {
 export async function post<T>(code: JoinCode, route: string, token: string, payload: unknown): Promise<T> {
   const socket = await pinnedSocket(code);
   const data = Buffer.from(JSON.stringify(payload));
-  return new Promise<T>((resolve, reject) => {
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = request(
       {
         method: 'POST',
@@ -115,36 +116,28 @@ export async function post<T>(code: JoinCode, route: string, token: string, payl
         },
         timeout: REQUEST_TIMEOUT_MS,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            let why = text.slice(0, 300);
-            try {
-              why = (JSON.parse(text) as { error?: string }).error ?? why;
-            } catch {
-              /* the text as it is */
-            }
-            reject(
-              new HostAnswerError(res.statusCode ?? 0, `the class host answered ${res.statusCode}: ${why}`),
-            );
-            return;
-          }
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch {
-            reject(new ApiError('class-host-error', 'the class host answered something that is not JSON'));
-          }
-        });
-      },
+      resolve,
     );
+    // Also while the answer is read: the request's socket goes, and reading it fails.
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(data);
   });
+  const body = await text(res);
+  if (res.statusCode !== 200) {
+    let why = body.slice(0, 300);
+    try {
+      why = (JSON.parse(body) as { error?: string }).error ?? why;
+    } catch {
+      /* the text as it is */
+    }
+    throw new HostAnswerError(res.statusCode ?? 0, `the class host answered ${res.statusCode}: ${why}`);
+  }
+  try {
+    return JSON.parse(body) as T;
+  } catch {
+    throw new ApiError('class-host-error', 'the class host answered something that is not JSON');
+  }
 }
 
 export class ClassClient {

@@ -18,14 +18,8 @@ export type RosterEntry = Pick<
   'key' | 'name' | 'id' | 'state' | 'address' | 'joinedAt' | 'lastSeen'
 >;
 
-export interface ClassInfo {
-  id: string;
-  createdAt: string;
-  address: string;
-  port: number;
-  autoApprove: boolean;
-  ended?: string;
-}
+/** The class as its host keeps it: what the dashboard shows of it. */
+export type ClassInfo = ClassDashboard['class'];
 
 /** A step not done after this many minutes counts as stuck. */
 export const STUCK_MINUTES = 10;

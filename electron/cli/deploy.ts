@@ -6,7 +6,7 @@ import type { DeploymentStatus, LoadEndpointStats, LoadReport, LoadUpdate, TaskI
 import { DEPLOYMENTS } from '../api/vocabulary';
 import type { DeploymentName } from '../api/vocabulary';
 import type { Services } from '../services';
-import { printJson, table } from './output';
+import { printResult, table } from './output';
 import type { Cli } from './program';
 import { decimal, parseDuration, parseMix, UsageError, wholeNumber } from './values';
 
@@ -147,8 +147,7 @@ export function deployCommands(cli: Cli): void {
             return final.state === 'canceled' ? 130 : 1;
           }
           const report = await rt.call('load:report', { taskId: task.id });
-          if (c.json) printJson(rt.out, report);
-          else rt.out.write(formatLoadReport(report));
+          printResult(rt.out, c.json, report, formatLoadReport);
           return 0;
         },
       );

@@ -14,7 +14,7 @@ import { formatPortRange } from '../firewall/policy';
 import { MODES } from '../firewall/vocabulary';
 import type { ProbeReport } from '../probe/matrix';
 import type { BlastRadius } from '../probe/blast-radius';
-import { plural, printJson, printJsonLine, table } from './output';
+import { plural, printJson, printJsonLine, printResult, table } from './output';
 import type { Cli } from './program';
 import { decimal, parsePort, parseTime, wholeNumber, workloadName } from './values';
 
@@ -78,8 +78,7 @@ export function firewallCommands(cli: Cli): void {
     .action((o) =>
       cli.done({ name: 'policy-show', json: Boolean(o.json) }, async (c, rt) => {
         const result = await rt.call('policy:show', {});
-        if (c.json) printJson(rt.out, result);
-        else rt.out.write(formatShow(result));
+        printResult(rt.out, c.json, result, formatShow);
         return 0;
       }),
     );
@@ -108,8 +107,7 @@ export function firewallCommands(cli: Cli): void {
           port: c.port,
           protocol: c.protocol,
         });
-        if (c.json) printJson(rt.out, result);
-        else rt.out.write(formatExplanation(result));
+        printResult(rt.out, c.json, result, formatExplanation);
         return 0;
       }),
     );
@@ -166,8 +164,7 @@ export function firewallCommands(cli: Cli): void {
     .action((o) =>
       cli.done({ name: 'counters', json: Boolean(o.json) }, async (c, rt) => {
         const result = await rt.call('firewall:counters', {});
-        if (c.json) printJson(rt.out, result);
-        else rt.out.write(formatCounters(result));
+        printResult(rt.out, c.json, result, formatCounters);
         return 0;
       }),
     );
@@ -185,8 +182,7 @@ export function firewallCommands(cli: Cli): void {
         { name: 'probe', json: Boolean(o.json), ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) },
         async (c, rt) => {
           const result = await rt.call('probe:run', c.timeout ? { timeoutSeconds: c.timeout } : {});
-          if (c.json) printJson(rt.out, result);
-          else rt.out.write(formatProbe(result));
+          printResult(rt.out, c.json, result, formatProbe);
           return result.mismatches ? 1 : 0;
         },
       ),
@@ -218,8 +214,7 @@ export function firewallCommands(cli: Cli): void {
             workload: c.workload,
             ...(c.timeout ? { timeoutSeconds: c.timeout } : {}),
           });
-          if (c.json) printJson(rt.out, result);
-          else rt.out.write(formatBlastRadius(result));
+          printResult(rt.out, c.json, result, formatBlastRadius);
           return result.mismatches ? 1 : 0;
         },
       ),

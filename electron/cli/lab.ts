@@ -20,7 +20,7 @@ import type {
   MethodName,
   MethodOutput,
 } from '../api/contract';
-import { plural, printJson, table } from './output';
+import { plural, printJson, printResult, table } from './output';
 import type { Cli } from './program';
 import { nonBlank, UsageError, wholeNumber } from './values';
 
@@ -85,8 +85,7 @@ export function labCommands(cli: Cli): void {
     .action((o) =>
       cli.done({ name: 'lab-check', json: Boolean(o.json) }, async (c, rt) => {
         const report = await rt.call('labs:check', {});
-        if (c.json) printJson(rt.out, report);
-        else rt.out.write(formatCheck(report));
+        printResult(rt.out, c.json, report, formatCheck);
         return report.passed ? 0 : 1;
       }),
     );
@@ -162,8 +161,7 @@ export function labCommands(cli: Cli): void {
           return 1;
         }
         const summary = await rt.call('labs:summary', { lab: which });
-        if (c.json) printJson(rt.out, summary);
-        else rt.out.write(formatSummary(summary));
+        printResult(rt.out, c.json, summary, formatSummary);
         return 0;
       }),
     );
@@ -209,8 +207,7 @@ export function labCommands(cli: Cli): void {
     .action((files, o) =>
       cli.done({ name: 'class-summary', files, json: Boolean(o.json) }, async (c, rt) => {
         const rows = await rt.call('labs:class', { files: c.files.map((f) => path.resolve(f)) });
-        if (c.json) printJson(rt.out, rows);
-        else rt.out.write(formatClass(rows));
+        printResult(rt.out, c.json, rows, formatClass);
         return 0;
       }),
     );
@@ -236,8 +233,7 @@ export function labCommands(cli: Cli): void {
             files: c.files.map((f) => path.resolve(f)),
             ...(c.out ? { out: path.resolve(c.out) } : {}),
           });
-          if (c.json) printJson(rt.out, report);
-          else rt.out.write(formatReport(report));
+          printResult(rt.out, c.json, report, formatReport);
           return 0;
         },
       ),
@@ -267,8 +263,7 @@ export function labCommands(cli: Cli): void {
         );
       cli.done({ name: 'student-show', json: Boolean(o.json) }, async (c, rt) => {
         const info = await rt.call('student:get', {});
-        if (c.json) printJson(rt.out, info);
-        else rt.out.write(formatStudent(info));
+        printResult(rt.out, c.json, info, formatStudent);
         return 0;
       });
     });

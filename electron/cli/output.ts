@@ -46,6 +46,17 @@ export function printJson(out: NodeJS.WritableStream, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** A command's result: as JSON with `--json`, else as `format` writes it for a reader. */
+export function printResult<T>(
+  out: NodeJS.WritableStream,
+  json: boolean,
+  value: T,
+  format: (v: T) => string,
+): void {
+  if (json) printJson(out, value);
+  else out.write(format(value));
+}
+
 /** A value as one line of JSON (a stream of events, one per line). */
 export function printJsonLine(out: NodeJS.WritableStream, value: unknown): void {
   out.write(`${JSON.stringify(value)}\n`);

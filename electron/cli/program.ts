@@ -16,8 +16,7 @@
  *     .action((file, o) =>
  *       cli.done({ name: 'group-name', file, json: Boolean(o.json) }, async (c, rt) => {
  *         const result = await rt.call('group:method', { file: c.file });
- *         if (c.json) printJson(rt.out, result); // output.ts: printJson, table
- *         else rt.out.write(format(result));
+ *         printResult(rt.out, c.json, result, format); // output.ts: printResult, printJson, table
  *         return 0; // the exit code: 1 for a failure; a UsageError (exit 2) is thrown while parsing
  *       }),
  *     );

@@ -10,7 +10,7 @@ import { rendererDir } from '../paths';
 import type { Services } from '../services';
 import { reconcileOnStart } from '../services';
 import { formatDeployment } from './deploy';
-import { printJson, table } from './output';
+import { printJson, printResult, table } from './output';
 import type { Cli } from './program';
 import { architectureList, UsageError, wholeNumber } from './values';
 
@@ -48,8 +48,7 @@ export function systemCommands(cli: Cli): void {
     .action((o) =>
       cli.done({ name: 'doctor', json: Boolean(o.json) }, async (c, rt) => {
         const report = await rt.call('engine:doctor', {});
-        if (c.json) printJson(rt.out, report);
-        else rt.out.write(formatDoctor(report));
+        printResult(rt.out, c.json, report, formatDoctor);
         return report.ok ? 0 : 1;
       }),
     );
@@ -77,8 +76,7 @@ export function systemCommands(cli: Cli): void {
     .action((o) =>
       cli.done({ name: 'images-ls', json: Boolean(o.json) }, async (c, rt) => {
         const list = await rt.call('images:list', {});
-        if (c.json) printJson(rt.out, list);
-        else rt.out.write(formatImages(list));
+        printResult(rt.out, c.json, list, formatImages);
         return 0;
       }),
     );

@@ -97,26 +97,3 @@ export async function imageArchitecture(docker: Docker, name: string): Promise<s
     throw err;
   }
 }
-
-/** What the doctor compares: each lab image's architecture against the engine's. */
-export interface ImageArchitectureReport {
-  /** The engine's architecture (`amd64`, `arm64`). */
-  engine: string;
-  /** Each name asked for: its architecture, or undefined when the image is not present. */
-  images: { name: string; architecture?: string; matches: boolean }[];
-}
-
-/**
- * The engine's architecture and that of each image in `names` (the lab images), with whether
- * they match: an image that does not match runs emulated, and its nftables fails there.
- */
-export async function imageArchitectures(docker: Docker, names: string[]): Promise<ImageArchitectureReport> {
-  const engine = await engineArchitecture(docker);
-  const images = await Promise.all(
-    names.map(async (name) => {
-      const architecture = await imageArchitecture(docker, name);
-      return { name, architecture, matches: architecture === engine };
-    }),
-  );
-  return { engine, images };
-}

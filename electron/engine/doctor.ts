@@ -4,7 +4,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import type { DoctorCheck, DoctorReport } from './types';
+import type { DoctorCheck, DoctorReport, ImageInfo } from './types';
 import { ApiError } from '../errors';
 import { normalizeArchitecture } from './arch';
 import { runToCompletion } from './containers';
@@ -123,9 +123,11 @@ export async function runDoctor(
   const images = await listImages(docker);
   const base = images.find((i) => i.name === baseImageName());
   const engineArch = normalizeArchitecture(version.Arch);
-  const architecture = await check('architecture', 'Lab images built for this engine', () =>
-    architectureCheck(docker, images, engineArch),
-  );
+  const architecture: DoctorCheck = {
+    id: 'architecture',
+    title: 'Lab images built for this engine',
+    ...architectureCheck(images, engineArch),
+  };
   checks.push(architecture);
   const firewall = () => {
     if (!base?.present) return Promise.resolve(needsBase('the firewall check'));
@@ -228,11 +230,7 @@ function memoryCheck(info: Record<string, unknown>): DoctorCheck {
  * Each present lab image's architecture (its config's `Architecture`) against the engine's:
  * another architecture runs emulated if at all, and nftables never does.
  */
-async function architectureCheck(
-  docker: Docker,
-  images: Awaited<ReturnType<typeof listImages>>,
-  engineArch: string,
-): Promise<Omit<DoctorCheck, 'id' | 'title'>> {
+function architectureCheck(images: ImageInfo[], engineArch: string): Omit<DoctorCheck, 'id' | 'title'> {
   const present = images.filter((i) => i.required && i.present);
   if (!present.length)
     return {
@@ -240,12 +238,8 @@ async function architectureCheck(
       summary: `no lab image yet to compare with the engine's ${engineArch}`,
       hint: 'Run `microlab images prepare`, or import the classroom bundle: `microlab images import FILE`.',
     };
-  const archs = await Promise.all(
-    present.map(async (i) => {
-      const inspect = await docker.getImage(i.name).inspect();
-      return { name: i.name, arch: normalizeArchitecture(inspect.Architecture ?? 'unknown') };
-    }),
-  );
+  // listImages read each image's config already.
+  const archs = present.map((i) => ({ name: i.name, arch: i.architecture ?? 'unknown' }));
   const details = Object.fromEntries([['engine', engineArch], ...archs.map((a) => [a.name, a.arch])]);
   const wrong = archs.filter((a) => a.arch !== engineArch);
   if (!wrong.length)
