@@ -55,4 +55,77 @@ export interface ClassDashboard {
   /** Per lab: completion, steps, each measure's median and range, each claim's support (class-report.ts). */
   labs: ClassLabReport[];
   messages: { at: string; text: string }[];
+  /** The labs released to the class, lab ids in the order released (none: the class sees every lab). */
+  released: string[];
+  /** "Catch up to step N" suggestions, oldest first, with the students who accepted each. */
+  catchUps: ClassCatchUp[];
 }
+
+/** A catch-up suggestion on the dashboard. */
+export interface ClassCatchUp {
+  id: string;
+  /** ISO time it was suggested. */
+  at: string;
+  lab: string;
+  /** 1-based step number. */
+  step: number;
+  /** The student's key; absent: the whole room. */
+  student?: string;
+  /** Keys of the students who accepted it, each with the ISO time. */
+  accepted: { student: string; at: string }[];
+}
+
+// ---------------------------------------------------------------------------------------
+// The student's side: the app's class client (`class:*` methods, `class:update` events)
+
+/**
+ * "Catch up to step N of LAB": suggested by the instructor to one student or to the room. The
+ * student's MicroLab only shows it; accepting (the student's own act) runs `lab start LAB --step N`
+ * and tells the host in the next batch (`accepted`).
+ */
+export interface CatchUp {
+  /** The host's id for the suggestion: `c1`, `c2`... */
+  id: string;
+  /** When the instructor suggested it, ISO time (the host's clock). */
+  at: string;
+  lab: string;
+  /** The step to catch up to, 1-based (what `lab start --step` takes). */
+  step: number;
+  /** The student it is for (the host's key); absent: the whole room. */
+  student?: string;
+  /** When this student accepted it, ISO time (the host's answer carries the student's own). */
+  accepted?: string;
+}
+
+/** Where the student's MicroLab is in its class (never the token or the join code). */
+export interface ClassJoinState {
+  /** `pending`: waiting for the instructor; `joined`: approved and sending; `ended`: the class is over. */
+  phase: 'pending' | 'joined' | 'ended';
+  /** The host's address and port. */
+  host: string;
+  port: number;
+  /** The host's key for this student (`s3`), once it answered. */
+  student?: string;
+  /** Events not yet held by the host. */
+  pending: number;
+  messages: { at: string; text: string }[];
+  /** Lab ids the instructor released, in order (empty: none yet). */
+  released: string[];
+  /** Catch-up suggestions for this student or the room; `accepted`: when this student accepted. */
+  catchUps: CatchUp[];
+}
+
+/** What `class:status` answers and `class:update` pushes: no class, or where this MicroLab is in one. */
+export type ClassJoinStatus =
+  | {
+      joined: false;
+      /** A class joined before is kept (`class:join` without a code takes it up again). */
+      saved: boolean;
+    }
+  | (ClassJoinState & {
+      joined: true;
+      /** Whether the client runs (asks to join, or sends); false once ended or refused. */
+      running: boolean;
+      /** Why it stopped, when it stopped on an error (a refusal, a wrong certificate). */
+      problem?: string;
+    });

@@ -35,6 +35,7 @@ import type {
   WorkloadStatus,
 } from '../topology/types';
 import { ARCHITECTURES } from '../engine/types';
+import type { ClassJoinStatus } from './class';
 import { exportMethods } from './export';
 import { DEPLOYMENTS, LAYOUTS, LOAD_SCENARIOS } from './vocabulary';
 import { firewallEventNames, firewallMethods } from './firewall';
@@ -236,6 +237,31 @@ const labMethods = {
   'student:set': method<typeof StudentSet, StudentInfo>(StudentSet),
 } as const;
 
+/**
+ * The app's class client (issue 17): a student joins a live class from the first screen with
+ * the join code (never logged: the answers carry the host's address, not its token). Every
+ * change is pushed as `class:update`.
+ */
+const ClassJoin = z
+  .object({
+    /** The join code (MLC1....); absent: take up the class joined before. */
+    code: z.string().trim().min(1).max(1000).optional(),
+  })
+  .strict();
+const ClassAccept = z
+  .object({ catchUp: z.string().regex(/^c[0-9]{1,6}$/, 'a suggestion id like c1') })
+  .strict();
+const classClientMethods = {
+  /** Joins (bad-join-code, class-no-name), then waits for approval and sends progress in the background. */
+  'class:join': method<typeof ClassJoin, ClassJoinStatus>(ClassJoin),
+  /** Where this MicroLab is in its class (or none). */
+  'class:status': method<typeof NoInput, ClassJoinStatus>(NoInput),
+  /** Stops sending and forgets the class on this MicroLab (its unsent events too). */
+  'class:leave': method<typeof NoInput, ClassJoinStatus>(NoInput),
+  /** Accepts a catch-up suggestion (class-no-catch-up): runs `labs:start` at its step; the task. */
+  'class:accept': method<typeof ClassAccept, TaskInfo>(ClassAccept),
+} as const;
+
 const ImagesPrepare = z
   .object({
     bundle: FilePath.optional(),
@@ -283,6 +309,7 @@ export const methods = {
   ...exportMethods,
   ...terminalMethods,
   ...labMethods,
+  ...classClientMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -302,12 +329,15 @@ export interface Events extends FirewallEvents, TerminalEvents {
   'tasks:update': TaskInfo;
   /** Once a second during `load:run`. */
   'load:update': LoadUpdate;
+  /** The app's class client changed (approval, messages, released labs, suggestions, the outbox). */
+  'class:update': ClassJoinStatus;
 }
 
 export type EventName = keyof Events;
 export const eventNames: readonly EventName[] = [
   'tasks:update',
   'load:update',
+  'class:update',
   ...firewallEventNames,
   ...terminalEventNames,
 ];

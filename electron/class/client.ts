@@ -10,10 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { ApiError } from '../errors';
+import type { ClassJoinState } from '../api/class';
 import type { Student } from '../api/contract';
 import { sleep } from '../wait';
 import type { ProgressFile } from '../labs/progress';
@@ -21,6 +22,8 @@ import {
   MAX_BATCH_EVENTS,
   Outbox,
   eventsFromProgress,
+  type Acceptance,
+  type CatchUp,
   type BatchAnswer,
   type ClassEvent,
   type JoinAnswer,
@@ -39,6 +42,10 @@ interface JoinFile {
   ended?: boolean;
   messagesSeen: number;
   outbox: { pending: ClassEvent[]; acked: string[] };
+  /** The host's latest word: the room's messages, the labs released, the catch-up suggestions. */
+  messages?: { at: string; text: string }[];
+  released?: string[];
+  catchUps?: CatchUp[];
 }
 
 export interface DoctorResult {
@@ -58,6 +65,8 @@ export interface ClassClientOptions {
   onNotice?: (line: string) => void;
   /** How often the progress file is read, ms (default 1000). */
   intervalMs?: number;
+  /** Called after each round of `run` (sent or not): what `status()` says may have changed. */
+  onRound?: () => void;
 }
 
 /** Opens a TLS connection and checks the host's certificate against the pinned fingerprint. */
@@ -149,6 +158,60 @@ export class ClassClient {
 
   private get file(): string {
     return path.join(this.o.dir, 'join.json');
+  }
+
+  /**
+   * The student's acceptances (`accepted.json`: catch-up id -> ISO time), a file of its own: a
+   * `microlab class catch-up` in another process writes it while `class join` runs and reads it.
+   */
+  private get acceptedFile(): string {
+    return path.join(this.o.dir, 'accepted.json');
+  }
+
+  private async acceptances(): Promise<Record<string, string>> {
+    try {
+      const data = JSON.parse(await readFile(this.acceptedFile, 'utf8')) as unknown;
+      if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, string>;
+    } catch {
+      /* none yet */
+    }
+    return {};
+  }
+
+  /** Where this MicroLab is in its class: what the app and `class join` show. */
+  status(): ClassJoinState {
+    return {
+      phase: this.state.ended ? 'ended' : this.state.token ? 'joined' : 'pending',
+      host: this.state.code.host,
+      port: this.state.code.port,
+      ...(this.state.student ? { student: this.state.student } : {}),
+      pending: this.outbox.size,
+      messages: [...(this.state.messages ?? [])],
+      released: [...(this.state.released ?? [])],
+      catchUps: (this.state.catchUps ?? []).map((c) => ({ ...c })),
+    };
+  }
+
+  /**
+   * Accepts catch-up suggestion `id` (the student's own act): recorded in `accepted.json` and
+   * sent with the next batch. Returns the suggestion: the caller runs `lab start LAB --step N`.
+   * Throws ApiError `class-no-catch-up` when the host made no suggestion `id` to this student.
+   */
+  async accept(id: string): Promise<CatchUp> {
+    const c = (this.state.catchUps ?? []).find((x) => x.id === id);
+    if (!c)
+      throw new ApiError(
+        'class-no-catch-up',
+        `the instructor made no catch-up suggestion "${id.slice(0, 40)}" to you`,
+        `The suggestions: ${(this.state.catchUps ?? []).map((x) => `${x.id} (${x.lab} step ${x.step})`).join(', ') || 'none yet'}.`,
+      );
+    const accepted = await this.acceptances();
+    accepted[id] ??= new Date().toISOString();
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    const partial = `${this.acceptedFile}.partial`;
+    await writeFile(partial, JSON.stringify(accepted), { mode: 0o600 });
+    await rename(partial, this.acceptedFile);
+    return { ...c };
   }
 
   /**
@@ -267,22 +330,46 @@ export class ClassClient {
       this.doctorSent = true;
     }
     if (added) await this.save();
+    // Acceptances the host does not show yet (it records each once).
+    const accepted = await this.acceptances();
+    let sendAccepted: Acceptance[] = (this.state.catchUps ?? [])
+      .filter((c) => accepted[c.id] && !c.accepted)
+      .map((c) => ({ id: c.id, at: accepted[c.id]! }));
     let acked = 0;
     do {
       const batch = this.outbox.batch(MAX_BATCH_EVENTS);
       const answer = await post<BatchAnswer>(this.state.code, '/class/v1/events', this.state.token ?? '', {
         events: batch,
+        ...(sendAccepted.length ? { accepted: sendAccepted } : {}),
       });
+      sendAccepted = [];
       this.outbox.ack(answer.acked);
       acked += answer.acked.length;
       for (const m of answer.messages.slice(this.state.messagesSeen))
         this.o.onNotice?.(`message from the instructor: ${m.text}`);
       this.state.messagesSeen = Math.max(this.state.messagesSeen, answer.messages.length);
+      this.state.messages = answer.messages;
       this.state.ended = answer.ended;
+      this.learn(answer);
       await this.save();
       if (!answer.acked.length) break;
     } while (this.outbox.size > 0);
     return acked;
+  }
+
+  /** Takes the released labs and catch-up suggestions from the host's answer; tells what is new. */
+  private learn(answer: BatchAnswer): void {
+    const known = new Set(this.state.released ?? []);
+    for (const lab of answer.released ?? [])
+      if (!known.has(lab)) this.o.onNotice?.(`the instructor released the lab ${lab}`);
+    if (answer.released) this.state.released = answer.released;
+    const seen = new Set((this.state.catchUps ?? []).map((c) => c.id));
+    for (const c of answer.catchUps ?? [])
+      if (!seen.has(c.id))
+        this.o.onNotice?.(
+          `the instructor suggests catching up to step ${c.step} of ${c.lab} (${c.id}): to accept, run \`microlab class catch-up ${c.id}\` (it runs \`microlab lab start ${c.lab} --step ${c.step}\`)`,
+        );
+    if (answer.catchUps) this.state.catchUps = answer.catchUps;
   }
 
   /**
@@ -304,6 +391,7 @@ export class ClassClient {
           );
         offline = true;
       }
+      this.o.onRound?.();
       await sleep(this.o.intervalMs ?? 1000, signal).catch(() => undefined);
     }
     if (this.state.ended) this.o.onNotice?.('the instructor ended the class');

@@ -113,7 +113,7 @@ export function dashboardOf(
   labs: Lab[],
   messages: { at: string; text: string }[],
   now: number,
-): ClassDashboard {
+): Omit<ClassDashboard, 'released' | 'catchUps'> {
   const students = roster.map((r) => studentView(r, ledger.events(r.key), now));
   const withEvents = roster.filter((r) => ledger.events(r.key).length > 0);
   const report = classReport(

@@ -6,6 +6,7 @@
  *   POST /class/v1/events   student token {events: [...]}     -> BatchAnswer (ids held, messages)
  *   GET  /class/v1/state    instructor token                  -> ClassDashboard
  *   POST /class/v1/approve | /revoke {student}, /message {text}, /end   instructor token
+ *   POST /class/v1/release {lab}, /catch-up {lab, step, student?}         instructor token
  *   GET  /, /assets/...     the app's UI (its Class view), when a UI folder is given
  *
  * Tokens travel in `Authorization: Bearer`. Refused and logged (never with a token): a missing,
@@ -26,6 +27,9 @@ import { CONTENT_SECURITY_POLICY } from '../api/security';
 import type { Lab } from '../labs/format';
 import { dashboardOf } from './dashboard';
 import {
+  MAX_CATCH_UPS,
+  checkLabStep,
+  type CatchUp,
   EventBatchSchema,
   JoinRequestSchema,
   MAX_BODY_BYTES,
@@ -101,6 +105,14 @@ function checked<T>(schema: z.ZodType<T>, raw: unknown): T {
 
 const StudentKey = z.object({ student: z.string().min(1).max(20) }).strict();
 const RoomMessage = z.object({ text: z.string().trim().min(1).max(500) }).strict();
+const LabKey = z.object({ lab: z.string().min(1).max(100) }).strict();
+const CatchUpAsk = z
+  .object({
+    lab: z.string().min(1).max(100),
+    step: z.number().int().min(1).max(100),
+    student: z.string().min(1).max(20).optional(),
+  })
+  .strict();
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -203,7 +215,74 @@ export class ClassHost {
     });
     const info = { ...d.class };
     delete (info as { interface?: string }).interface;
-    return dashboardOf(info, roster, this.store.ledger, this.o.labs, d.messages, now);
+    return {
+      ...dashboardOf(info, roster, this.store.ledger, this.o.labs, d.messages, now),
+      released: [...(d.released ?? [])],
+      catchUps: (d.catchUps ?? []).map((c) => ({
+        id: c.id,
+        at: c.at,
+        lab: c.lab,
+        step: c.step,
+        ...(c.student ? { student: c.student } : {}),
+        accepted: Object.entries(c.accepted).map(([student, at]) => ({ student, at })),
+      })),
+    };
+  }
+
+  /**
+   * Releases `lab` to the class (again: nothing changes); students learn it in their next
+   * answer. Throws ApiError `class-unknown-lab` naming it. Saved before it returns.
+   */
+  async release(lab: string): Promise<string[]> {
+    checkLabStep(this.o.labs, lab);
+    const d = this.store.data;
+    d.released ??= [];
+    if (!d.released.includes(lab)) {
+      d.released.push(lab);
+      await this.store.save();
+      await this.notice(`released ${lab}`);
+    }
+    return [...d.released];
+  }
+
+  /**
+   * Suggests "catch up to step `step` of `lab`" to `student` (a key), or to the room when
+   * absent. Throws ApiError `class-unknown-lab`, `class-unknown-step` or `class-no-student`
+   * naming what is not there, `class-catch-ups` past MAX_CATCH_UPS. Saved before it returns.
+   */
+  async suggest(lab: string, step: number, student?: string): Promise<CatchUp> {
+    checkLabStep(this.o.labs, lab, step);
+    if (student !== undefined) this.store.student(student);
+    const d = this.store.data;
+    d.catchUps ??= [];
+    if (d.catchUps.length >= MAX_CATCH_UPS)
+      throw new ApiError('class-catch-ups', `the class holds ${MAX_CATCH_UPS} catch-up suggestions already`);
+    const c = {
+      id: `c${d.catchUps.length + 1}`,
+      at: new Date().toISOString(),
+      lab,
+      step,
+      ...(student ? { student } : {}),
+      accepted: {},
+    };
+    d.catchUps.push(c);
+    await this.store.save();
+    await this.notice(`suggested ${c.id}: catch up to step ${step} of ${lab}, to ${student ?? 'the room'}`);
+    return { id: c.id, at: c.at, lab, step, ...(student ? { student } : {}) };
+  }
+
+  /** The catch-up suggestions `key` sees: its own and the room's, with its acceptance. */
+  private catchUpsFor(key: string): CatchUp[] {
+    return (this.store.data.catchUps ?? [])
+      .filter((c) => c.student === undefined || c.student === key)
+      .map((c) => ({
+        id: c.id,
+        at: c.at,
+        lab: c.lab,
+        step: c.step,
+        ...(c.student ? { student: c.student } : {}),
+        ...(c.accepted[key] ? { accepted: c.accepted[key] } : {}),
+      }));
   }
 
   async approve(key: string): Promise<void> {
@@ -278,6 +357,14 @@ export class ClassHost {
         this.instructor(req);
         await this.message(checked(RoomMessage, await body(req)).text);
         return { ok: true };
+      case 'POST /class/v1/release':
+        this.instructor(req);
+        return { released: await this.release(checked(LabKey, await body(req)).lab) };
+      case 'POST /class/v1/catch-up': {
+        this.instructor(req);
+        const ask = checked(CatchUpAsk, await body(req));
+        return this.suggest(ask.lab, ask.step, ask.student);
+      }
       case 'POST /class/v1/end':
         this.instructor(req);
         await this.end();
@@ -349,14 +436,33 @@ export class ClassHost {
     if (!s) throw new Refusal(401, 'a wrong or revoked student token');
     if (s.state !== 'approved') throw new Refusal(403, `${s.key} is ${s.state}`);
     const batch = checked(EventBatchSchema, await body(req));
+    // Acceptances are checked before anything of the batch is taken: nothing half-applied.
+    const mine = new Map(this.catchUpsFor(s.key).map((c) => [c.id, c]));
+    for (const a of batch.accepted ?? [])
+      if (!mine.has(a.id)) throw new Refusal(400, `accepted: no catch-up suggestion ${a.id} for ${s.key}`);
     const { fresh, acked } = this.store.ledger.accept(s.key, batch.events);
     await this.store.appendEvents(s.key, fresh);
     this.lastSeen.set(s.key, new Date().toISOString());
+    let changed = false;
+    for (const a of batch.accepted ?? []) {
+      const c = d.catchUps!.find((x) => x.id === a.id)!;
+      if (c.accepted[s.key]) continue;
+      c.accepted[s.key] = a.at;
+      changed = true;
+      await this.notice(`${s.key} accepted ${c.id}: catch up to step ${c.step} of ${c.lab}`);
+    }
     if (s.unclaimed) {
       delete s.unclaimed;
-      await this.store.save();
+      changed = true;
     }
-    return { acked, messages: d.messages, ended: Boolean(d.class.ended) };
+    if (changed) await this.store.save();
+    return {
+      acked,
+      messages: d.messages,
+      ended: Boolean(d.class.ended),
+      released: [...(d.released ?? [])],
+      catchUps: this.catchUpsFor(s.key),
+    };
   }
 
   private async serveUi(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {

@@ -9,9 +9,12 @@
  */
 import { z } from 'zod';
 import { ApiError } from '../errors';
+import type { CatchUp } from '../api/class';
 import type { Measurement } from '../api/contract';
 import { LAB_APPS, LAB_ATTACKERS, LAB_NETWORKS } from '../api/vocabulary';
 import type { ProgressFile } from '../labs/progress';
+
+export type { CatchUp };
 
 export const CLASS_PROTOCOL_VERSION = 1;
 
@@ -116,6 +119,40 @@ export interface ClassEvent {
 }
 
 const short = z.string().min(1).max(200);
+
+// ---------------------------------------------------------------------------------------
+// The instructor's actions: labs released one at a time, and "catch up to step N"
+
+/** Catch-up suggestions a class keeps (and sends back) at most. */
+export const MAX_CATCH_UPS = 100;
+
+/** A student's acceptance of a catch-up suggestion: its id and when (the student's clock). */
+export const AcceptanceSchema = z
+  .object({ id: z.string().regex(/^c[0-9]{1,6}$/), at: z.string().min(1).max(40) })
+  .strict();
+export type Acceptance = z.infer<typeof AcceptanceSchema>;
+
+/** The labs a class can act on: their ids and how many steps each has. */
+export type LabSteps = { id: string; steps: unknown[] }[];
+
+/**
+ * Checks that `lab` is one of `labs` (and, given, that `step` is one of its steps). Throws
+ * ApiError `class-unknown-lab` or `class-unknown-step`, naming what was asked and what there is.
+ */
+export function checkLabStep(labs: LabSteps, lab: string, step?: number): void {
+  const found = labs.find((l) => l.id === lab);
+  if (!found)
+    throw new ApiError(
+      'class-unknown-lab',
+      `no lab "${lab.slice(0, 100)}" in this MicroLab`,
+      `The labs: ${labs.map((l) => l.id).join(', ')}.`,
+    );
+  if (step !== undefined && (!Number.isInteger(step) || step < 1 || step > found.steps.length))
+    throw new ApiError(
+      'class-unknown-step',
+      `lab ${lab} has no step ${step}: its steps are 1 to ${found.steps.length}`,
+    );
+}
 const EventSchema = z
   .object({
     id: z.string().min(1).max(400),
@@ -152,7 +189,13 @@ const EventSchema = z
   })
   .strict();
 
-export const EventBatchSchema = z.object({ events: z.array(EventSchema).max(MAX_BATCH_EVENTS) }).strict();
+export const EventBatchSchema = z
+  .object({
+    events: z.array(EventSchema).max(MAX_BATCH_EVENTS),
+    /** Catch-up suggestions the student accepted (see CatchUp). */
+    accepted: z.array(AcceptanceSchema).max(MAX_CATCH_UPS).optional(),
+  })
+  .strict();
 
 export const JoinRequestSchema = z
   .object({
@@ -171,11 +214,18 @@ export type JoinAnswer =
   | { state: 'approved'; student: string; token: string }
   | { state: 'refused'; student: string };
 
-/** The host's answer to a batch: the ids it holds now (new or seen before), and the room's messages. */
+/**
+ * The host's answer to a batch: the ids it holds now (new or seen before), the room's messages,
+ * and the instructor's actions for this student (absent from a host that has none to give).
+ */
 export interface BatchAnswer {
   acked: string[];
   messages: { at: string; text: string }[];
   ended: boolean;
+  /** The labs the instructor released, lab ids in the order released. */
+  released?: string[];
+  /** The catch-up suggestions made to this student or to the room, oldest first. */
+  catchUps?: CatchUp[];
 }
 
 /**

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { generate } from 'selfsigned';
 import { ApiError } from '../errors';
 import type { ClassStudentState } from '../api/class';
-import type { ClassEvent } from './protocol';
+import type { CatchUp, ClassEvent } from './protocol';
 import { Ledger } from './protocol';
 import type { ClassInfo, RosterEntry } from './dashboard';
 
@@ -39,6 +39,15 @@ export interface ClassFile {
   fingerprint: string;
   students: StoredStudent[];
   messages: { at: string; text: string }[];
+  /** The labs released to the class, in order (absent in a class made before labs were released). */
+  released?: string[];
+  /** The catch-up suggestions made, oldest first. */
+  catchUps?: StoredCatchUp[];
+}
+
+/** A catch-up suggestion as the host keeps it: who accepted it, when (student key -> ISO time). */
+export interface StoredCatchUp extends Omit<CatchUp, 'accepted'> {
+  accepted: Record<string, string>;
 }
 
 export function newToken(): string {
@@ -123,6 +132,8 @@ export class ClassStore {
       fingerprint: fingerprintOf(this.cert),
       students: [],
       messages: [],
+      released: [],
+      catchUps: [],
     };
     await this.save();
   }

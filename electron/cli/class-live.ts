@@ -25,7 +25,8 @@ import { nonBlank, UsageError, wholeNumber } from './values';
 
 export type ClassLiveCommand =
   | { name: 'class-host'; iface?: string; port: number; autoApprove: boolean; fresh: boolean }
-  | { name: 'class-join'; doctor: boolean };
+  | { name: 'class-join'; doctor: boolean }
+  | { name: 'class-catch-up'; id?: string };
 
 /**
  * Defines `class host` and `class join` under the `class` group (defined with the class's
@@ -66,7 +67,10 @@ export function classLiveCommands(cli: Cli): void {
       'join',
       "joins the class whose code is on standard input (pasted or piped) or in MICROLAB_CLASS_CODE, and sends your lab progress and the doctor's result as they happen",
     )
-    .argument('[CODE]', 'refused: the code holds the class token, and process lists show arguments')
+    // Declared only to refuse a code with the reason, so the synopsis and help leave it out.
+    .argument('[CODE]')
+    .usage('[options]')
+    .configureHelp({ visibleArguments: () => [] })
     .option('--no-doctor', "do not send the doctor's result")
     .action((code, o) => {
       if (code !== undefined)
@@ -75,6 +79,44 @@ export function classLiveCommands(cli: Cli): void {
         );
       cli.done({ name: 'class-join', doctor: o.doctor !== false }, (c, rt) => runClassLive(c, context(rt)));
     });
+  cli
+    .command(
+      klass,
+      'catch-up',
+      "accepts the instructor's suggestion ID to catch up to a step (runs `lab start LAB --step N` and tells the class); without ID, lists the suggestions",
+    )
+    .argument('[ID]', 'a suggestion, as `class join` printed it (c1, c2...)')
+    .action((id) =>
+      cli.done({ name: 'class-catch-up', ...(id !== undefined ? { id } : {}) }, async (c, rt) => {
+        const info = await rt.call('student:get', {});
+        const root = path.join(stateDir(), rt.services.project);
+        const client = new ClassClient({
+          dir: path.join(root, 'class-join'),
+          progressFile: path.join(root, 'labs', 'progress.json'),
+          student: info.student ?? { name: '?' },
+        });
+        await client.load();
+        if (c.id === undefined) {
+          const all = client.status().catchUps;
+          rt.out.write(
+            all.length
+              ? all
+                  .map(
+                    (x) =>
+                      `${x.id}  step ${x.step} of ${x.lab}  ${x.student ? 'to you' : 'to the room'}  ${x.accepted ? `accepted ${x.accepted}` : 'not accepted'}\n`,
+                  )
+                  .join('')
+              : 'The instructor has suggested no catch-up.\n',
+          );
+          return 0;
+        }
+        const chosen = await client.accept(c.id);
+        rt.out.write(
+          `Accepted ${chosen.id}: the class learns it with your next events (\`microlab class join\` sends them). Starting ${chosen.lab} at step ${chosen.step}...\n`,
+        );
+        return rt.follow(() => rt.call('labs:start', { lab: chosen.lab, step: chosen.step }));
+      }),
+    );
 }
 
 function context(rt: Runtime): ClassLiveContext {
@@ -114,7 +156,10 @@ function untilSignal(): { done: Promise<string>; dispose: () => void } {
   return { done, dispose };
 }
 
-export async function runClassLive(command: ClassLiveCommand, ctx: ClassLiveContext): Promise<number> {
+export async function runClassLive(
+  command: Extract<ClassLiveCommand, { name: 'class-host' | 'class-join' }>,
+  ctx: ClassLiveContext,
+): Promise<number> {
   return command.name === 'class-host' ? classHost(command, ctx) : classJoin(command, ctx);
 }
 
@@ -150,7 +195,7 @@ async function classHost(
       (await QRCode.toString(code, { type: 'terminal', small: true })) +
       `\nCertificate SHA-256: ${store.data.fingerprint}\n` +
       `Dashboard (keep this address to yourself: it holds your token): ${host.dashboardUrl()}\n` +
-      `Commands: approve KEY, revoke KEY, list, message TEXT, end (ends the class), Ctrl-C (stops hosting; \`class host\` picks the class up again)\n`,
+      `Commands: approve KEY, revoke KEY, list, message TEXT, release LAB, catch-up LAB STEP [KEY] (no KEY: the room), end (ends the class), Ctrl-C (stops hosting; \`class host\` picks the class up again)\n`,
   );
   const signal = untilSignal();
   let ended = false;
@@ -164,7 +209,14 @@ async function classHost(
         if (verb === 'approve') await host.approve(arg);
         else if (verb === 'revoke') await host.revoke(arg);
         else if (verb === 'message') await host.message(arg);
-        else if (verb === 'list')
+        else if (verb === 'release') out.write(`released: ${(await host.release(arg)).join(', ')}\n`);
+        else if (verb === 'catch-up') {
+          const [lab, step, key] = rest;
+          if (!lab || !step || !/^[0-9]+$/.test(step))
+            throw new Error('catch-up LAB STEP [KEY]: a lab and a step number');
+          const c = await host.suggest(lab, Number(step), key);
+          out.write(`suggested ${c.id} to ${key ?? 'the room'}\n`);
+        } else if (verb === 'list')
           for (const s of host.dashboard().students)
             out.write(
               `${s.key}  ${s.state.padEnd(8)}  ${s.name}${s.id ? ` (${s.id})` : ''}  ${s.lab ?? '-'} ${s.step ?? ''}\n`,
@@ -173,7 +225,10 @@ async function classHost(
           await host.end();
           ended = true;
           resolve();
-        } else out.write(`unknown command "${verb}": approve KEY, revoke KEY, list, message TEXT, end\n`);
+        } else
+          out.write(
+            `unknown command "${verb}": approve KEY, revoke KEY, list, message TEXT, release LAB, catch-up LAB STEP [KEY], end\n`,
+          );
       };
       run().catch((e: unknown) => err.write(`${e instanceof Error ? e.message : String(e)}\n`));
     });

@@ -18,6 +18,8 @@ import type { FirewallService } from './firewall';
 import { currentDeployment } from '../topology/apply';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
+import { createClassService, type ClassService } from './class';
+import { localApi } from '../api/local';
 import { exportHandlers } from './export';
 import { DETACHED } from '../api/connection';
 import { createTerminalService } from './terminal';
@@ -33,6 +35,8 @@ export interface Services {
   firewall: FirewallService;
   /** Terminal sessions; a process that ends closes them all (`terminal.closeAll()`). */
   terminal: TerminalSessions;
+  /** The app's class client; a process that ends stops it (`klass.stop()`). */
+  klass: ClassService;
 }
 
 export function createServices(options: { registry?: EngineRegistry; project?: string } = {}): Services {
@@ -50,6 +54,16 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   });
   const terminal = createTerminalService({ docker, project });
   const labs = createLabRunner(() => handlers, tasks, project);
+  const klass = createClassService({
+    project,
+    events,
+    call: localApi({
+      get handlers() {
+        return handlers;
+      },
+      tasks,
+    }).call,
+  });
 
   const handlers: Handlers = {
     ...firewall.handlers,
@@ -97,6 +111,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
     ...labHandlers(labs),
+    ...klass.handlers,
     ...exportHandlers({
       status: () => handlers['deploy:status']({}, DETACHED),
       policyInForce: async () => (await firewall.handlers['policy:show']({}, DETACHED)).policy,
@@ -113,7 +128,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     }),
   };
 
-  return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions };
+  return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions, klass };
 }
 
 /** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */

@@ -17,7 +17,10 @@ import { labsDir } from '../paths';
 import type { TaskManager } from '../tasks';
 import { deployments } from '../topology/declarations';
 
-type LabMethod = Extract<keyof Handlers, `labs:${string}` | `class:${string}` | `student:${string}`>;
+type LabMethod = Exclude<
+  Extract<keyof Handlers, `labs:${string}` | `class:${string}` | `student:${string}`>,
+  'class:join' | 'class:status' | 'class:leave' | 'class:accept'
+>;
 
 /** The `labs:*` handlers over a runner. */
 export function labHandlers(labs: LabRunner): Pick<Handlers, LabMethod> {
