@@ -130,6 +130,7 @@ void app.whenReady().then(async () => {
   let terminalsClosed = false;
   app.on('will-quit', (event) => {
     stopFirewall?.();
+    void services.klass.stop();
     if (terminalsClosed || services.terminal.list().length === 0) return;
     event.preventDefault();
     terminalsClosed = true;

@@ -241,6 +241,8 @@ async function serveWeb(
   await server.close();
   // The browsers' sessions end with their processes in the containers before this process does.
   await services.terminal.closeAll();
+  // A class joined from the app stops asking its host (unsent events wait in its outbox).
+  await services.klass.stop();
   process.off('unhandledRejection', onRejection);
   process.off('uncaughtException', onException);
   return 0;

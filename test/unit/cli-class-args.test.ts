@@ -34,7 +34,7 @@ describe('microlab student and class arguments', () => {
     [['class', 'report'], 'class report needs FILES'],
     [['class', 'report', 'a.json', '--out', ' '], '--out must not be blank'],
     [['class', 'guide', 'x'], 'unexpected argument "x"'],
-    [['class'], 'class needs a command: summary, report, guide, host or join'],
+    [['class'], 'class needs a command: summary, report, guide, host, join or catch-up'],
     [['class', 'teach'], 'unknown class command "teach"'],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);

@@ -3,7 +3,7 @@
  * a join code on the command line refused (it holds the class token; process lists show argv).
  */
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../electron/cli/commands';
+import { buildCli, parseCommand } from '../../electron/cli/commands';
 import { addressOf } from '../../electron/class/interfaces';
 
 describe('class host and join arguments', () => {
@@ -28,6 +28,24 @@ describe('class host and join arguments', () => {
     expect(parseCommand(['class', 'join'])).toEqual({ name: 'class-join', doctor: true });
     expect(parseCommand(['class', 'join', '--no-doctor'])).toEqual({ name: 'class-join', doctor: false });
     expect(() => parseCommand(['class', 'join', 'MLC1.abc'])).toThrow(/takes no code as an argument/);
+    // The refusal never echoes the code.
+    expect(() => parseCommand(['class', 'join', 'MLC1.abc'])).not.toThrow(/MLC1\.abc/);
+  });
+
+  it("shows no code in class join's synopsis or help", () => {
+    const join = buildCli()
+      .program.commands.find((c) => c.name() === 'class')!
+      .commands.find((c) => c.name() === 'join')!;
+    const help = join.helpInformation();
+    expect(help).toMatch(/^Usage: microlab class join \[options\]\n/);
+    expect(help).not.toMatch(/\bCODE\b/);
+    expect(help).toContain('--no-doctor');
+  });
+
+  it('reads class catch-up with or without a suggestion', () => {
+    expect(parseCommand(['class', 'catch-up'])).toEqual({ name: 'class-catch-up' });
+    expect(parseCommand(['class', 'catch-up', 'c2'])).toEqual({ name: 'class-catch-up', id: 'c2' });
+    expect(() => parseCommand(['class', 'catch-up', 'c2', 'c3'])).toThrow(/unexpected argument "c3"/);
   });
 
   it('listens on the named interface only, and lists the interfaces when the name is missing or unknown', () => {
