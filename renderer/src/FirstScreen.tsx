@@ -3,6 +3,7 @@ import type { Api, DoctorReport } from '../../electron/api/contract';
 import { CleanupCard } from './components/CleanupCard';
 import { DoctorCard } from './components/DoctorCard';
 import { ImagesCard } from './components/ImagesCard';
+import { JoinClassCard } from './components/JoinClassCard';
 import { NextCard, whatNext } from './components/NextCard';
 import { StudentCard } from './components/StudentCard';
 import type { ViewName } from './components/Tabs';
@@ -10,7 +11,7 @@ import type { Loaded } from './hooks/useLoader';
 import { useLoader } from './hooks/useLoader';
 import { useTask } from './hooks/useTask';
 
-/** The first screen: who you are, the machine, the images, what next, and clean up. */
+/** The first screen: who you are (and your class), the machine, the images, what next, and clean up. */
 export function FirstScreen({
   api,
   doctor,
@@ -52,6 +53,7 @@ export function FirstScreen({
     <main className="layout">
       <div className="column">
         <StudentCard api={api} />
+        <JoinClassCard api={api} />
         <DoctorCard doctor={doctor} onCheck={refresh} />
       </div>
       <div className="column">

@@ -2,10 +2,11 @@
  * The instructor's dashboard of a live class, served by `microlab class host` (the same app, at
  * the host's own address; the instructor token in the page's fragment, never sent in a URL):
  * who is on which lab and step, who is stuck, the room's readiness, the class's numbers per
- * measure and claim, and the instructor's actions (approve, revoke, a message to the room, end).
+ * measure and claim, and the instructor's actions (approve, revoke, a message to the room,
+ * release the next lab, suggest "catch up to step N" to a student or the room, end).
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
+import type { ClassCatchUp, ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
 import type { Spread } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
 import './ClassView.css';
@@ -42,7 +43,23 @@ function spreadText(s: Spread): string {
   return `median ${s.median} (range ${s.min}–${s.max}, ${s.n} student${s.n === 1 ? '' : 's'})`;
 }
 
-function StudentRow({ s, act }: { s: ClassDashboardStudent; act: (route: string, student: string) => void }) {
+/** The latest catch-up suggested to `student` (or the room), and whether the student accepted it. */
+function catchUpText(student: string, catchUps: ClassCatchUp[]): string {
+  const last = catchUps.filter((c) => c.student === undefined || c.student === student).at(-1);
+  if (!last) return '–';
+  const accepted = last.accepted.some((a) => a.student === student);
+  return `step ${last.step} of ${last.lab}: ${accepted ? 'accepted' : 'suggested'}`;
+}
+
+function StudentRow({
+  s,
+  catchUps,
+  act,
+}: {
+  s: ClassDashboardStudent;
+  catchUps: ClassCatchUp[];
+  act: (route: string, student: string) => void;
+}) {
   const doctor = s.doctor
     ? s.doctor.ready
       ? 'ready'
@@ -61,6 +78,7 @@ function StudentRow({ s, act }: { s: ClassDashboardStudent; act: (route: string,
       <td>{s.minutesOnStep ?? 'done'}</td>
       <td>{s.stuck ? <span className="badge badge-bad">stuck</span> : ''}</td>
       <td>{doctor}</td>
+      <td data-catch-up-of={s.key}>{catchUpText(s.key, catchUps)}</td>
       <td>
         {s.state === 'pending' && (
           <button type="button" onClick={() => act('approve', s.key)}>
@@ -81,6 +99,9 @@ export function ClassView({ token }: { token: string }) {
   const [board, setBoard] = useState<ClassDashboard>();
   const [error, setError] = useState<string>();
   const [message, setMessage] = useState('');
+  const [catchLab, setCatchLab] = useState('');
+  const [catchStep, setCatchStep] = useState(1);
+  const [catchWho, setCatchWho] = useState('');
 
   const refresh = useCallback(async () => {
     try {
@@ -133,12 +154,18 @@ export function ClassView({ token }: { token: string }) {
                   <th>minutes on step</th>
                   <th />
                   <th>doctor</th>
+                  <th>catch-up</th>
                   <th />
                 </tr>
               </thead>
               <tbody>
                 {board.students.map((s) => (
-                  <StudentRow key={s.key} s={s} act={(route, student) => act(route, { student })} />
+                  <StudentRow
+                    key={s.key}
+                    s={s}
+                    catchUps={board.catchUps}
+                    act={(route, student) => act(route, { student })}
+                  />
                 ))}
               </tbody>
             </table>
@@ -162,6 +189,18 @@ export function ClassView({ token }: { token: string }) {
                 </ul>
               </Card>
             ))}
+          <Card title="Labs and catching up">
+            <ReleaseAndCatchUp
+              board={board}
+              lab={catchLab}
+              step={catchStep}
+              who={catchWho}
+              onLab={setCatchLab}
+              onStep={setCatchStep}
+              onWho={setCatchWho}
+              act={act}
+            />
+          </Card>
           <Card title="Instructor">
             <form
               onSubmit={(e) => {
@@ -190,5 +229,107 @@ export function ClassView({ token }: { token: string }) {
         </>
       )}
     </main>
+  );
+}
+
+/**
+ * Release the next lab (in the labs' order; the class sees every lab until the first release)
+ * and suggest "catch up to step N" of a lab to one student or the room.
+ */
+function ReleaseAndCatchUp({
+  board,
+  lab,
+  step,
+  who,
+  onLab,
+  onStep,
+  onWho,
+  act,
+}: {
+  board: ClassDashboard;
+  lab: string;
+  step: number;
+  who: string;
+  onLab: (lab: string) => void;
+  onStep: (step: number) => void;
+  onWho: (student: string) => void;
+  act: (route: string, body: unknown) => void;
+}) {
+  const next = board.labs.find((l) => !board.released.includes(l.lab));
+  const title = (id: string) => board.labs.find((l) => l.lab === id)?.title ?? id;
+  const chosen = board.labs.find((l) => l.lab === lab) ?? board.labs[0];
+  const steps = chosen?.steps ?? [];
+  return (
+    <>
+      <p className="class-released">
+        {board.released.length
+          ? `Released: ${board.released.map(title).join(', ')}.`
+          : 'No lab released yet: the students see every lab.'}{' '}
+        <button type="button" disabled={!next} onClick={() => next && act('release', { lab: next.lab })}>
+          {next ? `Release the next lab: ${next.title}` : 'Every lab is released'}
+        </button>
+      </p>
+      <form
+        className="class-catch-up-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (chosen) act('catch-up', { lab: chosen.lab, step, ...(who ? { student: who } : {}) });
+        }}
+      >
+        <label className="field">
+          <span className="field-label">Catch up: lab</span>
+          <select
+            value={chosen?.lab ?? ''}
+            onChange={(e) => {
+              onLab(e.currentTarget.value);
+              onStep(1);
+            }}
+          >
+            {board.labs.map((l) => (
+              <option key={l.lab} value={l.lab}>
+                {l.title}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span className="field-label">to step</span>
+          <select value={step} onChange={(e) => onStep(Number(e.currentTarget.value))}>
+            {steps.map((st, i) => (
+              <option key={st.id} value={i + 1}>
+                {i + 1}. {st.title}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span className="field-label">for</span>
+          <select value={who} onChange={(e) => onWho(e.currentTarget.value)}>
+            <option value="">the whole room</option>
+            {board.students
+              .filter((s) => s.state === 'approved')
+              .map((s) => (
+                <option key={s.key} value={s.key}>
+                  {s.name}
+                </option>
+              ))}
+          </select>
+        </label>
+        <button type="submit" disabled={!chosen}>
+          Suggest catching up
+        </button>
+      </form>
+      {board.catchUps.length > 0 && (
+        <ul className="class-catch-ups">
+          {board.catchUps.map((c) => (
+            <li key={c.id}>
+              {c.id}: step {c.step} of {title(c.lab)} to{' '}
+              {c.student ? (board.students.find((s) => s.key === c.student)?.name ?? c.student) : 'the room'};
+              accepted by {c.accepted.length ? c.accepted.map((a) => a.student).join(', ') : 'nobody yet'}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

@@ -6,6 +6,7 @@ import { LabMap } from '../components/labs/LabMap';
 import { LabPage } from '../components/labs/LabPage';
 import type { Loaded } from '../hooks/useLoader';
 import { useLoader } from '../hooks/useLoader';
+import { useClassStatus } from '../hooks/useClassStatus';
 
 /**
  * The guided labs: the map of labs, or one lab open. The lab open is the active one the
@@ -28,6 +29,9 @@ export function LabsView({
   onChanged: () => void;
 }) {
   const list = useLoader(useCallback(() => api.call('labs:list', {}), [api]));
+  // In a class whose instructor released labs, the map marks which (a student alone sees none).
+  const { status: klass } = useClassStatus(api);
+  const released = klass?.joined && klass.released.length > 0 ? klass.released : undefined;
   const [open, setOpen] = useState<string | null>();
   const activeLab = labStatus.value?.lab;
   // Once the services say which lab is active, it is the one open (until the student goes back).
@@ -71,7 +75,7 @@ export function LabsView({
       </section>
       {list.error && <CallError title="Could not list the labs" error={list.error} />}
       {!list.value && list.loading && <p className="placeholder">Reading the labs…</p>}
-      {list.value && <LabMap list={list.value} onOpen={setOpen} />}
+      {list.value && <LabMap list={list.value} onOpen={setOpen} released={released} />}
     </main>
   );
 }

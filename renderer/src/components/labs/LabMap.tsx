@@ -8,9 +8,19 @@ const NETWORKS = LAB_NETWORKS.filter((n) => n !== 'perimeter');
  * The labs as a map: rows monolith / microservices, columns flat / segmented (the 2×2 the
  * labs prove), then the labs beyond it (the perimeter, the capstone) in their order. Each
  * card has the time it takes and the student's progress. A lab file that does not load is an
- * error card with each problem at file:line:column; the other labs open as usual.
+ * error card with each problem at file:line:column; the other labs open as usual. In a class whose
+ * instructor released labs (`released`: their ids), each card says whether its lab is released:
+ * marked, not hidden (the labs run on this computer; a student ahead may go on).
  */
-export function LabMap({ list, onOpen }: { list: LabList; onOpen: (lab: string) => void }) {
+export function LabMap({
+  list,
+  onOpen,
+  released,
+}: {
+  list: LabList;
+  onOpen: (lab: string) => void;
+  released?: string[];
+}) {
   const byOrder = [...list.labs].sort((a, b) => a.order - b.order);
   const inGrid = new Set<string>();
   const cell = (app: string, network: string) => {
@@ -45,7 +55,7 @@ export function LabMap({ list, onOpen }: { list: LabList; onOpen: (lab: string) 
               {row.labs.map(({ network, lab }) => (
                 <td key={network}>
                   {lab ? (
-                    <LabCard lab={lab} onOpen={onOpen} />
+                    <LabCard lab={lab} onOpen={onOpen} released={released} />
                   ) : (
                     <p className="muted small">No lab here yet.</p>
                   )}
@@ -60,7 +70,7 @@ export function LabMap({ list, onOpen }: { list: LabList; onOpen: (lab: string) 
           <h3>Then</h3>
           <div className="lab-beyond-list">
             {beyond.map((lab) => (
-              <LabCard key={lab.id} lab={lab} onOpen={onOpen} />
+              <LabCard key={lab.id} lab={lab} onOpen={onOpen} released={released} />
             ))}
           </div>
         </section>
@@ -72,7 +82,15 @@ export function LabMap({ list, onOpen }: { list: LabList; onOpen: (lab: string) 
   );
 }
 
-function LabCard({ lab, onOpen }: { lab: LabInfo; onOpen: (lab: string) => void }) {
+function LabCard({
+  lab,
+  onOpen,
+  released,
+}: {
+  lab: LabInfo;
+  onOpen: (lab: string) => void;
+  released?: string[];
+}) {
   const done = lab.stepsPassed + lab.stepsSolved;
   const label = lab.state === 'completed' ? 'Review' : lab.state === 'in-progress' ? 'Continue' : 'Open';
   return (
@@ -85,6 +103,12 @@ function LabCard({ lab, onOpen }: { lab: LabInfo; onOpen: (lab: string) => void 
           ~{lab.coreMinutes < lab.minutes ? `${lab.coreMinutes}–${lab.minutes}` : lab.minutes} min
         </span>
       </header>
+      {released &&
+        (released.includes(lab.id) ? (
+          <span className="badge badge-ok lab-released">released by your instructor</span>
+        ) : (
+          <span className="badge lab-released">not released yet</span>
+        ))}
       <p className="lab-summary">{lab.summary}</p>
       <div className="lab-progress">
         <progress max={lab.steps} value={done} aria-label={`${lab.title}: progress`} />
