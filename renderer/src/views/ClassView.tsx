@@ -325,7 +325,12 @@ function ReleaseAndCatchUp({
             <li key={c.id}>
               {c.id}: step {c.step} of {title(c.lab)} to{' '}
               {c.student ? (board.students.find((s) => s.key === c.student)?.name ?? c.student) : 'the room'};
-              accepted by {c.accepted.length ? c.accepted.map((a) => a.student).join(', ') : 'nobody yet'}
+              accepted by{' '}
+              {c.accepted.length
+                ? c.accepted
+                    .map((a) => board.students.find((s) => s.key === a.student)?.name ?? a.student)
+                    .join(', ')
+                : 'nobody yet'}
             </li>
           ))}
         </ul>
