@@ -41,15 +41,21 @@ export function deploymentHandlers(deps: {
   beforeUp?: (deployment: DeploymentName, running: DeploymentName | undefined) => Promise<string | undefined>;
   /** Called with each load's report when it ends (the lab runner records it in the active lab). */
   afterLoad?: (report: LoadReport) => Promise<void>;
+  /** See Target.classSeed: the seed of the live class this MicroLab is in, if any. */
+  classSeed?: () => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
   const { tasks, events, project, afterStart, openNamespace, beforeUp, afterLoad } = deps;
-  const target = async (): Promise<Target> => ({
-    docker: await deps.docker(),
-    project,
-    perimeter: { find: findRouter, start: startRouter },
-    ...(afterStart ? { afterStart } : {}),
-    ...(openNamespace ? { openNamespace } : {}),
-  });
+  const target = async (): Promise<Target> => {
+    const classSeed = await deps.classSeed?.();
+    return {
+      docker: await deps.docker(),
+      project,
+      ...(classSeed ? { classSeed } : {}),
+      perimeter: { find: findRouter, start: startRouter },
+      ...(afterStart ? { afterStart } : {}),
+      ...(openNamespace ? { openNamespace } : {}),
+    };
+  };
   const reports = new Map<string, LoadReport>();
 
   return {
