@@ -240,10 +240,15 @@ function clip(text: string, max: number): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
+/** What stands for one of the student's answers in a failure's message (answers are never sent). */
+export const ANSWER_IN_MESSAGE = '"(your answer)"';
+
 /**
  * Records how check run `attempt` on `step` failed: the first of `results` that did not pass,
- * its id, description and message cut to their bounds (one line each); the step keeps the
- * latest MAX_FAILURES. Does nothing when every result passed.
+ * its id, description and message cut to their bounds (one line each), each of the step's
+ * answers quoted in the message (`"shop" is not the answer...`) replaced by ANSWER_IN_MESSAGE,
+ * so that the class is never sent an answer and two wrong answers fail the same way; the step
+ * keeps the latest MAX_FAILURES. Does nothing when every result passed.
  */
 export function recordFailure(
   step: StepProgress,
@@ -252,11 +257,14 @@ export function recordFailure(
 ): void {
   const first = results.find((r) => !r.passed);
   if (!first) return;
+  let message = first.message;
+  for (const answer of Object.values(step.answers ?? {}))
+    if (answer) message = message.split(`"${answer}"`).join(ANSWER_IN_MESSAGE);
   const failure: CheckFailure = {
     attempt,
     check: clip(first.id, FAILURE_ID_CHARS),
     description: clip(first.description, FAILURE_TEXT_CHARS),
-    message: clip(first.message, FAILURE_TEXT_CHARS),
+    message: clip(message, FAILURE_TEXT_CHARS),
   };
   step.failures = [...(step.failures ?? []).filter((f) => f.attempt !== attempt), failure].slice(
     -MAX_FAILURES,

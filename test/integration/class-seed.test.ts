@@ -3,7 +3,7 @@
  * host (TLS on 127.0.0.1) and is handed a seed; lab 1 started while in the class deploys the
  * monolith with the password derived from that seed (the containers' label, the jumpbox's
  * ~/.pgpass); the password a neighbour passes around is refused, and the progress and the
- * class's dashboard say which check failed how; the instructor's per-student key
+ * class's dashboard say which check failed how (the answer itself never leaves the laptop); the instructor's per-student key
  * (`class:guide` on the host's MicroLab) gives this student's password, and it is accepted.
  */
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ClassClient } from '../../electron/class/client';
 import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode } from '../../electron/class/protocol';
+import { studentSeed } from '../../electron/class/seed';
 import { ClassStore } from '../../electron/class/store';
 import { execIn } from '../../electron/engine/exec';
 import { ProgressStore } from '../../electron/labs/progress';
@@ -57,7 +58,8 @@ describe('a student in a live class', () => {
     expect(pgpass.stdout).toContain(`shop-db:5432:*:shop:${password}`);
 
     // A neighbour's answer is refused; the progress and the dashboard say which check failed how.
-    await l.call('labs:answer', { question: 'password', answer: 'shop' });
+    const neighbours = derivePassword(studentSeed(store.data.seedSecret!, 's2'), 'monolith');
+    await l.call('labs:answer', { question: 'password', answer: neighbours });
     expect((await l.call('labs:check', {})).passed).toBe(false);
     const step = (await new ProgressStore(progressFile, 'me').read()).labs['monolith-flat']!.steps[
       'find-the-keys'
@@ -67,14 +69,15 @@ describe('a student in a live class', () => {
         attempt: 1,
         check: 'quiz-1',
         description: expect.stringContaining('password') as string,
-        message: '"shop" is not the answer to "password"',
+        message: '"(your answer)" is not the answer to "password"',
       },
     ]);
     await client.sync();
+    expect(JSON.stringify(host.store.ledger.events('s1'))).not.toContain(neighbours);
     expect(host.dashboard().students[0]).toMatchObject({
       lab: 'monolith-flat',
       step: 'find-the-keys',
-      failing: { check: 'quiz-1', message: '"shop" is not the answer to "password"', streak: 1 },
+      failing: { check: 'quiz-1', message: '"(your answer)" is not the answer to "password"', streak: 1 },
     });
 
     // The instructor's key on the host's MicroLab names this student's password; it passes.

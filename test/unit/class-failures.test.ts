@@ -26,6 +26,7 @@ import {
   type ClassEvent,
 } from '../../electron/class/protocol';
 import {
+  ANSWER_IN_MESSAGE,
   FAILURE_TEXT_CHARS,
   MAX_FAILURES,
   ProgressStore,
@@ -66,6 +67,20 @@ describe('the progress of a failed check run', () => {
     // A run that passed leaves nothing.
     recordFailure(s, 3, [result('policy-1', true)]);
     expect(s.failures).toHaveLength(2);
+  });
+
+  it("never keeps the student's answer: two wrong answers fail the same way", () => {
+    const s = { ...emptyStep(), answers: { password: 'hunter2', count: '5' } };
+    recordFailure(s, 1, [result('quiz-1', false, '"hunter2" is not the answer to "password"')]);
+    s.answers.password = 'letmein';
+    recordFailure(s, 2, [result('quiz-1', false, '"letmein" is not the answer to "password"')]);
+    // Only the quoted answer: a 5 elsewhere in a message stays.
+    recordFailure(s, 3, [result('flow-2', false, 'port 5432 is open, "5" found')]);
+    expect(s.failures!.map((f) => f.message)).toEqual([
+      `${ANSWER_IN_MESSAGE} is not the answer to "password"`,
+      `${ANSWER_IN_MESSAGE} is not the answer to "password"`,
+      `port 5432 is open, ${ANSWER_IN_MESSAGE} found`,
+    ]);
   });
 
   it(`keeps the latest ${MAX_FAILURES} runs`, () => {
