@@ -37,7 +37,7 @@ interface JoinFile {
   nonce: string;
   student?: string;
   token?: string;
-  /** The seed the host handed on approval (per-student values, topology/secret.ts). */
+  /** The seed the host handed on approval (seed.ts): the student's per-student values derive from it. */
   seed?: string;
   ended?: boolean;
   messagesSeen: number;

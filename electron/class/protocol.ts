@@ -182,7 +182,7 @@ export type JoinAnswer =
       state: 'approved';
       student: string;
       token: string;
-      /** The student's seed for per-student values (64 hex digits; topology/secret.ts). */
+      /** The student's seed for per-student values (64 hex digits; seed.ts). */
       seed?: string;
     }
   | { state: 'refused'; student: string };

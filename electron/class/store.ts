@@ -37,8 +37,8 @@ export interface ClassFile {
   /** The instructor's dashboard token. */
   instructorToken: string;
   /**
-   * The class secret: each student's seed is HMAC-SHA-256 of their key under it
-   * (topology/secret.ts). Never sent; a class from before it gets one when opened.
+   * The class secret (base64url, 32 random bytes): each student's seed is HMAC-SHA-256 of their
+   * key under it (seed.ts). Never sent; a class from before it gets one when opened.
    */
   seedSecret?: string;
   /** SHA-256 of the certificate's DER bytes, hex. */
@@ -217,7 +217,7 @@ export class ClassStore {
     );
   }
 
-  /** The seed handed to student `key` (topology/secret.ts's studentSeed under the class secret). */
+  /** The seed handed to student `key` (seed.ts's studentSeed under the class secret), 64 hex digits. */
   seedOf(key: string): string {
     return studentSeed(this.data.seedSecret!, key);
   }
