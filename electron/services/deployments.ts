@@ -45,8 +45,9 @@ export function deploymentHandlers(deps: {
   classSeed?: () => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
   const { tasks, events, project, afterStart, openNamespace, beforeUp, afterLoad } = deps;
-  const target = async (): Promise<Target> => {
-    const classSeed = await deps.classSeed?.();
+  /** With `creates`, for an operation that may create containers: the class's seed, read now. */
+  const target = async (creates = false): Promise<Target> => {
+    const classSeed = creates ? await deps.classSeed?.() : undefined;
     return {
       docker: await deps.docker(),
       project,
@@ -60,7 +61,7 @@ export function deploymentHandlers(deps: {
 
   return {
     'deploy:up': async ({ deployment, port, layout }) => {
-      const t = await target();
+      const t = await target(true);
       const title = `Start the ${deployment}${layout === 'perimeter' ? ' behind a perimeter firewall' : ''}`;
       return tasks.start('deploy:up', title, UP_STEPS, async (ctx) => {
         const running = await currentDeployment(t.docker, project);
@@ -77,7 +78,7 @@ export function deploymentHandlers(deps: {
     'deploy:down': async () => down(await target()),
     'deploy:status': async () => status(await target()),
     'deploy:scale': async ({ service, replicas, cpus }) => {
-      const t = await target();
+      const t = await target(true);
       return tasks.start(
         'deploy:scale',
         `Scale ${service} to ${replicas}${cpus !== undefined ? ` at ${cpus} CPU each` : ''}`,
@@ -86,7 +87,7 @@ export function deploymentHandlers(deps: {
       );
     },
     'deploy:upgrade': async ({ service, version, watch }) => {
-      const t = await target();
+      const t = await target(true);
       return tasks.start('deploy:upgrade', `Upgrade ${service} to version ${version}`, 2, (ctx) =>
         upgrade(t, service, version, ctx, watch),
       );
