@@ -31,7 +31,15 @@ export interface ClassDashboardStudent {
   attempts: number;
   hints: number;
   minutesOnStep: number | null;
-  /** Stuck: on a step not done for 10 minutes or more, or 3 or more failed checks on it. */
+  /**
+   * The check the latest run on that step failed on, how, and how many runs in a row ended on it
+   * the same way (same check, same message); absent when the latest run passed or none ran.
+   */
+  failing?: { check: string; description: string; message: string; streak: number };
+  /**
+   * Stuck: on a step not done for 10 minutes or more, or whose last 3 check runs failed the
+   * same way (dashboard.ts: STUCK_MINUTES, STUCK_SAME_FAILURES).
+   */
   stuck: boolean;
   /** The latest doctor result the laptop sent (absent: none). */
   doctor?: { ready: boolean; failing: string[]; at: string };
@@ -52,6 +60,11 @@ export interface ClassDashboard {
   totals: ClassTotals;
   /** Laptops whose latest doctor says ready, of those that sent one. */
   readiness: { ready: number; notReady: number; unknown: number };
+  /**
+   * Across the room, per lab and step: the check that the most students on it fail now (their
+   * latest run on the step failed on it), most students first.
+   */
+  commonFailures: { lab: string; step: string; check: string; description: string; students: number }[];
   /** Per lab: completion, steps, each measure's median and range, each claim's support (class-report.ts). */
   labs: ClassLabReport[];
   messages: { at: string; text: string }[];

@@ -236,6 +236,23 @@ export interface StepProgress {
   predictions?: Record<string, { answer: string; at: string }>;
   /** Answers to the step's why questions, by id. */
   explanations?: Record<string, string>;
+  /**
+   * The failed `labs:check` runs, oldest first, the latest MAX_FAILURES kept (labs/progress.ts):
+   * each attempt's first failing check and how it failed. Files from before it have none.
+   */
+  failures?: CheckFailure[];
+}
+
+/** How a check run failed: its first failing check (id and description) and that check's message. */
+export interface CheckFailure {
+  /** The attempt's number on the step (1-based, as `attempts` counts). */
+  attempt: number;
+  /** The check's id (its own, or `kind-N`), at most 100 characters. */
+  check: string;
+  /** What it checks, at most 200 characters. */
+  description: string;
+  /** Why it failed, at most 200 characters. */
+  message: string;
 }
 
 export interface LabProgress {

@@ -17,6 +17,7 @@ import { ApiError } from '../errors';
 import type { ClassJoinState } from '../api/class';
 import type { Student } from '../api/contract';
 import { sleep } from '../wait';
+import { SEED_PATTERN } from './seed';
 import type { ProgressFile } from '../labs/progress';
 import {
   MAX_BATCH_EVENTS,
@@ -39,6 +40,8 @@ interface JoinFile {
   nonce: string;
   student?: string;
   token?: string;
+  /** The seed the host handed on approval (seed.ts): the student's per-student values derive from it. */
+  seed?: string;
   ended?: boolean;
   messagesSeen: number;
   outbox: { pending: ClassEvent[]; acked: string[] };
@@ -255,6 +258,11 @@ export class ClassClient {
     return this.state.student;
   }
 
+  /** The seed the host handed, once approved. */
+  get seed(): string | undefined {
+    return this.state.seed;
+  }
+
   get pending(): number {
     return this.outbox.size;
   }
@@ -297,6 +305,7 @@ export class ClassClient {
           throw new ApiError('class-refused', `the instructor refused ${answer.student} in this class`);
         if (answer.state === 'approved') {
           this.state.token = answer.token;
+          if (answer.seed && SEED_PATTERN.test(answer.seed)) this.state.seed = answer.seed;
           await this.save();
           this.o.onNotice?.(`joined the class as ${answer.student}`);
           break;
@@ -406,4 +415,20 @@ async function readProgress(file: string): Promise<ProgressFile> {
     /* no progress yet, or a file being replaced: nothing new this round */
   }
   return { version: 1, labs: {} };
+}
+
+/**
+ * The seed of the class this MicroLab is in (its `join.json` in `dir`): present once the host
+ * approved the student and handed one, until the class ended; undefined otherwise (no class, a
+ * class left or ended, an unreadable file: the student's values are then random, as outside a
+ * class).
+ */
+export async function joinedClassSeed(dir: string): Promise<string | undefined> {
+  try {
+    const saved = JSON.parse(await readFile(path.join(dir, 'join.json'), 'utf8')) as Partial<JoinFile>;
+    if (saved.version !== 1 || !saved.token || saved.ended) return undefined;
+    return typeof saved.seed === 'string' && SEED_PATTERN.test(saved.seed) ? saved.seed : undefined;
+  } catch {
+    return undefined;
+  }
 }

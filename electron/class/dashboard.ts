@@ -23,8 +23,30 @@ export type ClassInfo = ClassDashboard['class'];
 
 /** A step not done after this many minutes counts as stuck. */
 export const STUCK_MINUTES = 10;
-/** So do this many failed checks on it. */
-export const STUCK_FAILED_CHECKS = 3;
+/** So does a step whose last this many check runs failed the same way (same check, same message). */
+export const STUCK_SAME_FAILURES = 3;
+
+type Failing = NonNullable<ClassDashboardStudent['failing']>;
+
+/**
+ * The way the latest of a step's check runs failed and how many runs in a row, back from it,
+ * failed that same way; undefined when the latest passed or none ran. A failed run sent
+ * without its check (a MicroLab from before the field) counts as one unknown way.
+ */
+export function failureStreak(checks: ClassEvent[]): Failing | undefined {
+  const runs = [...checks].sort((a, b) => (a.attempt ?? 0) - (b.attempt ?? 0));
+  const last = runs.at(-1);
+  if (!last || last.passed) return undefined;
+  const way = (e: ClassEvent) => (e.failed ? `${e.failed.check}\n${e.failed.message}` : '');
+  let streak = 0;
+  for (let i = runs.length - 1; i >= 0 && !runs[i]!.passed && way(runs[i]!) === way(last); i--) streak++;
+  const f = last.failed ?? {
+    check: 'unknown',
+    description: 'a check (not sent by this MicroLab)',
+    message: '',
+  };
+  return { check: f.check, description: f.description, message: f.message, streak };
+}
 
 function stepOf(p: ProgressFile, lab: string, step: string): StepProgress {
   p.labs[lab] ??= { lab, state: 'in-progress', steps: {} };
@@ -81,7 +103,7 @@ function studentView(entry: RosterEntry, events: ClassEvent[], now: number): Cla
   const onStep = events.filter((e) => last && e.lab === last.lab && e.step === last.step);
   const done = onStep.some((e) => e.kind === 'pass' || e.kind === 'solve');
   const attempts = onStep.filter((e) => e.kind === 'check').length;
-  const failed = onStep.filter((e) => e.kind === 'check' && !e.passed).length;
+  const failing = done ? undefined : failureStreak(onStep.filter((e) => e.kind === 'check'));
   const minutes = last && !done ? Math.max(0, Math.floor((now - Date.parse(last.at)) / 60_000)) : null;
   const doctor = events.filter((e) => e.kind === 'doctor').at(-1);
   return {
@@ -96,10 +118,42 @@ function studentView(entry: RosterEntry, events: ClassEvent[], now: number): Cla
     attempts,
     hints: onStep.filter((e) => e.kind === 'hint').length,
     minutesOnStep: minutes,
-    stuck: !done && last !== undefined && ((minutes ?? 0) >= STUCK_MINUTES || failed >= STUCK_FAILED_CHECKS),
+    ...(failing ? { failing } : {}),
+    stuck:
+      !done &&
+      last !== undefined &&
+      ((minutes ?? 0) >= STUCK_MINUTES || (failing?.streak ?? 0) >= STUCK_SAME_FAILURES),
     ...(doctor?.doctor ? { doctor: { ...doctor.doctor, at: doctor.at } } : {}),
     totals,
   };
+}
+
+/**
+ * Per lab and step, the check the most students on it fail now (the latest run on their current
+ * step failed on it), with how many: the steps with the most such students first, then by name.
+ */
+export function commonFailures(students: ClassDashboardStudent[]): ClassDashboard['commonFailures'] {
+  const bySteps = new Map<string, Map<string, { description: string; students: number }>>();
+  for (const s of students) {
+    if (!s.lab || !s.step || !s.failing) continue;
+    const key = `${s.lab}\n${s.step}`;
+    let checks = bySteps.get(key);
+    if (!checks) bySteps.set(key, (checks = new Map()));
+    const c = checks.get(s.failing.check) ?? { description: s.failing.description, students: 0 };
+    c.students++;
+    checks.set(s.failing.check, c);
+  }
+  const lines: ClassDashboard['commonFailures'] = [];
+  for (const [key, checks] of bySteps) {
+    const [lab, step] = key.split('\n') as [string, string];
+    const [check, top] = [...checks].sort(
+      (a, b) => b[1].students - a[1].students || a[0].localeCompare(b[0]),
+    )[0]!;
+    lines.push({ lab, step, check, description: top.description, students: top.students });
+  }
+  return lines.sort(
+    (a, b) => b.students - a.students || a.lab.localeCompare(b.lab) || a.step.localeCompare(b.step),
+  );
 }
 
 /**
@@ -138,6 +192,7 @@ export function dashboardOf(
       notReady: doctors.filter((d) => d?.ready === false).length,
       unknown: doctors.filter((d) => d === undefined).length,
     },
+    commonFailures: commonFailures(students),
     labs: report.labs,
     messages,
   };

@@ -426,7 +426,7 @@ export class ClassHost {
         409,
         `${s.key} picked its token up already: a second MicroLab cannot join with the same nonce`,
       );
-    return { state: 'approved', student: s.key, token: s.unclaimed };
+    return { state: 'approved', student: s.key, token: s.unclaimed, seed: this.store.seedOf(s.key) };
   }
 
   private async events(req: IncomingMessage): Promise<BatchAnswer> {

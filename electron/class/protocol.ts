@@ -105,6 +105,8 @@ export interface ClassEvent {
   /** `check`: its number on the step (1-based) and whether the step passed with it. */
   attempt?: number;
   passed?: boolean;
+  /** `check` that failed: its first failing check and how (labs/progress.ts: recordFailure; bounded). */
+  failed?: { check: string; description: string; message: string };
   /** `hint`: which one (1-based). */
   hint?: number;
   /** `pass`/`solve`: seconds from the step's start to done. */
@@ -162,6 +164,14 @@ const EventSchema = z
     step: short.optional(),
     attempt: z.number().int().min(1).max(1e6).optional(),
     passed: z.boolean().optional(),
+    failed: z
+      .object({
+        check: z.string().min(1).max(100),
+        description: z.string().max(200),
+        message: z.string().max(200),
+      })
+      .strict()
+      .optional(),
     hint: z.number().int().min(1).max(1e4).optional(),
     seconds: z.number().min(0).max(1e8).optional(),
     measurement: z
@@ -211,7 +221,13 @@ export type JoinRequest = z.infer<typeof JoinRequestSchema>;
 /** The host's answer to a join: wait for the instructor, or the student's own token. */
 export type JoinAnswer =
   | { state: 'pending'; student: string }
-  | { state: 'approved'; student: string; token: string }
+  | {
+      state: 'approved';
+      student: string;
+      token: string;
+      /** The student's seed for per-student values (64 hex digits; seed.ts). */
+      seed?: string;
+    }
   | { state: 'refused'; student: string };
 
 /**
@@ -253,6 +269,7 @@ export function eventsFromProgress(progress: ProgressFile): ClassEvent[] {
         events.push({ id: `started/${key}`, kind: 'step-started', at: s.startedAt, lab, step });
       for (let n = 1; n <= s.attempts; n++) {
         const passed = s.outcome === 'passed' && n === s.attempts;
+        const failure = passed ? undefined : s.failures?.find((f) => f.attempt === n);
         events.push({
           id: `check/${key}/${n}`,
           kind: 'check',
@@ -261,6 +278,9 @@ export function eventsFromProgress(progress: ProgressFile): ClassEvent[] {
           step,
           attempt: n,
           passed,
+          ...(failure
+            ? { failed: { check: failure.check, description: failure.description, message: failure.message } }
+            : {}),
         });
       }
       for (let n = 1; n <= s.hintsShown; n++)

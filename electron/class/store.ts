@@ -18,6 +18,7 @@ import type { ClassStudentState } from '../api/class';
 import type { CatchUp, ClassEvent } from './protocol';
 import { Ledger } from './protocol';
 import type { ClassInfo, RosterEntry } from './dashboard';
+import { studentSeed } from './seed';
 
 export interface StoredStudent extends RosterEntry {
   /** SHA-256 of the nonce the student's MicroLab joined with (hex). */
@@ -35,6 +36,11 @@ export interface ClassFile {
   classToken: string;
   /** The instructor's dashboard token. */
   instructorToken: string;
+  /**
+   * The class secret (base64url, 32 random bytes): each student's seed is HMAC-SHA-256 of their
+   * key under it (seed.ts). Never sent; a class from before it gets one when opened.
+   */
+  seedSecret?: string;
   /** SHA-256 of the certificate's DER bytes, hex. */
   fingerprint: string;
   students: StoredStudent[];
@@ -92,6 +98,10 @@ export class ClassStore {
     this.data = data;
     this.key = await readFile(this.file('key.pem'), 'utf8');
     this.cert = await readFile(this.file('cert.pem'), 'utf8');
+    if (!data.seedSecret) {
+      data.seedSecret = newToken();
+      await this.save();
+    }
     await this.replay();
     return true;
   }
@@ -129,6 +139,7 @@ export class ClassStore {
       },
       classToken: newToken(),
       instructorToken: newToken(),
+      seedSecret: newToken(),
       fingerprint: fingerprintOf(this.cert),
       students: [],
       messages: [],
@@ -217,6 +228,11 @@ export class ClassStore {
     );
   }
 
+  /** The seed handed to student `key` (seed.ts's studentSeed under the class secret), 64 hex digits. */
+  seedOf(key: string): string {
+    return studentSeed(this.data.seedSecret!, key);
+  }
+
   student(key: string): StoredStudent {
     const s = this.data.students.find((x) => x.key === key);
     if (!s)
@@ -244,4 +260,42 @@ export class ClassStore {
     await this.save();
     return s;
   }
+}
+
+/** A student of a class and the seed they were handed: what the per-student answer key needs. */
+export interface SeededStudent {
+  key: string;
+  name: string;
+  id?: string;
+  seed: string;
+}
+
+/**
+ * The students of the class kept in `dir` (ended or not) with their seeds, approved or revoked
+ * (a revoked student may have deployed before), pending ones left out; undefined when no class
+ * is kept there or it has no class secret yet. Throws the file system's error otherwise.
+ */
+export async function seededStudents(
+  dir: string,
+): Promise<{ classId: string; students: SeededStudent[] } | undefined> {
+  let data: ClassFile;
+  try {
+    data = JSON.parse(await readFile(path.join(dir, 'class.json'), 'utf8')) as ClassFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (data.version !== 1 || !data.seedSecret) return undefined;
+  const secret = data.seedSecret;
+  return {
+    classId: data.class.id,
+    students: data.students
+      .filter((s) => s.state !== 'pending')
+      .map((s) => ({
+        key: s.key,
+        name: s.name,
+        ...(s.id ? { id: s.id } : {}),
+        seed: studentSeed(secret, s.key),
+      })),
+  };
 }

@@ -4,10 +4,21 @@
  * and the relation the students' numbers must show, its steps (core or optional), the
  * predictions asked before measuring and the why questions asked after, and the answer key
  * where answers are the same for everyone (answers read off a student's own system are said to
- * be per student, with where they are read).
+ * be per student, with where they are read); given a live class's students, each student's own
+ * answers where the values are seeded (the database password).
  */
-import type { Lab, LabCheck, LabStep } from './format';
+import type { DeploymentName } from '../api/contract';
+import type { ActionEntry, Lab, LabCheck, LabStep } from './format';
 import { actionOf } from './format';
+
+/**
+ * A live class's students and the values their seeds give (what the per-student key shows):
+ * per student, the database password each deployment shape gets when they deploy it in class.
+ */
+export interface SeededAnswers {
+  classId: string;
+  students: { key: string; name: string; id?: string; passwords: Record<DeploymentName, string> }[];
+}
 
 /** Markdown text on one line (a question's text may span several). */
 function inline(text: string): string {
@@ -45,7 +56,45 @@ function key(step: LabStep, question: string): string {
   return parts.join('; ') || 'not checked (the student’s own words)';
 }
 
-function labSection(lab: Lab): string[] {
+/** The deployment shape a lab's step `index` (0-based) runs on: the setup's, or the last one an earlier step started. */
+function deploymentAt(lab: Lab, index: number): DeploymentName {
+  let shape: DeploymentName = lab.setup.deployment;
+  for (const step of lab.steps.slice(0, index))
+    for (const entry of [...step.actions, ...step.solve]) {
+      const { kind, spec } = actionOf(entry as ActionEntry);
+      if (kind === 'up' && (spec.deployment === 'monolith' || spec.deployment === 'microservices'))
+        shape = spec.deployment;
+    }
+  return shape;
+}
+
+/** The per-student key: one row a student, one column a question whose answer is the seeded password. */
+function seededKey(lab: Lab, seeded: SeededAnswers): string[] {
+  const columns = lab.steps.flatMap((s, i) =>
+    s.checks
+      .filter((c): c is Quiz => c.kind === 'quiz' && c.acceptFound?.field === 'password')
+      .map((c) => ({ i, question: c.question, shape: deploymentAt(lab, i) })),
+  );
+  if (!columns.length) return [];
+  const lines = [
+    `### Per-student answer key (class ${seeded.classId})`,
+    '',
+    'Each student’s password as their seed gives it, for a deployment created while they are in the class (one started before they joined keeps its own).',
+    '',
+    `| student | name | id | ${columns.map((c) => `step ${c.i + 1}: ${td(c.question)} (${c.shape})`).join(' | ')} |`,
+    `| --- | --- | --- | ${columns.map(() => '---').join(' | ')} |`,
+  ];
+  for (const st of seeded.students)
+    lines.push(
+      `| ${st.key} | ${td(st.name)} | ${td(st.id ?? '')} | ${columns.map((c) => `\`${st.passwords[c.shape]}\``).join(' | ')} |`,
+    );
+  if (!seeded.students.length)
+    lines.push('| (no student approved yet) | | | ' + columns.map(() => '').join(' | ') + ' |');
+  lines.push('');
+  return lines;
+}
+
+function labSection(lab: Lab, seeded?: SeededAnswers): string[] {
   const core = lab.coreMinutes ?? lab.minutes;
   const lines = [
     `## ${lab.order}. ${lab.title}`,
@@ -100,11 +149,15 @@ function labSection(lab: Lab): string[] {
     for (const { s, i, q } of questions) lines.push(`| ${i + 1} | ${td(q.text)} | ${td(key(s, q.id))} |`);
     lines.push('');
   }
+  if (seeded) lines.push(...seededKey(lab, seeded));
   return lines;
 }
 
-/** The whole guide, labs in their order on the map. */
-export function instructorGuide(labs: Lab[]): string {
+/**
+ * The whole guide, labs in their order on the map; with `seeded` (the class this MicroLab
+ * hosts), each lab whose answers are seeded gets its per-student answer key.
+ */
+export function instructorGuide(labs: Lab[], seeded?: SeededAnswers): string {
   const ordered = [...labs].sort((a, b) => a.order - b.order);
   const minutes = ordered.reduce((sum, l) => sum + l.minutes, 0);
   const core = ordered.reduce((sum, l) => sum + (l.coreMinutes ?? l.minutes), 0);
@@ -114,7 +167,7 @@ export function instructorGuide(labs: Lab[]): string {
       '',
       `Written from the lab files by \`microlab class guide\`: ${ordered.length} labs, ${minutes} minutes in all (${core} for the core steps). A claim is supported for a student when every relation under it holds on that student's own numbers; \`microlab class report\` counts them for the class.`,
       '',
-      ...ordered.flatMap(labSection),
+      ...ordered.flatMap((l) => labSection(l, seeded)),
     ]
       .join('\n')
       .trimEnd() + '\n'

@@ -9,7 +9,15 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { ApiError } from '../errors';
-import type { DeploymentName, Layout, LabProgress, LoadReport, StepProgress, Student } from '../api/contract';
+import type {
+  CheckFailure,
+  DeploymentName,
+  Layout,
+  LabProgress,
+  LoadReport,
+  StepProgress,
+  Student,
+} from '../api/contract';
 import type { Mode } from '../api/vocabulary';
 
 /** The state a step started from: what `reset` brings back and what `unchanged` compares with. */
@@ -219,4 +227,46 @@ export function stepProgress(data: ProgressFile, lab: string, step: string): Ste
   const record = labProgress(data, lab);
   record.steps[step] ??= emptyStep();
   return record.steps[step];
+}
+
+/** Failed check runs a step keeps (the latest). */
+export const MAX_FAILURES = 20;
+/** Characters kept of a failure's check id, and of its description and message. */
+export const FAILURE_ID_CHARS = 100;
+export const FAILURE_TEXT_CHARS = 200;
+
+function clip(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** What stands for one of the student's answers in a failure's message (answers are never sent). */
+export const ANSWER_IN_MESSAGE = '"(your answer)"';
+
+/**
+ * Records how check run `attempt` on `step` failed: the first of `results` that did not pass,
+ * its id, description and message cut to their bounds (one line each), each of the step's
+ * answers quoted in the message (`"shop" is not the answer...`) replaced by ANSWER_IN_MESSAGE,
+ * so that the class is never sent an answer and two wrong answers fail the same way; the step
+ * keeps the latest MAX_FAILURES. Does nothing when every result passed.
+ */
+export function recordFailure(
+  step: StepProgress,
+  attempt: number,
+  results: { id: string; description: string; passed: boolean; message: string }[],
+): void {
+  const first = results.find((r) => !r.passed);
+  if (!first) return;
+  let message = first.message;
+  for (const answer of Object.values(step.answers ?? {}))
+    if (answer) message = message.split(`"${answer}"`).join(ANSWER_IN_MESSAGE);
+  const failure: CheckFailure = {
+    attempt,
+    check: clip(first.id, FAILURE_ID_CHARS),
+    description: clip(first.description, FAILURE_TEXT_CHARS),
+    message: clip(message, FAILURE_TEXT_CHARS),
+  };
+  step.failures = [...(step.failures ?? []).filter((f) => f.attempt !== attempt), failure].slice(
+    -MAX_FAILURES,
+  );
 }

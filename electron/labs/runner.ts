@@ -36,7 +36,7 @@ import type { Lab, LabStep } from './format';
 import type { LabReferences, LoadedLab } from './loader';
 import { loadLabs } from './loader';
 import { takeMeasures } from './measures';
-import { labProgress, stepProgress } from './progress';
+import { labProgress, recordFailure, stepProgress } from './progress';
 import type { ActiveLab, ProgressFile, ProgressStore, Snapshot } from './progress';
 import { restore } from './restore';
 import { StateReader, takeSnapshot } from './state';
@@ -44,7 +44,7 @@ import { exportProgress, summarize, table } from './summary';
 import { studentInfo } from './student';
 import { readExports, writeClassReport } from './class-files';
 import { classReport } from './class-report';
-import { instructorGuide } from './guide';
+import { instructorGuide, type SeededAnswers } from './guide';
 
 export interface TaskStarter {
   (
@@ -71,6 +71,8 @@ export interface RunnerOptions {
   account: string;
   /** The student named by the environment (MICROLAB_STUDENT), which overrides the stored one. */
   envStudent?: () => Student | undefined;
+  /** The students of the class this MicroLab hosts and their seeded values, if it hosts one (the guide's per-student key). */
+  seededAnswers?: () => Promise<SeededAnswers | undefined>;
 }
 
 /**
@@ -388,6 +390,8 @@ export class LabRunner {
     const outcome = await this.o.store.update((fresh) => {
       const r = stepProgress(fresh, active.lab, step.id);
       if (outcomeOnPass === 'passed') r.attempts += 1;
+      // Which check failed how: the dashboard tells a student failing the same way again.
+      if (outcomeOnPass === 'passed' && !passed) recordFailure(r, r.attempts, results);
       if (passed) {
         const now = new Date();
         if (r.outcome === 'pending') {
@@ -679,7 +683,10 @@ export class LabRunner {
   /** The instructor's guide (Markdown) from the lab files that load; with `out`, written there too. */
   async guide(out?: string): Promise<{ markdown: string; written?: string }> {
     const { labs } = await this.labs();
-    const markdown = instructorGuide(labs.map((l) => l.lab));
+    const markdown = instructorGuide(
+      labs.map((l) => l.lab),
+      await this.o.seededAnswers?.(),
+    );
     if (!out) return { markdown };
     const written = path.resolve(out);
     await mkdir(path.dirname(written), { recursive: true });

@@ -41,20 +41,27 @@ export function deploymentHandlers(deps: {
   beforeUp?: (deployment: DeploymentName, running: DeploymentName | undefined) => Promise<string | undefined>;
   /** Called with each load's report when it ends (the lab runner records it in the active lab). */
   afterLoad?: (report: LoadReport) => Promise<void>;
+  /** See Target.classSeed: the seed of the live class this MicroLab is in, if any. */
+  classSeed?: () => Promise<string | undefined>;
 }): Pick<Handlers, DeploymentMethods> {
   const { tasks, events, project, afterStart, openNamespace, beforeUp, afterLoad } = deps;
-  const target = async (): Promise<Target> => ({
-    docker: await deps.docker(),
-    project,
-    perimeter: { find: findRouter, start: startRouter },
-    ...(afterStart ? { afterStart } : {}),
-    ...(openNamespace ? { openNamespace } : {}),
-  });
+  /** With `creates`, for an operation that may create containers: the class's seed, read now. */
+  const target = async (creates = false): Promise<Target> => {
+    const classSeed = creates ? await deps.classSeed?.() : undefined;
+    return {
+      docker: await deps.docker(),
+      project,
+      ...(classSeed ? { classSeed } : {}),
+      perimeter: { find: findRouter, start: startRouter },
+      ...(afterStart ? { afterStart } : {}),
+      ...(openNamespace ? { openNamespace } : {}),
+    };
+  };
   const reports = new Map<string, LoadReport>();
 
   return {
     'deploy:up': async ({ deployment, port, layout }) => {
-      const t = await target();
+      const t = await target(true);
       const title = `Start the ${deployment}${layout === 'perimeter' ? ' behind a perimeter firewall' : ''}`;
       return tasks.start('deploy:up', title, UP_STEPS, async (ctx) => {
         const running = await currentDeployment(t.docker, project);
@@ -71,7 +78,7 @@ export function deploymentHandlers(deps: {
     'deploy:down': async () => down(await target()),
     'deploy:status': async () => status(await target()),
     'deploy:scale': async ({ service, replicas, cpus }) => {
-      const t = await target();
+      const t = await target(true);
       return tasks.start(
         'deploy:scale',
         `Scale ${service} to ${replicas}${cpus !== undefined ? ` at ${cpus} CPU each` : ''}`,
@@ -80,7 +87,7 @@ export function deploymentHandlers(deps: {
       );
     },
     'deploy:upgrade': async ({ service, version, watch }) => {
-      const t = await target();
+      const t = await target(true);
       return tasks.start('deploy:upgrade', `Upgrade ${service} to version ${version}`, 2, (ctx) =>
         upgrade(t, service, version, ctx, watch),
       );

@@ -16,6 +16,7 @@ import { TaskManager } from '../tasks';
 import { createFirewallService } from './firewall';
 import type { FirewallService } from './firewall';
 import { currentDeployment } from '../topology/apply';
+import { joinedSeed } from './class-seed';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
 import { createClassService, type ClassService } from './class';
@@ -125,6 +126,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       afterLoad: (report) => labs.recordLoad(report),
       openNamespace: (spec) => firewall.openNamespace(spec),
       beforeUp: (deployment, running) => firewall.setAsideFor(deployment, running),
+      classSeed: () => joinedSeed(project),
     }),
   };
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { localApi } from '../api/local';
 import type { Handlers } from '../api/dispatch';
 import { stateDir } from '../firewall/store';
+import { hostedSeededAnswers } from './class-seed';
 import { ProgressStore } from '../labs/progress';
 import { LabRunner } from '../labs/runner';
 import { classRows } from '../labs/summary';
@@ -72,6 +73,7 @@ export function createLabRunner(handlers: () => Handlers, tasks: TaskManager, pr
     store: new ProgressStore(path.join(root, 'progress.json'), account),
     account,
     envStudent: () => studentFromEnv(process.env),
+    seededAnswers: () => hostedSeededAnswers(project),
     references: () => ({
       workloads: {
         monolith: deployments.monolith.workloads.map((w) => w.name),

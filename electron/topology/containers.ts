@@ -24,7 +24,7 @@ const PODMAN_CHECK_EVERY_MS = 1000;
 export const STOP_TIMEOUT_S = 10;
 
 export async function createReplica(
-  { docker, project, openNamespace }: Target,
+  { docker, project, openNamespace, classSeed }: Target,
   d: Deployment,
   spec: WorkloadSpec,
   name: string,
@@ -43,7 +43,11 @@ export async function createReplica(
   // The deployment's database password, where the declaration names it (secret.ts).
   let command = spec.command;
   const secret = [...Object.values(env), ...(command ?? [])].some((v) => v.includes(DB_PASSWORD))
-    ? await deploymentPassword(docker, project)
+    ? await deploymentPassword(
+        docker,
+        project,
+        classSeed ? { seed: classSeed, deployment: d.name } : undefined,
+      )
     : undefined;
   if (secret !== undefined) {
     for (const [k, v] of Object.entries(env)) env[k] = withPassword(v, secret);

@@ -60,6 +60,11 @@ export interface Target {
    * Without it (or in the perimeter layout) a replica owns its namespace.
    */
   openNamespace?: (spec: NamespaceSpec) => Promise<string>;
+  /**
+   * The student's seed in the live class they are in (64 hex digits): a new deployment's
+   * database password is derived from it (secret.ts); absent, it is random.
+   */
+  classSeed?: string;
 }
 
 /** The container whose network namespace a workload container uses: its pod's holder, or itself. */

@@ -2,9 +2,10 @@
  * The live class's dashboard in Chromium (issue 17): `ClassHost` serves the built app on
  * 127.0.0.1 over TLS with the class's own certificate; students' MicroLabs (ClassClient, over
  * pinned TLS) ask to join; the instructor approves one on the page, the others join by
- * approval from the host; a stuck student is highlighted, a measurement's distribution and a
- * claim's support show, a message goes to the room and reaches a student. A screenshot is kept
- * in test-results/e2e/. Needs `npm run build`; no Docker engine.
+ * approval from the host; a student stuck failing one check the same way is highlighted with
+ * that check and the room's line for the step, a measurement's distribution and a claim's
+ * support show, a message goes to the room and reaches a student. A screenshot is kept in
+ * test-results/e2e/. Needs `npm run build`; no Docker engine.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode } from '../../electron/class/protocol';
 import { ClassStore } from '../../electron/class/store';
 import { loadLabs } from '../../electron/labs/loader';
-import { ProgressStore, stepProgress } from '../../electron/labs/progress';
+import { ProgressStore, recordFailure, stepProgress } from '../../electron/labs/progress';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'e2e');
@@ -51,6 +52,10 @@ async function work(progress: ProgressStore, fails: number, jumpboxWorkloads?: n
     const s = stepProgress(p, 'monolith-flat', 'blast-radius');
     s.startedAt = new Date().toISOString();
     s.attempts = fails + (jumpboxWorkloads === undefined ? 0 : 1);
+    for (let n = 1; n <= fails; n++)
+      recordFailure(s, n, [
+        { id: 'blast-1', description: 'the jumpbox was probed', passed: false, message: 'no probe yet' },
+      ]);
     if (jumpboxWorkloads !== undefined) {
       s.outcome = 'passed';
       s.doneAt = new Date().toISOString();
@@ -130,6 +135,13 @@ describe('the class dashboard', () => {
     await expect.poll(() => page.getByText('3 students in the class').count(), { timeout: 20_000 }).toBe(1);
     await expect.poll(() => row('Bo Chen').getAttribute('class')).toBe('class-stuck');
     expect(await row('Ana Lima').getAttribute('class')).toBeNull();
+    // Stuck the same way: the check, how, and how many runs in a row; the room's line for the step.
+    await expect
+      .poll(() => row('Bo Chen').locator('.class-failing').textContent())
+      .toBe('the jumpbox was probed: no probe yet (4 runs in a row)');
+    await expect
+      .poll(() => page.locator('[data-step="monolith-flat/blast-radius"]').textContent())
+      .toBe('monolith-flat/blast-radius: check blast-1 (the jumpbox was probed) fails for 1 student');
     await expect.poll(() => row('Bo Chen').getByText('not ready: images').count()).toBe(1);
     const measure = page.locator('[data-measure="jumpbox-workloads"]');
     await expect.poll(() => measure.textContent()).toContain('median 4 (range 3–5, 2 students)');

@@ -1,7 +1,8 @@
 /**
  * The instructor's dashboard of a live class, served by `microlab class host` (the same app, at
  * the host's own address; the instructor token in the page's fragment, never sent in a URL):
- * who is on which lab and step, who is stuck, the room's readiness, the class's numbers per
+ * who is on which lab and step, which check each fails and how often in a row, who is stuck, the
+ * check most students fail on each step, the room's readiness, the class's numbers per
  * measure and claim, and the instructor's actions (approve, revoke, a message to the room,
  * release the next lab, suggest "catch up to step N" to a student or the room, end).
  */
@@ -76,6 +77,11 @@ function StudentRow({
       <td>{s.attempts}</td>
       <td>{s.hints}</td>
       <td>{s.minutesOnStep ?? 'done'}</td>
+      <td className="class-failing">
+        {s.failing
+          ? `${s.failing.description}: ${s.failing.message}${s.failing.streak > 1 ? ` (${s.failing.streak} runs in a row)` : ''}`
+          : ''}
+      </td>
       <td>{s.stuck ? <span className="badge badge-bad">stuck</span> : ''}</td>
       <td>{doctor}</td>
       <td data-catch-up-of={s.key}>{catchUpText(s.key, catchUps)}</td>
@@ -143,6 +149,16 @@ export function ClassView({ token }: { token: string }) {
                 .map(([k, n]) => `${k} ${n}`)
                 .join(', ')}
             </p>
+            {board.commonFailures.length > 0 && (
+              <ul className="class-common-failures">
+                {board.commonFailures.map((f) => (
+                  <li key={`${f.lab}/${f.step}`} data-step={`${f.lab}/${f.step}`}>
+                    {f.lab}/{f.step}: check {f.check} ({f.description}) fails for {f.students} student
+                    {f.students === 1 ? '' : 's'}
+                  </li>
+                ))}
+              </ul>
+            )}
             <table className="class-students">
               <thead>
                 <tr>
@@ -152,6 +168,7 @@ export function ClassView({ token }: { token: string }) {
                   <th>checks</th>
                   <th>hints</th>
                   <th>minutes on step</th>
+                  <th>failing</th>
                   <th />
                   <th>doctor</th>
                   <th>catch-up</th>
