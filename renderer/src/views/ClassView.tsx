@@ -5,7 +5,11 @@
  * measure and claim, and the instructor's actions (approve, revoke, a message to the room, end).
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
+import {
+  CLASS_DASHBOARD_POLL_MS,
+  type ClassDashboard,
+  type ClassDashboardStudent,
+} from '../../../electron/api/class';
 import type { Spread } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
 import './ClassView.css';
@@ -93,7 +97,7 @@ export function ClassView({ token }: { token: string }) {
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(() => void refresh(), 1000);
+    const timer = setInterval(() => void refresh(), CLASS_DASHBOARD_POLL_MS);
     return () => clearInterval(timer);
   }, [refresh]);
 
