@@ -9,7 +9,8 @@
  * dashboard shows exactly what the student's progress file holds: per kind of event, and the
  * lab's figures (steps passed, times, hints, each measure, each claim) as `class report`
  * computes them from that file. Then the instructor ends the class: the student's MicroLab
- * stops by itself and says so. Needs `npm run build`.
+ * stops by itself and says so, and neither side picks the ended class up again. Needs
+ * `npm run build`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,7 +26,7 @@ import { classReport } from '../../electron/labs/class-report';
 import { loadLabs } from '../../electron/labs/loader';
 import type { ProgressFile } from '../../electron/labs/progress';
 import { labsDir } from '../../electron/paths';
-import { docker, until } from './support';
+import { cli, docker, until } from './support';
 import { shopLabForFile } from './shop-support';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -155,7 +156,13 @@ describe('a student walks lab 1 on the engine in a live class', () => {
       (b) => b.students?.some((s) => s.name === NAME && s.state === 'approved'),
       30_000,
     );
-    expect(joinOut).toMatch(/joined the class as s1/);
+    // Approved on the host's side first; the student says so once the answer is back.
+    await until(
+      `${NAME}'s MicroLab to say it joined`,
+      () => Promise.resolve(joinOut),
+      (t) => /joined the class as s1/.test(t),
+      10_000,
+    );
   });
 
   it('lab 1: each check fails, then passes after the student acts; the dashboard follows each step', async () => {
@@ -274,5 +281,19 @@ describe('a student walks lab 1 on the engine in a live class', () => {
     expect(joinOut).not.toMatch(/MLC1\./);
     expect(await new Promise((r) => hostProc!.once('exit', r))).toBe(0);
     expect(hostOut).toMatch(/The class ended\./);
+
+    // Joined again (no code: the class joined before), the student's MicroLab knows it ended.
+    const again = await cli(['class', 'join', '--no-doctor'], {
+      MICROLAB_STATE_DIR: stateDir,
+      MICROLAB_PROJECT: project,
+      MICROLAB_STUDENT: NAME,
+      MICROLAB_CLASS_CODE: '',
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/the instructor ended the class/);
+    // The instructor's MicroLab does not pick an ended class up: a new one needs its interface.
+    const host = await cli(['class', 'host'], { MICROLAB_STATE_DIR: path.join(stateDir, 'instructor') });
+    expect(host.code).not.toBe(0);
+    expect(host.stderr).toMatch(/no interface named/);
   });
 });
