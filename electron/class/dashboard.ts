@@ -116,19 +116,21 @@ export function dashboardOf(
 ): ClassDashboard {
   const students = roster.map((r) => studentView(r, ledger.events(r.key), now));
   const withEvents = roster.filter((r) => ledger.events(r.key).length > 0);
-  // The report's per-lab figures only: its table and CSV were most of each poll's time.
-  const labReports = classLabReports(
-    labs,
-    withEvents.map((r) => ({
-      file: r.key,
-      fallbackName: r.key,
-      // Two students of one name are two students: the host's key stands in for a missing id.
-      data: {
-        ...progressFromEvents(ledger.events(r.key), labs),
-        student: { name: r.name, id: r.id ?? r.key },
-      },
-    })),
-  );
+  // The class report's per-lab figures only: its 2×2 table and CSV were most of each poll's time.
+  const report = {
+    labs: classLabReports(
+      labs,
+      withEvents.map((r) => ({
+        file: r.key,
+        fallbackName: r.key,
+        // Two students of one name are two students: the host's key stands in for a missing id.
+        data: {
+          ...progressFromEvents(ledger.events(r.key), labs),
+          student: { name: r.name, id: r.id ?? r.key },
+        },
+      })),
+    ),
+  };
   const doctors = students.map((s) => s.doctor);
   return {
     class: info,
@@ -139,7 +141,7 @@ export function dashboardOf(
       notReady: doctors.filter((d) => d?.ready === false).length,
       unknown: doctors.filter((d) => d === undefined).length,
     },
-    labs: labReports,
+    labs: report.labs,
     messages,
   };
 }

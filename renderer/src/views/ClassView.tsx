@@ -5,13 +5,10 @@
  * measure and claim, and the instructor's actions (approve, revoke, a message to the room, end).
  */
 import { useCallback, useEffect, useState } from 'react';
-import {
-  CLASS_DASHBOARD_POLL_MS,
-  type ClassDashboard,
-  type ClassDashboardStudent,
-} from '../../../electron/api/class';
+import type { ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
 import type { Spread } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
+import { CLASS_DASHBOARD_POLL_MS } from '../../../electron/api/class';
 import './ClassView.css';
 
 /** The fragment's key that carries the instructor token: `#class=TOKEN`. */
