@@ -111,7 +111,11 @@ export async function benchClass(): Promise<void> {
   await new Promise((r) => setTimeout(r, POLL_MS + 100));
   polling = false;
   await polls;
-  if (exit !== 0) throw new Error(`the students' process exited with code ${exit} (its error above)`);
+  if (exit !== 0) {
+    await host.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`the students' process exited with code ${exit} (its error above)`);
+  }
   if (fetchErrors.length)
     console.log(`class: ${fetchErrors.length} dashboard fetches failed, the first: ${fetchErrors[0]}`);
   const acks = JSON.parse(out.trim().split('\n').at(-1)!) as {
