@@ -18,7 +18,7 @@ const FLOOR = '^electron/(errors|paths|tasks|wait|yaml-file)\\.ts$';
 const EDGES = '^(electron/(cli\\.ts|cli/|main\\.ts|preload\\.ts)|bench/)';
 const DOMAIN = '^electron/(engine|topology|firewall|probe|terminal|export)/';
 /** The modules the renderer may take values from: plain, no schema (zod) behind them. */
-const PLAIN_FOR_THE_RENDERER = '^electron/(errors|api/(vocabulary|terminal-input|ws-client|ws-protocol))\\.ts$';
+const PLAIN_FOR_THE_RENDERER = '^electron/(errors|api/(class|vocabulary|terminal-input|ws-client|ws-protocol))\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -394,6 +394,12 @@ export class ClassClient {
         offline = false;
       } catch (err) {
         if (err instanceof ApiError && err.code === 'class-refused') throw err;
+        if (err instanceof HostAnswerError && err.status === 410) {
+          // The class ended (the host refuses events from then on) while this MicroLab was away.
+          this.state.ended = true;
+          await this.save();
+          break;
+        }
         if (!offline)
           this.o.onNotice?.(
             `the class host is not reachable (${(err as Error).message}): ${this.outbox.size} events wait, working on`,

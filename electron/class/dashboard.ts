@@ -6,7 +6,7 @@
  */
 import type { ClassDashboard, ClassDashboardStudent } from '../api/class';
 import type { LabProgress, StepProgress } from '../api/contract';
-import { classReport } from '../labs/class-report';
+import { classLabReports } from '../labs/class-report';
 import type { Lab } from '../labs/format';
 import type { ProgressFile } from '../labs/progress';
 import type { ClassEvent, Ledger } from './protocol';
@@ -170,18 +170,21 @@ export function dashboardOf(
 ): Omit<ClassDashboard, 'released' | 'catchUps'> {
   const students = roster.map((r) => studentView(r, ledger.events(r.key), now));
   const withEvents = roster.filter((r) => ledger.events(r.key).length > 0);
-  const report = classReport(
-    labs,
-    withEvents.map((r) => ({
-      file: r.key,
-      fallbackName: r.key,
-      // Two students of one name are two students: the host's key stands in for a missing id.
-      data: {
-        ...progressFromEvents(ledger.events(r.key), labs),
-        student: { name: r.name, id: r.id ?? r.key },
-      },
-    })),
-  );
+  // The class report's per-lab figures only: its 2×2 table and CSV were most of each poll's time.
+  const report = {
+    labs: classLabReports(
+      labs,
+      withEvents.map((r) => ({
+        file: r.key,
+        fallbackName: r.key,
+        // Two students of one name are two students: the host's key stands in for a missing id.
+        data: {
+          ...progressFromEvents(ledger.events(r.key), labs),
+          student: { name: r.name, id: r.id ?? r.key },
+        },
+      })),
+    ),
+  };
   const doctors = students.map((s) => s.doctor);
   return {
     class: info,

@@ -12,7 +12,8 @@
  * Tokens travel in `Authorization: Bearer`. Refused and logged (never with a token): a missing,
  * wrong or revoked token (401/403), a student not approved yet (403), a browser Origin on a
  * student's route or a foreign Origin or Host on the instructor's (403), a body over
- * MAX_BODY_BYTES (413), not JSON (415/400), not the message's schema (400).
+ * MAX_BODY_BYTES (413), not JSON (415/400), not the message's schema (400), a join or events
+ * after the class ended (410).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -435,6 +436,8 @@ export class ClassHost {
     const s = d.students.find((x) => x.tokenHash !== undefined && x.tokenHash === hash);
     if (!s) throw new Refusal(401, 'a wrong or revoked student token');
     if (s.state !== 'approved') throw new Refusal(403, `${s.key} is ${s.state}`);
+    // An ended class takes nothing more: its numbers are final; the student's MicroLab stops.
+    if (d.class.ended) throw new Refusal(410, 'the class ended: it takes no more events');
     const batch = checked(EventBatchSchema, await body(req));
     // Acceptances are checked before anything of the batch is taken: nothing half-applied.
     const mine = new Map(this.catchUpsFor(s.key).map((c) => [c.id, c]));

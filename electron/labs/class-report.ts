@@ -190,6 +190,15 @@ function csvOf(labs: Lab[], students: ClassStudent[]): string {
 }
 
 /**
+ * The report's per-lab figures alone (ClassReport's `labs`, in the labs' order), without its
+ * table and CSV: what the live class's dashboard shows on each poll.
+ */
+export function classLabReports(labs: Lab[], exports: ReadExport[]): ClassLabReport[] {
+  const students = studentsOf(exports, []);
+  return [...labs].sort((a, b) => a.order - b.order).map((lab) => labReport(lab, students));
+}
+
+/**
  * The class report of `labs` (this MicroLab's lab files) over the students' exports. A lab an
  * export names that is not among `labs` is left out with a note.
  */

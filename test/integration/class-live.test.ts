@@ -3,8 +3,11 @@
  * process in a network namespace of its own (`ip netns`, a veth pair to a bridge on the host;
  * real TCP, real TLS), join the instructor's `microlab class host` on that bridge, push progress
  * as their progress files change, lose the network (their link down) and come back, and the
- * host is killed and started again mid-class: the dashboard's totals equal, exactly, the sum of
- * the events the students' progress holds. Needs root (ip netns) and `npm run build`. Every
+ * host is killed and started again mid-class (the same student processes reconnect by
+ * themselves): the dashboard's totals equal, exactly, the sum of the events the students'
+ * progress holds; then the instructor ends the class and every student's MicroLab stops, saying
+ * so. (A student who really walks a lab on the engine: class-lab.test.ts.) Needs root (ip netns)
+ * and `npm run build`. Every
  * namespace, veth and bridge it makes is named `mlc-...`/`mlc...` with this run's tag and removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -174,7 +177,7 @@ afterAll(async () => {
 });
 
 describe('a live class of 20 students in their own network namespaces', () => {
-  it('counts every event once through lost links and a host restart', async () => {
+  it('counts every event once through lost links and a host restart, and ends cleanly', async () => {
     const argv = spawnSync(process.execPath, [cliPath, 'class', 'join', 'MLC1.x'], { encoding: 'utf8' });
     expect(argv.stderr).toMatch(/takes no code as an argument/);
 
@@ -226,6 +229,7 @@ describe('a live class of 20 students in their own network namespaces', () => {
     expect(board.students.every((s) => s.step === 'step-2')).toBe(true);
 
     // The host is killed mid-class; the students work on; the host comes back from its store.
+    const logged = students.map((s) => s.log.length);
     hostProc!.kill('SIGKILL');
     await new Promise((r) => hostProc!.once('exit', r));
     for (let i = 0; i < STUDENTS; i++) await work(i, 3);
@@ -234,6 +238,11 @@ describe('a live class of 20 students in their own network namespaces', () => {
     expect(port).toBe(classJson.class.port);
     board = await settled();
     expect(board.students).toHaveLength(STUDENTS);
+    // They reconnected by themselves: the same \`class join\` processes, each saw the host go and come back.
+    students.forEach((s, i) => {
+      expect(s.proc!.exitCode, `Student ${i}`).toBeNull();
+      expect(s.log.slice(logged[i]), `Student ${i}`).toMatch(/not reachable[\s\S]*back online/);
+    });
     // Per student too: each one's totals are what its own progress holds.
     for (let i = 0; i < STUDENTS; i++) {
       const own = zeroTotals();
@@ -244,5 +253,12 @@ describe('a live class of 20 students in their own network namespaces', () => {
     const lab = board.labs.find((l) => l.lab === 'monolith-flat');
     expect(lab).toBeDefined();
     for (const s of students) expect(s.log).not.toMatch(/MLC1\./);
+
+    // The instructor ends the class: every student's MicroLab stops by itself and says so.
+    const exits = students.map((s) => new Promise<number | null>((r) => s.proc!.once('exit', r)));
+    hostProc!.stdin!.write('end\n');
+    expect(await Promise.all(exits)).toEqual(students.map(() => 0));
+    for (const s of students) expect(s.log).toMatch(/the instructor ended the class/);
+    expect(await new Promise((r) => hostProc!.once('exit', r))).toBe(0);
   });
 });

@@ -275,10 +275,46 @@ describe('the class host and a student', () => {
     const code = decodeJoinCode(host.joinCode());
     const { client } = await student(await tmp(), 'Dee', code);
     const ac = new AbortController();
-    const joining = client.join(ac.signal);
+    // Its refusal may come while the revoke is still being saved: expected from the start.
+    const refused = expect(client.join(ac.signal)).rejects.toThrow(/refused/);
     await expect.poll(() => host.store.data.students.length).toBe(1);
     await host.revoke('s1');
-    await expect(joining).rejects.toThrow(/refused/);
+    await refused;
     ac.abort();
+  });
+
+  it('takes nothing once the class ended; a student away at the end learns it from the refusal and stops', async () => {
+    const host = await startHost(await tmp(), true);
+    const code = decodeJoinCode(host.joinCode());
+    const { progress, client } = await student(await tmp(), 'Eve', code);
+    await client.join();
+    await doSteps(progress, 1, 1);
+    expect(await client.sync()).toBe(3);
+    await host.end();
+    // Worked on while the class ended: refused, not counted.
+    await doSteps(progress, 1, 1);
+    await expect(client.sync()).rejects.toThrow(/410.*the class ended/);
+    expect(host.dashboard().totals).toMatchObject({ 'step-started': 1, check: 1, hint: 1 });
+    expect(await readFile(path.join(host.store.dir, 'host.log'), 'utf8')).toMatch(
+      /refused .* POST \/class\/v1\/events: 410 the class ended/,
+    );
+    // Its MicroLab stops by itself (no restart of it, no network loop) and remembers the end.
+    const notices: string[] = [];
+    const again = new ClassClient({
+      dir: path.join(path.dirname(progress.file), 'class'),
+      progressFile: progress.file,
+      student: { name: 'Eve' },
+      intervalMs: 50,
+      onNotice: (line) => notices.push(line),
+    });
+    await again.load();
+    expect(again.ended).toBe(false);
+    await again.run();
+    expect(again.ended).toBe(true);
+    expect(notices).toEqual(['the instructor ended the class']);
+    // Nor does the ended class take a join.
+    await expect(
+      post(code, '/class/v1/join', code.token, { name: 'Late', nonce: 'n'.repeat(32) }),
+    ).rejects.toThrow(/410/);
   });
 });

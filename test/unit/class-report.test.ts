@@ -12,7 +12,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabProgress, Measurement, StepProgress } from '../../electron/api/contract';
 import { readExports } from '../../electron/labs/class-files';
-import { classReport, median, spreadOf } from '../../electron/labs/class-report';
+import { classLabReports, classReport, median, spreadOf } from '../../electron/labs/class-report';
 import { parseLab } from '../../electron/labs/loader';
 import { ProgressStore } from '../../electron/labs/progress';
 import { studentFromEnv } from '../../electron/labs/student';
@@ -272,6 +272,25 @@ describe('class report', () => {
     expect(cy.slice(3)).toEqual(['completed', '11', '', '11', '0', 'not supported']);
     const dee = rows.find((r) => r[0] === 'dee')!;
     expect(dee.slice(3)).toEqual(['in-progress', '9', '', '', '', '']);
+  });
+
+  it("gives the live dashboard the report's per-lab figures alone, the same ones, a later export counting", async () => {
+    const early = { before: step('passed', 50, 2, [m('blast-before', 9, 0)]) };
+    const a = await file('l1.json', exported({ name: 'Ana' }, { demo: demo(early, 'in-progress') }));
+    const later = { ...early, after: step('solved', 90, 0, [m('blast-after', 3, 2)]) };
+    const again = await file(
+      'l2.json',
+      exported({ name: 'Ana' }, { demo: demo(later) }, '2026-12-07T12:00:00.000Z'),
+    );
+    const b = await file('l3.json', exported({ name: 'Bo' }, { demo: demo(early, 'in-progress') }));
+    const exports = await readExports([a, again, b]);
+    const live = classLabReports([lab], exports);
+    expect(live).toEqual(classReport([lab], exports).labs);
+    expect(live[0]).toMatchObject({ lab: 'demo', started: 2, completed: 1 });
+    expect(live[0]!.steps.map((x) => [x.id, x.passed, x.solved, x.hints])).toEqual([
+      ['before', 2, 0, 4],
+      ['after', 0, 1, 0],
+    ]);
   });
 
   it('tells apart two students of the same OS account by their names; counts one student once', async () => {

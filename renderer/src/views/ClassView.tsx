@@ -10,6 +10,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ClassCatchUp, ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
 import type { Spread } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
+import { CLASS_DASHBOARD_POLL_MS } from '../../../electron/api/class';
 import './ClassView.css';
 
 /** The fragment's key that carries the instructor token: `#class=TOKEN`. */
@@ -120,7 +121,7 @@ export function ClassView({ token }: { token: string }) {
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(() => void refresh(), 1000);
+    const timer = setInterval(() => void refresh(), CLASS_DASHBOARD_POLL_MS);
     return () => clearInterval(timer);
   }, [refresh]);
 
