@@ -17,7 +17,7 @@ import { ClassHost } from '../class/host';
 import { addressOf } from '../class/interfaces';
 import { decodeJoinCode } from '../class/protocol';
 import { ClassStore } from '../class/store';
-import { stateDir } from '../firewall/store';
+import { classHostDir, classJoinDir, labsProgressFile } from '../services/class-seed';
 import { loadLabs } from '../labs/loader';
 import { labsDir, rendererDir } from '../paths';
 import type { Cli, Runtime } from './program';
@@ -89,10 +89,9 @@ export function classLiveCommands(cli: Cli): void {
     .action((id) =>
       cli.done({ name: 'class-catch-up', ...(id !== undefined ? { id } : {}) }, async (c, rt) => {
         const info = await rt.call('student:get', {});
-        const root = path.join(stateDir(), rt.services.project);
         const client = new ClassClient({
-          dir: path.join(root, 'class-join'),
-          progressFile: path.join(root, 'labs', 'progress.json'),
+          dir: classJoinDir(rt.services.project),
+          progressFile: labsProgressFile(rt.services.project),
           student: info.student ?? { name: '?' },
         });
         await client.load();
@@ -168,7 +167,7 @@ async function classHost(
   ctx: ClassLiveContext,
 ): Promise<number> {
   const { out, err } = ctx;
-  const store = new ClassStore(path.join(stateDir(), ctx.project, 'class-host'));
+  const store = new ClassStore(classHostDir(ctx.project));
   const resumed = !command.fresh && (await store.open());
   if (!resumed) {
     const address = addressOf(command.iface);
@@ -267,10 +266,9 @@ async function classJoin(
       rl.close();
     } else text = await readAll(ctx.stdin);
   }
-  const root = path.join(stateDir(), ctx.project);
   const client = new ClassClient({
-    dir: path.join(root, 'class-join'),
-    progressFile: path.join(root, 'labs', 'progress.json'),
+    dir: classJoinDir(ctx.project),
+    progressFile: labsProgressFile(ctx.project),
     student: info.student,
     ...(command.doctor
       ? {

@@ -24,6 +24,11 @@ export function classHostDir(project: string): string {
   return path.join(stateDir(), project, 'class-host');
 }
 
+/** The student's lab progress (what a class client sends from): the labs' progress.json. */
+export function labsProgressFile(project: string): string {
+  return path.join(stateDir(), project, 'labs', 'progress.json');
+}
+
 /** The seed of the class this MicroLab is in now (approved, not ended), or undefined. */
 export function joinedSeed(project: string): Promise<string | undefined> {
   return joinedClassSeed(classJoinDir(project));

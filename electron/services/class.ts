@@ -15,7 +15,7 @@ import type { EventBus } from '../api/events';
 import { ClassClient } from '../class/client';
 import { decodeJoinCode } from '../class/protocol';
 import { ApiError } from '../errors';
-import { stateDir } from '../firewall/store';
+import { classJoinDir, labsProgressFile } from './class-seed';
 
 type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
 
@@ -37,8 +37,7 @@ export interface ClassService {
 }
 
 export function createClassService(o: ClassServiceOptions): ClassService {
-  const root = path.join(stateDir(), o.project);
-  const dir = path.join(root, 'class-join');
+  const dir = classJoinDir(o.project);
   let client: ClassClient | undefined;
   let loop: { abort: AbortController; done: Promise<void> } | undefined;
   let problem: string | undefined;
@@ -89,7 +88,7 @@ export function createClassService(o: ClassServiceOptions): ClassService {
       await stop();
       const c = new ClassClient({
         dir,
-        progressFile: path.join(root, 'labs', 'progress.json'),
+        progressFile: labsProgressFile(o.project),
         student: info.student,
         doctor: async () => {
           const report = await o.call('engine:doctor', {});

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { localApi } from '../api/local';
 import type { Handlers } from '../api/dispatch';
 import { stateDir } from '../firewall/store';
-import { hostedSeededAnswers } from './class-seed';
+import { hostedSeededAnswers, labsProgressFile } from './class-seed';
 import { ProgressStore } from '../labs/progress';
 import { LabRunner } from '../labs/runner';
 import { classRows } from '../labs/summary';
@@ -70,7 +70,7 @@ export function createLabRunner(handlers: () => Handlers, tasks: TaskManager, pr
     guidesDir: path.join(labsDir(), 'guides'),
     policiesDir: path.join(labsDir(), 'policies'),
     workspaceRoot: path.join(root, 'workspace'),
-    store: new ProgressStore(path.join(root, 'progress.json'), account),
+    store: new ProgressStore(labsProgressFile(project), account),
     account,
     envStudent: () => studentFromEnv(process.env),
     seededAnswers: () => hostedSeededAnswers(project),
