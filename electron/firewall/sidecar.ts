@@ -98,8 +98,9 @@ listing {
  * naming itself, so the errors before the marker's are the load's. Under load, a process start
  * of `nft -f` cost 16 ms here and a line to the running `nft -i` 0.7 ms (nftables 1.0.6; an nft
  * built without its interactive mode falls back to `nft -f`). After the file, the same line to
- * `nft -i` lists the table with its handles, which TRACE_RESOLVER has read before the answer
- * goes out, so the monitor, started once, never restarts (restarting it after each load, as
+ * `nft -i` lists the inet tables with their handles (`list ruleset inet`: nothing, and no
+ * error, when the file removed ours), which TRACE_RESOLVER has read before the answer goes
+ * out; so the monitor, started once, never restarts (restarting it after each load, as
  * MicroLab did before, cost a process start per load and lost the traces of its gap).
  * "LIST id" lists the namespace's connections (conntrack): each entry as "microlab-ct id
  * ENTRY", then "microlab-listed id ok" (or "failed: ..."), read by the shell's own `read` from
@@ -126,7 +127,7 @@ load() {
   err=
   if kill -0 $nft 2> /dev/null; then
     n=$((n + 1)); last=
-    printf '%s\\nlist table inet ${TABLE}\\nlist table inet microlab_ack_%s\\n' "$table" $n >&5
+    printf '%s\\nlist ruleset inet\\nlist table inet microlab_ack_%s\\n' "$table" $n >&5
     while IFS= read -r out <&6; do
       case "$out" in
         *microlab_ack_$n*) break ;;
