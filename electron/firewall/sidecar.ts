@@ -5,10 +5,10 @@
  * "sidecar" container into each workload's namespace; every workload is a pod now, and what
  * remains here is what a holder runs and how a table reaches it.
  *
- * The main process runs `nft monitor trace`, restarted after every table load (so it knows
- * the new rules and prints their comments); its output is the container's log, which is the
- * flow log's history. Tables and connection listings go through its attached input (one
- * round trip, no process start); counters and probes are exec'd into it.
+ * The main process runs `nft monitor trace` once for the container's life; its output, each
+ * traced rule named as the table was when the packet was traced (TRACE_RESOLVER), is the
+ * container's log, which is the flow log's history. Tables and connection listings go through
+ * its attached input (one round trip, no process start); counters and probes are exec'd into it.
  */
 import type Docker from 'dockerode';
 import { execIn } from '../engine/exec';
@@ -16,6 +16,7 @@ import { LABEL } from '../engine/labels';
 import { engineIsPodman, withNetworkModes } from '../engine/podman';
 import { demux, lines } from '../engine/streams';
 import { withTimeout } from '../wait';
+import { TABLE } from './compile';
 
 export const FIREWALL_ROLE = 'firewall';
 /** On a namespace holder (holder.ts), which owns the namespace its app joins: the name of that app container. */
@@ -31,9 +32,62 @@ export const HOLDER_LABEL = 'io.microlab.firewall.holder';
 export const WHOLE_LINES = "grep --line-buffered ''";
 /** The named pipe the trace monitor writes into, read by one WHOLE_LINES filter that lives as long as its container. */
 export const TRACE_PIPE = '/tmp/microlab.trace';
-/** The named pipes to and from the main process's own `nft -i` (see MAIN). */
+/** The named pipe TRACE_RESOLVER reads: whole lines of the trace monitor and of the main process's `nft -i`, in order. */
+const RESOLVER_PIPE = '/tmp/microlab.resolve';
+/** The named pipes of the main process's own `nft -i` (see MAIN): its input, its output, and its answers (the lines TRACE_RESOLVER hands back). */
 const NFT_IN = '/tmp/microlab.nft-in';
+const NFT_RAW = '/tmp/microlab.nft-raw';
 const NFT_OUT = '/tmp/microlab.nft-out';
+
+/**
+ * Names each traced rule as the table was when its packet was traced: an awk program, run as
+ * `awk -v table=NAME -v answers=PATH`, reading whole lines (WHOLE_LINES) of the trace monitor
+ * (`nft -a monitor trace`) and of the main process's `nft -i` as one stream, in the order they
+ * were written, and writing trace lines, one a line, to stdout.
+ *
+ * The monitor looks a traced rule up by its handle among the rules it read at its start
+ * (nftables 1.0.6): a rule added since prints as "CHAIN unknown rule handle N (verdict V)"; and
+ * since a table file deletes and adds its table again, which numbers the new table's rules from
+ * the start once more, a rule of the old table that had the same handle prints in the new one's
+ * place. So after every load the main process lists the table with its handles, and this
+ * program reads that listing ("table inet NAME { # handle T" to "}") where it falls in the
+ * stream. A "trace id ... inet NAME CHAIN rule ... # handle N (verdict V)" or "... CHAIN unknown
+ * rule handle N (verdict V)" line leaves as "... CHAIN rule RULE (verdict V)", RULE the rule of
+ * handle N in the latest listing before it (the monitor's own text before any listing, when it
+ * still knows the table), or as "... CHAIN unknown rule handle N (verdict V)" when that
+ * listing has no such handle. Other trace lines pass unchanged; every other line (a load's
+ * errors, the load marker's answer) goes to the file `answers`.
+ */
+export const TRACE_RESOLVER = String.raw`function answer(line) { print line > answers; fflush(answers) }
+$1 == "trace" && $2 == "id" {
+  if ($4 != "inet" || $5 != table || ($7 != "rule" && $7 != "unknown") || !match($0, / \(verdict [^)]*\) *$/)) { print; next }
+  head = $1 " " $2 " " $3 " " $4 " " $5 " " $6 " "
+  tail = substr($0, RSTART)
+  before = substr($0, 1, RSTART - 1)
+  if (!match(before, /handle [0-9]+$/)) { print; next }
+  h = substr(before, RSTART + 7)
+  text = ""
+  if ($7 == "rule" && match(before, / # handle [0-9]+$/)) text = substr(before, length(head) + 6, RSTART - length(head) - 6)
+  if (h in rules) print head "rule " rules[h] tail
+  else if (!listed && text != "") print head "rule " text tail
+  else print head "unknown rule handle " h tail
+  next
+}
+$1 == "table" && $2 == "inet" && $3 == table && $4 == "{" && $5 == "#" && $6 == "handle" && NF == 7 {
+  listing = 1; listed = 1; split("", rules); next
+}
+listing && $0 == "}" { listing = 0; next }
+listing {
+  if (match($0, / # handle [0-9]+$/)) {
+    rule = substr($0, 1, RSTART - 1)
+    h = substr($0, RSTART + 10)
+    sub(/^[ \t]+/, "", rule)
+    if (rule !~ /[{]$/) rules[h] = rule
+  }
+  next
+}
+{ answer($0) }
+`;
 
 /**
  * The sidecar's main process: runs the trace monitor, and reads table files from its stdin
@@ -43,21 +97,26 @@ const NFT_OUT = '/tmp/microlab.nft-out';
  * a line's commands, separated by ";", as one transaction), then a marker command that fails
  * naming itself, so the errors before the marker's are the load's. Under load, a process start
  * of `nft -f` cost 16 ms here and a line to the running `nft -i` 0.7 ms (nftables 1.0.6; an nft
- * built without its interactive mode falls back to `nft -f`). After a load it restarts the
- * monitor, which then knows the new rules (and prints their comments): `nft monitor trace`
- * prints "unknown rule handle" for rules added after it started.
+ * built without its interactive mode falls back to `nft -f`). After the file, the same line to
+ * `nft -i` lists the inet tables with their handles (`list ruleset inet`: nothing, and no
+ * error, when the file removed ours), which TRACE_RESOLVER has read before the answer goes
+ * out; so the monitor, started once, never restarts (restarting it after each load, as
+ * MicroLab did before, cost a process start per load and lost the traces of its gap).
  * "LIST id" lists the namespace's connections (conntrack): each entry as "microlab-ct id
  * ENTRY", then "microlab-listed id ok" (or "failed: ..."), read by the shell's own `read` from
  * `/proc/net/nf_conntrack` (the namespace's table, one entry a line; `conntrack -L` where the
  * kernel has no such file). Loading and listing through the attached stdin cost no process
  * start in the container, unlike an exec, and the listing none at all.
  */
-const MAIN = `[ -p ${TRACE_PIPE} ] || mkfifo ${TRACE_PIPE}
-${WHOLE_LINES} 0<> ${TRACE_PIPE} &
-nft monitor trace > ${TRACE_PIPE} & mon=$!
-[ -p ${NFT_IN} ] || mkfifo ${NFT_IN}; [ -p ${NFT_OUT} ] || mkfifo ${NFT_OUT}
+const MAIN = `for p in ${TRACE_PIPE} ${RESOLVER_PIPE} ${NFT_IN} ${NFT_RAW} ${NFT_OUT}; do [ -p $p ] || mkfifo $p; done
 exec 5<> ${NFT_IN} 6<> ${NFT_OUT}
-nft -i <&5 >&6 2>&6 & nft=$!
+cat > /tmp/microlab.resolve.awk << 'MICROLAB_AWK'
+${TRACE_RESOLVER}MICROLAB_AWK
+awk -W interactive -v table=${TABLE} -v answers=${NFT_OUT} -f /tmp/microlab.resolve.awk 0<> ${RESOLVER_PIPE} | ${WHOLE_LINES} &
+${WHOLE_LINES} 0<> ${TRACE_PIPE} 1<> ${RESOLVER_PIPE} &
+${WHOLE_LINES} 0<> ${NFT_RAW} 1<> ${RESOLVER_PIPE} &
+nft -a monitor trace > ${TRACE_PIPE} &
+nft -a -i <&5 > ${NFT_RAW} 2>&1 & nft=$!
 n=0
 join() {
   l="\${1#"\${1%%[![:space:]]*}"}"
@@ -68,7 +127,7 @@ load() {
   err=
   if kill -0 $nft 2> /dev/null; then
     n=$((n + 1)); last=
-    printf '%s\\nlist table inet microlab_ack_%s\\n' "$table" $n >&5
+    printf '%s\\nlist ruleset inet\\nlist table inet microlab_ack_%s\\n' "$table" $n >&5
     while IFS= read -r out <&6; do
       case "$out" in
         *microlab_ack_$n*) break ;;
@@ -77,9 +136,10 @@ load() {
     done
   elif ! printf '%s\\n' "$table" | nft -f - 2> /tmp/error; then
     err=$(tr '\\n' ' ' < /tmp/error)
+  else
+    nft -a list table inet ${TABLE} 2> /dev/null | ${WHOLE_LINES} 1<> ${RESOLVER_PIPE}
   fi
   if [ -z "$err" ]; then
-    kill $mon 2> /dev/null; nft monitor trace > ${TRACE_PIPE} & mon=$!
     ack="microlab-load $1 ok"
   else
     ack="microlab-load $1 failed:$err"
