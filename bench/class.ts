@@ -16,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
+import { instructorDashboard } from '../test/class-support';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,27 +39,7 @@ const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 /** The dashboard as the Class view fetches it: HTTPS, the instructor's token, the host's Host. */
 function fetchDashboard(host: ClassHost): Promise<ClassDashboard> {
   const { address, port } = host.store.data.class;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: address,
-        port,
-        path: '/class/v1/state',
-        headers: { authorization: `Bearer ${host.store.data.instructorToken}` },
-        // The class's self-signed certificate: the browser's instructor accepted it once.
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text) as ClassDashboard) : reject(new Error(text)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return instructorDashboard(address, port, host.store.data.instructorToken);
 }
 
 export async function benchClass(): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:https';
+import { instructorDashboard } from '../class-support';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,26 +33,7 @@ let instructorToken = '';
 let studentEnv: Record<string, string>;
 
 function dashboard(): Promise<ClassDashboard> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/class/v1/state',
-        headers: { authorization: `Bearer ${instructorToken}` },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text) as ClassDashboard) : reject(new Error(text)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return instructorDashboard('127.0.0.1', port, instructorToken);
 }
 
 function stopped(proc: ChildProcess | undefined): Promise<void> {

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { instructorDashboard } from '../class-support';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ClassDashboard } from '../../electron/api/class';
@@ -55,26 +55,7 @@ async function progress(): Promise<ProgressFile> {
 }
 
 function dashboard(): Promise<ClassDashboard> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/class/v1/state',
-        headers: { authorization: `Bearer ${instructorToken}` },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text) as ClassDashboard) : reject(new Error(text)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return instructorDashboard('127.0.0.1', port, instructorToken);
 }
 
 /** The student's own totals, from the progress file: what the dashboard must show. */

@@ -13,7 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:https';
+import { instructorDashboard } from '../class-support';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,26 +75,7 @@ async function startHost(): Promise<void> {
 }
 
 function dashboard(): Promise<ClassDashboard> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: `${subnet}.1`,
-        port,
-        path: '/class/v1/state',
-        headers: { authorization: `Bearer ${instructorToken}` },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve(JSON.parse(text) as ClassDashboard) : reject(new Error(text)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return instructorDashboard(`${subnet}.1`, port, instructorToken);
 }
 
 /** The events each student's progress holds, summed per kind: what the dashboard must show. */
