@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { ApiError } from '../errors';
@@ -156,6 +156,8 @@ export class ClassClient {
   private state!: JoinFile;
   private outbox!: Outbox;
   private doctorSent = false;
+  /** A class taken up from a new code: kept on disk only once its host answers a join. */
+  private fresh = false;
 
   constructor(private readonly o: ClassClientOptions) {}
 
@@ -219,7 +221,10 @@ export class ClassClient {
 
   /**
    * Takes up `code` (a new class: a new nonce and an empty outbox), or, with no code, the class
-   * joined before. Throws ApiError `class-not-joined` when there is neither.
+   * joined before. A new class replaces the one joined before (`join.json`, `accepted.json`) only
+   * once its host answers a join: a code refused (another certificate, a wrong class token)
+   * leaves the class joined before as it was. Throws ApiError `class-not-joined` when there is
+   * neither.
    */
   async load(code?: JoinCode): Promise<void> {
     let saved: JoinFile | undefined;
@@ -234,8 +239,10 @@ export class ClassClient {
         (saved.code.host === code.host &&
           saved.code.port === code.port &&
           saved.code.fingerprint === code.fingerprint));
+    this.fresh = false;
     if (saved && same) this.state = saved;
-    else if (code)
+    else if (code) {
+      this.fresh = true;
       this.state = {
         version: 1,
         code,
@@ -243,14 +250,14 @@ export class ClassClient {
         messagesSeen: 0,
         outbox: { pending: [], acked: [] },
       };
-    else
+    } else
       throw new ApiError(
         'class-not-joined',
         'this MicroLab has joined no class',
         'Join with the code the instructor shows: `microlab class join` (it reads the code from standard input).',
       );
     this.outbox = Outbox.from(this.state.outbox);
-    await this.save();
+    if (!this.fresh) await this.save();
   }
 
   /** The host's key for this student, once the host answered. */
@@ -303,6 +310,13 @@ export class ClassClient {
         this.state.student = answer.student;
         if (answer.state === 'refused')
           throw new ApiError('class-refused', `the instructor refused ${answer.student} in this class`);
+        if (this.fresh) {
+          // The new class's host answered: it replaces the class joined before, whose
+          // acceptances name suggestions (c1...) of that class only.
+          await rm(this.acceptedFile, { force: true });
+          await this.save();
+          this.fresh = false;
+        }
         if (answer.state === 'approved') {
           this.state.token = answer.token;
           if (answer.seed && SEED_PATTERN.test(answer.seed)) this.state.seed = answer.seed;
