@@ -13,6 +13,7 @@ import { text } from 'node:stream/consumers';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
+import { lock } from 'proper-lockfile';
 import { ApiError } from '../errors';
 import type { ClassJoinState } from '../api/class';
 import type { Student } from '../api/contract';
@@ -30,6 +31,9 @@ import {
   type JoinAnswer,
   type JoinCode,
 } from './protocol';
+
+/** A `join.lock` whose holder has not touched it for this long is taken over (it died), ms. */
+export const JOIN_LOCK_STALE_MS = 10_000;
 
 /** A request to the host gives up after this long, ms. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -217,6 +221,35 @@ export class ClassClient {
     await writeFile(partial, JSON.stringify(accepted), { mode: 0o600 });
     await rename(partial, this.acceptedFile);
     return { ...c };
+  }
+
+  /**
+   * Makes this process the one sending this folder's class (`class join` or the app's class
+   * client; one at a time, or each would print and answer for the other): holds `join.lock` in
+   * the folder, kept alive until the returned release is called (one left by a process that died
+   * is taken over after JOIN_LOCK_STALE_MS). Throws ApiError `class-join-running` when another
+   * process holds it.
+   */
+  async hold(): Promise<() => Promise<void>> {
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    const lockfilePath = path.join(this.o.dir, 'join.lock');
+    return lock(this.o.dir, {
+      lockfilePath,
+      realpath: false,
+      stale: JOIN_LOCK_STALE_MS,
+      update: JOIN_LOCK_STALE_MS / 4,
+      retries: 0,
+      // Taken over after this process stalled past the stale time: the events stay in the outbox
+      // and the acknowledgements are idempotent, so nothing is lost or counted twice.
+      onCompromised: () => undefined,
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ELOCKED') throw err;
+      throw new ApiError(
+        'class-join-running',
+        `another MicroLab process is already sending this class's progress (it holds ${lockfilePath})`,
+        'Use that one (`microlab class join` in another terminal, or the app\'s "Join a class" card), or stop it first (Ctrl-C, or Leave in the app).',
+      );
+    });
   }
 
   /**

@@ -285,11 +285,13 @@ async function classJoin(
       : {}),
     onNotice: (line) => out.write(`${line}\n`),
   });
-  await client.load(text.trim() ? decodeJoinCode(text) : undefined);
+  const code = text.trim() ? decodeJoinCode(text) : undefined;
+  const release = await client.hold();
   const ac = new AbortController();
   const signal = untilSignal();
   void signal.done.then(() => ac.abort());
   try {
+    await client.load(code);
     await client.join(ac.signal);
     out.write(
       'Sending your lab progress as it happens (Ctrl-C stops; `microlab class join` again resumes).\n',
@@ -300,6 +302,7 @@ async function classJoin(
     throw e;
   } finally {
     signal.dispose();
+    await release();
   }
   if (client.pending)
     err.write(`${client.pending} events not sent yet: \`microlab class join\` again sends them.\n`);

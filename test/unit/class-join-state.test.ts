@@ -111,3 +111,16 @@ describe("a student's class folder", () => {
     expect(other.dashboard().catchUps[0]!.accepted).toEqual([]);
   });
 });
+
+describe('one sender per class folder', () => {
+  it('refuses a second process on the same folder with where, and takes the folder once released', async () => {
+    const dir = await tmp();
+    const release = await client(dir).hold();
+    const second = client(dir).hold();
+    await expect(second).rejects.toMatchObject({ code: 'class-join-running' });
+    await expect(second).rejects.toThrow(/already sending this class's progress \(it holds .*join\.lock\)/);
+    await release();
+    const again = await client(dir).hold();
+    await again();
+  });
+});
