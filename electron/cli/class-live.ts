@@ -61,7 +61,7 @@ export function classLiveCommands(cli: Cli): void {
         (c, rt) => runClassLive(c, context(rt)),
       ),
     );
-  cli
+  const join = cli
     .command(
       klass,
       'join',
@@ -79,6 +79,9 @@ export function classLiveCommands(cli: Cli): void {
         );
       cli.done({ name: 'class-join', doctor: o.doctor !== false }, (c, rt) => runClassLive(c, context(rt)));
     });
+  // `microlab help` lists it without the CODE declared above only to be refused.
+  cli.synopsis(join, 'class join [--no-doctor]');
+  join.usage('[options]');
   cli
     .command(
       klass,
