@@ -42,7 +42,7 @@ describe('class host and join arguments', () => {
     expect(help).toContain('--no-doctor');
   });
 
-  it("lists class join in `microlab help` without a code", () => {
+  it('lists class join in `microlab help` without a code', () => {
     const cli = buildCli();
     const join = cli.find(['class', 'join'])!;
     expect(cli.synopsisOf(join)).toBe('class join [--no-doctor]');
