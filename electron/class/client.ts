@@ -10,9 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
+import { lock } from 'proper-lockfile';
 import { ApiError } from '../errors';
 import type { ClassJoinState } from '../api/class';
 import type { Student } from '../api/contract';
@@ -30,6 +31,9 @@ import {
   type JoinAnswer,
   type JoinCode,
 } from './protocol';
+
+/** A `join.lock` whose holder has not touched it for this long is taken over (it died), ms. */
+export const JOIN_LOCK_STALE_MS = 10_000;
 
 /** A request to the host gives up after this long, ms. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -156,6 +160,8 @@ export class ClassClient {
   private state!: JoinFile;
   private outbox!: Outbox;
   private doctorSent = false;
+  /** A class taken up from a new code: kept on disk only once its host answers a join. */
+  private fresh = false;
 
   constructor(private readonly o: ClassClientOptions) {}
 
@@ -218,8 +224,40 @@ export class ClassClient {
   }
 
   /**
+   * Makes this process the one sending this folder's class (`class join` or the app's class
+   * client; one at a time, or each would print and answer for the other): holds `join.lock` in
+   * the folder, kept alive until the returned release is called (one left by a process that died
+   * is taken over after JOIN_LOCK_STALE_MS). Throws ApiError `class-join-running` when another
+   * process holds it.
+   */
+  async hold(): Promise<() => Promise<void>> {
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    const lockfilePath = path.join(this.o.dir, 'join.lock');
+    return lock(this.o.dir, {
+      lockfilePath,
+      realpath: false,
+      stale: JOIN_LOCK_STALE_MS,
+      update: JOIN_LOCK_STALE_MS / 4,
+      retries: 0,
+      // Taken over after this process stalled past the stale time: the events stay in the outbox
+      // and the acknowledgements are idempotent, so nothing is lost or counted twice.
+      onCompromised: () => undefined,
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ELOCKED') throw err;
+      throw new ApiError(
+        'class-join-running',
+        `another MicroLab process is already sending this class's progress (it holds ${lockfilePath})`,
+        'Use that one (`microlab class join` in another terminal, or the app\'s "Join a class" card), or stop it first (Ctrl-C, or Leave in the app).',
+      );
+    });
+  }
+
+  /**
    * Takes up `code` (a new class: a new nonce and an empty outbox), or, with no code, the class
-   * joined before. Throws ApiError `class-not-joined` when there is neither.
+   * joined before. A new class replaces the one joined before (`join.json`, `accepted.json`) only
+   * once its host answers a join: a code refused (another certificate, a wrong class token)
+   * leaves the class joined before as it was. Throws ApiError `class-not-joined` when there is
+   * neither.
    */
   async load(code?: JoinCode): Promise<void> {
     let saved: JoinFile | undefined;
@@ -234,8 +272,10 @@ export class ClassClient {
         (saved.code.host === code.host &&
           saved.code.port === code.port &&
           saved.code.fingerprint === code.fingerprint));
+    this.fresh = false;
     if (saved && same) this.state = saved;
-    else if (code)
+    else if (code) {
+      this.fresh = true;
       this.state = {
         version: 1,
         code,
@@ -243,14 +283,14 @@ export class ClassClient {
         messagesSeen: 0,
         outbox: { pending: [], acked: [] },
       };
-    else
+    } else
       throw new ApiError(
         'class-not-joined',
         'this MicroLab has joined no class',
         'Join with the code the instructor shows: `microlab class join` (it reads the code from standard input).',
       );
     this.outbox = Outbox.from(this.state.outbox);
-    await this.save();
+    if (!this.fresh) await this.save();
   }
 
   /** The host's key for this student, once the host answered. */
@@ -303,6 +343,13 @@ export class ClassClient {
         this.state.student = answer.student;
         if (answer.state === 'refused')
           throw new ApiError('class-refused', `the instructor refused ${answer.student} in this class`);
+        if (this.fresh) {
+          // The new class's host answered: it replaces the class joined before, whose
+          // acceptances name suggestions (c1...) of that class only.
+          await rm(this.acceptedFile, { force: true });
+          await this.save();
+          this.fresh = false;
+        }
         if (answer.state === 'approved') {
           this.state.token = answer.token;
           if (answer.seed && SEED_PATTERN.test(answer.seed)) this.state.seed = answer.seed;

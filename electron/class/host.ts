@@ -164,7 +164,8 @@ export class ClassHost {
     const server = createServer(
       { key: this.store.key, cert: this.store.cert, minVersion: 'TLSv1.2' },
       (req, res) => {
-        void this.handle(req, res);
+        // Nothing a request does may stop the class: a failure answering it ends that connection.
+        this.handle(req, res).catch(() => res.destroy());
       },
     );
     server.headersTimeout = 10_000;
@@ -316,6 +317,8 @@ export class ClassHost {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = `${req.method ?? '?'} ${(req.url ?? '').split(/[?#]/)[0]!.slice(0, 100)}`;
+    // Read now: a body cut short or refused mid-way destroys the request, and its socket with it.
+    const from = req.socket.remoteAddress ?? '?';
     try {
       const answer = await this.route(req, route);
       if (answer === undefined) return await this.serveUi(req, res, route);
@@ -324,7 +327,7 @@ export class ClassHost {
     } catch (err) {
       const status = err instanceof Refusal ? err.status : err instanceof ApiError ? 400 : 500;
       const message = err instanceof Error ? err.message : String(err);
-      await this.notice(`refused ${req.socket.remoteAddress ?? '?'} ${route}: ${status} ${message}`);
+      await this.notice(`refused ${from} ${route}: ${status} ${message}`);
       if (!res.headersSent) {
         res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
         res.end(JSON.stringify({ error: message }));

@@ -61,7 +61,7 @@ export function classLiveCommands(cli: Cli): void {
         (c, rt) => runClassLive(c, context(rt)),
       ),
     );
-  cli
+  const join = cli
     .command(
       klass,
       'join',
@@ -79,6 +79,9 @@ export function classLiveCommands(cli: Cli): void {
         );
       cli.done({ name: 'class-join', doctor: o.doctor !== false }, (c, rt) => runClassLive(c, context(rt)));
     });
+  // `microlab help` lists it without the CODE declared above only to be refused.
+  cli.synopsis(join, 'class join [--no-doctor]');
+  join.usage('[options]');
   cli
     .command(
       klass,
@@ -283,11 +286,13 @@ async function classJoin(
       : {}),
     onNotice: (line) => out.write(`${line}\n`),
   });
-  await client.load(text.trim() ? decodeJoinCode(text) : undefined);
+  const code = text.trim() ? decodeJoinCode(text) : undefined;
+  const release = await client.hold();
   const ac = new AbortController();
   const signal = untilSignal();
   void signal.done.then(() => ac.abort());
   try {
+    await client.load(code);
     await client.join(ac.signal);
     out.write(
       'Sending your lab progress as it happens (Ctrl-C stops; `microlab class join` again resumes).\n',
@@ -298,6 +303,7 @@ async function classJoin(
     throw e;
   } finally {
     signal.dispose();
+    await release();
   }
   if (client.pending)
     err.write(`${client.pending} events not sent yet: \`microlab class join\` again sends them.\n`);

@@ -178,7 +178,8 @@ const indent = (line: string) => `${' '.repeat(COLUMN)}${line}`;
 const ENVIRONMENT = [
   'Environment: DOCKER_HOST picks the engine; MICROLAB_PROJECT scopes what MicroLab creates;',
   "MICROLAB_SUBNET_POOL sets the lab networks' range; MICROLAB_STUDENT (and MICROLAB_STUDENT_ID)",
-  'names the student, over the name set with `student set`.',
+  'names the student, over the name set with `student set`; MICROLAB_STATE_DIR is where progress',
+  "and a class's files are kept; MICROLAB_CLASS_CODE gives `class join` its code.",
   '`microlab help COMMAND` or `microlab COMMAND --help` shows one command in full.',
 ];
 

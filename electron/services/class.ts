@@ -59,7 +59,9 @@ export function createClassService(o: ClassServiceOptions): ClassService {
   const run = (c: ClassClient) => {
     const abort = new AbortController();
     const done = (async () => {
+      let release: (() => Promise<void>) | undefined;
       try {
+        release = await c.hold();
         await c.join(abort.signal);
         problem = undefined;
         push();
@@ -68,6 +70,7 @@ export function createClassService(o: ClassServiceOptions): ClassService {
         if (!(err instanceof ApiError && err.code === 'canceled'))
           problem = err instanceof Error ? err.message : String(err);
       } finally {
+        await release?.().catch(() => undefined);
         if (loop?.abort === abort) loop = undefined;
         push();
       }

@@ -42,6 +42,18 @@ describe('class host and join arguments', () => {
     expect(help).toContain('--no-doctor');
   });
 
+  it('lists class join in `microlab help` without a code', () => {
+    const cli = buildCli();
+    const join = cli.find(['class', 'join'])!;
+    expect(cli.synopsisOf(join)).toBe('class join [--no-doctor]');
+  });
+
+  it('`microlab help` names where the state is kept and the code variable', () => {
+    const usage = buildCli().usage();
+    expect(usage).toContain('MICROLAB_STATE_DIR');
+    expect(usage).toContain('MICROLAB_CLASS_CODE');
+  });
+
   it('reads class catch-up with or without a suggestion', () => {
     expect(parseCommand(['class', 'catch-up'])).toEqual({ name: 'class-catch-up' });
     expect(parseCommand(['class', 'catch-up', 'c2'])).toEqual({ name: 'class-catch-up', id: 'c2' });

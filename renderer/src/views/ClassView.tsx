@@ -45,6 +45,12 @@ function spreadText(s: Spread): string {
   return `median ${s.median} (range ${s.min}–${s.max}, ${s.n} student${s.n === 1 ? '' : 's'})`;
 }
 
+/** The "minutes on step" cell: minutes on the current step, done once passed, – before any lab. */
+export function minutesText(s: Pick<ClassDashboardStudent, 'lab' | 'minutesOnStep'>): string {
+  if (!s.lab) return '–';
+  return s.minutesOnStep === null ? 'done' : String(s.minutesOnStep);
+}
+
 /** The latest catch-up suggested to `student` (or the room), and whether the student accepted it. */
 function catchUpText(student: string, catchUps: ClassCatchUp[]): string {
   const last = catchUps.filter((c) => c.student === undefined || c.student === student).at(-1);
@@ -77,7 +83,7 @@ function StudentRow({
       <td>{s.lab ? `${s.lab} / ${s.step}` : '–'}</td>
       <td>{s.attempts}</td>
       <td>{s.hints}</td>
-      <td>{s.minutesOnStep ?? 'done'}</td>
+      <td>{minutesText(s)}</td>
       <td className="class-failing">
         {s.failing
           ? `${s.failing.description}: ${s.failing.message}${s.failing.streak > 1 ? ` (${s.failing.streak} runs in a row)` : ''}`
