@@ -11,8 +11,8 @@ type Claim = ClassLabReport['claims'][number];
 
 /** The strip's drawing box, in SVG user units. */
 const WIDTH = 320;
-const HEIGHT = 40;
-const PAD = 10;
+const HEIGHT = 52;
+const PAD = 18;
 
 function studentText(v: Measure['values'][number]): string {
   return v.id ? `${v.student} (${v.id})` : v.student;
@@ -47,13 +47,13 @@ export function StripPlot({ m }: { m: Measure }) {
   const lo = min === max ? min - 1 : min;
   const hi = min === max ? max + 1 : max;
   const x = (v: number) => PAD + ((v - lo) / (hi - lo)) * (WIDTH - 2 * PAD);
-  const mid = HEIGHT / 2;
-  // Students of the same value are stacked a little apart so each dot stays visible.
+  const mid = 20;
+  // Students of the same value are set a little apart (five rows, then again) so dots show.
   const seen = new Map<number, number>();
   const dy = (v: number) => {
     const k = seen.get(v) ?? 0;
     seen.set(v, k + 1);
-    return (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 6;
+    return (k % 2 ? 1 : -1) * Math.ceil((k % 5) / 2) * 6;
   };
   return (
     <svg
@@ -68,6 +68,15 @@ export function StripPlot({ m }: { m: Measure }) {
       <line className="class-strip-median" x1={x(median)} x2={x(median)} y1={mid - 12} y2={mid + 12}>
         <title>{`median ${valueText(median, m.unit)}`}</title>
       </line>
+      {/* The range's ends under the line (the same numbers are in the text above: hidden from readers). */}
+      <text className="class-strip-end" x={x(min)} y={HEIGHT - 2} textAnchor="middle" aria-hidden="true">
+        {min}
+      </text>
+      {max !== min && (
+        <text className="class-strip-end" x={x(max)} y={HEIGHT - 2} textAnchor="middle" aria-hidden="true">
+          {max}
+        </text>
+      )}
       {m.values.map((v, i) => {
         const label = `${studentText(v)}: ${valueText(v.value, m.unit)}`;
         return (
