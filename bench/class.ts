@@ -84,7 +84,8 @@ export async function benchClass(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
     }
   })();
-  const exit = await new Promise<number | null>((r) => child.once('exit', r));
+  // 'close', not 'exit': the process may exit before its stdout (the acks' JSON) is all read.
+  const exit = await new Promise<number | null>((r) => child.once('close', r));
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
   // One poll more after the last event, so that every acknowledged event was fetched once.

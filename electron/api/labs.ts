@@ -481,13 +481,25 @@ export interface ClassLabReport {
     hints: number;
     studentsWithHints: number;
   }[];
-  /** Every measure of the lab: its spread across the class (each student's latest value). */
-  measures: { id: string; label: string; unit: string; spread: Spread }[];
+  /**
+   * Every measure of the lab: its spread across the class, and each student's latest value
+   * (`values`: one per student who measured it, in the students' order; `student` their name,
+   * `id` their id when set, `value` in `unit`): the dots of the dashboard's strip plot.
+   */
+  measures: {
+    id: string;
+    label: string;
+    unit: string;
+    spread: Spread;
+    values: { student: string; id?: string; value: number }[];
+  }[];
   /** Every claim: how many students' own numbers supported it, contradicted it, or did not measure it. */
   claims: {
     text: string;
     article?: string;
     holds: string[];
+    /** The ids of this lab's measures the claim rests on (its `measures` and those its relations name). */
+    measures: string[];
     supported: number;
     notSupported: number;
     notMeasured: number;

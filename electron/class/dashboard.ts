@@ -6,7 +6,9 @@
  */
 import type { ClassDashboard, ClassDashboardStudent } from '../api/class';
 import type { LabProgress, StepProgress } from '../api/contract';
-import { classLabReports } from '../labs/class-report';
+import type { ClassReport } from '../api/contract';
+import type { ReadExport } from '../labs/class-files';
+import { classLabReports, classReport } from '../labs/class-report';
 import type { Lab } from '../labs/format';
 import type { ProgressFile } from '../labs/progress';
 import type { ClassEvent, Ledger } from './protocol';
@@ -157,6 +159,33 @@ export function commonFailures(students: ClassDashboardStudent[]): ClassDashboar
 }
 
 /**
+ * Each student with events as if they had exported their progress (`file` their key): what
+ * `class report` reads. Two students of one name are two students: the host's key stands in
+ * for a missing id.
+ */
+export function exportsOf(roster: RosterEntry[], ledger: Ledger, labs: Lab[]): ReadExport[] {
+  return roster
+    .filter((r) => ledger.events(r.key).length > 0)
+    .map((r) => ({
+      file: r.key,
+      fallbackName: r.key,
+      data: {
+        ...progressFromEvents(ledger.events(r.key), labs),
+        student: { name: r.name, id: r.id ?? r.key },
+      },
+    }));
+}
+
+/**
+ * The dashboard's export: the class report (ClassReport, with its 2×2 and CSV) of the students
+ * as the host's ledger has them, computed as `microlab class report` computes it from the
+ * students' exported files.
+ */
+export function classReportOf(roster: RosterEntry[], ledger: Ledger, labs: Lab[]): ClassReport {
+  return classReport(labs, exportsOf(roster, ledger, labs));
+}
+
+/**
  * The dashboard at `now` (ms since the epoch). `labs` are this MicroLab's lab files: a lab a
  * student sent that is not among them shows in the totals, not in the labs' figures.
  */
@@ -169,22 +198,8 @@ export function dashboardOf(
   now: number,
 ): Omit<ClassDashboard, 'released' | 'catchUps'> {
   const students = roster.map((r) => studentView(r, ledger.events(r.key), now));
-  const withEvents = roster.filter((r) => ledger.events(r.key).length > 0);
   // The class report's per-lab figures only: its 2×2 table and CSV were most of each poll's time.
-  const report = {
-    labs: classLabReports(
-      labs,
-      withEvents.map((r) => ({
-        file: r.key,
-        fallbackName: r.key,
-        // Two students of one name are two students: the host's key stands in for a missing id.
-        data: {
-          ...progressFromEvents(ledger.events(r.key), labs),
-          student: { name: r.name, id: r.id ?? r.key },
-        },
-      })),
-    ),
-  };
+  const report = { labs: classLabReports(labs, exportsOf(roster, ledger, labs)) };
   const doctors = students.map((s) => s.doctor);
   return {
     class: info,

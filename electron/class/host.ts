@@ -7,6 +7,8 @@
  *   GET  /class/v1/state    instructor token                  -> ClassDashboard
  *   POST /class/v1/approve | /revoke {student}, /message {text}, /end   instructor token
  *   POST /class/v1/release {lab}, /catch-up {lab, step, student?}         instructor token
+ *   GET  /class/v1/report   instructor token  -> ClassReport (class-report.json), as a download
+ *   GET  /class/v1/report.csv instructor token -> its CSV (class-report.csv), as a download
  *   GET  /, /assets/...     the app's UI (its Class view), when a UI folder is given
  *
  * Tokens travel in `Authorization: Bearer`. Refused and logged (never with a token): a missing,
@@ -24,9 +26,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../errors';
 import type { ClassDashboard } from '../api/class';
+import type { ClassReport } from '../api/contract';
 import { CONTENT_SECURITY_POLICY } from '../api/security';
 import type { Lab } from '../labs/format';
-import { dashboardOf } from './dashboard';
+import { classReportOf, dashboardOf, type RosterEntry } from './dashboard';
 import {
   MAX_CATCH_UPS,
   checkLabStep,
@@ -115,6 +118,15 @@ const CatchUpAsk = z
   })
   .strict();
 
+/** A route's answer sent as a file to save (its name, content type and body), not as JSON. */
+class Download {
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly body: string,
+  ) {}
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -201,9 +213,8 @@ export class ClassHost {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  dashboard(now = Date.now()): ClassDashboard {
-    const d = this.store.data;
-    const roster = d.students.map((s) => {
+  private roster(): RosterEntry[] {
+    return this.store.data.students.map((s) => {
       const seen = this.lastSeen.get(s.key);
       return {
         key: s.key,
@@ -215,6 +226,19 @@ export class ClassHost {
         ...(seen ? { lastSeen: seen } : {}),
       };
     });
+  }
+
+  /**
+   * The dashboard's export: the class report of the students' progress as the ledger holds it,
+   * the one `microlab class report` makes from their exported files (dashboard.ts: classReportOf).
+   */
+  report(): ClassReport {
+    return classReportOf(this.roster(), this.store.ledger, this.o.labs);
+  }
+
+  dashboard(now = Date.now()): ClassDashboard {
+    const d = this.store.data;
+    const roster = this.roster();
     const info = { ...d.class };
     delete (info as { interface?: string }).interface;
     return {
@@ -322,6 +346,15 @@ export class ClassHost {
     try {
       const answer = await this.route(req, route);
       if (answer === undefined) return await this.serveUi(req, res, route);
+      if (answer instanceof Download) {
+        res.writeHead(200, {
+          'content-type': answer.type,
+          'content-disposition': `attachment; filename="${answer.name}"`,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        return void res.end(answer.body);
+      }
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(answer));
     } catch (err) {
@@ -369,6 +402,16 @@ export class ClassHost {
         const ask = checked(CatchUpAsk, await body(req));
         return this.suggest(ask.lab, ask.step, ask.student);
       }
+      case 'GET /class/v1/report': {
+        this.instructor(req);
+        // As `class report --out` writes class-report.json: the CSV is its own file.
+        const report: Partial<ClassReport> = this.report();
+        delete report.csv;
+        return new Download('class-report.json', 'application/json', JSON.stringify(report, null, 2) + '\n');
+      }
+      case 'GET /class/v1/report.csv':
+        this.instructor(req);
+        return new Download('class-report.csv', 'text/csv; charset=utf-8', this.report().csv);
       case 'POST /class/v1/end':
         this.instructor(req);
         await this.end();

@@ -10,6 +10,7 @@ import { LAB_ATTACKERS } from '../api/vocabulary';
 import type { ReadExport } from './class-files';
 import type { Lab } from './format';
 import type { ProgressFile } from './progress';
+import { measuresOf, parseRelation } from './relation';
 import { studentLabel } from './student';
 import { cell, claimsOf, measurementsOf, table } from './summary';
 
@@ -78,6 +79,8 @@ function studentsOf(exports: ReadExport[], notes: string[]): ClassStudent[] {
 function labReport(lab: Lab, students: ClassStudent[]): ClassLabReport {
   const progress = (s: ClassStudent): LabProgress | undefined => s.data.labs[lab.id];
   const verdicts = students.map((s) => claimsOf(lab, progress(s), s.data.labs));
+  const measuresBy = new Map(students.map((s) => [s, measurementsOf(progress(s))]));
+  const own = new Set(lab.steps.flatMap((s) => s.measure.map((m) => m.id)));
   return {
     lab: lab.id,
     title: lab.title,
@@ -104,23 +107,28 @@ function labReport(lab: Lab, students: ClassStudent[]): ClassLabReport {
     }),
     measures: lab.steps
       .flatMap((s) => s.measure)
-      .map((m) => ({
-        id: m.id,
-        label: m.label,
-        unit: m.unit,
-        spread: spreadOf(
-          students.flatMap((s) => {
-            const value = measurementsOf(progress(s)).get(m.id)?.value;
-            return value !== undefined ? [value] : [];
-          }),
-        ),
-      })),
+      .map((m) => {
+        const values = students.flatMap((s) => {
+          const value = measuresBy.get(s)!.get(m.id)?.value;
+          return value !== undefined ? [{ student: s.name, ...(s.id ? { id: s.id } : {}), value }] : [];
+        });
+        return {
+          id: m.id,
+          label: m.label,
+          unit: m.unit,
+          spread: spreadOf(values.map((v) => v.value)),
+          values,
+        };
+      }),
     claims: lab.claims.map((c, i) => {
       const of = (v: string) => verdicts.filter((claims) => claims[i]!.verdict === v).length;
       return {
         text: c.text,
         ...(c.article ? { article: c.article } : {}),
         holds: c.holds,
+        measures: [
+          ...new Set([...c.measures, ...c.holds.flatMap((h) => measuresOf(parseRelation(h)))]),
+        ].filter((id) => own.has(id)),
         supported: of('supported'),
         notSupported: of('not-supported'),
         notMeasured: of('not-measured'),

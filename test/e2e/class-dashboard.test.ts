@@ -3,12 +3,12 @@
  * 127.0.0.1 over TLS with the class's own certificate; students' MicroLabs (ClassClient, over
  * pinned TLS) ask to join; the instructor approves one on the page, the others join by
  * approval from the host; a student stuck failing one check the same way is highlighted with
- * that check and the room's line for the step, a measurement's distribution and a claim's
- * support show, a message goes to the room and reaches a student. A screenshot is kept in
+ * that check and the room's line for the step, a measurement's distribution (a dot per student
+ * who measured it) and the claim it backs show, the class report's CSV downloads, a message goes to the room and reaches a student. A screenshot is kept in
  * test-results/e2e/. Needs `npm run build`; no Docker engine.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -145,6 +145,45 @@ describe('the class dashboard', () => {
     await expect.poll(() => row('Bo Chen').getByText('not ready: images').count()).toBe(1);
     const measure = page.locator('[data-measure="jumpbox-workloads"]');
     await expect.poll(() => measure.textContent()).toContain('median 4 (range 3–5, 2 students)');
+    // Each student who measured it is a dot, named (its text alternative) with the value and unit.
+    const dots = measure.locator('circle.class-strip-dot');
+    await expect.poll(() => dots.count()).toBe(2);
+    // (in the order the students joined, which the three joins racing leave open)
+    expect((await dots.evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label')))).sort()).toEqual([
+      'Ana Lima (id1): 3 workloads',
+      'Cy Diaz (id3): 5 workloads',
+    ]);
+    expect(await measure.locator('circle.class-strip-dot title').allTextContents()).toEqual(
+      await dots.evaluateAll((cs) => cs.map((c) => c.getAttribute('aria-label'))),
+    );
+    expect(await measure.locator('.class-strip-median').count()).toBe(1);
+    // The claim this measure backs, and how many students' numbers support it (none complete yet).
+    expect(await measure.locator('[data-claim]').count()).toBe(1);
+    expect(await measure.locator('[data-claim]').textContent()).toMatch(
+      /^“On a flat network, a stolen operator laptop .*”: not measured by any student yet$/,
+    );
+
+    // The export: the class report's CSV, one column per measure, a row per student.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('class-report.csv');
+    const csv = await readFile(await download.path(), 'utf8');
+    const [header, ...rows] = csv.trimEnd().split('\n');
+    expect(header!.split(',').slice(0, 5)).toEqual([
+      'student',
+      'student id',
+      'file',
+      'monolith-flat',
+      'monolith-flat.jumpbox-workloads',
+    ]);
+    expect(rows.map((r) => r.split(',').slice(0, 2).concat(r.split(',').slice(4, 5))).sort()).toEqual([
+      ['Ana Lima', 'id1', '3'],
+      ['Bo Chen', 'id2', ''],
+      ['Cy Diaz', 'id3', '5'],
+    ]);
+    expect(csv).toBe(host.report().csv);
     expect(await page.getByText('Readiness (doctor): 2 ready, 1 not ready, 0 unknown').count()).toBe(1);
 
     await page.getByLabel('Message to the room').fill('Break until 11:00');

@@ -218,6 +218,7 @@ describe('class report', () => {
         text: "Segmentation shrinks the jumpbox's reach without breaking the shop",
         article: 'can be used to logically isolate monolithic applications',
         holds: ['blast-after < blast-before', 'errors == 0'],
+        measures: ['blast-before', 'blast-after', 'errors'],
         supported: 2,
         notSupported: 1,
         notMeasured: 1,

@@ -3,14 +3,15 @@
  * the host's own address; the instructor token in the page's fragment, never sent in a URL):
  * who is on which lab and step, which check each fails and how often in a row, who is stuck, the
  * check most students fail on each step, the room's readiness, the class's numbers per
- * measure and claim, and the instructor's actions (approve, revoke, a message to the room,
+ * measure (a strip plot: median, range, each student's dot) and claim, the class report's
+ * export (CSV and JSON), and the instructor's actions (approve, revoke, a message to the room,
  * release the next lab, suggest "catch up to step N" to a student or the room, end).
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { ClassCatchUp, ClassDashboard, ClassDashboardStudent } from '../../../electron/api/class';
-import type { Spread } from '../../../electron/api/contract';
 import { Card } from '../components/Card';
 import { CLASS_DASHBOARD_POLL_MS } from '../../../electron/api/class';
+import { ClassMeasure } from './ClassMeasure';
 import './ClassView.css';
 
 /** The fragment's key that carries the instructor token: `#class=TOKEN`. */
@@ -40,9 +41,25 @@ async function classCall<T>(
   return data;
 }
 
-function spreadText(s: Spread): string {
-  if (!s.n || s.median === null) return 'not measured yet';
-  return `median ${s.median} (range ${s.min}–${s.max}, ${s.n} student${s.n === 1 ? '' : 's'})`;
+/**
+ * Saves the class report the host makes from its ledger (`report`: class-report.json;
+ * `report.csv`: class-report.csv), fetched with the instructor token (a plain link would not
+ * carry it) and handed to the browser as a file.
+ */
+async function downloadReport(token: string, route: 'report' | 'report.csv'): Promise<void> {
+  const res = await fetch(`/class/v1/${route}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) {
+    const data = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new Error(data.error ?? `the class host answered ${res.status}`);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = route === 'report' ? 'class-report.json' : 'class-report.csv';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The "minutes on step" cell: minutes on the current step, done once passed, – before any lab. */
@@ -131,6 +148,10 @@ export function ClassView({ token }: { token: string }) {
     return () => clearInterval(timer);
   }, [refresh]);
 
+  const download = (route: 'report' | 'report.csv') => {
+    downloadReport(token, route).catch((e: Error) => setError(e.message));
+  };
+
   const act = (route: string, body: unknown) => {
     classCall(token, 'POST', route, body).then(refresh, (e: Error) => setError(e.message));
   };
@@ -155,6 +176,15 @@ export function ClassView({ token }: { token: string }) {
               {Object.entries(board.totals)
                 .map(([k, n]) => `${k} ${n}`)
                 .join(', ')}
+            </p>
+            <p className="class-export">
+              The class report (as <code>microlab class report</code> makes it):{' '}
+              <button type="button" onClick={() => download('report.csv')}>
+                Download the CSV
+              </button>{' '}
+              <button type="button" onClick={() => download('report')}>
+                Download the report (JSON)
+              </button>
             </p>
             {board.commonFailures.length > 0 && (
               <ul className="class-common-failures">
@@ -198,12 +228,12 @@ export function ClassView({ token }: { token: string }) {
             .filter((l) => l.started > 0)
             .map((l) => (
               <Card key={l.lab} title={`${l.title}: ${l.started} started, ${l.completed} completed`}>
-                <ul>
+                <ul className="class-measures">
                   {l.measures.map((m) => (
-                    <li key={m.id} data-measure={m.id}>
-                      {m.label}: {spreadText(m.spread)}
-                    </li>
+                    <ClassMeasure key={m.id} m={m} claims={l.claims} />
                   ))}
+                </ul>
+                <ul>
                   {l.claims.map((c, i) => (
                     <li key={i}>
                       “{c.text}”: supported by {c.supported}, not supported by {c.notSupported}, not measured
