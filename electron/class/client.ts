@@ -202,11 +202,10 @@ export class ClassClient {
   }
 
   /**
-   * Accepts catch-up suggestion `id` (the student's own act): recorded in `accepted.json` and
-   * sent with the next batch. Returns the suggestion: the caller runs `lab start LAB --step N`.
-   * Throws ApiError `class-no-catch-up` when the host made no suggestion `id` to this student.
+   * The host's catch-up suggestion `id` to this student. Throws ApiError `class-no-catch-up`
+   * when the host made no suggestion `id` to this student.
    */
-  async accept(id: string): Promise<CatchUp> {
+  suggestion(id: string): CatchUp {
     const c = (this.state.catchUps ?? []).find((x) => x.id === id);
     if (!c)
       throw new ApiError(
@@ -214,6 +213,17 @@ export class ClassClient {
         `the instructor made no catch-up suggestion "${id.slice(0, 40)}" to you`,
         `The suggestions: ${(this.state.catchUps ?? []).map((x) => `${x.id} (${x.lab} step ${x.step})`).join(', ') || 'none yet'}.`,
       );
+    return { ...c };
+  }
+
+  /**
+   * Records that the student accepted catch-up suggestion `id` (in `accepted.json`, sent with
+   * the next batch). Call it once the lab stands at the suggested step (`lab start LAB --step N`
+   * succeeded): a start that failed is no catch-up, and the class must not count it. Returns
+   * the suggestion. Throws as `suggestion` does.
+   */
+  async accept(id: string): Promise<CatchUp> {
+    const c = this.suggestion(id);
     const accepted = await this.acceptances();
     accepted[id] ??= new Date().toISOString();
     await mkdir(this.o.dir, { recursive: true, mode: 0o700 });

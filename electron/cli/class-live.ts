@@ -112,11 +112,21 @@ export function classLiveCommands(cli: Cli): void {
           );
           return 0;
         }
-        const chosen = await client.accept(c.id);
+        const chosen = client.suggestion(c.id);
+        rt.out.write(`Starting ${chosen.lab} at step ${chosen.step} (catch-up ${chosen.id})...\n`);
+        const code = await rt.follow(() => rt.call('labs:start', { lab: chosen.lab, step: chosen.step }));
+        // Only a lab that stands at the step is a catch-up the class may count.
+        if (code !== 0) {
+          rt.err.write(
+            `Not accepted: the lab did not start, so the class is not told ${chosen.id} was accepted.\n`,
+          );
+          return code;
+        }
+        await client.accept(chosen.id);
         rt.out.write(
-          `Accepted ${chosen.id}: the class learns it with your next events (\`microlab class join\` sends them). Starting ${chosen.lab} at step ${chosen.step}...\n`,
+          `Accepted ${chosen.id}: the class learns it with your next events (\`microlab class join\` sends them).\n`,
         );
-        return rt.follow(() => rt.call('labs:start', { lab: chosen.lab, step: chosen.step }));
+        return 0;
       }),
     );
 }

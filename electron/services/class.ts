@@ -15,6 +15,7 @@ import type { EventBus } from '../api/events';
 import { ClassClient } from '../class/client';
 import { decodeJoinCode } from '../class/protocol';
 import { ApiError } from '../errors';
+import type { TaskInfo } from '../tasks';
 import { classJoinDir, labsProgressFile } from './class-seed';
 
 type Call = <M extends MethodName>(method: M, input: MethodInput<M>) => Promise<MethodOutput<M>>;
@@ -24,6 +25,8 @@ export interface ClassServiceOptions {
   /** The other services, through the dispatcher (student:get, engine:doctor, labs:start). */
   call: Call;
   events: EventBus;
+  /** A task's end (the task manager's wait): a catch-up is accepted once its lab started. */
+  wait: (id: string) => Promise<TaskInfo>;
   /** How often the client reads the progress and asks the host, ms (default 1000). */
   intervalMs?: number;
 }
@@ -124,9 +127,20 @@ export function createClassService(o: ClassServiceOptions): ClassService {
     'class:accept': async ({ catchUp }) => {
       if (!client)
         throw new ApiError('class-not-joined', 'this MicroLab has joined no class', 'Join one first.');
-      const chosen = await client.accept(catchUp);
+      const joined = client;
+      const chosen = joined.suggestion(catchUp);
       const task = await o.call('labs:start', { lab: chosen.lab, step: chosen.step });
-      push();
+      // The class learns the acceptance once the lab stands at the step: a start that failed
+      // (a port taken, the engine gone) is no catch-up.
+      void o
+        .wait(task.id)
+        .then(async (done) => {
+          if (done.state === 'succeeded') await joined.accept(chosen.id);
+        })
+        .catch((err: unknown) => {
+          problem = `the catch-up ${chosen.id} was not recorded: ${err instanceof Error ? err.message : String(err)}`;
+        })
+        .finally(push);
       return task;
     },
   };

@@ -58,6 +58,7 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   const klass = createClassService({
     project,
     events,
+    wait: (id) => tasks.wait(id),
     call: localApi({
       get handlers() {
         return handlers;

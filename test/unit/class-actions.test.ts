@@ -279,14 +279,29 @@ describe("the app's class client", () => {
       if (method === 'engine:doctor') return { ok: true, checks: [] } as unknown as MethodOutput<M>;
       if (method === 'labs:start') {
         started.push(input as MethodInput<'labs:start'>);
-        return { id: 't1', kind: 'labs:start', state: 'running' } as unknown as MethodOutput<M>;
+        return {
+          id: `t${started.length}`,
+          kind: 'labs:start',
+          state: 'running',
+        } as unknown as MethodOutput<M>;
       }
       throw new Error(`unexpected ${method}`);
     }) as Parameters<typeof createClassService>[0]['call'];
     const events = new EventBus();
     const pushed: ClassJoinStatus[] = [];
     events.on('class:update', (s) => pushed.push(s));
-    const service = createClassService({ project: 'unit', call, events, intervalMs: 50 });
+    // The first start fails (a port taken, say), the second succeeds.
+    const ended: Promise<TaskInfo>[] = [];
+    const wait = (id: string): Promise<TaskInfo> => {
+      const done = Promise.resolve({
+        id,
+        kind: 'labs:start',
+        state: id === 't1' ? 'failed' : 'succeeded',
+      } as unknown as TaskInfo);
+      ended.push(done);
+      return done;
+    };
+    const service = createClassService({ project: 'unit', call, events, wait, intervalMs: 50 });
     try {
       expect(await service.handlers['class:status']({}, undefined as never)).toEqual({
         joined: false,
@@ -314,9 +329,18 @@ describe("the app's class client", () => {
           return s.joined ? [s.catchUps.length, s.messages.length] : [];
         })
         .toEqual([1, 1]);
+      // A start that failed is no catch-up: the class is not told it was accepted.
+      const failed: TaskInfo = await service.handlers['class:accept']({ catchUp: 'c1' }, undefined as never);
+      expect(failed.kind).toBe('labs:start');
+      await Promise.all(ended);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(host.dashboard().catchUps[0]!.accepted).toEqual([]);
       const task: TaskInfo = await service.handlers['class:accept']({ catchUp: 'c1' }, undefined as never);
       expect(task.kind).toBe('labs:start');
-      expect(started).toEqual([{ lab: 'monolith-flat', step: 2 }]);
+      expect(started).toEqual([
+        { lab: 'monolith-flat', step: 2 },
+        { lab: 'monolith-flat', step: 2 },
+      ]);
       await expect.poll(() => host.dashboard().catchUps[0]!.accepted.map((a) => a.student)).toEqual(['s1']);
       await expect(
         service.handlers['class:accept']({ catchUp: 'c7' }, undefined as never),
