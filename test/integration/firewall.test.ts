@@ -71,6 +71,25 @@ async function freeSubnet(): Promise<string> {
   throw new Error('no free /24 in 198.19.0.0/16');
 }
 
+/**
+ * The flow log since `since`, once it holds at least `count` events of each [src, dst, port]
+ * (the kernel's trace reaches the log through the holder's monitor and resolver, a moment after
+ * the probe's packet): at most 10 s.
+ */
+function loggedFlows(since: string, wanted: [string, string, number, number][]) {
+  return until(
+    'the flow log to hold every probed flow',
+    () => listFlows(docker, project, { since }),
+    (flows) =>
+      Array.isArray(flows) &&
+      wanted.every(
+        ([src, dst, port, count]) =>
+          flows.filter((f) => f.src === src && f.dst === dst && f.port === port).length >= count,
+      ),
+    10_000,
+  );
+}
+
 function expectMatrixMatches(report: ProbeReport): void {
   const mismatches = report.cells
     .filter((c) => !c.match)
@@ -292,7 +311,10 @@ describe('segment firewall on synthetic workloads', () => {
     const report = await runProbe(docker, project, policy);
     expectMatrixMatches(report);
     expect(new Set(report.cells.map((c) => c.observed))).toEqual(new Set(['connected']));
-    const flows = await listFlows(docker, project, { since });
+    const flows = await loggedFlows(since, [
+      ['web', 'db', 5432, 1],
+      ['web', 'api', 8080, 1],
+    ]);
     const webToDb = flows.find((f) => f.src === 'web' && f.dst === 'db' && f.port === 5432);
     expect(webToDb).toMatchObject({ verdict: 'audit', ruleId: 'default' });
     expect(flows.find((f) => f.src === 'web' && f.dst === 'api' && f.port === 8080)).toMatchObject({
@@ -306,11 +328,15 @@ describe('segment firewall on synthetic workloads', () => {
     await enforcer.apply(policy);
     const since = new Date().toISOString();
     await runProbe(docker, project, policy);
-    const flows = await listFlows(docker, project, { since });
-    const pick = (src: string, dst: string, port: number) =>
-      flows.filter((f) => f.src === src && f.dst === dst && f.port === port);
     const apis = (await listInstances(docker, project)).filter((i) => i.name === 'api').length;
     expect(apis).toBeGreaterThanOrEqual(2);
+    const flows = await loggedFlows(since, [
+      ['web', 'api', 9000, apis],
+      ['web', 'db', 5432, 1],
+      ['db', 'web', 8080, 1],
+    ]);
+    const pick = (src: string, dst: string, port: number) =>
+      flows.filter((f) => f.src === src && f.dst === dst && f.port === port);
     expect(pick('web', 'api', 9000).map((f) => [f.verdict, f.ruleId])).toEqual(
       Array(apis).fill(['rejected', 'no-admin']),
     );
