@@ -127,7 +127,7 @@ function labSection(lab: Lab, o: GuideOptions): string[] {
   const lines = [
     `## ${lab.order}. ${lab.title}`,
     '',
-    `\`${lab.id}\` · ${lab.quadrant.app} × ${lab.quadrant.network} · ${coreOnly ? `${core} minutes (core steps only; ${lab.minutes} with the optional ones)` : `${lab.minutes} minutes${core < lab.minutes ? ` (${core} for the core steps)` : ''}`}`,
+    `\`${lab.id}\` · ${lab.quadrant.app} × ${lab.quadrant.network} · ${coreOnly ? `${core} minutes (core steps only${core < lab.minutes ? `; ${lab.minutes} with the optional ones` : ''})` : `${lab.minutes} minutes${core < lab.minutes ? ` (${core} for the core steps)` : ''}`}`,
     '',
     inline(lab.summary),
     '',

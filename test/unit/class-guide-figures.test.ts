@@ -175,6 +175,12 @@ describe('failure modes, tracks and the printable page', () => {
     const core = labs.reduce((sum, l) => sum + (l.coreMinutes ?? l.minutes), 0);
     expect(guide).toContain(`${labs.length} labs, ${core} minutes (core steps only)`);
     expect(guide).not.toMatch(/\| optional \|/);
+    for (const l of labs) {
+      const c = l.coreMinutes ?? l.minutes;
+      expect(guide.split('\n'), l.id).toContain(
+        `\`${l.id}\` · ${l.quadrant.app} × ${l.quadrant.network} · ${c} minutes (core steps only${c < l.minutes ? `; ${l.minutes} with the optional ones` : ''})`,
+      );
+    }
     const quadrants = instructorGuide(labs, { track: chooseTrack(tracks, labs, 'quadrants') });
     expect(quadrants).toContain('## 1. ');
     expect(quadrants).not.toContain('`perimeter` ·');
