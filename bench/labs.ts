@@ -16,7 +16,7 @@
  * under 5 s, a lab start under 15 s, the capacity searches under 60 s per shape. Printed, never
  * asserted.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -50,10 +50,11 @@ async function machineTimePerStep(
   call: Api['call'],
   run: Api['run'],
   walked?: (lab: string, walk: Walk) => Promise<void>,
+  first: (lab: string) => boolean = () => false,
 ): Promise<void> {
   console.log('\nmachine time per step ("Show me" and Check), seconds:');
   const { labs } = await call('labs:list', {});
-  for (const info of labs) {
+  for (const info of [...labs.filter((l) => first(l.id)), ...labs.filter((l) => !first(l.id))]) {
     const started = performance.now();
     await run('labs:start', { lab: info.id });
     const setup = (performance.now() - started) / 1000;
@@ -191,7 +192,8 @@ export async function benchLabs(): Promise<void> {
 /**
  * `npm run bench -- labs-record`: every lab walked once with "Show me" (as the labs section
  * does), its figures written to labs/guides/figures.json (electron/labs/figures.ts) with the
- * machine it ran on, after each lab (a walk cut short keeps the labs it finished). The
+ * machine it ran on, after each lab (a walk cut short keeps the labs it finished); a run on
+ * the same machine adds its values to those already there, labs not recorded yet first. The
  * instructor's guide prints them as what to expect on this kind of machine.
  */
 export async function benchLabsRecord(): Promise<void> {
@@ -208,30 +210,45 @@ export async function benchLabsRecord(): Promise<void> {
     await run('images:prepare', {});
     const status = await call('engine:status', {});
     const cpus = os.cpus();
-    const figures: LabFigures = {
-      machine: {
-        cpu: cpus[0]?.model.replace(/\s+/g, ' ').trim() || 'unknown',
-        cpus: cpus.length,
-        memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-        arch: os.arch(),
-        os: `${os.platform()} ${os.release()}`,
-        engine: status.engineName,
-        engineVersion: status.engineVersion,
-      },
-      date: new Date().toISOString(),
-      labs: {},
+    const machine: LabFigures['machine'] = {
+      cpu: cpus[0]?.model.replace(/\s+/g, ' ').trim() || 'unknown',
+      cpus: cpus.length,
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      arch: os.arch(),
+      os: `${os.platform()} ${os.release()}`,
+      engine: status.engineName,
+      engineVersion: status.engineVersion,
     };
-    await machineTimePerStep(call, run, async (lab, walk) => {
-      const round = (x: number) => Math.round(x * 10) / 10;
-      figures.labs[lab] = {
-        runs: 1,
-        setupSeconds: [round(walk.setupSeconds)],
-        steps: Object.fromEntries(Object.entries(walk.steps).map(([id, s]) => [id, [round(s)]])),
-        measures: Object.fromEntries(Object.entries(walk.measures).map(([id, v]) => [id, [v]])),
-      };
-      await writeFile(file, JSON.stringify(figures, null, 2) + '\n');
-      console.log(`  recorded in ${path.relative(process.cwd(), file)}`);
-    });
+    // Runs on the same machine add up (each figure one more value); another machine starts over.
+    const before = await readFile(file, 'utf8').then(
+      (text) => JSON.parse(text) as LabFigures,
+      () => undefined,
+    );
+    const same = before && JSON.stringify(before.machine) === JSON.stringify(machine);
+    const figures: LabFigures = same ? before : { machine, date: '', labs: {} };
+    figures.date = new Date().toISOString();
+    console.log(
+      same ? '  adding to the runs already recorded on this machine' : '  a new file for this machine',
+    );
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const add = (to: Record<string, number[]>, from: Record<string, number>, f: (x: number) => number) => {
+      for (const [id, x] of Object.entries(from)) (to[id] ??= []).push(f(x));
+    };
+    await machineTimePerStep(
+      call,
+      run,
+      async (lab, walk) => {
+        const entry = (figures.labs[lab] ??= { runs: 0, setupSeconds: [], steps: {}, measures: {} });
+        entry.runs += 1;
+        entry.setupSeconds.push(round(walk.setupSeconds));
+        add(entry.steps, walk.steps, round);
+        add(entry.measures, walk.measures, (x) => x);
+        await writeFile(file, JSON.stringify(figures, null, 2) + '\n');
+        console.log(`  recorded in ${path.relative(process.cwd(), file)} (${entry.runs} runs of ${lab})`);
+      },
+      // The labs with the fewest runs first, so a walk cut short fills the gaps.
+      (lab) => !figures.labs[lab],
+    );
   } finally {
     await call('resources:down', {}).catch(() => undefined);
     services.firewall.close();

@@ -4,7 +4,7 @@
  * so the instructor's guide can say what to expect. Per lab: the set-up's seconds, each step's
  * machine seconds and each measure's values, one entry a run; and the machine they ran on. A
  * figure in the file comes from a run; a lab or measure the run did not reach is absent (the
- * guide says "not measured yet").
+ * guide says "not measured yet"). Runs on the same machine add up; `date` is the last run's.
  *
  *   {
  *     "machine": { "cpu": "AMD EPYC 7B13", "cpus": 2, "memoryGiB": 7.8, "arch": "x64",
