@@ -16,11 +16,12 @@
  * under 5 s, a lab start under 15 s, the capacity searches under 60 s per shape. Printed, never
  * asserted.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { localApi } from '../electron/api/local';
+import type { LabFigures } from '../electron/labs/figures';
 import { createServices } from '../electron/services';
 import { median, percentile, report, timeRuns } from './lib';
 
@@ -31,21 +32,35 @@ const RESETS = 5;
 
 type Api = ReturnType<typeof localApi>;
 
+/** What one walk of a lab saw: the set-up's seconds, each step's seconds, each measure's value. */
+interface Walk {
+  setupSeconds: number;
+  steps: Record<string, number>;
+  measures: Record<string, number>;
+}
+
 /**
  * Every lab walked with "Show me", step by step: the seconds the machine takes per step (the
  * solve, which runs the step's actions and loads, then its check), which is the floor under a
  * student's time on the step (reading, predicting, typing come on top). Printed beside the
- * lab's own estimate.
+ * lab's own estimate. `walked` is told each lab's walk as it ends (its measured values read
+ * from the progress the walk left).
  */
-async function machineTimePerStep(call: Api['call'], run: Api['run']): Promise<void> {
+async function machineTimePerStep(
+  call: Api['call'],
+  run: Api['run'],
+  walked?: (lab: string, walk: Walk) => Promise<void>,
+  first: (lab: string) => boolean = () => false,
+): Promise<void> {
   console.log('\nmachine time per step ("Show me" and Check), seconds:');
   const { labs } = await call('labs:list', {});
-  for (const info of labs) {
+  for (const info of [...labs.filter((l) => first(l.id)), ...labs.filter((l) => !first(l.id))]) {
     const started = performance.now();
     await run('labs:start', { lab: info.id });
     const setup = (performance.now() - started) / 1000;
     const detail = await call('labs:get', { lab: info.id });
     const times: string[] = [];
+    const walk: Walk = { setupSeconds: setup, steps: {}, measures: {} };
     let total = setup;
     for (const step of detail.steps) {
       for (const q of step.predict)
@@ -56,12 +71,17 @@ async function machineTimePerStep(call: Api['call'], run: Api['run']): Promise<v
       if (!r.passed) throw new Error(`${info.id}, step ${step.index} does not pass after Show me`);
       const seconds = (performance.now() - t0) / 1000;
       total += seconds;
+      walk.steps[step.id] = seconds;
       times.push(`${step.index}:${seconds.toFixed(0)}`);
       if (step.index < detail.steps.length) await call('labs:next', {});
     }
     console.log(
       `  ${info.id}: set-up ${setup.toFixed(0)} s; steps ${times.join(' ')}; total ${(total / 60).toFixed(1)} min of machine time (the lab says ${info.minutes} min)`,
     );
+    const progress = (await call('labs:progress', {})).find((p) => p.lab === info.id);
+    for (const step of Object.values(progress?.steps ?? {}))
+      for (const m of step.measurements) walk.measures[m.id] = m.value;
+    await walked?.(info.id, walk);
   }
 }
 
@@ -160,6 +180,75 @@ export async function benchLabs(): Promise<void> {
 
     await capacitySearches(call, run);
     await machineTimePerStep(call, run);
+  } finally {
+    await call('resources:down', {}).catch(() => undefined);
+    services.firewall.close();
+    if (previousStateDir === undefined) delete process.env.MICROLAB_STATE_DIR;
+    else process.env.MICROLAB_STATE_DIR = previousStateDir;
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `npm run bench -- labs-record`: every lab walked once with "Show me" (as the labs section
+ * does), its figures written to labs/guides/figures.json (electron/labs/figures.ts) with the
+ * machine it ran on, after each lab (a walk cut short keeps the labs it finished); a run on
+ * the same machine adds its values to those already there, labs not recorded yet first. The
+ * instructor's guide prints them as what to expect on this kind of machine.
+ */
+export async function benchLabsRecord(): Promise<void> {
+  const file = path.resolve('labs', 'guides', 'figures.json');
+  const previousStateDir = process.env.MICROLAB_STATE_DIR;
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'microlab-bench-labs-'));
+  process.env.MICROLAB_STATE_DIR = stateDir;
+  // The storefront on any free port: another MicroLab on this machine may hold the default.
+  process.env.MICROLAB_LAB_PORT ??= '0';
+  const services = createServices({ project: `${PROJECT}-record` });
+  const { call, run } = localApi(services);
+  console.log('\n## The guided labs, recorded for the guide');
+  try {
+    await run('images:prepare', {});
+    const status = await call('engine:status', {});
+    const cpus = os.cpus();
+    const machine: LabFigures['machine'] = {
+      cpu: cpus[0]?.model.replace(/\s+/g, ' ').trim() || 'unknown',
+      cpus: cpus.length,
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      arch: os.arch(),
+      os: `${os.platform()} ${os.release()}`,
+      engine: status.engineName,
+      engineVersion: status.engineVersion,
+    };
+    // Runs on the same machine add up (each figure one more value); another machine starts over.
+    const before = await readFile(file, 'utf8').then(
+      (text) => JSON.parse(text) as LabFigures,
+      () => undefined,
+    );
+    const same = before && JSON.stringify(before.machine) === JSON.stringify(machine);
+    const figures: LabFigures = same ? before : { machine, date: '', labs: {} };
+    figures.date = new Date().toISOString();
+    console.log(
+      same ? '  adding to the runs already recorded on this machine' : '  a new file for this machine',
+    );
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const add = (to: Record<string, number[]>, from: Record<string, number>, f: (x: number) => number) => {
+      for (const [id, x] of Object.entries(from)) (to[id] ??= []).push(f(x));
+    };
+    await machineTimePerStep(
+      call,
+      run,
+      async (lab, walk) => {
+        const entry = (figures.labs[lab] ??= { runs: 0, setupSeconds: [], steps: {}, measures: {} });
+        entry.runs += 1;
+        entry.setupSeconds.push(round(walk.setupSeconds));
+        add(entry.steps, walk.steps, round);
+        add(entry.measures, walk.measures, (x) => x);
+        await writeFile(file, JSON.stringify(figures, null, 2) + '\n');
+        console.log(`  recorded in ${path.relative(process.cwd(), file)} (${entry.runs} runs of ${lab})`);
+      },
+      // The labs with the fewest runs first, so a walk cut short fills the gaps.
+      (lab) => !figures.labs[lab],
+    );
   } finally {
     await call('resources:down', {}).catch(() => undefined);
     services.firewall.close();

@@ -2,7 +2,8 @@
  * `npm run bench [-- SECTION...]`: prints MicroLab's figures (medians with min and max,
  * ratios against a baseline measured in the same run). Sections: foundation, deployments, firewall, shop-firewall, terminal, labs, capacity (lab 3's
  * capacity searches, also part of labs), pods, web-fuzz, export, class, footprint (the minimum
- * laptop).
+ * laptop). Not run by default: labs-record (every lab walked once, its figures written to
+ * labs/guides/figures.json for the instructor's guide).
  */
 import { benchClass, runClassStudents } from './class';
 import { benchDeployments } from './deployments';
@@ -10,7 +11,7 @@ import { benchExport } from './export';
 import { benchFirewall } from './firewall';
 import { benchFoundation } from './foundation';
 import { benchFootprint } from './footprint';
-import { benchCapacity, benchLabs } from './labs';
+import { benchCapacity, benchLabs, benchLabsRecord } from './labs';
 import { benchPods } from './pods';
 import { benchShopFirewall } from './shop-firewall';
 import { benchTerminal } from './terminal';
@@ -23,6 +24,7 @@ const sections: Record<string, () => Promise<void>> = {
   'shop-firewall': benchShopFirewall,
   terminal: benchTerminal,
   labs: benchLabs,
+  'labs-record': benchLabsRecord,
   capacity: benchCapacity,
   pods: benchPods,
   'web-fuzz': benchWebFuzz,
@@ -37,7 +39,9 @@ if (process.argv[2] === 'class-students') {
   process.exit(0);
 }
 
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(sections);
+const chosen = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : Object.keys(sections).filter((name) => name !== 'labs-record');
 for (const name of chosen) {
   const run = sections[name];
   if (!run) {

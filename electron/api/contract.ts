@@ -230,7 +230,7 @@ const labMethods = {
    * sentences, core and optional steps, minutes, predictions, why questions, the answer key);
    * with `out`, also written to that file.
    */
-  'class:guide': method<typeof ClassGuide, { markdown: string; written?: string }>(ClassGuide),
+  'class:guide': method<typeof ClassGuide, { markdown: string; written?: string; html?: string }>(ClassGuide),
   /** Who this progress belongs to: the student's name and id, and where they come from. */
   'student:get': method<typeof NoInput, StudentInfo>(NoInput),
   /** Sets the student's name (and id), stored with the progress and carried by every export. */

@@ -549,5 +549,16 @@ export const StudentId = z
   .min(1, 'a student id is not empty')
   .max(64, 'a student id has at most 64 characters')
   .refine(noControl, 'a student id has no control characters');
-export const ClassGuide = z.object({ out: FilePath.optional() }).strict();
+export const ClassGuide = z
+  .object({
+    out: FilePath.optional(),
+    /** Write the printable HTML page there too. */
+    html: FilePath.optional(),
+    /** A track of labs/guides/tracks.yaml (`all`: every lab, the default). */
+    track: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'a track name is lowercase letters, digits and dashes')
+      .optional(),
+  })
+  .strict();
 export const StudentSet = z.object({ name: StudentName, id: StudentId.optional() }).strict();

@@ -242,15 +242,35 @@ export function labCommands(cli: Cli): void {
     .command(
       klass,
       'guide',
-      "the instructor's guide (Markdown) from the lab files: claims and the article's sentences, steps, minutes, predictions, answer key",
+      "the instructor's guide (Markdown; a printable HTML page with --html) from the lab files and the measured figures: claims and the article's sentences, steps with their machine time, each measure's expected range, predictions, answer key, known failure modes",
     )
     .option('--out <FILE>', 'write the guide there', nonBlank('--out'))
+    .option('--html <FILE>', 'write the printable HTML page there', nonBlank('--html'))
+    .option(
+      '--track <NAME>',
+      'only the labs of this track (labs/guides/tracks.yaml; default: all)',
+      nonBlank('--track'),
+    )
     .action((o) =>
-      cli.done({ name: 'class-guide', ...(o.out !== undefined ? { out: o.out } : {}) }, async (c, rt) => {
-        const guide = await rt.call('class:guide', c.out ? { out: path.resolve(c.out) } : {});
-        rt.out.write(guide.written ? `wrote ${guide.written}\n` : guide.markdown);
-        return 0;
-      }),
+      cli.done(
+        {
+          name: 'class-guide',
+          ...(o.out !== undefined ? { out: o.out } : {}),
+          ...(o.html !== undefined ? { html: o.html } : {}),
+          ...(o.track !== undefined ? { track: o.track } : {}),
+        },
+        async (c, rt) => {
+          const guide = await rt.call('class:guide', {
+            ...(c.out ? { out: path.resolve(c.out) } : {}),
+            ...(c.html ? { html: path.resolve(c.html) } : {}),
+            ...(c.track ? { track: c.track } : {}),
+          });
+          if (guide.written) rt.out.write(`wrote ${guide.written}\n`);
+          if (guide.html) rt.out.write(`wrote ${guide.html}\n`);
+          if (!guide.written && !guide.html) rt.out.write(guide.markdown);
+          return 0;
+        },
+      ),
     );
 
   const student = cli

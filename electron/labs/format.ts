@@ -30,6 +30,8 @@
  *       measures: [blast-flat, blast-segmented]
  *       holds: ["blast-segmented < blast-flat"]    (relation.ts: supported / not supported / not measured)
  *   finish: |  Markdown
+ *   troubleshooting:                                  (the instructor's guide prints them)
+ *     - { symptom: what the student sees, cause: why, fix: what to do }
  *
  * An action is written `{ id, label, <kind>: {...} }` (one kind key); so is a solve entry,
  * without id and label. A check is `{ kind: …, ...its fields }`.
@@ -153,6 +155,17 @@ export const LabSchema = z
       )
       .default([]),
     finish: markdown.default(''),
+    troubleshooting: z
+      .array(
+        z.strictObject({
+          symptom: z.string().min(1).max(500).meta({ description: 'what the student sees' }),
+          cause: z.string().min(1).max(1000),
+          fix: z.string().min(1).max(1000).meta({ description: 'what to do (a command where one does it)' }),
+        }),
+      )
+      .max(20)
+      .default([])
+      .meta({ description: "known failure modes and their fixes, printed in the instructor's guide" }),
   })
   .meta({ title: 'MicroLab guided lab' });
 

@@ -10,6 +10,32 @@
 import type { DeploymentName } from '../api/contract';
 import type { ActionEntry, Lab, LabCheck, LabStep } from './format';
 import { actionOf } from './format';
+import { machineName, spread } from './figures';
+import type { LabFigures } from './figures';
+import type { Track } from './tracks';
+
+/** What the guide is written for: a track of labs, and the figures a labs benchmark recorded. */
+export interface GuideOptions {
+  /** The class this MicroLab hosts: each lab whose answers are seeded gets its per-student key. */
+  seeded?: SeededAnswers;
+  /** Absent: every lab, all steps. */
+  track?: Track;
+  /** labs/guides/figures.json (electron/labs/figures.ts); absent: every figure "not measured yet". */
+  figures?: LabFigures;
+}
+
+/** A number as the guide prints it: at most 3 significant digits past the integer part. */
+function num(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(3)));
+}
+
+/** "median X unit (range A–B, n runs)", or "X unit (1 run)". */
+function expected(values: number[], unit: string): string {
+  const { median, min, max, n } = spread(values);
+  return n === 1
+    ? `${num(median)} ${unit} (1 run)`
+    : `median ${num(median)} ${unit} (range ${num(min)}–${num(max)}, ${n} runs)`;
+}
 
 /**
  * A live class's students and the values their seeds give (what the per-student key shows):
@@ -94,12 +120,14 @@ function seededKey(lab: Lab, seeded: SeededAnswers): string[] {
   return lines;
 }
 
-function labSection(lab: Lab, seeded?: SeededAnswers): string[] {
+function labSection(lab: Lab, o: GuideOptions): string[] {
   const core = lab.coreMinutes ?? lab.minutes;
+  const coreOnly = o.track?.steps === 'core';
+  const fig = o.figures?.labs[lab.id];
   const lines = [
     `## ${lab.order}. ${lab.title}`,
     '',
-    `\`${lab.id}\` · ${lab.quadrant.app} × ${lab.quadrant.network} · ${lab.minutes} minutes${core < lab.minutes ? ` (${core} for the core steps)` : ''}`,
+    `\`${lab.id}\` · ${lab.quadrant.app} × ${lab.quadrant.network} · ${coreOnly ? `${core} minutes (core steps only${core < lab.minutes ? `; ${lab.minutes} with the optional ones` : ''})` : `${lab.minutes} minutes${core < lab.minutes ? ` (${core} for the core steps)` : ''}`}`,
     '',
     inline(lab.summary),
     '',
@@ -118,56 +146,99 @@ function labSection(lab: Lab, seeded?: SeededAnswers): string[] {
     });
     lines.push('');
   }
+  const steps = lab.steps.map((s, i) => ({ s, i })).filter(({ s }) => !(coreOnly && s.optional));
   lines.push(
     '### Steps',
     '',
-    '| # | step | core or optional | checks | hints | measures |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `The lab's estimate: ${coreOnly ? core : lab.minutes} minutes for these steps. Machine time: "Show me" and Check per step as the labs benchmark measured it, the floor under a student's time (reading, predicting and typing come on top)${fig ? `; the lab's set-up took ${expected(fig.setupSeconds, 's')}` : ''}.`,
+    '',
+    '| # | step | core or optional | checks | hints | measures | machine time |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
-  lab.steps.forEach((s, i) =>
+  for (const { s, i } of steps) {
+    const seconds = fig?.steps[s.id];
     lines.push(
-      `| ${i + 1} | ${td(s.title)} | ${s.optional ? 'optional' : 'core'} | ${s.checks.length} | ${s.hints.length} | ${s.measure.map((m) => `${td(m.label)} (${m.unit})`).join('; ') || ''} |`,
-    ),
-  );
+      `| ${i + 1} | ${td(s.title)} | ${s.optional ? 'optional' : 'core'} | ${s.checks.length} | ${s.hints.length} | ${s.measure.map((m) => `${td(m.label)} (${m.unit})`).join('; ') || ''} | ${seconds ? expected(seconds, 's') : 'not measured yet'} |`,
+    );
+  }
   lines.push('');
-  const predictions = lab.steps.flatMap((s, i) => s.predict.map((q) => ({ i, q })));
+  const measures = steps.flatMap(({ s, i }) => s.measure.map((m) => ({ m, i })));
+  if (measures.length) {
+    lines.push(
+      '### Expected measurements',
+      '',
+      o.figures
+        ? `Expected on ${machineName(o.figures.machine)} (recorded ${o.figures.date.slice(0, 10)}); a student's laptop differs, the relations of the claims should not.`
+        : 'No figures recorded (labs/guides/figures.json; `npm run bench -- labs-record` writes it).',
+      '',
+      '| step | measure | id | expected |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const { m, i } of measures) {
+      const values = fig?.measures[m.id];
+      lines.push(
+        `| ${i + 1} | ${td(m.label)} | \`${m.id}\` | ${values && o.figures ? `expected on ${o.figures.machine.cpus} × ${td(o.figures.machine.cpu)}: ${expected(values, m.unit)}` : 'not measured yet'} |`,
+      );
+    }
+    lines.push('');
+  }
+  const predictions = steps.flatMap(({ s, i }) => s.predict.map((q) => ({ i, q })));
   if (predictions.length) {
     lines.push('### Predictions (asked before the measurement; final once recorded)', '');
     for (const { i, q } of predictions)
       lines.push(`- Step ${i + 1}: ${inline(q.text)}${q.choices ? ` (${q.choices.join(' / ')})` : ''}`);
     lines.push('');
   }
-  const whys = lab.steps.flatMap((s, i) => s.explain.map((q) => ({ i, q })));
+  const whys = steps.flatMap(({ s, i }) => s.explain.map((q) => ({ i, q })));
   if (whys.length) {
     lines.push('### Why questions (answered once the step passed)', '');
     for (const { i, q } of whys) lines.push(`- Step ${i + 1}: ${inline(q.text)}`);
     lines.push('');
   }
-  const questions = lab.steps.flatMap((s, i) => s.questions.map((q) => ({ s, i, q })));
+  const questions = steps.flatMap(({ s, i }) => s.questions.map((q) => ({ s, i, q })));
   if (questions.length) {
     lines.push('### Answer key', '', '| step | question | accepted |', '| --- | --- | --- |');
     for (const { s, i, q } of questions) lines.push(`| ${i + 1} | ${td(q.text)} | ${td(key(s, q.id))} |`);
     lines.push('');
   }
-  if (seeded) lines.push(...seededKey(lab, seeded));
+  if (o.seeded) lines.push(...seededKey(lab, o.seeded));
+  if (lab.troubleshooting.length) {
+    lines.push('### Known failure modes', '', '| symptom | cause | fix |', '| --- | --- | --- |');
+    for (const t of lab.troubleshooting) lines.push(`| ${td(t.symptom)} | ${td(t.cause)} | ${td(t.fix)} |`);
+    lines.push('');
+  }
   return lines;
 }
 
 /**
- * The whole guide, labs in their order on the map; with `seeded` (the class this MicroLab
- * hosts), each lab whose answers are seeded gets its per-student answer key.
+ * The whole guide, labs in their order on the map: every lab (or the track's), each with its
+ * claims, steps and their machine time, the expected range of each measure (from `figures`),
+ * predictions, why questions, the answer key (per student with `seeded`) and known failure
+ * modes. Markdown (GitHub's tables).
  */
-export function instructorGuide(labs: Lab[], seeded?: SeededAnswers): string {
-  const ordered = [...labs].sort((a, b) => a.order - b.order);
+export function instructorGuide(labs: Lab[], options: GuideOptions = {}): string {
+  const { track } = options;
+  const chosen = track ? labs.filter((l) => track.labs.includes(l.id)) : labs;
+  const ordered = [...chosen].sort((a, b) => a.order - b.order);
   const minutes = ordered.reduce((sum, l) => sum + l.minutes, 0);
   const core = ordered.reduce((sum, l) => sum + (l.coreMinutes ?? l.minutes), 0);
+  const time =
+    track?.steps === 'core'
+      ? `${core} minutes (core steps only)`
+      : `${minutes} minutes in all (${core} for the core steps)`;
+  const missing = options.figures ? ordered.filter((l) => !options.figures!.labs[l.id]).map((l) => l.id) : [];
   return (
     [
       '# MicroLab: the instructor’s guide',
       '',
-      `Written from the lab files by \`microlab class guide\`: ${ordered.length} labs, ${minutes} minutes in all (${core} for the core steps). A claim is supported for a student when every relation under it holds on that student's own numbers; \`microlab class report\` counts them for the class.`,
+      ...(track ? [`Track \`${track.name}\`: ${inline(track.title)}.`, ''] : []),
+      `Written from the lab files by \`microlab class guide\`: ${ordered.length} labs, ${time}. A claim is supported for a student when every relation under it holds on that student's own numbers; \`microlab class report\` counts them for the class.`,
       '',
-      ...ordered.flatMap((l) => labSection(l, seeded)),
+      options.figures
+        ? `Figures measured by the labs benchmark on ${machineName(options.figures.machine)}, ${options.figures.date.slice(0, 10)}${missing.length ? `; not measured yet: ${missing.join(', ')}` : ''}.`
+        : 'No measured figures (labs/guides/figures.json is absent): every expected value says "not measured yet".',
+      '',
+      ...ordered.flatMap((l) => labSection(l, options)),
     ]
       .join('\n')
       .trimEnd() + '\n'

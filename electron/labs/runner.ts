@@ -45,6 +45,9 @@ import { studentInfo } from './student';
 import { readExports, writeClassReport } from './class-files';
 import { classReport } from './class-report';
 import { instructorGuide, type SeededAnswers } from './guide';
+import { guideHtml } from './guide-html';
+import { parseFigures, type LabFigures } from './figures';
+import { chooseTrack, parseTracks, type Track } from './tracks';
 
 export interface TaskStarter {
   (
@@ -680,18 +683,60 @@ export class LabRunner {
     );
   }
 
-  /** The instructor's guide (Markdown) from the lab files that load; with `out`, written there too. */
-  async guide(out?: string): Promise<{ markdown: string; written?: string }> {
-    const { labs } = await this.labs();
-    const markdown = instructorGuide(
-      labs.map((l) => l.lab),
-      await this.o.seededAnswers?.(),
-    );
-    if (!out) return { markdown };
-    const written = path.resolve(out);
-    await mkdir(path.dirname(written), { recursive: true });
-    await writeFile(written, markdown);
-    return { markdown, written };
+  /**
+   * The instructor's guide (Markdown) from the lab files that load, the track `track` of
+   * tracks.yaml (absent or `all`: every lab) and the figures in figures.json (absent: none);
+   * with `out`, the Markdown written there; with `html`, the printable page written there.
+   * Refused (ApiError unknown-track) for an unknown track, naming the known ones; a tracks or
+   * figures file that does not parse, or names a lab, step or measure the labs do not have
+   * (invalid-lab-file), naming the file and the id.
+   */
+  async guide(input: { out?: string; html?: string; track?: string } = {}): Promise<{
+    markdown: string;
+    written?: string;
+    html?: string;
+  }> {
+    const labs = (await this.labs()).labs.map((l) => l.lab);
+    const optional = async (name: string) => {
+      const file = path.join(this.o.guidesDir, name);
+      try {
+        return { file, text: await readFile(file, 'utf8') };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    };
+    const tracksFile = await optional('tracks.yaml');
+    const figuresFile = await optional('figures.json');
+    let track: Track;
+    let figures: LabFigures | undefined;
+    let tracks: Track[];
+    try {
+      tracks = tracksFile ? parseTracks(tracksFile.text, labs, tracksFile.file) : [];
+      figures = figuresFile ? parseFigures(figuresFile.text, labs, figuresFile.file) : undefined;
+    } catch (err) {
+      throw new ApiError('invalid-lab-file', (err as Error).message);
+    }
+    try {
+      track = chooseTrack(tracks, labs, input.track);
+    } catch (err) {
+      throw new ApiError('unknown-track', (err as Error).message);
+    }
+    const markdown = instructorGuide(labs, {
+      seeded: await this.o.seededAnswers?.(),
+      ...(track.name !== 'all' ? { track } : {}),
+      ...(figures ? { figures } : {}),
+    });
+    const result: { markdown: string; written?: string; html?: string } = { markdown };
+    const write = async (file: string, text: string) => {
+      const resolved = path.resolve(file);
+      await mkdir(path.dirname(resolved), { recursive: true });
+      await writeFile(resolved, text);
+      return resolved;
+    };
+    if (input.out) result.written = await write(input.out, markdown);
+    if (input.html) result.html = await write(input.html, guideHtml(markdown));
+    return result;
   }
 
   async student(): Promise<StudentInfo> {

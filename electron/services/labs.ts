@@ -45,7 +45,7 @@ export function labHandlers(labs: LabRunner): Pick<Handlers, LabMethod> {
     'labs:export': ({ file }) => labs.export(file),
     'labs:class': async ({ files }) => classRows(files),
     'class:report': ({ files, out }) => labs.classReport(files, out),
-    'class:guide': ({ out }) => labs.guide(out),
+    'class:guide': (input) => labs.guide(input),
     'student:get': () => labs.student(),
     'student:set': ({ name, id }) => labs.setStudent({ name, ...(id ? { id } : {}) }),
   };

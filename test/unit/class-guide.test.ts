@@ -11,7 +11,7 @@ import { instructorGuide } from '../../electron/labs/guide';
 import { loadLabs, parseLab } from '../../electron/labs/loader';
 import { deployments } from '../../electron/topology/declarations';
 
-const LAB = `id: demo
+export const LAB = `id: demo
 title: Demo
 summary: A demo lab.
 minutes: 20
@@ -71,8 +71,10 @@ describe("the instructor's guide", () => {
   });
 
   it('marks core and optional steps, and lists predictions and why questions', () => {
-    expect(lines).toContain('| 1 | Find the keys | core | 2 | 0 | Reach before (workloads) |');
-    expect(lines).toContain('| 2 | An extra | optional | 1 | 0 |  |');
+    expect(lines).toContain(
+      '| 1 | Find the keys | core | 2 | 0 | Reach before (workloads) | not measured yet |',
+    );
+    expect(lines).toContain('| 2 | An extra | optional | 1 | 0 |  | not measured yet |');
     expect(lines).toContain('- Step 1: How many data domains? (0 / all 5)');
     expect(lines).toContain('- Step 2: Why did it stay reachable?');
   });

@@ -149,8 +149,10 @@ describe('the seed of the class a MicroLab joined', () => {
     const guide = instructorGuide(
       labs.map((l) => l.lab),
       {
-        classId: hosted.classId,
-        students: hosted.students.map(({ seed, ...s }) => ({ ...s, passwords: seededPasswords(seed) })),
+        seeded: {
+          classId: hosted.classId,
+          students: hosted.students.map(({ seed, ...s }) => ({ ...s, passwords: seededPasswords(seed) })),
+        },
       },
     );
     const flat = guide.slice(guide.indexOf('`monolith-flat`'));

@@ -22,6 +22,10 @@ describe('microlab student and class arguments', () => {
     ],
     [['class', 'guide'], { name: 'class-guide' }],
     [['class', 'guide', '--out', 'guide.md'], { name: 'class-guide', out: 'guide.md' }],
+    [
+      ['class', 'guide', '--track', 'workshop', '--html', 'guide.html'],
+      { name: 'class-guide', html: 'guide.html', track: 'workshop' },
+    ],
   ])('%j', (argv, command) => {
     expect(parseCommand(argv)).toEqual(command);
   });
