@@ -6,8 +6,8 @@
  *   tracks:
  *     - { name: workshop, title: The 3-hour workshop, labs: [monolith-flat, …], steps: core }
  */
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { readYaml, type PathIssue, type YamlFormat } from '../yaml-file';
 import type { Lab } from './format';
 
 export const TracksSchema = z.strictObject({
@@ -32,37 +32,44 @@ export function allTrack(labs: Lab[]): Track {
   return { name: 'all', title: 'Every lab', labs: labs.map((l) => l.id), steps: 'all' };
 }
 
-/**
- * Parses tracks.yaml's text and checks it against the labs (each named lab exists, names are
- * unique, `all` is reserved). Throws an Error naming the file (`where`) and each problem.
- */
-export function parseTracks(text: string, labs: Lab[], where: string): Track[] {
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (err) {
-    throw new Error(`${where}: not YAML (${(err as Error).message})`, { cause: err });
-  }
-  const parsed = TracksSchema.safeParse(raw ?? {});
-  if (!parsed.success)
-    throw new Error(
-      `${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
-    );
+/** tracks.yaml as the one YAML reader reads it: the schema, then the checks against the labs. */
+function tracksFormat(labs: Lab[]): YamlFormat<typeof TracksSchema> {
   const ids = new Set(labs.map((l) => l.id));
-  const seen = new Set<string>(['all']);
-  const problems: string[] = [];
-  parsed.data.tracks.forEach((t, i) => {
-    if (seen.has(t.name))
-      problems.push(
-        `tracks.${i}.name: "${t.name}" is ${t.name === 'all' ? 'reserved (every lab)' : 'used twice'}`,
-      );
-    seen.add(t.name);
-    t.labs.forEach((id, j) => {
-      if (!ids.has(id)) problems.push(`tracks.${i}.labs.${j}: no lab has the id "${id}"`);
-    });
-  });
-  if (problems.length) throw new Error(`${where}: ${problems.join('; ')}`);
-  return parsed.data.tracks;
+  return {
+    schema: TracksSchema,
+    maxBytes: 64 * 1024,
+    noun: 'a tracks file',
+    empty: 'the tracks file is empty',
+    check: (value) => {
+      const seen = new Set<string>(['all']);
+      const issues: PathIssue[] = [];
+      value.tracks.forEach((t, i) => {
+        if (seen.has(t.name))
+          issues.push({
+            path: ['tracks', i, 'name'],
+            message: `"${t.name}" is ${t.name === 'all' ? 'reserved (every lab)' : 'used twice'}`,
+          });
+        seen.add(t.name);
+        t.labs.forEach((id, j) => {
+          if (!ids.has(id))
+            issues.push({ path: ['tracks', i, 'labs', j], message: `no lab has the id "${id}"` });
+        });
+      });
+      return issues;
+    },
+  };
+}
+
+/**
+ * Parses tracks.yaml's text (the file `file`) and checks it against the labs (each named lab
+ * exists, names are unique, `all` is reserved). Throws an Error listing every problem at
+ * file:line:column.
+ */
+export function parseTracks(text: string, labs: Lab[], file: string): Track[] {
+  const read = readYaml(text, file, tracksFormat(labs));
+  if (!read.ok)
+    throw new Error(read.issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.message}`).join('\n'));
+  return read.value.tracks;
 }
 
 /** The track called `name` (`all` or absent: every lab); an unknown name is refused with the known ones. */

@@ -190,7 +190,7 @@ describe('failure modes, tracks and the printable page', () => {
       `no track "weekend"; known: all, ${tracks.map((t) => t.name).join(', ')}`,
     );
     expect(() => parseTracks('tracks:\n  - { name: x, title: X, labs: [nope] }\n', labs, 't.yaml')).toThrow(
-      't.yaml: tracks.0.labs.0: no lab has the id "nope"',
+      't.yaml:2:33: no lab has the id "nope"',
     );
     expect(() =>
       parseTracks('tracks:\n  - { name: all, title: X, labs: [capstone] }\n', labs, 't.yaml'),
