@@ -149,3 +149,45 @@ export type ClassJoinStatus =
       /** Why it stopped, when it stopped on an error (a refusal, a wrong certificate). */
       problem?: string;
     });
+
+// ---------------------------------------------------------------------------------------
+// The instructor's side: the app's class host (`class:host`, `class:host-status`, `class:host-end`)
+
+/** One of the machine's interfaces, as `class:interfaces` lists them. */
+export interface ClassInterface {
+  name: string;
+  /** Its IPv4 addresses (empty: IPv6 only). */
+  ipv4: string[];
+  /** Loopback: only this machine reaches it. */
+  internal: boolean;
+}
+
+/** What `class:host` and `class:host-status` answer: the class this MicroLab hosts, if it does. */
+export type ClassHostStatus =
+  | {
+      running: false;
+      /** A class started before and not ended: `class:host` on its interface picks it up again. */
+      inProgress?: { interface: string; address: string; port: number; students: number };
+    }
+  | {
+      running: true;
+      /** Picked up from the store (started before), not new. */
+      resumed: boolean;
+      classId: string;
+      interface: string;
+      /** The address it listens on (the interface's), and its TCP port. */
+      address: string;
+      port: number;
+      autoApprove: boolean;
+      /** The join code (MLC1...: address, port, class token, certificate fingerprint). */
+      joinCode: string;
+      /** The join code as a QR code, an SVG document. */
+      qrSvg: string;
+      /** The class certificate's SHA-256 fingerprint, hex pairs. */
+      fingerprint: string;
+      /** The dashboard's address, the instructor token in its fragment: for the instructor only. */
+      dashboardUrl: string;
+      /** Students who asked to join and wait for approval, and all students so far. */
+      pending: number;
+      students: number;
+    };

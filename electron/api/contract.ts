@@ -35,7 +35,7 @@ import type {
   WorkloadStatus,
 } from '../topology/types';
 import { ARCHITECTURES } from '../engine/types';
-import type { ClassJoinStatus } from './class';
+import type { ClassHostStatus, ClassInterface, ClassJoinStatus } from './class';
 import { exportMethods } from './export';
 import { DEPLOYMENTS, LAYOUTS, LOAD_SCENARIOS } from './vocabulary';
 import { firewallEventNames, firewallMethods } from './firewall';
@@ -262,6 +262,33 @@ const classClientMethods = {
   'class:accept': method<typeof ClassAccept, TaskInfo>(ClassAccept),
 } as const;
 
+/**
+ * The app's class host (issue 17): the instructor starts a class on one interface (never every
+ * interface) from the app's window; the same class `microlab class host` hosts.
+ */
+const ClassHostStart = z
+  .object({
+    /** The classroom network's interface (`class:interfaces`); a class picked up keeps its own. */
+    interface: z.string().trim().min(1).max(100),
+    /** TCP port for a new class (default 8443; 0 takes a free one). */
+    port: z.number().int().min(0).max(65535).optional(),
+    /** Approve every join without asking (default false). */
+    autoApprove: z.boolean().optional(),
+    /** Start a new class even if one is in progress (default false: pick it up again). */
+    fresh: z.boolean().optional(),
+  })
+  .strict();
+const classHostMethods = {
+  /** The machine's interfaces with their IPv4 addresses. */
+  'class:interfaces': method<typeof NoInput, ClassInterface[]>(NoInput),
+  /** Starts hosting (or picks the class in progress up again): class-interface, class-listen. */
+  'class:host': method<typeof ClassHostStart, ClassHostStatus>(ClassHostStart),
+  /** The class this MicroLab hosts: its join code, QR code, fingerprint, dashboard, joiners waiting. */
+  'class:host-status': method<typeof NoInput, ClassHostStatus>(NoInput),
+  /** Ends the class for everyone (class-not-hosted) and stops hosting. */
+  'class:host-end': method<typeof NoInput, ClassHostStatus>(NoInput),
+} as const;
+
 const ImagesPrepare = z
   .object({
     bundle: FilePath.optional(),
@@ -310,6 +337,7 @@ export const methods = {
   ...terminalMethods,
   ...labMethods,
   ...classClientMethods,
+  ...classHostMethods,
 } as const;
 
 export type MethodName = keyof typeof methods;

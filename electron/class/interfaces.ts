@@ -39,3 +39,22 @@ export function addressOf(name: string | undefined, all: Interfaces = os.network
     throw new ApiError('class-interface', `interface "${name}" has no address a student can reach`, hint);
   return pick.address;
 }
+
+/** One of the machine's interfaces, with its IPv4 addresses (dotted quads; none: IPv6 only). */
+export interface NetworkInterface {
+  name: string;
+  ipv4: string[];
+  /** A loopback interface: only this machine reaches it. */
+  internal: boolean;
+}
+
+/** The machine's interfaces with an address, in the operating system's order. */
+export function networkInterfaces(all: Interfaces = os.networkInterfaces()): NetworkInterface[] {
+  return Object.entries(all)
+    .filter(([, addrs]) => (addrs ?? []).length > 0)
+    .map(([name, addrs]) => ({
+      name,
+      ipv4: (addrs ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+      internal: (addrs ?? []).every((a) => a.internal),
+    }));
+}

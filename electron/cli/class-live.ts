@@ -6,20 +6,14 @@
  * process list shows arguments to every user of the machine): it reads it from standard input
  * (pasted at the prompt, or piped) or from MICROLAB_CLASS_CODE.
  */
-import path from 'node:path';
 import { createInterface } from 'node:readline';
-import QRCode from 'qrcode';
 import type { Readable, Writable } from 'node:stream';
 import type { MethodInput, MethodName, MethodOutput } from '../api/contract';
 import { ApiError } from '../errors';
 import { ClassClient, type DoctorResult } from '../class/client';
-import { ClassHost } from '../class/host';
-import { addressOf } from '../class/interfaces';
 import { decodeJoinCode } from '../class/protocol';
-import { ClassStore } from '../class/store';
-import { classHostDir, classJoinDir, labsProgressFile } from '../services/class-seed';
-import { loadLabs } from '../labs/loader';
-import { labsDir, rendererDir } from '../paths';
+import { classJoinDir, labsProgressFile } from '../services/class-seed';
+import { CLASS_END_GRACE_MS, DEFAULT_CLASS_PORT, joinCodeQr, openClassHost } from '../services/class-host';
 import type { Cli, Runtime } from './program';
 import { nonBlank, UsageError, wholeNumber } from './values';
 
@@ -54,7 +48,7 @@ export function classLiveCommands(cli: Cli): void {
         {
           name: 'class-host',
           ...(o.interface !== undefined ? { iface: o.interface } : {}),
-          port: o.port ?? 8443,
+          port: o.port ?? DEFAULT_CLASS_PORT,
           autoApprove: Boolean(o.autoApprove),
           fresh: Boolean(o.new),
         },
@@ -180,31 +174,20 @@ async function classHost(
   ctx: ClassLiveContext,
 ): Promise<number> {
   const { out, err } = ctx;
-  const store = new ClassStore(classHostDir(ctx.project));
-  const resumed = !command.fresh && (await store.open());
-  if (!resumed) {
-    const address = addressOf(command.iface);
-    await store.create(command.iface!, address, command.port, command.autoApprove);
-  } else if (command.iface && command.iface !== store.data.class.interface)
-    throw new ApiError(
-      'class-interface',
-      `the class in progress is hosted on ${store.data.class.interface}, not ${command.iface}`,
-      'Leave --interface out to pick it up again, or start a new class with --new.',
-    );
-  const { labs } = await loadLabs(path.join(labsDir(), 'guides'));
-  const host = new ClassHost({
-    store,
-    labs: labs.map((l) => l.lab),
-    uiDir: rendererDir(),
+  const { store, host, resumed } = await openClassHost({
+    project: ctx.project,
+    ...(command.iface !== undefined ? { iface: command.iface } : {}),
+    port: command.port,
+    autoApprove: command.autoApprove,
+    fresh: command.fresh,
     onNotice: (line) => err.write(`${line}\n`),
   });
-  await host.start();
   const code = host.joinCode();
   const c = store.data.class;
   out.write(
     `${resumed ? 'Class picked up again' : 'Class started'} on ${c.interface} (${c.address}), port ${c.port}: ${store.data.students.length} students so far.\n\n` +
       `Join code (students: \`microlab class join\`, then paste it):\n\n${code}\n\n` +
-      (await QRCode.toString(code, { type: 'terminal', small: true })) +
+      (await joinCodeQr(code, 'terminal')) +
       `\nCertificate SHA-256: ${store.data.fingerprint}\n` +
       `Dashboard (keep this address to yourself: it holds your token): ${host.dashboardUrl()}\n` +
       `Commands: approve KEY, revoke KEY, list, message TEXT, release LAB, catch-up LAB STEP [KEY] (no KEY: the room), end (ends the class), Ctrl-C (stops hosting; \`class host\` picks the class up again)\n`,
@@ -249,7 +232,7 @@ async function classHost(
   signal.dispose();
   prompt.close();
   // Ended: the students learn it from their next answer (they ask every second).
-  if (ended) await new Promise((r) => setTimeout(r, 3000));
+  if (ended) await new Promise((r) => setTimeout(r, CLASS_END_GRACE_MS));
   await host.stop();
   out.write(
     ended ? 'The class ended.\n' : 'Stopped hosting: `microlab class host` picks the class up again.\n',

@@ -20,6 +20,7 @@ import { joinedSeed } from './class-seed';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
 import { createClassService, type ClassService } from './class';
+import { createClassHostService } from './class-host';
 import { localApi } from '../api/local';
 import { exportHandlers } from './export';
 import { DETACHED } from '../api/connection';
@@ -36,7 +37,7 @@ export interface Services {
   firewall: FirewallService;
   /** Terminal sessions; a process that ends closes them all (`terminal.closeAll()`). */
   terminal: TerminalSessions;
-  /** The app's class client; a process that ends stops it (`klass.stop()`). */
+  /** The app's class client and class host; a process that ends stops both (`klass.stop()`). */
   klass: ClassService;
 }
 
@@ -55,7 +56,8 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
   });
   const terminal = createTerminalService({ docker, project });
   const labs = createLabRunner(() => handlers, tasks, project);
-  const klass = createClassService({
+  const classHost = createClassHostService({ project });
+  const client = createClassService({
     project,
     events,
     wait: (id) => tasks.wait(id),
@@ -113,7 +115,8 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     'resources:list': async () => listResources(await docker(), project, { transient: false }),
     'resources:down': async ({ images }) => down(await docker(), project, { images }),
     ...labHandlers(labs),
-    ...klass.handlers,
+    ...client.handlers,
+    ...classHost.handlers,
     ...exportHandlers({
       status: () => handlers['deploy:status']({}, DETACHED),
       policyInForce: async () => (await firewall.handlers['policy:show']({}, DETACHED)).policy,
@@ -131,6 +134,12 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
     }),
   };
 
+  const klass: ClassService = {
+    handlers: client.handlers,
+    stop: async () => {
+      await Promise.all([client.stop(), classHost.stop()]);
+    },
+  };
   return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions, klass };
 }
 

@@ -20,7 +20,14 @@ import { deployments } from '../topology/declarations';
 
 type LabMethod = Exclude<
   Extract<keyof Handlers, `labs:${string}` | `class:${string}` | `student:${string}`>,
-  'class:join' | 'class:status' | 'class:leave' | 'class:accept'
+  | 'class:join'
+  | 'class:status'
+  | 'class:leave'
+  | 'class:accept'
+  | 'class:interfaces'
+  | 'class:host'
+  | 'class:host-status'
+  | 'class:host-end'
 >;
 
 /** The `labs:*` handlers over a runner. */
