@@ -37,6 +37,9 @@ function serveRenderer(): void {
 }
 
 /** Every window: no navigation away from the app, no new windows, no webviews, no permissions. */
+/** The class dashboard the app hosts now, once the services run (it opens in the browser). */
+let isClassDashboard: (url: string) => boolean = () => false;
+
 function restrict(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
     if (!isAppUrl(url)) event.preventDefault();
@@ -46,8 +49,9 @@ function restrict(contents: WebContents): void {
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    // The storefront of a running deployment opens in the user's browser; nothing else opens.
-    if (isStorefrontUrl(url)) void shell.openExternal(url);
+    // The storefront of a running deployment and the dashboard of the class hosted now open in
+    // the user's browser; nothing else opens.
+    if (isStorefrontUrl(url) || isClassDashboard(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
 }
@@ -117,6 +121,7 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   serveRenderer();
   const services = createServices();
+  isClassDashboard = (url) => services.classHost.isDashboardUrl(url);
   registerIpc(services);
   void reconcileOnStart(services);
   // Keep the policy in force as workloads come and go (scaling, upgrades, restarts).

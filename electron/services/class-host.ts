@@ -87,6 +87,8 @@ export interface ClassHostService {
   handlers: Pick<Handlers, HostMethod>;
   /** Stops hosting (the app quits); the class stays in its store, to be picked up again. */
   stop(): Promise<void>;
+  /** Whether `url` is the dashboard of the class hosted now (the app opens it in the browser). */
+  isDashboardUrl(url: string): boolean;
 }
 
 export function createClassHostService(o: { project: string }): ClassHostService {
@@ -185,5 +187,7 @@ export function createClassHostService(o: { project: string }): ClassHostService
       }),
   };
 
-  return { handlers, stop };
+  const isDashboardUrl = (url: string) => Boolean(hosted) && url === hosted!.host.dashboardUrl();
+
+  return { handlers, stop, isDashboardUrl };
 }

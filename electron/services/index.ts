@@ -20,7 +20,7 @@ import { joinedSeed } from './class-seed';
 import { deploymentHandlers } from './deployments';
 import { createLabRunner, labHandlers } from './labs';
 import { createClassService, type ClassService } from './class';
-import { createClassHostService } from './class-host';
+import { createClassHostService, type ClassHostService } from './class-host';
 import { localApi } from '../api/local';
 import { exportHandlers } from './export';
 import { DETACHED } from '../api/connection';
@@ -39,6 +39,8 @@ export interface Services {
   terminal: TerminalSessions;
   /** The app's class client and class host; a process that ends stops both (`klass.stop()`). */
   klass: ClassService;
+  /** The class this MicroLab hosts (its dashboard's address opens in the browser). */
+  classHost: Pick<ClassHostService, 'isDashboardUrl'>;
 }
 
 export function createServices(options: { registry?: EngineRegistry; project?: string } = {}): Services {
@@ -140,7 +142,17 @@ export function createServices(options: { registry?: EngineRegistry; project?: s
       await Promise.all([client.stop(), classHost.stop()]);
     },
   };
-  return { handlers, events, tasks, registry, project, firewall, terminal: terminal.sessions, klass };
+  return {
+    handlers,
+    events,
+    tasks,
+    registry,
+    project,
+    firewall,
+    terminal: terminal.sessions,
+    klass,
+    classHost,
+  };
 }
 
 /** Start-up: remove what a crash left behind. Quietly does nothing when there is no engine yet. */

@@ -2,6 +2,7 @@ import { useCallback, useEffect } from 'react';
 import type { Api, DoctorReport } from '../../electron/api/contract';
 import { CleanupCard } from './components/CleanupCard';
 import { DoctorCard } from './components/DoctorCard';
+import { HostClassCard } from './components/HostClassCard';
 import { ImagesCard } from './components/ImagesCard';
 import { JoinClassCard } from './components/JoinClassCard';
 import { NextCard, whatNext } from './components/NextCard';
@@ -60,6 +61,7 @@ export function FirstScreen({
         <ImagesCard images={images} prepare={prepare} onPrepare={onPrepare} />
         <NextCard next={whatNext(doctor, images, prepare.task)} onOpen={onOpen} />
         <CleanupCard api={api} resources={resources} />
+        <HostClassCard api={api} />
       </div>
     </main>
   );

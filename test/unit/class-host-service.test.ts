@@ -20,6 +20,7 @@ import {
   openClassHost,
   type ClassHostService,
 } from '../../electron/services/class-host';
+import { preselectedInterface } from '../../renderer/src/components/HostClassCard';
 
 const project = 'unit-hostapp';
 /** These methods use no connection (no terminal, no event of their own). */
@@ -190,5 +191,18 @@ describe("the app's class host", () => {
     const picked = running(await service().handlers['class:host']({ interface: 'lo' }, NO_CONNECTION));
     expect(picked).toMatchObject({ resumed: true, classId: cli.store.data.class.id });
     expect(picked.joinCode).toBe(code);
+  });
+});
+
+describe("the Host a class card's interface", () => {
+  const lo = { name: 'lo', ipv4: ['127.0.0.1'], internal: true };
+  const eth0 = { name: 'eth0', ipv4: ['10.0.0.5'], internal: false };
+  const wlan0 = { name: 'wlan0', ipv4: ['192.168.1.20'], internal: false };
+
+  it('preselects the only interface outside this machine, else none, and a class in progress its own', () => {
+    expect(preselectedInterface([lo, eth0])).toBe('eth0');
+    expect(preselectedInterface([lo, eth0, wlan0])).toBe('');
+    expect(preselectedInterface([lo])).toBe('');
+    expect(preselectedInterface([lo, eth0, wlan0], 'wlan0')).toBe('wlan0');
   });
 });
