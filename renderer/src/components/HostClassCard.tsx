@@ -169,7 +169,7 @@ export function HostClassCard({ api }: { api: Api }) {
         <div className="class-hosting">
           <p className="class-phase" data-phase="hosting">
             {status.resumed ? 'Class picked up again' : 'Class started'} on {status.interface} (
-            {status.address}), port {status.port}: {status.students} students
+            {status.address}), port {status.port}: {status.students} student{status.students === 1 ? '' : 's'}
             {status.pending ? `, ${status.pending} waiting for you to let them in` : ''}.
           </p>
           <div className="field">
