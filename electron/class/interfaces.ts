@@ -19,11 +19,16 @@ export function listInterfaces(all: Interfaces = os.networkInterfaces()): string
 /**
  * The address to listen on for interface `name`: its first IPv4 address, else its first IPv6
  * one that is not link-local. Throws ApiError `class-interface` when no interface is named, when
- * the name is not an interface of this machine, or when it has no usable address; the message
+ * the name is not an interface of this machine, or when it has no usable address; the hint
  * lists the interfaces.
  */
-export function addressOf(name: string | undefined, all: Interfaces = os.networkInterfaces()): string {
-  const hint = `Pick the interface of the classroom's network with --interface: ${listInterfaces(all)}.`;
+export function addressOf(
+  name: string | undefined,
+  all: Interfaces = os.networkInterfaces(),
+  /** How the user names one, for the hint: the CLI's option, or the app's list. */
+  how = 'with --interface',
+): string {
+  const hint = `Pick the interface of the classroom's network ${how}: ${listInterfaces(all)}.`;
   if (!name)
     throw new ApiError(
       'class-interface',

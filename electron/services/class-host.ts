@@ -35,6 +35,8 @@ export interface OpenClassHostOptions {
   fresh: boolean;
   /** Told of each join request and each refusal, one line (no token). */
   onNotice?: (line: string) => void;
+  /** Whose words the hints use: the CLI's options (default) or the app's fields. */
+  wording?: 'cli' | 'app';
 }
 
 export interface OpenedClassHost {
@@ -52,16 +54,19 @@ export interface OpenedClassHost {
  * address or port cannot be had). Nothing is left listening when it throws.
  */
 export async function openClassHost(o: OpenClassHostOptions): Promise<OpenedClassHost> {
+  const app = o.wording === 'app';
   const store = new ClassStore(classHostDir(o.project));
   const resumed = !o.fresh && (await store.open());
   if (!resumed) {
-    const address = addressOf(o.iface);
+    const address = addressOf(o.iface, undefined, app ? 'in the Interface list' : 'with --interface');
     await store.create(o.iface!, address, o.port, o.autoApprove);
   } else if (o.iface && o.iface !== store.data.class.interface)
     throw new ApiError(
       'class-interface',
       `the class in progress is hosted on ${store.data.class.interface}, not ${o.iface}`,
-      'Leave --interface out to pick it up again, or start a new class with --new.',
+      app
+        ? `Pick ${store.data.class.interface} to pick it up again, or start a new class.`
+        : 'Leave --interface out to pick it up again, or start a new class with --new.',
     );
   const { labs } = await loadLabs(path.join(labsDir(), 'guides'));
   const host = new ClassHost({
@@ -70,7 +75,17 @@ export async function openClassHost(o: OpenClassHostOptions): Promise<OpenedClas
     uiDir: rendererDir(),
     ...(o.onNotice ? { onNotice: o.onNotice } : {}),
   });
-  await host.start();
+  try {
+    await host.start();
+  } catch (err) {
+    if (app && err instanceof ApiError && err.code === 'class-listen' && err.hint)
+      throw new ApiError(
+        err.code,
+        err.message,
+        'Another program holds the port: pick another (0 takes a free one).',
+      );
+    throw err;
+  }
   return { store, host, resumed };
 }
 
@@ -165,6 +180,7 @@ export function createClassHostService(o: { project: string }): ClassHostService
           port: input.port ?? DEFAULT_CLASS_PORT,
           autoApprove: input.autoApprove ?? false,
           fresh: input.fresh ?? false,
+          wording: 'app',
         });
         hosted = { ...opened, qrSvg: await joinCodeQr(opened.host.joinCode(), 'svg') };
         return status();

@@ -150,7 +150,9 @@ describe("the app's class host", () => {
     );
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: 'class-interface', message: 'no interface "nosuch0" on this machine' });
-    expect((err as ApiError).hint).toMatch(/\blo 127\.0\.0\.1\b/);
+    expect((err as ApiError).hint).toMatch(
+      /^Pick the interface of the classroom's network in the Interface list: .*\blo 127\.0\.0\.1\b/,
+    );
     expect(await s.handlers['class:host-status']({}, NO_CONNECTION)).toEqual({ running: false });
 
     running(await s.handlers['class:host']({ interface: 'lo', port: 0 }, NO_CONNECTION));
@@ -178,6 +180,7 @@ describe("the app's class host", () => {
       ).rejects.toMatchObject({
         code: 'class-listen',
         message: `cannot listen on 127.0.0.1 port ${port}: EADDRINUSE`,
+        hint: 'Another program holds the port: pick another (0 takes a free one).',
       });
     } finally {
       await holder.host.stop();
