@@ -16,6 +16,7 @@ import { classJoinDir, labsProgressFile } from '../services/class-seed';
 import { CLASS_END_GRACE_MS, DEFAULT_CLASS_PORT, joinCodeQr, openClassHost } from '../services/class-host';
 import type { Cli, Runtime } from './program';
 import { nonBlank, UsageError, wholeNumber } from './values';
+import { sleep } from '../wait';
 
 export type ClassLiveCommand =
   | { name: 'class-host'; iface?: string; port: number; autoApprove: boolean; fresh: boolean }
@@ -232,7 +233,7 @@ async function classHost(
   signal.dispose();
   prompt.close();
   // Ended: the students learn it from their next answer (they ask every second).
-  if (ended) await new Promise((r) => setTimeout(r, CLASS_END_GRACE_MS));
+  if (ended) await sleep(CLASS_END_GRACE_MS);
   await host.stop();
   out.write(
     ended ? 'The class ended.\n' : 'Stopped hosting: `microlab class host` picks the class up again.\n',

@@ -17,6 +17,7 @@ import { ApiError } from '../errors';
 import { loadLabs } from '../labs/loader';
 import { labsDir, rendererDir } from '../paths';
 import { classHostDir } from './class-seed';
+import { sleep } from '../wait';
 
 /** The port a class listens on unless told otherwise (0: a free one). */
 export const DEFAULT_CLASS_PORT = 8443;
@@ -196,7 +197,7 @@ export function createClassHostService(o: { project: string }): ClassHostService
           );
         const running = hosted;
         await running.host.end();
-        await new Promise((r) => setTimeout(r, CLASS_END_GRACE_MS));
+        await sleep(CLASS_END_GRACE_MS);
         hosted = undefined;
         await running.host.stop();
         return status();
