@@ -90,11 +90,11 @@ export async function openClassHost(o: OpenClassHostOptions): Promise<OpenedClas
   return { store, host, resumed };
 }
 
-/** The join code as a QR code: for a terminal (block characters) or as an SVG document. */
+/** The join code as a QR code: for a terminal (block characters), or an SVG document 256 px square. */
 export function joinCodeQr(code: string, type: 'terminal' | 'svg'): Promise<string> {
   return type === 'terminal'
     ? QRCode.toString(code, { type: 'terminal', small: true })
-    : QRCode.toString(code, { type: 'svg', margin: 2 });
+    : QRCode.toString(code, { type: 'svg', margin: 2, width: 256 });
 }
 
 type HostMethod = 'class:interfaces' | 'class:host' | 'class:host-status' | 'class:host-end';

@@ -75,7 +75,9 @@ describe("the app's class host", () => {
     expect(code).toMatchObject({ host: '127.0.0.1', port: status.port });
     expect(code.fingerprint).toBe(fingerprintOf(store.cert));
     expect(status.fingerprint).toBe(code.fingerprint);
-    expect(status.qrSvg).toMatch(/^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>\s*$/s);
+    expect(status.qrSvg).toMatch(
+      /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="256" height="256" [^>]*>.*<path [^>]*d="M[^"]+".*<\/svg>\s*$/s,
+    );
     expect(status.dashboardUrl).toBe(`https://127.0.0.1:${status.port}/#class=${store.data.instructorToken}`);
 
     const student = await mkdtemp(path.join(os.tmpdir(), 'mlc-hostapp-student-'));
