@@ -51,7 +51,7 @@ export interface OpenedClassHost {
 /**
  * Opens the class in progress (or creates one on `iface`) and starts its host. Throws ApiError
  * `class-interface` (no interface named, an unknown one, one without an address, or not the
- * interface of the class in progress: the message lists the interfaces), `class-listen` (the
+ * interface of the class in progress: the hint lists the interfaces), `class-listen` (the
  * address or port cannot be had). Nothing is left listening when it throws.
  */
 export async function openClassHost(o: OpenClassHostOptions): Promise<OpenedClassHost> {
