@@ -6,11 +6,11 @@
  * with its name, a forged acceptance leaves the whole batch untaken); and the app's class
  * client (services/class.ts) over the same host, never showing the join code.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classScratch } from '../class-scratch';
 import type { ClassJoinStatus } from '../../electron/api/class';
 import type { MethodInput, MethodName, MethodOutput, TaskInfo } from '../../electron/api/contract';
 import { EventBus } from '../../electron/api/events';
@@ -24,24 +24,12 @@ import { ProgressStore, stepProgress } from '../../electron/labs/progress';
 import { createClassService } from '../../electron/services/class';
 
 const GUIDES = path.resolve(import.meta.dirname, '..', '..', 'labs', 'guides');
-const dirs: string[] = [];
-const hosts: ClassHost[] = [];
+const { hosts, tmp } = classScratch('mlc-actions-');
 let labs: Lab[];
 
 beforeAll(async () => {
   labs = (await loadLabs(GUIDES)).labs.map((l) => l.lab);
 });
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'mlc-actions-'));
-  dirs.push(d);
-  return d;
-}
 
 async function startHost(dir: string, port = 0): Promise<ClassHost> {
   const store = new ClassStore(dir);

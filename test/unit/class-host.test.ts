@@ -5,30 +5,18 @@
  * Origin, a foreign Origin or Host on the dashboard, a body too big, malformed messages), each
  * logged without the token.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { classScratch } from '../class-scratch';
 import { ClassClient, post } from '../../electron/class/client';
 import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode, MAX_BODY_BYTES, type JoinCode } from '../../electron/class/protocol';
 import { ClassStore } from '../../electron/class/store';
 import { ProgressStore, stepProgress } from '../../electron/labs/progress';
 
-const dirs: string[] = [];
-const hosts: ClassHost[] = [];
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'mlc-unit-'));
-  dirs.push(d);
-  return d;
-}
+const { dirs, hosts, tmp } = classScratch('mlc-unit-');
 
 async function startHost(dir: string, autoApprove = false, port = 0): Promise<ClassHost> {
   const store = new ClassStore(dir);

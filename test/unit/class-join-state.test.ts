@@ -4,10 +4,9 @@
  * another class's code with a wrong class token) leaves the class joined before as it was (token, seed, events not sent
  * yet); a class joined anew starts with none of the old class's catch-up acceptances.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classScratch } from '../class-scratch';
 import { ClassClient } from '../../electron/class/client';
 import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode, type JoinCode } from '../../electron/class/protocol';
@@ -17,24 +16,12 @@ import { loadLabs } from '../../electron/labs/loader';
 import { ProgressStore, stepProgress } from '../../electron/labs/progress';
 
 const GUIDES = path.resolve(import.meta.dirname, '..', '..', 'labs', 'guides');
-const dirs: string[] = [];
-const hosts: ClassHost[] = [];
+const { hosts, tmp } = classScratch('mlc-joinstate-');
 let labs: Lab[];
 
 beforeAll(async () => {
   labs = (await loadLabs(GUIDES)).labs.map((l) => l.lab);
 });
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'mlc-joinstate-'));
-  dirs.push(d);
-  return d;
-}
 
 async function startHost(): Promise<ClassHost> {
   const store = new ClassStore(await tmp());

@@ -6,11 +6,11 @@
  * per shape, not computable from another student's seed); outside a class it stays random; and
  * the instructor's guide, on the host, gives each student's password as their deployment gets it.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { classScratch } from '../class-scratch';
 import { ClassClient, joinedClassSeed } from '../../electron/class/client';
 import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode } from '../../electron/class/protocol';
@@ -27,19 +27,7 @@ import {
   SECRET_LABEL,
 } from '../../electron/topology/secret';
 
-const dirs: string[] = [];
-const hosts: ClassHost[] = [];
-
-afterEach(async () => {
-  for (const h of hosts.splice(0)) await h.stop();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'mlc-seed-'));
-  dirs.push(d);
-  return d;
-}
+const { hosts, tmp } = classScratch('mlc-seed-');
 
 const engine = (labels: Record<string, string>[]) =>
   ({
