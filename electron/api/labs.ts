@@ -530,11 +530,17 @@ export const LabsExport = z.object({ file: FilePath }).strict();
 export const ClassSummary = z.object({ files: z.array(FilePath).min(1).max(1000) }).strict();
 export const ClassReportInput = z
   .object({
-    files: z.array(FilePath).min(1).max(1000),
+    files: z.array(FilePath).max(1000).default([]),
     /** A folder to write class-report.json and class-report.csv into (created when missing). */
     out: FilePath.optional(),
+    /** Also the class this MicroLab hosts or hosted, from the host's record (`class report --class`). */
+    live: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => i.files.length > 0 || i.live === true, {
+    message: 'name at least one exported file, or ask for the hosted class (live)',
+    path: ['files'],
+  });
 /** No control characters (C0, DEL): a name goes into tables, files and terminals. */
 const noControl = (s: string) => ![...s].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127);
 export const StudentName = z

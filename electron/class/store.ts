@@ -106,6 +106,26 @@ export class ClassStore {
     return true;
   }
 
+  /**
+   * The class's record as it stands, read only (an ended class too: its report is wanted
+   * after the class): class.json and every accepted event. False when the folder holds none.
+   */
+  async readRecord(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(this.file('class.json'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    const data = JSON.parse(text) as ClassFile;
+    if (data.version !== 1)
+      throw new ApiError('class-store', `${this.file('class.json')}: not a class of this MicroLab`);
+    this.data = data;
+    await this.replay();
+    return true;
+  }
+
   /** A new class on `address`:`port` of `iface`: a certificate for that address, new tokens. */
   async create(iface: string, address: string, port: number, autoApprove: boolean): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });

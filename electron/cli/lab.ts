@@ -217,27 +217,37 @@ export function labCommands(cli: Cli): void {
       'report',
       "the class's numbers: per step completion, median time, hints and solves; per measure median and range; per claim how many students' numbers support it; the 2×2 as medians. --out DIR writes class-report.json and class-report.csv there",
     )
-    .argument('<FILES...>', 'exported progress files')
+    .argument('[FILES...]', 'exported progress files')
     .option(...json)
     .option('--out <DIR>', 'write class-report.json and class-report.csv there', nonBlank('--out'))
-    .action((files, o) =>
-      cli.done(
+    .option(
+      '--class',
+      "also the class this MicroLab hosts or hosted: its students' events as the host recorded them",
+    )
+    .action((files, o) => {
+      if (files.length === 0 && !o.class)
+        throw new UsageError(
+          'class report needs FILES (exported progress files), or --class for the class this MicroLab hosts or hosted',
+        );
+      return cli.done(
         {
           name: 'class-report',
           files,
           json: Boolean(o.json),
+          ...(o.class ? { live: true } : {}),
           ...(o.out !== undefined ? { out: o.out } : {}),
         },
         async (c, rt) => {
           const report = await rt.call('class:report', {
             files: c.files.map((f) => path.resolve(f)),
+            ...(c.live ? { live: true } : {}),
             ...(c.out ? { out: path.resolve(c.out) } : {}),
           });
           printResult(rt.out, c.json, report, formatReport);
           return 0;
         },
-      ),
-    );
+      );
+    });
   cli
     .command(
       klass,

@@ -42,7 +42,7 @@ import { restore } from './restore';
 import { StateReader, takeSnapshot } from './state';
 import { exportProgress, summarize, table } from './summary';
 import { studentInfo } from './student';
-import { readExports, writeClassReport } from './class-files';
+import { readExports, writeClassReport, type ReadExport } from './class-files';
 import { classReport } from './class-report';
 import { instructorGuide, type SeededAnswers } from './guide';
 import { guideHtml } from './guide-html';
@@ -76,6 +76,8 @@ export interface RunnerOptions {
   envStudent?: () => Student | undefined;
   /** The students of the class this MicroLab hosts and their seeded values, if it hosts one (the guide's per-student key). */
   seededAnswers?: () => Promise<SeededAnswers | undefined>;
+  /** The class this MicroLab hosts (or hosted) as exports, one per student (`class report --class`). */
+  hostedExports?: (labs: Lab[]) => Promise<ReadExport[] | undefined>;
 }
 
 /**
@@ -758,12 +760,22 @@ export class LabRunner {
    * as class-report.json and class-report.csv. Every file is read and checked before anything
    * is written: a bad one is refused (`bad-progress-file`) and nothing is written.
    */
-  async classReport(files: string[], out?: string): Promise<ClassReport> {
+  /**
+   * The class report of the exported `files` and, with `live`, of the class this MicroLab hosts
+   * or hosted (its record's students first; a student also in a file counts once, as in files).
+   * Throws ApiError `no-class` when `live` is asked and this MicroLab hosted no class.
+   */
+  async classReport(files: string[], out?: string, live = false): Promise<ClassReport> {
     const [{ labs }, exports] = await Promise.all([this.labs(), readExports(files)]);
-    const report = classReport(
-      labs.map((l) => l.lab),
-      exports,
-    );
+    const lablist = labs.map((l) => l.lab);
+    const hosted = live ? await this.o.hostedExports?.(lablist) : [];
+    if (!hosted)
+      throw new ApiError(
+        'no-class',
+        'this MicroLab hosts no class and hosted none: there is no class record to report',
+        'Run `microlab class host` first, or pass the exported files only.',
+      );
+    const report = classReport(lablist, [...hosted, ...exports]);
     if (out) report.written = await writeClassReport(report, out);
     return report;
   }

@@ -8,8 +8,12 @@
 import path from 'node:path';
 import type { DeploymentName } from '../api/contract';
 import { joinedClassSeed } from '../class/client';
+import { exportsOf } from '../class/dashboard';
+import { ClassStore } from '../class/store';
 import { seededStudents } from '../class/store';
 import { stateDir } from '../firewall/store';
+import type { ReadExport } from '../labs/class-files';
+import type { Lab } from '../labs/format';
 import type { SeededAnswers } from '../labs/guide';
 import { deployments } from '../topology/declarations';
 import { derivePassword } from '../topology/secret';
@@ -54,4 +58,15 @@ export async function hostedSeededAnswers(project: string): Promise<SeededAnswer
       passwords: seededPasswords(seed),
     })),
   };
+}
+
+/**
+ * The class this MicroLab hosts (or hosted, ended too) as `class report` reads exported files:
+ * one export per student with events, rebuilt from the host's record of them (the dashboard's
+ * export, dashboard.ts exportsOf). Undefined when this MicroLab hosted no class.
+ */
+export async function hostedClassExports(project: string, labs: Lab[]): Promise<ReadExport[] | undefined> {
+  const store = new ClassStore(classHostDir(project));
+  if (!(await store.readRecord())) return undefined;
+  return exportsOf(store.data.students, store.ledger, labs);
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { localApi } from '../api/local';
 import type { Handlers } from '../api/dispatch';
 import { stateDir } from '../firewall/store';
-import { hostedSeededAnswers, labsProgressFile } from './class-seed';
+import { hostedClassExports, hostedSeededAnswers, labsProgressFile } from './class-seed';
 import { ProgressStore } from '../labs/progress';
 import { LabRunner } from '../labs/runner';
 import { classRows } from '../labs/summary';
@@ -51,7 +51,7 @@ export function labHandlers(labs: LabRunner): Pick<Handlers, LabMethod> {
     'labs:table': () => labs.table(),
     'labs:export': ({ file }) => labs.export(file),
     'labs:class': async ({ files }) => classRows(files),
-    'class:report': ({ files, out }) => labs.classReport(files, out),
+    'class:report': ({ files, out, live }) => labs.classReport(files, out, live),
     'class:guide': (input) => labs.guide(input),
     'student:get': () => labs.student(),
     'student:set': ({ name, id }) => labs.setStudent({ name, ...(id ? { id } : {}) }),
@@ -81,6 +81,7 @@ export function createLabRunner(handlers: () => Handlers, tasks: TaskManager, pr
     account,
     envStudent: () => studentFromEnv(process.env),
     seededAnswers: () => hostedSeededAnswers(project),
+    hostedExports: (labs) => hostedClassExports(project, labs),
     references: () => ({
       workloads: {
         monolith: deployments.monolith.workloads.map((w) => w.name),

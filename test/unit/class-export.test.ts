@@ -16,6 +16,8 @@ import { classReportOf, dashboardOf, type RosterEntry } from '../../electron/cla
 import { ClassHost } from '../../electron/class/host';
 import { decodeJoinCode, eventsFromProgress, Ledger, type JoinCode } from '../../electron/class/protocol';
 import { ClassStore } from '../../electron/class/store';
+import { ClassReportInput } from '../../electron/api/labs';
+import { classHostDir, hostedClassExports } from '../../electron/services/class-seed';
 import { readExports } from '../../electron/labs/class-files';
 import { classReport } from '../../electron/labs/class-report';
 import { parseLab } from '../../electron/labs/loader';
@@ -297,5 +299,36 @@ describe("the export's routes", () => {
     } finally {
       await host.stop();
     }
+  });
+});
+
+describe('class report --class: the hosted class from its record', () => {
+  it("reads an ended class's students from the host's store, as the dashboard's export has them", async () => {
+    const previous = process.env.MICROLAB_STATE_DIR;
+    process.env.MICROLAB_STATE_DIR = await mkdtemp(path.join(os.tmpdir(), 'mlc-record-'));
+    try {
+      expect(await hostedClassExports('unit', [lab])).toBeUndefined();
+      const store = new ClassStore(classHostDir('unit'));
+      await store.create('lo', '127.0.0.1', 0, true);
+      for (const r of roster()) store.data.students.push({ ...r, nonceHash: 'x' });
+      for (const [i, s] of CLASS.entries()) await store.appendEvents(`s${i + 1}`, eventsFromProgress(s.p));
+      store.data.class.ended = '2026-12-07T12:00:00.000Z';
+      await store.save();
+
+      const hosted = (await hostedClassExports('unit', [lab]))!;
+      expect(hosted.map((h) => h.data.student)).toEqual(CLASS.map((s) => ({ name: s.name, id: s.id })));
+      // The same report the dashboard's export makes from the live ledger.
+      expect(classReport([lab], hosted)).toEqual(classReportOf(roster(), ledgerOf(), [lab]));
+    } finally {
+      await rm(process.env.MICROLAB_STATE_DIR, { recursive: true, force: true });
+      if (previous === undefined) delete process.env.MICROLAB_STATE_DIR;
+      else process.env.MICROLAB_STATE_DIR = previous;
+    }
+  });
+
+  it('asks for files or the hosted class', () => {
+    expect(ClassReportInput.safeParse({ files: [] }).success).toBe(false);
+    expect(ClassReportInput.safeParse({ live: true }).success).toBe(true);
+    expect(ClassReportInput.safeParse({ files: ['/a.json'] }).success).toBe(true);
   });
 });

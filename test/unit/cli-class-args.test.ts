@@ -20,6 +20,11 @@ describe('microlab student and class arguments', () => {
       ['class', 'report', '--json', '--out', 'report', 'a.json'],
       { name: 'class-report', files: ['a.json'], json: true, out: 'report' },
     ],
+    [
+      ['class', 'report', '--class', 'late.json'],
+      { name: 'class-report', files: ['late.json'], json: false, live: true },
+    ],
+    [['class', 'report', '--class'], { name: 'class-report', files: [], json: false, live: true }],
     [['class', 'guide'], { name: 'class-guide' }],
     [['class', 'guide', '--out', 'guide.md'], { name: 'class-guide', out: 'guide.md' }],
     [
