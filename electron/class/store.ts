@@ -56,6 +56,16 @@ export interface StoredCatchUp extends Omit<CatchUp, 'accepted'> {
   accepted: Record<string, string>;
 }
 
+/** class.json in `dir`, parsed; undefined when there is none. Throws the file system's other errors. */
+async function readClassFile(dir: string): Promise<ClassFile | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, 'class.json'), 'utf8')) as ClassFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -82,19 +92,18 @@ export class ClassStore {
     return path.join(this.dir, name);
   }
 
+  /** class.json of this folder, undefined when there is none; one of another MicroLab is refused. */
+  private async readOwn(): Promise<ClassFile | undefined> {
+    const data = await readClassFile(this.dir);
+    if (data && data.version !== 1)
+      throw new ApiError('class-store', `${this.file('class.json')}: not a class of this MicroLab`);
+    return data;
+  }
+
   /** The class in the folder, if one is there and has not ended. */
   async open(): Promise<boolean> {
-    let text: string;
-    try {
-      text = await readFile(this.file('class.json'), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-    const data = JSON.parse(text) as ClassFile;
-    if (data.version !== 1)
-      throw new ApiError('class-store', `${this.file('class.json')}: not a class of this MicroLab`);
-    if (data.class.ended) return false;
+    const data = await this.readOwn();
+    if (!data || data.class.ended) return false;
     this.data = data;
     this.key = await readFile(this.file('key.pem'), 'utf8');
     this.cert = await readFile(this.file('cert.pem'), 'utf8');
@@ -111,16 +120,8 @@ export class ClassStore {
    * after the class): class.json and every accepted event. False when the folder holds none.
    */
   async readRecord(): Promise<boolean> {
-    let text: string;
-    try {
-      text = await readFile(this.file('class.json'), 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
-    }
-    const data = JSON.parse(text) as ClassFile;
-    if (data.version !== 1)
-      throw new ApiError('class-store', `${this.file('class.json')}: not a class of this MicroLab`);
+    const data = await this.readOwn();
+    if (!data) return false;
     this.data = data;
     await this.replay();
     return true;
@@ -298,14 +299,8 @@ export interface SeededStudent {
 export async function seededStudents(
   dir: string,
 ): Promise<{ classId: string; students: SeededStudent[] } | undefined> {
-  let data: ClassFile;
-  try {
-    data = JSON.parse(await readFile(path.join(dir, 'class.json'), 'utf8')) as ClassFile;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  if (data.version !== 1 || !data.seedSecret) return undefined;
+  const data = await readClassFile(dir);
+  if (data?.version !== 1 || !data.seedSecret) return undefined;
   const secret = data.seedSecret;
   return {
     classId: data.class.id,
