@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { DownReport, LabeledResource } from './types';
 import { IMAGE_LABEL, LABEL, projectFilter } from './labels';
 import { withNetworkModes } from './podman';
-import { isGone, removeContainer } from './remove';
+import { isGone, removeContainer, removeNetwork } from './remove';
 
 function labelsOf(labels: Record<string, string> | undefined, project: string) {
   return {
@@ -76,7 +76,8 @@ async function remove(docker: Docker, r: LabeledResource): Promise<void> {
       // container holds are free for the next wave.
       return removeContainer(docker, r.id, { volumes: true });
     case 'network':
-      return docker.getNetwork(r.id).remove() as Promise<void>;
+      // Frees an endpoint the engine still holds a moment after its container went.
+      return removeNetwork(docker, r.id, r.project);
     case 'volume':
       return docker.getVolume(r.id).remove() as Promise<void>;
     case 'image':

@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
 import { ApiError } from '../errors';
 import { networkRemovalFailure } from '../engine/cleanup';
-import { isGone, removeContainer } from '../engine/remove';
+import { isGone, removeContainer, removeNetwork } from '../engine/remove';
 import type { DownReport, LabeledResource } from '../engine/types';
 import { LABEL } from '../engine/labels';
 import { shopImageName } from '../engine/shop-image';
@@ -226,7 +226,7 @@ export async function down({ docker, project, perimeter }: Target): Promise<Down
   for (const n of networks) {
     const r = { ...resource('network', n.Id, n.Name), role: 'network' };
     try {
-      await docker.getNetwork(n.Id).remove();
+      await removeNetwork(docker, n.Id, project);
       report.removed.push(r);
     } catch (err) {
       if (isGone(err)) report.removed.push(r);

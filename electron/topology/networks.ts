@@ -6,6 +6,7 @@ import net from 'node:net';
 import type Docker from 'dockerode';
 import { ApiError } from '../errors';
 import { LABEL, labelsFor } from '../engine/labels';
+import { removeNetwork } from '../engine/remove';
 import type { TakenRange } from '../engine/subnets';
 import { fullPoolHint, planSubnets, subnetPool, takenRanges } from '../engine/subnets';
 import type { Deployment } from './declarations';
@@ -113,11 +114,6 @@ export async function removeNetworks(
   await Promise.all(
     networks
       .filter((n) => unwanted(n.Name))
-      .map((n) =>
-        docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined),
-      ),
+      .map((n) => removeNetwork(docker, n.Id, project).catch(() => undefined)),
   );
 }

@@ -96,8 +96,16 @@ export async function startHarness(options: { registry?: EngineRegistry } = {}):
       // finish, so no throwaway container outlives the test process.
       await drain();
       await server.close();
-      // Whatever a failed test left of this project (never images, never other projects).
-      await call('resources:down', {}).catch(() => undefined);
+      // Whatever a failed test left of this project (never images, never other projects). What
+      // cannot be removed fails the test that left it, not the next one to count resources.
+      // (A harness pointed at no engine has nothing to remove.)
+      const report = await call('resources:down', {}).catch(() => undefined);
+      if (report?.failed.length)
+        throw new Error(
+          `the test left what \`down\` could not remove: ${report.failed
+            .map((f) => `${f.resource.kind} ${f.resource.name} (${f.error})`)
+            .join('; ')}`,
+        );
     },
   };
 }

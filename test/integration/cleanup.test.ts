@@ -4,7 +4,7 @@ import { baseImageName } from '../../electron/engine/images';
 import { shopImageName } from '../../electron/engine/shop-image';
 import { labelsFor } from '../../electron/engine/labels';
 import { listResources, reconcile } from '../../electron/engine/cleanup';
-import { removeContainer } from '../../electron/engine/remove';
+import { removeContainer, removeNetwork } from '../../electron/engine/remove';
 import { cli, docker } from './support';
 
 const project = 'microlab-it-cleanup';
@@ -205,5 +205,54 @@ describe('removing a container someone else is removing', () => {
 
   it('removeContainer of a container that does not exist resolves', async () => {
     await expect(removeContainer(docker, `${project}-never-made`)).resolves.toBeUndefined();
+  });
+});
+
+describe('removing a network the engine says is still in use', () => {
+  const p = 'microlab-it-cleanup-net';
+  afterAll(() => cli(['down'], { MICROLAB_PROJECT: p }));
+
+  const attach = async (name: string, labels: Record<string, string>) => {
+    const c = await docker.createContainer({
+      name: `${p}-${name}`,
+      Image: baseImageName(),
+      Cmd: ['sleep', '300'],
+      Labels: labels,
+      HostConfig: { NetworkMode: `${p}-net` },
+    });
+    created.push(c);
+    await c.start();
+    return c;
+  };
+
+  it('removes a throwaway container of the project that joined it meanwhile (a probe), then the network', async () => {
+    await docker.createNetwork({ Name: `${p}-net`, Internal: true, Labels: labelsFor(p, 'network') });
+    const probe = await attach('probe', labelsFor(p, 'probe', { workload: 'app', transient: true }));
+    await removeNetwork(docker, `${p}-net`, p);
+    await expect(docker.getNetwork(`${p}-net`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(probe.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('waits out a container of the project someone else is removing, and never removes it itself', async () => {
+    await docker.createNetwork({ Name: `${p}-net`, Internal: true, Labels: labelsFor(p, 'network') });
+    const app = await attach('app', labelsFor(p, 'workload', { workload: 'app' }));
+    // Without the wait, Docker refuses at once: the app still holds its endpoint.
+    await expect(docker.getNetwork(`${p}-net`).remove()).rejects.toMatchObject({ statusCode: 403 });
+    const going = (async () => {
+      await new Promise((r) => setTimeout(r, 1000));
+      await app.remove({ force: true });
+    })();
+    await removeNetwork(docker, `${p}-net`, p);
+    await going;
+    await expect(docker.getNetwork(`${p}-net`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('gives up at its limit with Docker’s refusal while a container of the project stays, which it leaves running', async () => {
+    await docker.createNetwork({ Name: `${p}-net`, Internal: true, Labels: labelsFor(p, 'network') });
+    const app = await attach('stays', labelsFor(p, 'workload', { workload: 'stays' }));
+    await expect(removeNetwork(docker, `${p}-net`, p, { limitMs: 1000 })).rejects.toThrow(/active endpoints/);
+    expect((await app.inspect()).State.Running).toBe(true);
+    await removeContainer(docker, app.id);
+    await removeNetwork(docker, `${p}-net`, p);
   });
 });
