@@ -34,16 +34,51 @@ export const WHOLE_LINES = "grep --line-buffered ''";
 export const TRACE_PIPE = '/tmp/microlab.trace';
 /** The named pipe TRACE_RESOLVER reads: whole lines of the trace monitor and of the main process's `nft -i`, in order. */
 const RESOLVER_PIPE = '/tmp/microlab.resolve';
-/** The named pipes of the main process's own `nft -i` (see MAIN): its input, its output, and its answers (the lines TRACE_RESOLVER hands back). */
+/** The named pipes of the main process's own `nft -i` (see MAIN): its input, and its output (read whole lines at a time into RESOLVER_PIPE). */
 const NFT_IN = '/tmp/microlab.nft-in';
 const NFT_RAW = '/tmp/microlab.nft-raw';
-const NFT_OUT = '/tmp/microlab.nft-out';
 
 /**
- * Names each traced rule as the table was when its packet was traced: an awk program, run as
- * `awk -v table=NAME -v answers=PATH`, reading whole lines (WHOLE_LINES) of the trace monitor
- * (`nft -a monitor trace`) and of the main process's `nft -i` as one stream, in the order they
- * were written, and writing trace lines, one a line, to stdout.
+ * What both awk programs of a holder share: where the namespace's connections are read
+ * (`conntrack`: /proc/net/nf_conntrack unless set), `answer(dest, line)` (a load's answer goes
+ * to stdout when `dest` is "-", or, for a load by exec on Podman, into "dest.ack", whole, and
+ * the load's file goes), and `connections(id)`: the namespace's connection tracking table, each
+ * entry as "microlab-ct id ENTRY", then "microlab-listed id ok" (or "failed: ..."), read from
+ * the kernel's file (one entry a line) or, where the kernel has none, from `conntrack -L`.
+ */
+const AWK_COMMON = String.raw`BEGIN { if (conntrack == "") conntrack = "/proc/net/nf_conntrack" }
+function answer(dest, line) {
+  if (dest == "-") { print line; fflush(); return }
+  print line > (dest ".part"); close(dest ".part")
+  system("mv " dest ".part " dest ".ack; rm -f " dest)
+}
+function connections(id,   entry, r, err) {
+  r = (getline entry < conntrack)
+  if (r >= 0) {
+    while (r > 0) { print "microlab-ct " id " " entry; r = (getline entry < conntrack) }
+    close(conntrack)
+    print "microlab-listed " id " ok"
+  } else if (system("conntrack -L > /tmp/conntrack 2> /tmp/error") == 0) {
+    while ((getline entry < "/tmp/conntrack") > 0) print "microlab-ct " id " " entry
+    close("/tmp/conntrack")
+    print "microlab-listed " id " ok"
+  } else {
+    err = ""
+    while ((getline entry < "/tmp/error") > 0) err = err entry " "
+    close("/tmp/error")
+    print "microlab-listed " id " failed: " err
+  }
+  fflush()
+}
+`;
+
+/**
+ * Names each traced rule as the table was when its packet was traced, and answers the main
+ * process's loads and listings in the order `nft -i` carried them out: an awk program (after
+ * AWK_COMMON), run as `awk -W interactive -v table=NAME`, reading whole lines (WHOLE_LINES) of
+ * the trace monitor (`nft -a monitor trace`), of the main process's `nft -i`, and of the main
+ * process itself, as one stream in the order they were written, and writing trace lines and
+ * answers, one a line, to stdout.
  *
  * The monitor looks a traced rule up by its handle among the rules it read at its start
  * (nftables 1.0.6): a rule added since prints as "CHAIN unknown rule handle N (verdict V)"; and
@@ -55,11 +90,18 @@ const NFT_OUT = '/tmp/microlab.nft-out';
  * rule handle N (verdict V)" line leaves as "... CHAIN rule RULE (verdict V)", RULE the rule of
  * handle N in the latest listing before it (the monitor's own text before any listing, when it
  * still knows the table), or as "... CHAIN unknown rule handle N (verdict V)" when that
- * listing has no such handle. Other trace lines pass unchanged; every other line (a load's
- * errors, the load marker's answer) goes to the file `answers`.
+ * listing has no such handle. Other trace lines pass unchanged.
+ *
+ * Answers: the main process announces a load as "microlab-pending N ID DEST" and a listing as
+ * "microlab-pending-list N ID" before it hands `nft -i` the marker command that ends it ("list
+ * table inet microlab_ack_N" or "microlab_list_N", which fails naming itself). When the marker's
+ * line comes, a load is answered (`answer`) "microlab-load ID ok", or "microlab-load ID failed:"
+ * and the errors `nft -i` printed since the last marker but the marker's own; a listing is taken
+ * then (`connections`), after the load before it. Every other line carries nothing more.
  */
-export const TRACE_RESOLVER = String.raw`function answer(line) { print line > answers; fflush(answers) }
-$1 == "trace" && $2 == "id" {
+export const TRACE_RESOLVER =
+  AWK_COMMON +
+  String.raw`$1 == "trace" && $2 == "id" {
   if ($4 != "inet" || $5 != table || ($7 != "rule" && $7 != "unknown") || !match($0, / \(verdict [^)]*\) *$/)) { print; next }
   head = $1 " " $2 " " $3 " " $4 " " $5 " " $6 " "
   tail = substr($0, RSTART)
@@ -86,92 +128,109 @@ listing {
   }
   next
 }
-{ answer($0) }
+$1 == "microlab-pending" && NF == 4 { load_id[$2] = $3; load_dest[$2] = $4; next }
+$1 == "microlab-pending-list" && NF == 3 { list_id[$2] = $3; next }
+/^Error:/ { if (last != "") errors = errors " " last; last = $0; next }
+$1 == "list" && $2 == "table" && $3 == "inet" && $4 ~ /^microlab_ack_[0-9]+$/ {
+  n = substr($4, 14)
+  if (n in load_id) {
+    answer(load_dest[n], "microlab-load " load_id[n] (errors == "" ? " ok" : " failed:" errors))
+    delete load_id[n]; delete load_dest[n]
+  }
+  errors = ""; last = ""; next
+}
+$1 == "list" && $2 == "table" && $3 == "inet" && $4 ~ /^microlab_list_[0-9]+$/ {
+  n = substr($4, 15)
+  if (n in list_id) { connections(list_id[n]); delete list_id[n] }
+  errors = ""; last = ""; next
+}
 `;
 
 /**
- * The sidecar's main process: runs the trace monitor, and reads table files from its stdin
- * ("BEGIN id SIZE", the file as one line of SIZE bytes (tableFrame), taken whole by \`head -c\`,
- * "END id"; or "BEGIN id", the file's lines, "END id"), loading each in one transaction and answering
- * "microlab-load id ok" or "microlab-load id failed: ..." on its stdout. It loads through an
- * `nft -i` of its own that lives as long as it does: the file, joined into one line (nft reads
- * a line's commands, separated by ";", as one transaction), then a marker command that fails
- * naming itself, so the errors before the marker's are the load's. Under load, a process start
- * of `nft -f` cost 16 ms here and a line to the running `nft -i` 0.7 ms (nftables 1.0.6; an nft
- * built without its interactive mode falls back to `nft -f`). After the file, the same line to
- * `nft -i` lists the inet tables with their handles (`list ruleset inet`: nothing, and no
- * error, when the file removed ours), which TRACE_RESOLVER has read before the answer goes
- * out; so the monitor, started once, never restarts (restarting it after each load, as
- * MicroLab did before, cost a process start per load and lost the traces of its gap).
- * "LIST id" lists the namespace's connections (conntrack): each entry as "microlab-ct id
- * ENTRY", then "microlab-listed id ok" (or "failed: ..."), read by the shell's own `read` from
- * `/proc/net/nf_conntrack` (the namespace's table, one entry a line; `conntrack -L` where the
- * kernel has no such file). Loading and listing through the attached stdin cost no process
- * start in the container, unlike an exec, and the listing none at all.
+ * The loop of a holder's main process: an awk program (after AWK_COMMON), run as
+ * `awk -W interactive -v nft=PID -v table=NAME -v nftin=PIPE -v resolver=PIPE -v whole=FILTER`,
+ * reading its input, which mawk then takes a block at a time and not, as the shell's `read`, a
+ * byte at a time (a 3 KB table: one read against 3,000), with no process started per load
+ * (taking a table with `head -c` cost a fork and an exec each). Its input:
+ * - "BEGIN id [SIZE]", the file's lines, "END id": the lines joined into one (as `tableLine`;
+ *   SIZE, for holders of an older MicroLab, is not needed) and loaded: announced to the resolver
+ *   ("microlab-pending"), then handed to the running `nft -i` (`nft`, its pid) as one line (nft
+ *   reads a line's commands, separated by ";", as one transaction), followed by
+ *   `list ruleset inet` (the listing TRACE_RESOLVER names rules by: nothing, and no error, when
+ *   the file removed ours) and the marker that ends the load. The resolver answers it.
+ * - "LOAD id FILE" (Podman, by exec): the same, from FILE, answered into "FILE.ack".
+ * - "LIST id": the namespace's connections, listed by the resolver once `nft -i` reaches its
+ *   marker, so after the loads before it.
+ * Under load, a process start of `nft -f` cost 16 ms here and a line to the running `nft -i`
+ * 0.7 ms (nftables 1.0.6). Where `nft -i` is not running (an nft built without its interactive
+ * mode), it loads with `nft -f`, lists the table into the resolver's stream itself, and answers
+ * and lists on its own.
  */
-const MAIN = `for p in ${TRACE_PIPE} ${RESOLVER_PIPE} ${NFT_IN} ${NFT_RAW} ${NFT_OUT}; do [ -p $p ] || mkfifo $p; done
-exec 5<> ${NFT_IN} 6<> ${NFT_OUT}
+const MAIN_LOOP =
+  AWK_COMMON +
+  String.raw`BEGIN { proc = "/proc/" nft "/stat"; n = 0 }
+function running(   line, r) { r = (getline line < proc); close(proc); return r > 0 && line !~ /\) [ZX] / }
+function join(line) {
+  sub(/^[ \t\n\v\f\r]+/, "", line)
+  if (line == "" || substr(line, 1, 1) == "#") return
+  if (tbl == "" || tbl ~ /[{;]$/) tbl = tbl " " line
+  else tbl = tbl " ; " line
+}
+function load(id, dest,   line, errors) {
+  if (running()) {
+    n++
+    print "microlab-pending " n " " id " " dest > resolver; fflush(resolver)
+    print tbl "\nlist ruleset inet\nlist table inet microlab_ack_" n > nftin; fflush(nftin)
+    return
+  }
+  print tbl > "/tmp/microlab.table"; close("/tmp/microlab.table")
+  errors = ""
+  if (system("nft -f /tmp/microlab.table 2> /tmp/error") != 0) {
+    while ((getline line < "/tmp/error") > 0) errors = errors " " line
+    close("/tmp/error")
+  } else system("nft -a list table inet " table " 2> /dev/null | " whole " 1<> " resolver)
+  answer(dest, "microlab-load " id (errors == "" ? " ok" : " failed:" errors))
+}
+/^BEGIN / { tbl = ""; next }
+/^END / { load($2, "-"); next }
+/^LOAD / {
+  tbl = ""; file = $3
+  while ((getline line < file) > 0) join(line)
+  close(file)
+  load($2, file); next
+}
+/^LIST / {
+  if (!running()) { connections($2); next }
+  n++
+  print "microlab-pending-list " n " " $2 > resolver; fflush(resolver)
+  print "list table inet microlab_list_" n > nftin; fflush(nftin)
+  next
+}
+{ join($0) }
+`;
+
+/**
+ * The sidecar's main process, a shell script: makes the pipes, starts the trace monitor, the
+ * container's `nft -i` and TRACE_RESOLVER, then becomes MAIN_LOOP, which reads table files and
+ * listing requests from its stdin and hands them to `nft -i` in order; the resolver answers
+ * each ("microlab-load id ok" or "microlab-load id failed: ..."; a listing's "microlab-ct id
+ * ENTRY" lines and "microlab-listed id ok") on the container's stdout. The monitor, started
+ * once, never restarts (restarting it after each load, as MicroLab did before, cost a process
+ * start per load and lost the traces of its gap). Loading and listing through the attached stdin
+ * cost no process start in the container, unlike an exec.
+ */
+const MAIN = `for p in ${TRACE_PIPE} ${RESOLVER_PIPE} ${NFT_IN} ${NFT_RAW}; do [ -p $p ] || mkfifo $p; done
+exec 5<> ${NFT_IN}
 cat > /tmp/microlab.resolve.awk << 'MICROLAB_AWK'
 ${TRACE_RESOLVER}MICROLAB_AWK
-awk -W interactive -v table=${TABLE} -v answers=${NFT_OUT} -f /tmp/microlab.resolve.awk 0<> ${RESOLVER_PIPE} | ${WHOLE_LINES} &
+cat > /tmp/microlab.main.awk << 'MICROLAB_AWK'
+${MAIN_LOOP}MICROLAB_AWK
+awk -W interactive -v table=${TABLE} -f /tmp/microlab.resolve.awk 0<> ${RESOLVER_PIPE} | ${WHOLE_LINES} &
 ${WHOLE_LINES} 0<> ${TRACE_PIPE} 1<> ${RESOLVER_PIPE} &
 ${WHOLE_LINES} 0<> ${NFT_RAW} 1<> ${RESOLVER_PIPE} &
 nft -a monitor trace > ${TRACE_PIPE} &
 nft -a -i <&5 > ${NFT_RAW} 2>&1 & nft=$!
-n=0
-join() {
-  l="\${1#"\${1%%[![:space:]]*}"}"
-  case "$l" in ''|'#'*) return ;; esac
-  case "$table" in ''|*'{'|*';') table="$table $l" ;; *) table="$table ; $l" ;; esac
-}
-load() {
-  err=
-  if kill -0 $nft 2> /dev/null; then
-    n=$((n + 1)); last=
-    printf '%s\\nlist ruleset inet\\nlist table inet microlab_ack_%s\\n' "$table" $n >&5
-    while IFS= read -r out <&6; do
-      case "$out" in
-        *microlab_ack_$n*) break ;;
-        Error:*) [ -n "$last" ] && err="$err $last"; last="$out" ;;
-      esac
-    done
-  elif ! printf '%s\\n' "$table" | nft -f - 2> /tmp/error; then
-    err=$(tr '\\n' ' ' < /tmp/error)
-  else
-    nft -a list table inet ${TABLE} 2> /dev/null | ${WHOLE_LINES} 1<> ${RESOLVER_PIPE}
-  fi
-  if [ -z "$err" ]; then
-    ack="microlab-load $1 ok"
-  else
-    ack="microlab-load $1 failed:$err"
-  fi
-  echo "$ack"
-}
-while IFS= read -r line; do
-  case "$line" in
-    'BEGIN '*)
-      set -- \${line#BEGIN }
-      table=
-      if [ -n "$2" ]; then table=$(head -c "$2"); fi ;;
-    'END '*) load "\${line#END }" ;;
-    'LOAD '*)
-      set -- \${line#LOAD }
-      table=; while IFS= read -r l; do join "$l"; done < "$2"
-      load "$1"; echo "$ack" > "$2.part"; mv "$2.part" "$2.ack"; rm -f "$2" ;;
-    'LIST '*)
-      id=\${line#LIST }
-      if [ -r /proc/net/nf_conntrack ]; then
-        while IFS= read -r entry; do echo "microlab-ct $id $entry"; done < /proc/net/nf_conntrack
-        echo "microlab-listed $id ok"
-      elif conntrack -L > /tmp/conntrack 2> /tmp/error; then
-        sed "s/^/microlab-ct $id /" /tmp/conntrack | ${WHOLE_LINES}
-        echo "microlab-listed $id ok"
-      else
-        echo "microlab-listed $id failed: $(tr '\\n' ' ' < /tmp/error)"
-      fi ;;
-    *) join "$line" ;;
-  esac
-done`;
+exec awk -W interactive -v nft=$nft -v table=${TABLE} -v nftin=${NFT_IN} -v resolver=${RESOLVER_PIPE} -v whole="${WHOLE_LINES}" -f /tmp/microlab.main.awk`;
 
 /**
  * Podman's conmon closes a container's input for good when an attach that wrote to it ends
@@ -217,10 +276,9 @@ function linesFrame(id: string, text: string): string {
 }
 
 /**
- * A table file for a holder: joined into one line (tableLine), its size in bytes on the BEGIN
- * line, so that MAIN takes it with one \`head -c\` instead of its shell's \`read\`, which takes
- * a pipe a byte at a time (for a 7 KB table, about 2.8 ms against 0.05 ms in a one-off timing
- * of 100 reads in the base image under dash; `npm run bench -- firewall` measures the apply). A holder of an older MicroLab ignores the size and joins the one line as before.
+ * A table file for a holder: joined into one line (tableLine; MAIN_LOOP joins it to itself),
+ * with its size in bytes on the BEGIN line, which MAIN_LOOP does not need and a holder started
+ * by the MicroLab before it (a shell loop) takes the line by, with \`head -c\`.
  */
 export function tableFrame(id: string, text: string): string {
   const line = `${tableLine(text)}\n`;

@@ -17,6 +17,7 @@ import { listFlows } from '../../electron/firewall/flows';
 import { readCounters } from '../../electron/firewall/counters';
 import { listInstances } from '../../electron/firewall/instances';
 import { parsePolicy } from '../../electron/firewall/policy';
+import { SidecarChannel } from '../../electron/firewall/sidecar';
 import { execIn } from '../../electron/engine/exec';
 import type { Policy } from '../../electron/firewall/policy';
 import { runProbe } from '../../electron/probe/matrix';
@@ -431,6 +432,39 @@ describe('segment firewall on synthetic workloads', () => {
       expect(listed.output).not.toContain('microlab');
     } finally {
       l.services.firewall.close();
+    }
+  });
+
+  it('a holder whose own `nft -i` is gone still loads (with `nft -f`), says why a table fails, and lists its connections', async () => {
+    const solo: Workload = {
+      name: 'solo',
+      labels: { tier: 'solo' },
+      ports: [{ port: 7000, protocol: 'tcp' }],
+    };
+    const pod = await startWorkload(solo, 1);
+    // What a holder lives with where nft has no interactive mode: its main loop finds no `nft -i`.
+    const killed = await execIn(docker, pod.holder, [
+      'sh',
+      '-c',
+      String.raw`for p in /proc/[0-9]*; do case "$(tr '\0' ' ' < $p/cmdline 2> /dev/null)" in 'nft -a -i '*) kill "$(basename "$p")" && echo killed ;; esac; done`,
+    ]);
+    expect(killed.output).toContain('killed');
+    const channel = new SidecarChannel(docker, pod.holder);
+    try {
+      await channel.load(
+        'table inet microlab_fallback {\n  chain c {\n    type filter hook input priority 10; policy accept;\n  }\n}',
+      );
+      expect((await execIn(docker, pod.holder, ['nft', 'list', 'tables'])).output).toContain(
+        'table inet microlab_fallback',
+      );
+      await expect(channel.load('table inet microlab_fallback { chain c { junk } }')).rejects.toThrow(
+        /nft -f failed: .*syntax error/,
+      );
+      const connected = await execIn(docker, pod.holder, ['nc', '-z', '127.0.0.1', '7000']);
+      expect(connected.exitCode).toBe(0);
+      expect(await channel.list()).toMatch(/dport=7000/);
+    } finally {
+      channel.close();
     }
   });
 });

@@ -1,28 +1,57 @@
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closedTableText, compileTables, removeTableText } from '../../electron/firewall/compile';
 import { parsePolicy } from '../../electron/firewall/policy';
 import { sidecarMain, tableFrame, tableLine } from '../../electron/firewall/sidecar';
 import type { WorkloadInstance } from '../../electron/topology/workload';
 
-// A holder's main process reads its loads with the shell's own loop (MAIN in sidecar.ts). Here
-// that loop runs in the host's sh (dash, as the base image's), with `load` stubbed to print what
-// it would hand to nft.
+// A holder's main process reads its loads with an awk loop (MAIN_LOOP in sidecar.ts, run by the
+// base image's mawk, as Debian's host). Here that loop runs in the host's awk, its `nft -i` a
+// process that runs (a `sleep`), its pipes to nft and to the resolver plain files, read after.
 const main = sidecarMain();
-const joinFn = /^join\(\) \{[\s\S]*?^\}$/m.exec(main)![0];
-const loop = /^while IFS= read -r line; do[\s\S]*^done$/m.exec(main)![0];
+const loop = /cat > \/tmp\/microlab\.main\.awk << 'MICROLAB_AWK'\n([\s\S]*?)MICROLAB_AWK\n/.exec(main)![1]!;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
-function holderReadsRaw(input: string): string {
-  const script = `${joinFn}\nload() { printf 'load %s [%s]\\n' "$1" "$table"; ack=; }\n${loop}\n`;
-  const run = spawnSync('sh', ['-c', script], { input, encoding: 'utf8' });
-  expect(run.stderr).toBe('');
-  expect(run.status).toBe(0);
-  return run.stdout;
+/** What the loop hands `nft -i` and the resolver, one line each, for `input`. */
+function holderReads(input: string): { nft: string[]; resolver: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'microlab-main-'));
+  dirs.push(dir);
+  const nft = spawn('sleep', ['30']);
+  try {
+    const [nftin, resolver] = [join(dir, 'nft-in'), join(dir, 'resolver')];
+    const run = spawnSync(
+      'awk',
+      [
+        '-v',
+        `nft=${nft.pid}`,
+        '-v',
+        'table=microlab',
+        '-v',
+        `nftin=${nftin}`,
+        '-v',
+        `resolver=${resolver}`,
+        loop,
+      ],
+      { input, encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('');
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
+    return { nft: read(nftin), resolver: read(resolver) };
+  } finally {
+    nft.kill();
+  }
 }
 
-function holderReads(input: string): string[] {
-  return holderReadsRaw(input).split('\n').filter(Boolean);
-}
+/** The lines a load hands `nft -i`: the table as one line, the listing, the marker. */
+const loaded = (line: string, n: number) => [line, 'list ruleset inet', `list table inet microlab_ack_${n}`];
 
 const TABLE = [
   '# MicroLab: policy "shop" for catalog',
@@ -40,29 +69,38 @@ const TABLE = [
 ].join('\n');
 
 describe("a holder's table load", () => {
-  it("joins a table into one line exactly as the holder's own join does", () => {
-    const [loaded] = holderReads(`BEGIN a\n${TABLE}\nEND a\n`);
-    expect(loaded).toBe(`load a [${tableLine(TABLE)}]`);
+  it("joins a table into one line exactly as the holder's own join does, and announces the load first", () => {
+    const { nft, resolver } = holderReads(`BEGIN a\n${TABLE}\nEND a\n`);
+    expect(nft).toEqual(loaded(tableLine(TABLE), 1));
+    expect(resolver).toEqual(['microlab-pending 1 a -']);
     expect(tableLine(TABLE)).not.toContain('#');
     expect(tableLine(TABLE)).toContain(
       'table inet microlab ; delete table inet microlab ; table inet microlab {',
     );
   });
 
-  it('takes a sized frame whole, multibyte comments included, and the frames after it', () => {
-    const out = holderReads(
-      `${tableFrame('b', TABLE)}${tableFrame('c', 'flush ruleset')}BEGIN d\nflush ruleset\nEND d\n`,
+  it('takes sized frames, multibyte comments included, unsized ones, listings and loads from a file, in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'microlab-load-'));
+    dirs.push(dir);
+    const file = join(dir, 'microlab-load.x1');
+    writeFileSync(file, `${TABLE}\n`);
+    const { nft, resolver } = holderReads(
+      `\n${tableFrame('b', TABLE)}LIST l1\n${tableFrame('c', 'flush ruleset')}BEGIN d\nflush ruleset\nEND d\nLOAD e ${file}\n`,
     );
-    expect(out).toEqual([
-      `load b [${tableLine(TABLE)}]`,
-      'load c [ flush ruleset]',
-      'load d [ flush ruleset]',
+    expect(nft).toEqual([
+      ...loaded(tableLine(TABLE), 1),
+      'list table inet microlab_list_2',
+      ...loaded(' flush ruleset', 3),
+      ...loaded(' flush ruleset', 4),
+      ...loaded(tableLine(TABLE), 5),
     ]);
-  });
-
-  it('takes a sized frame as bytes, with one read, not as lines to join', () => {
-    // Six bytes: a comment line and an indented one, which joining would drop and trim.
-    expect(holderReadsRaw('BEGIN e 6\n#a\n b\nEND e\n')).toBe('load e [#a\n b]\n');
+    expect(resolver).toEqual([
+      'microlab-pending 1 b -',
+      'microlab-pending-list 2 l1',
+      'microlab-pending 3 c -',
+      'microlab-pending 4 d -',
+      `microlab-pending 5 e ${file}`,
+    ]);
   });
 
   it("joins every compiled table, in enforce and monitor mode, as the holder's join does", () => {
@@ -96,6 +134,6 @@ rules:
       removeTableText(),
     ];
     const input = texts.map((t, i) => `BEGIN t${i}\n${t}\nEND t${i}\n`).join('');
-    expect(holderReads(input)).toEqual(texts.map((t, i) => `load t${i} [${tableLine(t)}]`));
+    expect(holderReads(input).nft).toEqual(texts.flatMap((t, i) => loaded(tableLine(t), i + 1)));
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,24 +14,29 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function resolve(lines: string[]): { out: string[]; answers: string[] } {
+function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'microlab-resolver-'));
   dirs.push(dir);
-  const answers = join(dir, 'answers');
-  const run = spawnSync('awk', ['-v', 'table=microlab', '-v', `answers=${answers}`, TRACE_RESOLVER], {
+  return dir;
+}
+
+/** The resolver's stdout over `lines`; `conntrack` names the file it lists connections from. */
+function resolve(lines: string[], conntrack = join(scratch(), 'none')): string[] {
+  const run = spawnSync('awk', ['-v', 'table=microlab', '-v', `conntrack=${conntrack}`, TRACE_RESOLVER], {
     input: `${lines.join('\n')}\n`,
     encoding: 'utf8',
   });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
-  let answered = '';
-  try {
-    answered = readFileSync(answers, 'utf8');
-  } catch {
-    // no line was handed back
-  }
-  return { out: run.stdout.split('\n').filter(Boolean), answers: answered.split('\n').filter(Boolean) };
+  return run.stdout.split('\n').filter(Boolean);
 }
+
+/** What `nft -a -i` prints for a marker command (nftables 1.0.6): the error, the command, the carets. */
+const marker = (name: string) => [
+  'Error: No such file or directory',
+  `list table inet ${name}`,
+  '                ^^^^^^^^^^^^^^',
+];
 
 function listing(rules: [number, string][]): string[] {
   return [
@@ -57,7 +62,7 @@ function events(lines: string[]): FlowEvent[] {
 
 describe('the trace resolver', () => {
   it('names a traced rule by the listing logged before its trace line, across a reload that reused its handle', () => {
-    const { out, answers } = resolve([
+    const out = resolve([
       // Before any listing: the monitor's own text (it knows the table it started with).
       packet('aaaa0001', 40001),
       `trace id aaaa0001 inet microlab ingress rule ${OLD_ALLOW} # handle 3 (verdict accept)`,
@@ -80,7 +85,7 @@ describe('the trace resolver', () => {
       packet('aaaa0005', 40005),
       'trace id aaaa0005 inet microlab ingress unknown rule handle 9 (verdict drop)',
     ]);
-    expect(answers).toEqual([]);
+    expect(out.filter((l) => !l.startsWith('trace '))).toEqual([]);
     expect(out).toContain(`trace id aaaa0003 inet microlab ingress rule ${NEW_DROP} (verdict drop)`);
     expect(events(out).map((e) => [e.srcPort, e.ruleId, e.verdict])).toEqual([
       [40001, 'web-api', 'allowed'],
@@ -92,7 +97,7 @@ describe('the trace resolver', () => {
   });
 
   it('after a listing, does not trust the monitor text for a handle the listing lacks', () => {
-    const { out } = resolve([
+    const out = resolve([
       ...listing([[2, 'ct state new meta nftrace set 1']]),
       packet('bbbb0001', 40011),
       `trace id bbbb0001 inet microlab ingress rule ${OLD_ALLOW} # handle 3 (verdict accept)`,
@@ -101,22 +106,79 @@ describe('the trace resolver', () => {
     expect(events(out)).toMatchObject([{ ruleId: 'unknown', verdict: 'allowed' }]);
   });
 
-  it('passes other trace lines unchanged and hands every other line back as the answer', () => {
+  it('passes other trace lines unchanged, and answers a load at its marker with the errors before it', () => {
     const other = [
       packet('cccc0001', 40021),
       'trace id cccc0001 inet microlab trace_in policy accept ',
       'trace id cccc0001 ip nat OUTPUT rule meta l4proto tcp # handle 4 (verdict continue)',
     ];
-    const errors = [
+    const out = resolve([
+      'microlab-pending 4 77.4 -',
+      other[0]!,
       'Error: syntax error, unexpected junk',
       'table inet microlab {}; delete table inet microlab; table inet microlab { junk }',
       '                                                                         ^^^^',
-      'Error: No such file or directory; did you mean table ‘microlab’ in family inet?',
-      'list table inet microlab_ack_4',
-      '                ^^^^^^^^^^^^^^',
+      other[1]!,
+      ...marker('microlab_ack_4'),
+      other[2]!,
+      // The next load loads: its listing, then its marker.
+      'microlab-pending 5 77.5 -',
+      ...listing([[2, 'ct state new meta nftrace set 1']]),
+      ...marker('microlab_ack_5'),
+      // A marker nobody announced (a MicroLab that restarted) answers nothing.
+      ...marker('microlab_ack_9'),
+    ]);
+    expect(out).toEqual([
+      other[0],
+      other[1],
+      'microlab-load 77.4 failed: Error: syntax error, unexpected junk',
+      other[2],
+      'microlab-load 77.5 ok',
+    ]);
+  });
+
+  it('lists the connections at the listing marker, after the load before it, and says when it cannot', () => {
+    const dir = scratch();
+    const conntrack = join(dir, 'nf_conntrack');
+    const entries = [
+      'ipv4     2 tcp      6 431999 ESTABLISHED src=198.19.0.2 dst=198.19.0.3 sport=40000 dport=8080 [ASSURED] mark=0 zone=0 use=2',
+      'ipv4     2 udp      17 29 src=198.19.0.2 dst=198.19.0.1 sport=5353 dport=53 [UNREPLIED] mark=0 zone=0 use=2',
     ];
-    const { out, answers } = resolve([...other, ...errors]);
-    expect(out).toEqual(other);
-    expect(answers).toEqual(errors);
+    writeFileSync(conntrack, `${entries.join('\n')}\n`);
+    const lines = [
+      'microlab-pending 1 9.1 -',
+      'microlab-pending-list 2 9.2',
+      ...marker('microlab_ack_1'),
+      ...marker('microlab_list_2'),
+    ];
+    expect(resolve(lines, conntrack)).toEqual([
+      'microlab-load 9.1 ok',
+      `microlab-ct 9.2 ${entries[0]}`,
+      `microlab-ct 9.2 ${entries[1]}`,
+      'microlab-listed 9.2 ok',
+    ]);
+    // No kernel file and no conntrack tool (the host running this test has none in its PATH here).
+    const awk = spawnSync('sh', ['-c', 'command -v awk'], { encoding: 'utf8' }).stdout.trim();
+    const bare = spawnSync(
+      awk,
+      ['-v', 'table=microlab', '-v', `conntrack=${join(dir, 'none')}`, TRACE_RESOLVER],
+      {
+        input: `microlab-pending-list 3 9.3\n${marker('microlab_list_3').join('\n')}\n`,
+        encoding: 'utf8',
+        env: { PATH: dir },
+      },
+    );
+    expect(bare.stdout).toMatch(/^microlab-listed 9\.3 failed: .*conntrack/m);
+  });
+
+  it('answers a load by exec (Podman) into its file, whole, and removes the load\u2019s file', () => {
+    const dir = scratch();
+    const file = join(dir, 'microlab-load.abc123');
+    writeFileSync(file, 'table inet microlab {}\n');
+    const out = resolve([`microlab-pending 1 5.1 ${file}`, ...marker('microlab_ack_1')]);
+    expect(out).toEqual([]);
+    expect(readFileSync(`${file}.ack`, 'utf8')).toBe('microlab-load 5.1 ok\n');
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.part`)).toBe(false);
   });
 });
