@@ -34,19 +34,27 @@ export const WHOLE_LINES = "grep --line-buffered ''";
 export const TRACE_PIPE = '/tmp/microlab.trace';
 /** The named pipe TRACE_RESOLVER reads: whole lines of the trace monitor and of the main process's `nft -i`, in order. */
 const RESOLVER_PIPE = '/tmp/microlab.resolve';
-/** The named pipes of the main process's own `nft -i` (see MAIN): its input, and its output (read whole lines at a time into RESOLVER_PIPE). */
+/** The named pipes of the main process's own `nft -i` (see MAIN): its input, and its output (read into RESOLVER_PIPE through SHORT_LINES). */
 const NFT_IN = '/tmp/microlab.nft-in';
 const NFT_RAW = '/tmp/microlab.nft-raw';
+/**
+ * Each line cut to its first 3,000 bytes and written whole, in one write: RESOLVER_PIPE has
+ * several writers, and only a write of at most PIPE_BUF bytes (4,096 on Linux) lands in one
+ * piece, so a main loop's announcement could split a longer line (`nft -i` echoes a failing table,
+ * up to 1 MiB, whole). What the resolver reads there fits: errors, markers, listed rules (a rule
+ * longer than that loses its handle, and a trace of it reads "unknown rule handle N").
+ */
+const SHORT_LINES = 'stdbuf -oL cut -b 1-3000';
 
 /**
- * What both awk programs of a holder share: where the namespace's connections are read
- * (`conntrack`: /proc/net/nf_conntrack unless set), `answer(dest, line)` (a load's answer goes
- * to stdout when `dest` is "-", or, for a load by exec on Podman, into "dest.ack", whole, and
- * the load's file goes), and `connections(id)`: the namespace's connection tracking table, each
- * entry as "microlab-ct id ENTRY", then "microlab-listed id ok" (or "failed: ..."), read from
- * the kernel's file (one entry a line) or, where the kernel has none, from `conntrack -L`.
+ * The resolver's answers: where the namespace's connections are read (`conntrack`:
+ * /proc/net/nf_conntrack unless set), `answer(dest, line)` (a load's answer goes to stdout when
+ * `dest` is "-", or, for a load by exec on Podman, into "dest.ack", whole, and the load's file
+ * goes), and `connections(id)`: the namespace's connection tracking table, each entry as
+ * "microlab-ct id ENTRY", then "microlab-listed id ok" (or "failed: ..."), read from the kernel's
+ * file (one entry a line) or, where the kernel has none, from `conntrack -L`.
  */
-const AWK_COMMON = String.raw`BEGIN { if (conntrack == "") conntrack = "/proc/net/nf_conntrack" }
+const ANSWERS = String.raw`BEGIN { if (conntrack == "") conntrack = "/proc/net/nf_conntrack" }
 function answer(dest, line) {
   if (dest == "-") { print line; fflush(); return }
   print line > (dest ".part"); close(dest ".part")
@@ -75,7 +83,7 @@ function connections(id,   entry, r, err) {
 /**
  * Names each traced rule as the table was when its packet was traced, and answers the main
  * process's loads and listings in the order `nft -i` carried them out: an awk program (after
- * AWK_COMMON), run as `awk -W interactive -v table=NAME`, reading whole lines (WHOLE_LINES) of
+ * ANSWERS), run as `awk -W interactive -v table=NAME`, reading whole lines (WHOLE_LINES) of
  * the trace monitor (`nft -a monitor trace`), of the main process's `nft -i`, and of the main
  * process itself, as one stream in the order they were written, and writing trace lines and
  * answers, one a line, to stdout.
@@ -97,11 +105,20 @@ function connections(id,   entry, r, err) {
  * table inet microlab_ack_N" or "microlab_list_N", which fails naming itself). When the marker's
  * line comes, a load is answered (`answer`) "microlab-load ID ok", or "microlab-load ID failed:"
  * and the errors `nft -i` printed since the last marker but the marker's own; a listing is taken
- * then (`connections`), after the load before it. Every other line carries nothing more.
+ * then (`connections`), after the load before it. Announcements are read first wherever they
+ * fall, inside a listing too (another load may be announced while `nft -i` lists). Without
+ * `nft -i`, the main process sends "microlab-answer DEST LINE" and "microlab-list-now ID",
+ * answered at once: every answer leaves from here, whole (mawk writes a line and its newline
+ * in two writes, and the container's stdout has other writers). Every other line carries
+ * nothing more.
  */
 export const TRACE_RESOLVER =
-  AWK_COMMON +
-  String.raw`$1 == "trace" && $2 == "id" {
+  ANSWERS +
+  String.raw`$1 == "microlab-pending" && NF == 4 { load_id[$2] = $3; load_dest[$2] = $4; next }
+$1 == "microlab-pending-list" && NF == 3 { list_id[$2] = $3; next }
+$1 == "microlab-answer" && NF >= 3 { answer($2, substr($0, length($1) + length($2) + 3)); next }
+$1 == "microlab-list-now" && NF == 2 { connections($2); next }
+$1 == "trace" && $2 == "id" {
   if ($4 != "inet" || $5 != table || ($7 != "rule" && $7 != "unknown") || !match($0, / \(verdict [^)]*\) *$/)) { print; next }
   head = $1 " " $2 " " $3 " " $4 " " $5 " " $6 " "
   tail = substr($0, RSTART)
@@ -128,8 +145,6 @@ listing {
   }
   next
 }
-$1 == "microlab-pending" && NF == 4 { load_id[$2] = $3; load_dest[$2] = $4; next }
-$1 == "microlab-pending-list" && NF == 3 { list_id[$2] = $3; next }
 /^Error:/ { if (last != "") errors = errors " " last; last = $0; next }
 $1 == "list" && $2 == "table" && $3 == "inet" && $4 ~ /^microlab_ack_[0-9]+$/ {
   n = substr($4, 14)
@@ -147,7 +162,7 @@ $1 == "list" && $2 == "table" && $3 == "inet" && $4 ~ /^microlab_list_[0-9]+$/ {
 `;
 
 /**
- * The loop of a holder's main process: an awk program (after AWK_COMMON), run as
+ * The loop of a holder's main process: an awk program, run as
  * `awk -W interactive -v nft=PID -v table=NAME -v nftin=PIPE -v resolver=PIPE -v whole=FILTER`,
  * reading its input, which mawk then takes a block at a time and not, as the shell's `read`, a
  * byte at a time (a 3 KB table: one read against 3,000), with no process started per load
@@ -163,13 +178,13 @@ $1 == "list" && $2 == "table" && $3 == "inet" && $4 ~ /^microlab_list_[0-9]+$/ {
  *   marker, so after the loads before it.
  * Under load, a process start of `nft -f` cost 16 ms here and a line to the running `nft -i`
  * 0.7 ms (nftables 1.0.6). Where `nft -i` is not running (an nft built without its interactive
- * mode), it loads with `nft -f`, lists the table into the resolver's stream itself, and answers
- * and lists on its own.
+ * mode; `running` reads its /proc entry, a process named nft and not a zombie), it loads with
+ * `nft -f`, lists the table into the resolver's stream itself, and has the resolver answer
+ * (its errors cut to 2,000 bytes, so that the line goes whole) and list at once.
  */
-const MAIN_LOOP =
-  AWK_COMMON +
-  String.raw`BEGIN { proc = "/proc/" nft "/stat"; n = 0 }
-function running(   line, r) { r = (getline line < proc); close(proc); return r > 0 && line !~ /\) [ZX] / }
+const MAIN_LOOP = String.raw`BEGIN { proc = "/proc/" nft "/stat"; n = 0 }
+function running(   line, r) { r = (getline line < proc); close(proc); return r > 0 && line ~ /^[0-9]+ \(nft\) [^ZX]/ }
+function tell(line) { print line > resolver; fflush(resolver) }
 function join(line) {
   sub(/^[ \t\n\v\f\r]+/, "", line)
   if (line == "" || substr(line, 1, 1) == "#") return
@@ -179,7 +194,7 @@ function join(line) {
 function load(id, dest,   line, errors) {
   if (running()) {
     n++
-    print "microlab-pending " n " " id " " dest > resolver; fflush(resolver)
+    tell("microlab-pending " n " " id " " dest)
     print tbl "\nlist ruleset inet\nlist table inet microlab_ack_" n > nftin; fflush(nftin)
     return
   }
@@ -189,7 +204,7 @@ function load(id, dest,   line, errors) {
     while ((getline line < "/tmp/error") > 0) errors = errors " " line
     close("/tmp/error")
   } else system("nft -a list table inet " table " 2> /dev/null | " whole " 1<> " resolver)
-  answer(dest, "microlab-load " id (errors == "" ? " ok" : " failed:" errors))
+  tell("microlab-answer " dest " microlab-load " id (errors == "" ? " ok" : " failed:" substr(errors, 1, 2000)))
 }
 /^BEGIN / { tbl = ""; next }
 /^END / { load($2, "-"); next }
@@ -200,9 +215,9 @@ function load(id, dest,   line, errors) {
   load($2, file); next
 }
 /^LIST / {
-  if (!running()) { connections($2); next }
+  if (!running()) { tell("microlab-list-now " $2); next }
   n++
-  print "microlab-pending-list " n " " $2 > resolver; fflush(resolver)
+  tell("microlab-pending-list " n " " $2)
   print "list table inet microlab_list_" n > nftin; fflush(nftin)
   next
 }
@@ -211,7 +226,8 @@ function load(id, dest,   line, errors) {
 
 /**
  * The sidecar's main process, a shell script: makes the pipes, starts the trace monitor, the
- * container's `nft -i` and TRACE_RESOLVER, then becomes MAIN_LOOP, which reads table files and
+ * container's `nft -i` and TRACE_RESOLVER, then runs MAIN_LOOP on its input (and waits, as the
+ * container's first process, which also reaps what others leave behind), which reads table files and
  * listing requests from its stdin and hands them to `nft -i` in order; the resolver answers
  * each ("microlab-load id ok" or "microlab-load id failed: ..."; a listing's "microlab-ct id
  * ENTRY" lines and "microlab-listed id ok") on the container's stdout. The monitor, started
@@ -227,10 +243,12 @@ cat > /tmp/microlab.main.awk << 'MICROLAB_AWK'
 ${MAIN_LOOP}MICROLAB_AWK
 awk -W interactive -v table=${TABLE} -f /tmp/microlab.resolve.awk 0<> ${RESOLVER_PIPE} | ${WHOLE_LINES} &
 ${WHOLE_LINES} 0<> ${TRACE_PIPE} 1<> ${RESOLVER_PIPE} &
-${WHOLE_LINES} 0<> ${NFT_RAW} 1<> ${RESOLVER_PIPE} &
+${SHORT_LINES} 0<> ${NFT_RAW} 1<> ${RESOLVER_PIPE} &
 nft -a monitor trace > ${TRACE_PIPE} &
 nft -a -i <&5 > ${NFT_RAW} 2>&1 & nft=$!
-exec awk -W interactive -v nft=$nft -v table=${TABLE} -v nftin=${NFT_IN} -v resolver=${RESOLVER_PIPE} -v whole="${WHOLE_LINES}" -f /tmp/microlab.main.awk`;
+exec 3<&0
+awk -W interactive -v nft=$nft -v table=${TABLE} -v nftin=${NFT_IN} -v resolver=${RESOLVER_PIPE} -v whole="${WHOLE_LINES}" -f /tmp/microlab.main.awk <&3 3<&- &
+wait $!`;
 
 /**
  * Podman's conmon closes a container's input for good when an attach that wrote to it ends

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { WorkloadInstance } from '../../electron/topology/workload';
 
 // A holder's main process reads its loads with an awk loop (MAIN_LOOP in sidecar.ts, run by the
 // base image's mawk, as Debian's host). Here that loop runs in the host's awk, its `nft -i` a
-// process that runs (a `sleep`), its pipes to nft and to the resolver plain files, read after.
+// process named nft that runs (a `sleep`), its pipes to nft and to the resolver plain files, read after.
 const main = sidecarMain();
 const loop = /cat > \/tmp\/microlab\.main\.awk << 'MICROLAB_AWK'\n([\s\S]*?)MICROLAB_AWK\n/.exec(main)![1]!;
 const dirs: string[] = [];
@@ -22,7 +22,10 @@ afterEach(() => {
 function holderReads(input: string): { nft: string[]; resolver: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'microlab-main-'));
   dirs.push(dir);
-  const nft = spawn('sleep', ['30']);
+  // A process named nft that runs (the loop reads its /proc entry): `sleep`, under that name.
+  const fake = join(dir, 'nft');
+  symlinkSync(spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim(), fake);
+  const nft = spawn(fake, ['30']);
   try {
     const [nftin, resolver] = [join(dir, 'nft-in'), join(dir, 'resolver')];
     const run = spawnSync(

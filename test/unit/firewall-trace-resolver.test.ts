@@ -20,8 +20,15 @@ function scratch(): string {
   return dir;
 }
 
+/** A connection table with no entry. */
+function emptyFile(): string {
+  const file = join(scratch(), 'nf_conntrack');
+  writeFileSync(file, '');
+  return file;
+}
+
 /** The resolver's stdout over `lines`; `conntrack` names the file it lists connections from. */
-function resolve(lines: string[], conntrack = join(scratch(), 'none')): string[] {
+function resolve(lines: string[], conntrack = emptyFile()): string[] {
   const run = spawnSync('awk', ['-v', 'table=microlab', '-v', `conntrack=${conntrack}`, TRACE_RESOLVER], {
     input: `${lines.join('\n')}\n`,
     encoding: 'utf8',
@@ -169,6 +176,43 @@ describe('the trace resolver', () => {
       },
     );
     expect(bare.stdout).toMatch(/^microlab-listed 9\.3 failed: .*conntrack/m);
+  });
+
+  it('takes an announcement that falls inside a listing, and answers what it announced', () => {
+    // Another load is announced while `nft -i` still lists the table of the one before.
+    const out = resolve([
+      'microlab-pending 1 a -',
+      'table inet microlab { # handle 7',
+      'microlab-pending-list 2 l1',
+      '\tchain ingress { # handle 1',
+      'microlab-pending 3 b -',
+      '\t}',
+      '}',
+      ...marker('microlab_ack_1'),
+      ...marker('microlab_list_2'),
+      ...marker('microlab_ack_3'),
+    ]);
+    expect(out).toEqual(['microlab-load a ok', 'microlab-listed l1 ok', 'microlab-load b ok']);
+  });
+
+  it('answers at once for a main process with no `nft -i`: its load answer and its listing', () => {
+    const dir = scratch();
+    const conntrack = join(dir, 'nf_conntrack');
+    writeFileSync(conntrack, 'ipv4     2 tcp      6 10 CLOSE src=198.19.0.2 dst=198.19.0.3 dport=7000\n');
+    const out = resolve(
+      [
+        'microlab-answer - microlab-load 8.1 failed: /tmp/microlab.table:1:7-9: Error: syntax error',
+        'microlab-answer - microlab-load 8.2 ok',
+        'microlab-list-now 8.3',
+      ],
+      conntrack,
+    );
+    expect(out).toEqual([
+      'microlab-load 8.1 failed: /tmp/microlab.table:1:7-9: Error: syntax error',
+      'microlab-load 8.2 ok',
+      'microlab-ct 8.3 ipv4     2 tcp      6 10 CLOSE src=198.19.0.2 dst=198.19.0.3 dport=7000',
+      'microlab-listed 8.3 ok',
+    ]);
   });
 
   it('answers a load by exec (Podman) into its file, whole, and removes the load\u2019s file', () => {
