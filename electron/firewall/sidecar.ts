@@ -226,9 +226,9 @@ function load(id, dest,   line, errors) {
 
 /**
  * The sidecar's main process, a shell script: makes the pipes, starts the trace monitor, the
- * container's `nft -i` and TRACE_RESOLVER, then runs MAIN_LOOP on its input (and waits, as the
- * container's first process, which also reaps what others leave behind), which reads table files and
- * listing requests from its stdin and hands them to `nft -i` in order; the resolver answers
+ * container's `nft -i` and TRACE_RESOLVER, then runs MAIN_LOOP on its input and waits for it
+ * (the container's first process, it also reaps what exec'd processes leave behind). MAIN_LOOP
+ * reads table files and listing requests and hands them to `nft -i` in order; the resolver answers
  * each ("microlab-load id ok" or "microlab-load id failed: ..."; a listing's "microlab-ct id
  * ENTRY" lines and "microlab-listed id ok") on the container's stdout. The monitor, started
  * once, never restarts (restarting it after each load, as MicroLab did before, cost a process
