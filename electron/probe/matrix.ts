@@ -82,11 +82,16 @@ export const NO_POLICY: Policy = { mode: 'off', defaultAction: 'allow', segments
  * words joined by the shell itself: no process but nc's per attempt). A whole number of
  * seconds is nc's own connect timeout (`-w`, which takes whole seconds only); a fractional one
  * bounds each attempt with coreutils' `timeout` (which also counts nc's start, so it is less
- * forgiving on a busy machine), and an attempt it ends reads "timed out".
+ * forgiving on a busy machine), and an attempt it ends reads "timed out". A source port the
+ * container still holds (a connection of an earlier probe run in TIME_WAIT, up to 60 s: each
+ * `microlab probe` process starts at a random point of the range) fails nc's bind; the attempt
+ * is then made again from a port the kernel picks, reported under the port asked for (its drop
+ * is then known from its timeout, not from the trace).
  */
-const SCRIPT = `t=$1; shift
+export const PROBE_SCRIPT = `t=$1; shift
+attempt() { case $t in *.*) timeout "$t" nc -z -v -w 10 "$@" 2>&1;; *) nc -z -v -w "$t" "$@" 2>&1;; esac; }
 while [ $# -ge 3 ]; do
-  (case $t in *.*) out=$(timeout "$t" nc -z -v -w 10 -p "$3" "$1" "$2" 2>&1);; *) out=$(nc -z -v -w "$t" -p "$3" "$1" "$2" 2>&1);; esac; code=$?; [ "$code" = 124 ] && out="$out timed out"; a=$1 p=$2 s=$3; set -f; set -- $out; printf '%s %s %s %s %s\\n' "$code" "$a" "$p" "$s" "$*") &
+  (out=$(attempt -p "$3" "$1" "$2"); code=$?; case $out in *'Address already in use'*) out=$(attempt "$1" "$2"); code=$?;; esac; [ "$code" = 124 ] && out="$out timed out"; a=$1 p=$2 s=$3; set -f; set -- $out; printf '%s %s %s %s %s\\n' "$code" "$a" "$p" "$s" "$*") &
   shift 3
 done
 wait`;
@@ -217,7 +222,7 @@ export async function runProbe(
     const results = await Promise.all(
       perSource.map(async ({ src, targets, tcp }) => {
         if (tcp.length === 0) return targets.map((t) => t.cell);
-        const args = ['sh', '-c', SCRIPT, 'probe', String(timeoutSeconds)];
+        const args = ['sh', '-c', PROBE_SCRIPT, 'probe', String(timeoutSeconds)];
         for (const t of tcp) args.push(t.cell.address, String(t.cell.port.port), String(t.sport));
         const pending = new Set(tcp);
         const done = new AbortController();

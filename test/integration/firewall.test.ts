@@ -20,7 +20,7 @@ import { parsePolicy } from '../../electron/firewall/policy';
 import { SidecarChannel } from '../../electron/firewall/sidecar';
 import { execIn } from '../../electron/engine/exec';
 import type { Policy } from '../../electron/firewall/policy';
-import { runProbe } from '../../electron/probe/matrix';
+import { PROBE_SCRIPT, runProbe } from '../../electron/probe/matrix';
 import type { ProbeReport } from '../../electron/probe/matrix';
 import type { Workload } from '../../electron/topology/workload';
 import type { SyntheticPod } from '../../bench/synthetic';
@@ -466,5 +466,31 @@ describe('segment firewall on synthetic workloads', () => {
     } finally {
       channel.close();
     }
+  });
+
+  it('a probe whose source port the container still holds probes from another port, and says what it observed', async () => {
+    const instances = await listInstances(docker, project);
+    const web = instances.find((i) => i.name === 'web')!;
+    const api = instances.find((i) => i.name === 'api')!;
+    const address = Object.values(api.addresses)[0]!;
+    // Port 25000 taken in web's namespace, as a connection of an earlier run in TIME_WAIT takes it.
+    await execIn(docker, web.holder!, ['sh', '-c', '(nc -l -p 25000 > /dev/null 2>&1 &)']);
+    await until(
+      'port 25000 taken in web',
+      () => execIn(docker, web.holder!, ['nc', '-z', '-p', '25000', address, '8080']),
+      (r) => /in use/.test(r.output),
+      10_000,
+    );
+    const run = await execIn(docker, web.holder!, [
+      'sh',
+      '-c',
+      PROBE_SCRIPT,
+      'probe',
+      '2',
+      address,
+      '8080',
+      '25000',
+    ]);
+    expect(run.output.trim()).toMatch(new RegExp(`^0 ${address.replace(/\./g, '\\.')} 8080 25000 `));
   });
 });
