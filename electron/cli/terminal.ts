@@ -218,7 +218,7 @@ const INPUT_BYTES = (MAX_INPUT_CHARS / 4) * 3;
  * waits while a call is on its way, so a large input is held to the pace the command reads
  * it), and closes the command's input at end of file. Returns the disposer.
  */
-function passInput(api: LocalApi, id: string, stdin: NodeJS.ReadableStream): () => void {
+export function passInput(api: LocalApi, id: string, stdin: NodeJS.ReadableStream): () => void {
   let stopped = false;
   const call = async (data: Buffer, end: boolean) => {
     for (let i = 0; i < data.length || (end && i === 0); i += INPUT_BYTES) {
@@ -232,15 +232,22 @@ function passInput(api: LocalApi, id: string, stdin: NodeJS.ReadableStream): () 
       if (stopped) return;
     }
   };
+  // Calls go one after the other: Node can emit 'end' while the last chunk's calls are still on
+  // their way (pausing stops 'data', not 'end'), and the end must not overtake them.
+  let sent: Promise<void> = Promise.resolve();
   const onData = (chunk: Buffer | string) => {
     stdin.pause();
-    call(Buffer.from(chunk), false).then(
+    sent = sent.then(() => call(Buffer.from(chunk), false));
+    sent.then(
       () => !stopped && stdin.resume(),
       () => undefined, // the session ended: its end is reported by terminal:exit
     );
   };
   // Unreadable input (a closed descriptor) is as good as none: the command sees end of file.
-  const onEnd = () => void call(Buffer.alloc(0), true).catch(() => undefined);
+  const onEnd = () => {
+    sent = sent.catch(() => undefined).then(() => call(Buffer.alloc(0), true));
+    sent.catch(() => undefined);
+  };
   stdin.on('data', onData);
   stdin.once('end', onEnd);
   stdin.once('error', onEnd);
