@@ -756,14 +756,12 @@ export class LabRunner {
   }
 
   /**
-   * A class's report from exported progress files (see ClassReport); with `out`, written there
-   * as class-report.json and class-report.csv. Every file is read and checked before anything
-   * is written: a bad one is refused (`bad-progress-file`) and nothing is written.
-   */
-  /**
-   * The class report of the exported `files` and, with `live`, of the class this MicroLab hosts
-   * or hosted (its record's students first; a student also in a file counts once, as in files).
-   * Throws ApiError `no-class` when `live` is asked and this MicroLab hosted no class.
+   * A class's report (see ClassReport) from exported progress files and, with `live`, from the
+   * class this MicroLab hosts or hosted (its record's students first; a student also in a file
+   * counts once, as in files); with `out`, written there as class-report.json and
+   * class-report.csv. Every file is read and checked before anything is written: a bad one is
+   * refused (`bad-progress-file`) and nothing is written. Throws ApiError `no-class` when `live`
+   * is asked and this MicroLab hosted no class.
    */
   async classReport(files: string[], out?: string, live = false): Promise<ClassReport> {
     const [{ labs }, exports] = await Promise.all([this.labs(), readExports(files)]);
